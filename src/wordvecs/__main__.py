@@ -1,0 +1,5 @@
+"""``python -m wordvecs``."""
+
+from wordvecs.cli import main
+
+main()

@@ -1,0 +1,64 @@
+"""The ``wordvecs`` command: a thin layer that parses options, calls the library, prints.
+
+Every library error becomes one line on stderr and exit status 2, never a traceback.
+Each command family lives in its own module and registers itself on the group.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+
+import click
+
+from ..errors import WordvecsError, WordvecsWarning
+from . import catalog_cmds, demo_cmds, io_cmds, query_cmds, train_cmds
+
+__all__ = ["cli", "main"]
+
+
+class _Group(click.Group):
+    """A click group that turns library errors into one line and exit status 2."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except WordvecsError as exc:
+            raise _one_line(str(exc)) from None
+        except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+            raise _one_line(f"{exc.filename}: {exc.strerror}") from None
+        except (ValueError, KeyError) as exc:
+            msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+            raise _one_line(str(msg)) from None
+
+
+def _one_line(message: str) -> click.ClickException:
+    exc = click.ClickException(" ".join(message.split()))
+    exc.exit_code = 2
+    return exc
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: object = None, line: str | None = None) -> None:
+    prefix = "warning" if issubclass(category, WordvecsWarning) else category.__name__
+    click.echo(f"{prefix}: {message}", err=True)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="wordvecs")
+def cli() -> None:
+    """Pre-trained word vectors (GloVe, word2vec, fastText) for transfer learning in Keras 3."""
+    warnings.showwarning = _show_warning
+
+
+for _module in (io_cmds, demo_cmds, query_cmds, train_cmds, catalog_cmds):
+    _module.register(cli)
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    cli.main(prog_name="wordvecs")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,9 @@
+"""Commands of this family register here."""
+
+from __future__ import annotations
+
+import click
+
+
+def register(cli: click.Group) -> None:
+    """Add this module's commands to the ``wordvecs`` group."""

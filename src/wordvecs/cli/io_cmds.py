@@ -1,0 +1,89 @@
+"""``wordvecs info`` and ``wordvecs convert``."""
+
+from __future__ import annotations
+
+import click
+
+from .common import quiet_option, read_word_file
+
+__all__ = ["register"]
+
+
+def _fmt_bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
+        size /= 1024
+    return f"{n} B"  # pragma: no cover
+
+
+def _source_bytes(source: str) -> int | None:
+    from pathlib import Path
+
+    p = Path(source.split("#", 1)[0] if not Path(source).exists() else source)
+    if p.is_dir():
+        return sum(f.stat().st_size for f in p.iterdir() if f.is_file())
+    return p.stat().st_size if p.exists() else None
+
+
+@click.command()
+@click.argument("source")
+@click.option("--vocab", "vocab_file", type=click.Path(exists=True, dir_okay=False),
+              help="A vocabulary file (one word per line): report its coverage.")
+@click.option("--verify", is_flag=True, help="For a store: check every file's sha256.")
+@quiet_option
+def info(source: str, vocab_file: str | None, verify: bool, quiet: bool) -> None:
+    """Describe SOURCE: format, count, dim, bytes, a few words, and a vocabulary's coverage."""
+    import wordvecs
+
+    v = wordvecs.load(source, progress=None if not quiet else False, verify=verify)
+    size = _source_bytes(source)
+    click.echo(f"source:  {source}")
+    click.echo(f"format:  {v.format}")
+    click.echo(f"count:   {len(v):,}")
+    click.echo(f"dim:     {v.dim}")
+    if size is not None:
+        click.echo(f"bytes:   {size:,} ({_fmt_bytes(size)})")
+    click.echo(f"matrix:  {_fmt_bytes(len(v) * v.dim * 4)} as float32")
+    sample = v.words[:8] if len(v) else []
+    click.echo("words:   " + " ".join(sample) + (" ..." if len(v) > 8 else ""))
+    if verify:
+        click.echo("verify:  ok (sha256 of every file matches)")
+    if vocab_file:
+        words = read_word_file(vocab_file)
+        unique = list(dict.fromkeys(words))
+        found = int((v.lookup(unique) >= 0).sum())
+        share = found / len(unique) if unique else 0.0
+        click.echo(f"coverage: {found:,} of {len(unique):,} words in {vocab_file} "
+                   f"({share:.1%})")
+
+
+@click.command()
+@click.argument("src")
+@click.argument("dst")
+@click.option("--to", "to", default="store", show_default=True,
+              type=click.Choice(["store", "glove", "word2vec", "word2vec-binary"]),
+              help="The format to write.")
+@click.option("--vocab", "vocab_file", type=click.Path(exists=True, dir_okay=False),
+              help="Keep only the words of this file (one per line).")
+@click.option("--limit", type=click.IntRange(min=0), help="Read only the first N vectors.")
+@click.option("--precision", type=click.IntRange(1, 17),
+              help="Significant digits for text (default: shortest exact float32 repr).")
+@quiet_option
+def convert(src: str, dst: str, to: str, vocab_file: str | None, limit: int | None,
+            precision: int | None, quiet: bool) -> None:
+    """Convert SRC to DST (a memory-mapped store by default), optionally keeping a vocabulary."""
+    import wordvecs
+
+    vocab = read_word_file(vocab_file) if vocab_file else None
+    progress = False if quiet else None
+    v = wordvecs.load(src, vocab=vocab, limit=limit, progress=progress)
+    v.save(dst, format=to, precision=precision, progress=progress)
+    click.echo(f"wrote {dst}: {len(v):,} x {v.dim} ({to})")
+
+
+def register(cli: click.Group) -> None:
+    """Add ``info`` and ``convert``."""
+    cli.add_command(info)
+    cli.add_command(convert)

