@@ -41,7 +41,7 @@ class FormatError(WordvecsError):
     def __init__(
         self,
         path: str | Path | None,
-        message: str | None = None,
+        detail: str | None = None,
         *,
         line: int | None = None,
         offset: int | None = None,
@@ -53,7 +53,7 @@ class FormatError(WordvecsError):
         self.offset = offset
         self.expected = expected
         self.found = found
-        self.detail = message
+        self.detail = detail
         super().__init__(self._format())
 
     def _format(self) -> str:

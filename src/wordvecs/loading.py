@@ -74,19 +74,22 @@ def load(
     if fmt is VectorFormat.STORE:
         raise SourceError(f"{path}: not a wordvecs store (no folder with meta.json)")
     if not path.exists() and "#" not in text and os.sep not in text:
-        from .catalog import find_packaged, load_packaged
+        from .catalog import resolve
 
-        entry = find_packaged(text)
-        if entry is not None:
-            return _restrict(load_packaged(entry), options)
+        named = resolve(text, progress=progress, verify=verify)
+        if named is not None:
+            return _restrict(named, options)
     if path.is_dir():
         raise SourceError(f"{path}: is a directory, not a vectors file or a wordvecs store "
                           "(a store holds meta.json)")
     src = open_source(text)
-    detected, _ = detect(src)
+    detected, head = detect(src, required=fmt is VectorFormat.AUTO)
+    rows_follow = bool(head.split(b"\n", 1)[1:2] and head.split(b"\n", 1)[1].strip())
     if fmt is VectorFormat.AUTO:
+        assert detected is not None
         fmt = detected
-    elif (fmt is VectorFormat.WORD2VEC_BINARY) != (detected is VectorFormat.WORD2VEC_BINARY):
+    elif detected is not None and rows_follow and ((fmt is VectorFormat.WORD2VEC_BINARY)
+                          != (detected is VectorFormat.WORD2VEC_BINARY)):
         from .errors import FormatError
 
         raise FormatError(src.name, f"format={fmt.value!r} was asked, but the bytes look like "

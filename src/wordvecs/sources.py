@@ -137,7 +137,10 @@ def read_head(source: Source, n: int = 1 << 16) -> bytes:
         try:
             return fh.read(n)
         except (OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile) as exc:
-            raise SourceError(f"{source.name}: cannot decompress ({exc})") from exc
+            from .errors import FormatError
+
+            raise FormatError(source.name, "the compressed stream is truncated or damaged",
+                              found=str(exc)) from None
 
 
 class _CountingReader(io.RawIOBase):

@@ -1,9 +1,121 @@
-"""Commands of this family register here."""
+"""``wordvecs list``, ``download``, ``cache [list | path | remove]`` and ``add``: the named sets."""
 
 from __future__ import annotations
 
 import click
 
+from .common import quiet_option
+
+__all__ = ["register"]
+
+
+def _size(n: int | None) -> str:
+    if n is None:
+        return "?"
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
+        size /= 1024
+    return f"{n} B"  # pragma: no cover
+
+
+def _count(n: int | None) -> str:
+    return "?" if n is None else f"{n:,}"
+
+
+@click.command("list")
+def list_sets() -> None:
+    """The catalog: every named set, its size, dim, vocabulary, licence, and what is cached."""
+    from .. import catalog
+
+    rows = [("NAME", "DIM", "WORDS", "DOWNLOAD", "CASED", "LICENSE", "STATUS")]
+    for name, entry in sorted(catalog.catalog().items()):
+        packaged = catalog.PACKAGED.get(name)
+        if packaged is not None and catalog.package_root(packaged) is not None:
+            status = "package"
+        elif catalog.cached_store(name) is not None:
+            status = "cached"
+        else:
+            status = "-"
+        cased = "?" if entry.cased is None else ("yes" if entry.cased else "no")
+        rows.append((name, str(entry.dim or "?"), _count(entry.count), _size(entry.size), cased,
+                     entry.license or "?", status))
+    for entry in catalog.templates():
+        rows.append((str(entry.template), str(entry.dim or "?"), _count(entry.count),
+                     f"~{_size(entry.size)}", "yes" if entry.cased else "no",
+                     entry.license or "?", "{lang}: a fastText language code (en, fr, ...)"))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[-1])
+    click.echo(f"cache: {catalog.cache_home()}")
+
+
+@click.command()
+@click.argument("name")
+@click.option("--force", is_flag=True, help="Rebuild the store even when it is cached.")
+@quiet_option
+def download(name: str, force: bool, quiet: bool) -> None:
+    """Download NAME, verify it, convert it to a store and keep it in the cache."""
+    from .. import catalog
+
+    path = catalog.download(name, progress=False if quiet else None, force=force)
+    click.echo(str(path))
+
+
+@click.command()
+@click.argument("name")
+@click.argument("file", metavar="FILE[#MEMBER]")
+@click.option("--member", help="The archive member to convert (default: the catalog's).")
+@quiet_option
+def add(name: str, file: str, member: str | None, quiet: bool) -> None:
+    """Place FILE, fetched by hand, in the cache as the set NAME (checked, converted to a store)."""
+    from .. import catalog
+
+    path = catalog.add(name, file, member=member, progress=False if quiet else None)
+    click.echo(str(path))
+
+
+@click.group()
+def cache() -> None:
+    """The cache of downloaded sets ($WORDVECS_HOME, default ~/.cache/wordvecs)."""
+
+
+@cache.command("list")
+def cache_list() -> None:
+    """Cached stores and downloads, with their sizes."""
+    from .. import catalog
+
+    found = catalog.cached_sets()
+    if not found:
+        click.echo(f"the cache is empty ({catalog.cache_home()})")
+        return
+    width = max(len(name) for name, _, _ in found)
+    for name, _, size in found:
+        click.echo(f"{name.ljust(width)}  {_size(size):>10}")
+    click.echo(f"total: {_size(sum(s for _, _, s in found))} in {catalog.cache_home()}")
+
+
+@cache.command("path")
+@click.argument("name", required=False)
+def cache_path(name: str | None) -> None:
+    """The cache folder, or the store of NAME in it."""
+    from .. import catalog
+
+    click.echo(str(catalog.store_path(name) if name else catalog.cache_home()))
+
+
+@cache.command("remove")
+@click.argument("name")
+def cache_remove(name: str) -> None:
+    """Remove NAME's store, its download and its recorded digest from the cache."""
+    from .. import catalog
+
+    for path in catalog.remove(name):
+        click.echo(f"removed {path}")
+
 
 def register(cli: click.Group) -> None:
     """Add this module's commands to the ``wordvecs`` group."""
+    for command in (list_sets, download, add, cache):
+        cli.add_command(command)

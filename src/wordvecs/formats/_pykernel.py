@@ -23,6 +23,7 @@ import numpy as np
 __all__ = ["scan_lines", "parse_rows", "NAME"]
 
 NAME = "python"
+_ODD_SPACE = (b"\t", b"\r", b"\x0b", b"\x0c")
 _BATCH_VALUES = 1 << 21  # values parsed per np.fromstring call: bounds the float64 temporary
 
 
@@ -39,13 +40,16 @@ def scan_lines(buf: bytes, dim: int) -> tuple[np.ndarray, ...]:
     pos = 0
     size = len(buf)
     find = buf.find
+    # \t, \r, \v, \f inside a line separate fields too; when the buffer has none, a line of
+    # exactly `dim` single spaces is a plain row.
+    plain = not any(c in buf for c in (b"\t", b"\r", b"\x0b", b"\x0c"))
     for i in range(n):
         nl = find(b"\n", pos)
         end = size if nl < 0 else nl
         line = buf[pos:end].rstrip()
         if line:
-            if (line.count(b" ") == dim and b"\t" not in line and b"  " not in line
-                    and line[0] != 32):
+            if (line.count(b" ") == dim and b"  " not in line and line[0] != 32
+                    and (plain or not any(c in line for c in _ODD_SPACE))):
                 sp = line.index(b" ")
                 ws[i], we[i], vs[i], ve[i], nf[i] = pos, pos + sp, pos + sp + 1, pos + len(line), dim + 1
             else:
@@ -70,6 +74,8 @@ def scan_lines(buf: bytes, dim: int) -> tuple[np.ndarray, ...]:
 
 
 def _parse_one(segment: bytes, dim: int) -> np.ndarray | None:
+    if b"(" in segment:  # NumPy reads "nan(123)"; Python's float() does not
+        return None
     try:
         vals = np.fromstring(segment, dtype=np.float64, sep=" ")  # type: ignore[call-overload]
     except ValueError:
@@ -86,7 +92,8 @@ def parse_rows(buf: bytes, vec_start: np.ndarray, vec_end: np.ndarray, out: np.n
         b1 = min(k, b0 + rows_per_batch)
         joined = b" ".join([buf[s:e] for s, e in zip(starts[b0:b1], ends[b0:b1])])
         try:
-            vals = np.fromstring(joined, dtype=np.float64, sep=" ")  # type: ignore[call-overload]
+            vals = None if b"(" in joined else np.fromstring(  # type: ignore[call-overload]
+                joined, dtype=np.float64, sep=" ")
         except ValueError:
             vals = None
         if vals is None or vals.size != (b1 - b0) * dim:

@@ -26,7 +26,8 @@ _TEXT_BYTES = frozenset(b"0123456789.-+eEinfaINFA \t\r\n")
 
 def looks_like_text(vector_bytes: bytes) -> bool:
     """True when the bytes where a binary vector should be are decimal text instead."""
-    return bool(vector_bytes) and all(c in _TEXT_BYTES for c in vector_bytes)
+    sample = vector_bytes.split(b"\n", 1)[0]
+    return len(sample) >= 3 and all(c in _TEXT_BYTES for c in sample)
 
 
 def read_binary(source: Source, *, options: ReadOptions) -> Vectors:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from ..errors import FormatError
 from ..sources import Source, read_head
 from . import VectorFormat
-from .binary import looks_like_text
 from .text import parse_header
 
 __all__ = ["sniff", "detect"]
@@ -21,15 +20,13 @@ def sniff(head: bytes) -> VectorFormat | None:
     first = head if nl < 0 else head[:nl]
     hdr = parse_header(first)
     rest = head[nl + 1:] if nl >= 0 else b""
-    if hdr is not None and rest:
-        _, dim = hdr
-        sp = rest.find(b" ")
-        sample = rest[sp + 1: sp + 1 + 4 * max(dim, 1)] if sp >= 0 else rest[:64]
-        if dim > 0 and sp >= 0 and not looks_like_text(sample[:256]):
-            return VectorFormat.WORD2VEC_BINARY
-        second = rest.split(b"\n", 1)[0]
-        if len(second.split()) != 2:  # a GloVe file of 1-d vectors would have 2 fields
+    if hdr is not None:
+        if not rest.strip():
+            return VectorFormat.WORD2VEC  # a header and nothing else: no rows to tell by
+        if _text_row(rest.split(b"\n", 1)[0]):
             return VectorFormat.WORD2VEC
+        if hdr[1] > 0 and rest.find(b" ") >= 0:
+            return VectorFormat.WORD2VEC_BINARY
     if b"\x00" in head[:4096]:
         return None
     try:
@@ -47,13 +44,27 @@ def sniff(head: bytes) -> VectorFormat | None:
     return None
 
 
-def detect(source: Source) -> tuple[VectorFormat, bytes]:
-    """``(format, head)`` of a file source; :class:`FormatError` when it is none we read."""
+def _text_row(line: bytes) -> bool:
+    """True when ``line`` is text ending in a decimal number (a row of text vectors)."""
+    fields = line.split()
+    if len(fields) < 2:
+        return False
+    try:
+        line.decode("utf-8")
+        float(fields[-1])
+    except ValueError:
+        return False
+    return True
+
+
+def detect(source: Source, *, required: bool = True) -> tuple[VectorFormat | None, bytes]:
+    """``(format, head)`` of a file source; :class:`FormatError` when it is empty, or (when
+    ``required``) when it is no format we read."""
     head = read_head(source, _HEAD_BYTES)
     if not head.strip():
         raise FormatError(source.name, "the file is empty", expected="word vectors")
     fmt = sniff(head)
-    if fmt is None:
+    if fmt is None and required:
         raise FormatError(source.name, "not a word vectors file",
                           expected="GloVe or word2vec/fastText text, or word2vec binary",
                           found=repr(head[:32]))

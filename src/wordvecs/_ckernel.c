@@ -1,0 +1,450 @@
+/* The compiled text kernel of wordvecs: the same contract and results as formats/_pykernel.py.
+ *
+ * scan_lines(buf, dim) -> (word_start, word_end, vec_start, vec_end, nfields)   int64 arrays
+ * parse_rows(buf, vec_start, vec_end, out) -> -1 or the index of the first bad row
+ *
+ * Every value is exactly np.float32(float(token)): the token is rounded correctly to a double
+ * (Clinger's fast path when it is exact, else strtod_l in the "C" locale, correctly rounded in
+ * glibc), then rounded to float32. Both functions release the GIL and split their work over the
+ * machine's cores with pthreads.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
+#include <numpy/arrayobject.h>
+
+#include <locale.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_THREADS 16
+#define MIN_BYTES_PER_THREAD (1 << 20)
+#define MIN_VALUES_PER_THREAD 65536
+
+static locale_t c_locale = (locale_t)0;
+
+/* ASCII white space as bytes.split() sees it: space, \t, \n, \v, \f, \r. */
+static unsigned char is_ws[256];
+
+static void init_tables(void) {
+    memset(is_ws, 0, sizeof is_ws);
+    is_ws[' '] = is_ws['\t'] = is_ws['\n'] = is_ws['\v'] = is_ws['\f'] = is_ws['\r'] = 1;
+}
+
+static int n_threads(void) {
+    const char *env = getenv("WORDVECS_THREADS");
+    long n = env ? strtol(env, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1) n = 1;
+    if (n > MAX_THREADS) n = MAX_THREADS;
+    return (int)n;
+}
+
+/* ---- numbers ------------------------------------------------------------------------------ */
+
+static const double P10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                               1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+static const uint64_t U10[16] = {1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL,
+                                 10000000ULL, 100000000ULL, 1000000000ULL, 10000000000ULL,
+                                 100000000000ULL, 1000000000000ULL, 10000000000000ULL,
+                                 100000000000000ULL, 1000000000000000ULL};
+#define TWO53 (1ULL << 53)
+
+static int lower_eq(const char *p, size_t n, const char *word) {
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        if (c >= 'A' && c <= 'Z') c = (char)(c + 32);
+        if (c != word[i]) return 0;
+    }
+    return 1;
+}
+
+static double slow_strtod(const char *s, const char *e) {
+    char local[128];
+    size_t n = (size_t)(e - s);
+    char *tmp = n < sizeof local ? local : (char *)malloc(n + 1);
+    if (tmp == NULL) return NAN; /* out of memory: cannot happen in practice */
+    memcpy(tmp, s, n);
+    tmp[n] = '\0';
+    double d = strtod_l(tmp, NULL, c_locale);
+    if (tmp != local) free(tmp);
+    return d;
+}
+
+/* Parse the token [p, e) (non-empty, no white space). 0 and *out set, or -1 when it is not a
+ * number that Python's float() accepts (underscores are refused too). */
+static inline int parse_token(const char *p, const char *e, float *out) {
+    const char *s = p;
+    int neg = 0;
+    if (*p == '+' || *p == '-') {
+        neg = *p == '-';
+        p++;
+        if (p == e) return -1;
+    }
+    unsigned char c = (unsigned char)*p;
+    if ((unsigned)(c - '0') > 9 && c != '.') {
+        size_t n = (size_t)(e - p);
+        double v;
+        if (n == 3 && lower_eq(p, 3, "nan"))
+            v = NAN;
+        else if ((n == 3 && lower_eq(p, 3, "inf")) || (n == 8 && lower_eq(p, 8, "infinity")))
+            v = INFINITY;
+        else
+            return -1;
+        *out = (float)(neg ? -v : v);
+        return 0;
+    }
+    uint64_t mant = 0;
+    int nd = 0, digits = 0, trunc = 0;
+    long exp10 = 0;
+    while (p < e && (unsigned)(*p - '0') <= 9) {
+        unsigned d = (unsigned)(*p - '0');
+        digits++;
+        if (nd < 19) {
+            if (mant || d) {
+                mant = mant * 10 + d;
+                nd++;
+            }
+        } else {
+            exp10++;
+            trunc |= d != 0;
+        }
+        p++;
+    }
+    if (p < e && *p == '.') {
+        p++;
+        while (p < e && (unsigned)(*p - '0') <= 9) {
+            unsigned d = (unsigned)(*p - '0');
+            digits++;
+            if (nd < 19) {
+                if (mant || d) {
+                    mant = mant * 10 + d;
+                    nd++;
+                }
+                exp10--;
+            } else {
+                trunc |= d != 0;
+            }
+            p++;
+        }
+    }
+    if (digits == 0) return -1;
+    if (p < e && (*p == 'e' || *p == 'E')) {
+        p++;
+        int eneg = 0;
+        if (p < e && (*p == '+' || *p == '-')) {
+            eneg = *p == '-';
+            p++;
+        }
+        if (p == e) return -1;
+        long ev = 0;
+        while (p < e && (unsigned)(*p - '0') <= 9) {
+            if (ev < 100000000L) ev = ev * 10 + (*p - '0');
+            p++;
+        }
+        if (p != e) return -1;
+        exp10 += eneg ? -ev : ev;
+    } else if (p != e) {
+        return -1;
+    }
+    double v;
+    if (mant == 0 && !trunc) {
+        v = 0.0;
+    } else if (!trunc && mant <= TWO53 && exp10 >= -22 && exp10 <= 22) {
+        /* Clinger: mant and 10^|exp10| are exact doubles, one IEEE operation rounds correctly */
+        v = exp10 >= 0 ? (double)mant * P10[exp10] : (double)mant / P10[-exp10];
+    } else if (!trunc && exp10 > 22 && exp10 <= 22 + 15 && mant * U10[exp10 - 22] / U10[exp10 - 22] == mant
+               && mant * U10[exp10 - 22] <= TWO53) {
+        v = (double)(mant * U10[exp10 - 22]) * 1e22;
+    } else {
+        v = slow_strtod(s, e);
+        *out = (float)v;
+        return 0;
+    }
+    *out = (float)(neg ? -v : v);
+    return 0;
+}
+
+/* Parse one span of exactly `dim` numbers into `out`; 0, or -1 when it is bad. */
+static int parse_span(const char *p, const char *e, Py_ssize_t dim, float *out) {
+    for (Py_ssize_t j = 0; j < dim; j++) {
+        while (p < e && is_ws[(unsigned char)*p]) p++;
+        if (p == e) return -1;
+        const char *t = p;
+        while (p < e && !is_ws[(unsigned char)*p]) p++;
+        if (parse_token(t, p, out + j) < 0) return -1;
+    }
+    while (p < e && is_ws[(unsigned char)*p]) p++;
+    return p == e ? 0 : -1;
+}
+
+/* ---- parse_rows ---------------------------------------------------------------------------- */
+
+typedef struct {
+    const char *buf;
+    const int64_t *vs, *ve;
+    float *out;
+    Py_ssize_t dim, r0, r1, bad;
+} parse_job;
+
+static void *parse_worker(void *arg) {
+    parse_job *j = (parse_job *)arg;
+    j->bad = -1;
+    for (Py_ssize_t r = j->r0; r < j->r1; r++) {
+        if (parse_span(j->buf + j->vs[r], j->buf + j->ve[r], j->dim, j->out + r * j->dim) < 0) {
+            j->bad = r;
+            break;
+        }
+    }
+    return NULL;
+}
+
+static Py_ssize_t run_parse(const char *buf, const int64_t *vs, const int64_t *ve, float *out,
+                            Py_ssize_t k, Py_ssize_t dim) {
+    int nt = n_threads();
+    Py_ssize_t by_size = (k * dim) / MIN_VALUES_PER_THREAD;
+    if (by_size < nt) nt = by_size < 1 ? 1 : (int)by_size;
+    parse_job jobs[MAX_THREADS];
+    pthread_t tids[MAX_THREADS];
+    int started[MAX_THREADS] = {0};
+    for (int t = 0; t < nt; t++) {
+        jobs[t] = (parse_job){buf, vs, ve, out, dim, k * t / nt, k * (t + 1) / nt, -1};
+    }
+    for (int t = 1; t < nt; t++) started[t] = pthread_create(&tids[t], NULL, parse_worker, &jobs[t]) == 0;
+    parse_worker(&jobs[0]);
+    for (int t = 1; t < nt; t++) {
+        if (started[t])
+            pthread_join(tids[t], NULL);
+        else
+            parse_worker(&jobs[t]);
+    }
+    for (int t = 0; t < nt; t++)
+        if (jobs[t].bad >= 0) return jobs[t].bad;
+    return -1;
+}
+
+static PyArrayObject *as_int64(PyObject *obj, const char *what) {
+    PyArrayObject *a = (PyArrayObject *)PyArray_FROM_OTF(obj, NPY_INT64, NPY_ARRAY_IN_ARRAY);
+    if (a == NULL) return NULL;
+    if (PyArray_NDIM(a) != 1) {
+        PyErr_Format(PyExc_ValueError, "%s must be a 1-d integer array", what);
+        Py_DECREF(a);
+        return NULL;
+    }
+    return a;
+}
+
+static PyObject *parse_rows(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    PyObject *vs_obj, *ve_obj, *out_obj;
+    PyArrayObject *vs = NULL, *ve = NULL;
+    PyObject *result = NULL;
+    if (!PyArg_ParseTuple(args, "y*OOO:parse_rows", &view, &vs_obj, &ve_obj, &out_obj)) return NULL;
+    if (!PyArray_Check(out_obj) || PyArray_TYPE((PyArrayObject *)out_obj) != NPY_FLOAT32 ||
+        PyArray_NDIM((PyArrayObject *)out_obj) != 2 ||
+        !PyArray_IS_C_CONTIGUOUS((PyArrayObject *)out_obj) ||
+        !PyArray_ISWRITEABLE((PyArrayObject *)out_obj)) {
+        PyErr_SetString(PyExc_ValueError, "out must be a writeable C-contiguous 2-d float32 array");
+        goto done;
+    }
+    PyArrayObject *out = (PyArrayObject *)out_obj;
+    Py_ssize_t k = PyArray_DIM(out, 0), dim = PyArray_DIM(out, 1);
+    if ((vs = as_int64(vs_obj, "vec_start")) == NULL || (ve = as_int64(ve_obj, "vec_end")) == NULL)
+        goto done;
+    if (PyArray_DIM(vs, 0) < k || PyArray_DIM(ve, 0) < k) {
+        PyErr_Format(PyExc_ValueError, "vec_start and vec_end need %zd rows (out has %zd)", k, k);
+        goto done;
+    }
+    const int64_t *s = (const int64_t *)PyArray_DATA(vs), *e = (const int64_t *)PyArray_DATA(ve);
+    for (Py_ssize_t r = 0; r < k; r++) {
+        if (s[r] < 0 || s[r] > e[r] || e[r] > view.len) {
+            PyErr_Format(PyExc_ValueError, "row %zd: span %lld:%lld is outside the buffer (%zd bytes)",
+                         r, (long long)s[r], (long long)e[r], view.len);
+            goto done;
+        }
+    }
+    Py_ssize_t bad = -1;
+    if (k > 0 && dim > 0) {
+        Py_BEGIN_ALLOW_THREADS bad = run_parse((const char *)view.buf, s, e, (float *)PyArray_DATA(out), k, dim);
+        Py_END_ALLOW_THREADS
+    } else if (dim == 0) {
+        for (Py_ssize_t r = 0; r < k; r++) {
+            const char *p = (const char *)view.buf + s[r], *q = (const char *)view.buf + e[r];
+            if (parse_span(p, q, 0, NULL) < 0) {
+                bad = r;
+                break;
+            }
+        }
+    }
+    result = PyLong_FromSsize_t(bad);
+done:
+    Py_XDECREF(vs);
+    Py_XDECREF(ve);
+    PyBuffer_Release(&view);
+    return result;
+}
+
+/* ---- scan_lines ---------------------------------------------------------------------------- */
+
+typedef struct {
+    const char *buf;
+    Py_ssize_t size, pos, i0, i1, dim;
+    int64_t *ws, *we, *vs, *ve, *nf;
+} scan_job;
+
+static void scan_line(const char *buf, Py_ssize_t pos, Py_ssize_t end, Py_ssize_t dim, int64_t *ws,
+                      int64_t *we, int64_t *vs, int64_t *ve, int64_t *nf) {
+    while (end > pos && is_ws[(unsigned char)buf[end - 1]]) end--;
+    *ws = *we = *vs = *ve = 0;
+    if (end == pos) {
+        *nf = 0;
+        return;
+    }
+    Py_ssize_t p = pos, count = 0, first_end = 0, second_start = 0;
+    while (p < end && is_ws[(unsigned char)buf[p]]) p++;
+    Py_ssize_t lead = p;
+    while (p < end) {
+        if (count == 1) second_start = p;
+        count++;
+        while (p < end && !is_ws[(unsigned char)buf[p]]) p++;
+        if (count == 1) first_end = p;
+        while (p < end && is_ws[(unsigned char)buf[p]]) p++;
+    }
+    *nf = count;
+    if (count <= dim) return;
+    *ws = lead;
+    *ve = end;
+    if (count == dim + 1) {
+        *we = first_end;
+        *vs = second_start;
+        return;
+    }
+    /* a word with white space: the vector is the last dim fields, found from the end */
+    p = end;
+    for (Py_ssize_t f = 0; f < dim; f++) {
+        while (!is_ws[(unsigned char)buf[p - 1]]) p--;
+        if (f + 1 < dim)
+            while (is_ws[(unsigned char)buf[p - 1]]) p--;
+    }
+    *vs = p;
+    while (is_ws[(unsigned char)buf[p - 1]]) p--;
+    *we = p;
+}
+
+static void *scan_worker(void *arg) {
+    scan_job *j = (scan_job *)arg;
+    Py_ssize_t pos = j->pos;
+    for (Py_ssize_t i = j->i0; i < j->i1; i++) {
+        const char *nl = memchr(j->buf + pos, '\n', (size_t)(j->size - pos));
+        Py_ssize_t end = nl ? (Py_ssize_t)(nl - j->buf) : j->size;
+        scan_line(j->buf, pos, end, j->dim, j->ws + i, j->we + i, j->vs + i, j->ve + i, j->nf + i);
+        pos = end + 1;
+    }
+    return NULL;
+}
+
+static Py_ssize_t count_lines(const char *buf, Py_ssize_t size) {
+    Py_ssize_t n = 0, pos = 0;
+    const char *nl;
+    while (pos < size && (nl = memchr(buf + pos, '\n', (size_t)(size - pos))) != NULL) {
+        n++;
+        pos = (Py_ssize_t)(nl - buf) + 1;
+    }
+    if (size > 0 && buf[size - 1] != '\n') n++;
+    return n;
+}
+
+static void run_scan(const char *buf, Py_ssize_t size, Py_ssize_t n, Py_ssize_t dim, int64_t **arrs) {
+    int nt = n_threads();
+    Py_ssize_t by_size = size / MIN_BYTES_PER_THREAD;
+    if (by_size < nt) nt = by_size < 1 ? 1 : (int)by_size;
+    if (nt > n) nt = n < 1 ? 1 : (int)n;
+    scan_job jobs[MAX_THREADS];
+    pthread_t tids[MAX_THREADS];
+    int started[MAX_THREADS] = {0};
+    Py_ssize_t line = 0, pos = 0;
+    for (int t = 0; t < nt; t++) {
+        Py_ssize_t i0 = n * t / nt;
+        while (line < i0) { /* move pos to the start of line i0 */
+            const char *nl = memchr(buf + pos, '\n', (size_t)(size - pos));
+            pos = (Py_ssize_t)(nl - buf) + 1;
+            line++;
+        }
+        jobs[t] = (scan_job){buf, size, pos, i0, n * (t + 1) / nt, dim,
+                             arrs[0], arrs[1], arrs[2], arrs[3], arrs[4]};
+    }
+    for (int t = 1; t < nt; t++) started[t] = pthread_create(&tids[t], NULL, scan_worker, &jobs[t]) == 0;
+    scan_worker(&jobs[0]);
+    for (int t = 1; t < nt; t++) {
+        if (started[t])
+            pthread_join(tids[t], NULL);
+        else
+            scan_worker(&jobs[t]);
+    }
+}
+
+static PyObject *scan_lines(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    Py_ssize_t dim;
+    if (!PyArg_ParseTuple(args, "y*n:scan_lines", &view, &dim)) return NULL;
+    const char *buf = (const char *)view.buf;
+    Py_ssize_t size = view.len, n;
+    Py_BEGIN_ALLOW_THREADS n = count_lines(buf, size);
+    Py_END_ALLOW_THREADS
+    npy_intp shape[1] = {n};
+    PyObject *arrays[5] = {NULL};
+    int64_t *data[5];
+    for (int a = 0; a < 5; a++) {
+        arrays[a] = PyArray_SimpleNew(1, shape, NPY_INT64);
+        if (arrays[a] == NULL) {
+            for (int b = 0; b < a; b++) Py_DECREF(arrays[b]);
+            PyBuffer_Release(&view);
+            return NULL;
+        }
+        data[a] = (int64_t *)PyArray_DATA((PyArrayObject *)arrays[a]);
+    }
+    if (n > 0) {
+        Py_BEGIN_ALLOW_THREADS run_scan(buf, size, n, dim, data);
+        Py_END_ALLOW_THREADS
+    }
+    PyBuffer_Release(&view);
+    return Py_BuildValue("(NNNNN)", arrays[0], arrays[1], arrays[2], arrays[3], arrays[4]);
+}
+
+/* ---- module -------------------------------------------------------------------------------- */
+
+static PyMethodDef methods[] = {
+    {"scan_lines", scan_lines, METH_VARARGS,
+     "scan_lines(buf, dim) -> (word_start, word_end, vec_start, vec_end, nfields): see _pykernel."},
+    {"parse_rows", parse_rows, METH_VARARGS,
+     "parse_rows(buf, vec_start, vec_end, out) -> -1 or the first bad row: see _pykernel."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef moduledef = {
+    PyModuleDef_HEAD_INIT, "wordvecs._ckernel",
+    "The compiled text kernel: the contract of wordvecs.formats._pykernel, at the machine's speed.",
+    -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__ckernel(void) {
+    import_array();
+    init_tables();
+    if (c_locale == (locale_t)0) {
+        c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+        if (c_locale == (locale_t)0) {
+            PyErr_SetString(PyExc_ImportError, "cannot create the C locale");
+            return NULL;
+        }
+    }
+    PyObject *m = PyModule_Create(&moduledef);
+    if (m == NULL) return NULL;
+    if (PyModule_AddStringConstant(m, "NAME", "c") < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

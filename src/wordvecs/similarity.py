@@ -1,0 +1,294 @@
+"""Nearest neighbours, analogies and similarities over unit-normalised vectors.
+
+The scoring is gensim's (``KeyedVectors.most_similar`` and ``most_similar_cosmul``): cosine over
+unit-normalised float32 vectors, the query words never returned, an unknown word a ``KeyError``
+that names it. The normalised matrix is computed once, lazily, and kept on the :class:`Vectors`.
+Many queries at once go through one matrix product (:func:`similar_by_vectors`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from .errors import MissingExtraError
+
+if TYPE_CHECKING:
+    from .vectors import Vectors
+
+__all__ = [
+    "ApproximateIndex",
+    "analogy",
+    "doesnt_match",
+    "most_similar",
+    "normed",
+    "similar_by_vector",
+    "similar_by_vectors",
+    "similarity",
+    "unit_rows",
+]
+
+#: Rows normalised per chunk, so a large matrix never needs a second full-size temporary.
+_CHUNK = 65536
+
+Item = str | np.ndarray | tuple[str | np.ndarray, float]
+
+
+def row_norms(matrix: np.ndarray) -> np.ndarray:
+    """The float32 L2 norm of each row, computed exactly as gensim's ``fill_norms`` does."""
+    out = np.empty(matrix.shape[0], dtype=np.float32)
+    for start in range(0, matrix.shape[0], _CHUNK):
+        out[start:start + _CHUNK] = np.linalg.norm(matrix[start:start + _CHUNK], axis=1)
+    return out
+
+
+def unit_rows(matrix: np.ndarray) -> np.ndarray:
+    """``matrix`` with every row divided by its L2 norm, in float32 (an all-zero row stays zero)."""
+    out = np.empty(matrix.shape, dtype=np.float32)
+    for start in range(0, matrix.shape[0], _CHUNK):
+        block = np.asarray(matrix[start:start + _CHUNK], dtype=np.float32)
+        norms = np.linalg.norm(block, axis=1)
+        norms[norms == 0] = 1.0
+        np.divide(block, norms[:, None], out=out[start:start + _CHUNK])
+    return out
+
+
+def normed(vectors: Vectors) -> np.ndarray:
+    """The unit-normalised float32 matrix of ``vectors``, computed on first use and kept."""
+    if vectors._norm is None:
+        vectors._norm = unit_rows(vectors.matrix)
+    return vectors._norm
+
+
+def _unitvec(vec: np.ndarray) -> np.ndarray:
+    """gensim's ``matutils.unitvec``: scale in float64 by 1 / ||vec||, return float32."""
+    v64 = np.asarray(vec, dtype=np.float64)
+    length = float(np.sqrt(np.dot(v64, v64)))
+    if length <= 0.0:
+        return np.asarray(vec, dtype=np.float32)
+    return (v64 * (1.0 / length)).astype(np.float32)
+
+
+def _weighted(items: Sequence[Item], default: float) -> list[tuple[str | np.ndarray, float]]:
+    out: list[tuple[str | np.ndarray, float]] = []
+    for item in items:
+        if isinstance(item, tuple):
+            out.append((item[0], float(item[1])))
+        else:
+            out.append((item, default))
+    return out
+
+
+def _as_list(items: Item | Iterable[Item] | None) -> list[Item]:
+    if items is None:
+        return []
+    if isinstance(items, str | np.ndarray | tuple):
+        return [items]  # type: ignore[list-item]
+    return list(items)
+
+
+def query_vector(vectors: Vectors, positive: Item | Iterable[Item] | None,
+                 negative: Item | Iterable[Item] | None = ()) -> tuple[np.ndarray, list[int]]:
+    """The unit mean of the query (gensim's ``get_mean_vector``) and the rows of its words."""
+    items = (_weighted(_as_list(positive), 1.0) + _weighted(_as_list(negative), -1.0))
+    if not items:
+        raise ValueError("cannot compute similarity with no input: give at least one word")
+    mean = np.zeros(vectors.dim, dtype=np.float32)
+    rows: list[int] = []
+    total = 0.0
+    unit = normed(vectors)
+    for key, weight in items:
+        if isinstance(key, np.ndarray):
+            vec = np.asarray(key, dtype=np.float32)
+            if vec.shape != (vectors.dim,):
+                raise ValueError(f"a query vector must have shape ({vectors.dim},), "
+                                 f"got {vec.shape}")
+        else:
+            row = vectors.index(key)
+            rows.append(row)
+            vec = unit[row]
+        mean += np.float64(weight) * vec
+        total += abs(weight)
+    if total > 0:
+        mean = mean / total
+    return _unitvec(mean), rows
+
+
+def _top(scores: np.ndarray, topn: int, exclude: Sequence[int] = ()) -> np.ndarray:
+    """Rows of the ``topn`` best scores, best first, without ``exclude`` (gensim's tie order)."""
+    k = min(topn + len(exclude), scores.size)
+    neg = -scores
+    if k >= scores.size:
+        best = np.argsort(neg)[:k]
+    else:
+        part = np.argpartition(neg, k)[:k]
+        best = part.take(np.argsort(neg.take(part)))
+    if exclude:
+        best = best[~np.isin(best, np.asarray(exclude, dtype=np.int64))]
+    return best[:topn]
+
+
+def _limit(vectors: Vectors, restrict_vocab: int | None) -> int:
+    n = len(vectors)
+    if restrict_vocab is None:
+        return n
+    if restrict_vocab < 1:
+        raise ValueError(f"restrict_vocab must be a positive integer. Received: {restrict_vocab}")
+    return min(n, int(restrict_vocab))
+
+
+def most_similar(vectors: Vectors, positive: Item | Iterable[Item] | None = None,
+                 negative: Item | Iterable[Item] | None = (), topn: int = 10,
+                 restrict_vocab: int | None = None,
+                 indexer: ApproximateIndex | None = None) -> list[tuple[str, float]]:
+    """The ``topn`` words nearest the mean of ``positive`` minus ``negative`` (gensim's scoring).
+
+    Items are words, vectors, or ``(item, weight)`` pairs. The query words are never returned.
+    ``restrict_vocab`` searches only the first N words; ``indexer`` answers approximately.
+    """
+    if topn < 1:
+        return []
+    mean, rows = query_vector(vectors, positive, negative)
+    if indexer is not None:
+        return indexer.search(mean, topn, exclude=rows)
+    n = _limit(vectors, restrict_vocab)
+    scores = normed(vectors)[:n] @ mean
+    words = vectors.words
+    return [(words[i], float(scores[i])) for i in _top(scores, topn, rows)]
+
+
+def similar_by_vector(vectors: Vectors, vector: np.ndarray, topn: int = 10,
+                      restrict_vocab: int | None = None) -> list[tuple[str, float]]:
+    """The ``topn`` words nearest ``vector`` by cosine."""
+    return most_similar(vectors, [np.asarray(vector)], topn=topn, restrict_vocab=restrict_vocab)
+
+
+def similar_by_vectors(vectors: Vectors, queries: np.ndarray, topn: int = 10, *,
+                       restrict_vocab: int | None = None,
+                       exclude: Sequence[Sequence[int]] | None = None,
+                       batch: int = 256) -> list[list[tuple[str, float]]]:
+    """The ``topn`` nearest words of each row of ``queries`` (one matrix product per batch).
+
+    ``exclude`` gives, per query, rows never to return (the query words themselves).
+    """
+    q = np.atleast_2d(np.asarray(queries, dtype=np.float32))
+    if q.shape[1] != vectors.dim:
+        raise ValueError(f"queries must have {vectors.dim} columns, got {q.shape[1]}")
+    unit_q = np.stack([_unitvec(r) for r in q]) if len(q) else q
+    n = _limit(vectors, restrict_vocab)
+    unit = normed(vectors)[:n]
+    words = vectors.words
+    out: list[list[tuple[str, float]]] = []
+    for start in range(0, len(q), batch):
+        scores = unit_q[start:start + batch] @ unit.T
+        for j, row in enumerate(scores):
+            ex = list(exclude[start + j]) if exclude is not None else []
+            out.append([(words[i], float(row[i])) for i in _top(row, topn, ex)])
+    return out
+
+
+def analogy(vectors: Vectors, a: str, b: str, c: str, topn: int = 1,
+            method: Literal["add", "mul"] = "add",
+            restrict_vocab: int | None = None) -> list[tuple[str, float]]:
+    """"``a`` is to ``b`` as ``c`` is to ?": 3CosAdd (``"add"``) or 3CosMul (``"mul"``)."""
+    if method == "add":
+        return most_similar(vectors, [b, c], [a], topn=topn, restrict_vocab=restrict_vocab)
+    if method == "mul":
+        return most_similar_cosmul(vectors, [b, c], [a], topn=topn,
+                                   restrict_vocab=restrict_vocab)
+    raise ValueError(f"method must be 'add' or 'mul'. Received: method={method!r}")
+
+
+def most_similar_cosmul(vectors: Vectors, positive: Iterable[str] | str,
+                        negative: Iterable[str] | str = (), topn: int = 10,
+                        restrict_vocab: int | None = None) -> list[tuple[str, float]]:
+    """3CosMul (Levy and Goldberg, 2014) as gensim's ``most_similar_cosmul`` scores it."""
+    if topn < 1:
+        return []
+    pos = [positive] if isinstance(positive, str) else list(positive)
+    neg = [negative] if isinstance(negative, str) else list(negative)
+    if not pos:
+        raise ValueError("cannot compute similarity with no input: give at least one word")
+    unit = normed(vectors)
+    pos_rows = [vectors.index(w) for w in pos]
+    neg_rows = [vectors.index(w) for w in neg]
+    n = _limit(vectors, restrict_vocab)
+    scores = cosmul_scores(unit[:n], unit[pos_rows], unit[neg_rows])
+    words = vectors.words
+    rows = sorted(set(pos_rows + neg_rows))
+    return [(words[i], float(scores[i])) for i in _top(scores, topn, rows)]
+
+
+def cosmul_scores(unit: np.ndarray, pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
+    """Equation (4) of Levy and Goldberg, cosines shifted to [0, 1], over the rows of ``unit``."""
+    num = np.ones(unit.shape[0], dtype=np.float32)
+    for term in pos:
+        num *= (1 + unit @ term) / 2
+    den = np.ones(unit.shape[0], dtype=np.float32)
+    for term in neg:
+        den *= (1 + unit @ term) / 2
+    return num / (den + np.float32(1e-6)) if len(neg) else num / np.float32(1 + 1e-6)
+
+
+def similarity(vectors: Vectors, w1: str, w2: str) -> float:
+    """Cosine similarity of two words."""
+    u1 = _unitvec(vectors[w1])
+    u2 = _unitvec(vectors[w2])
+    return float(np.dot(u1, u2))
+
+
+def doesnt_match(vectors: Vectors, words: Iterable[str]) -> str:
+    """The word furthest from the mean of ``words`` (gensim's ``doesnt_match``)."""
+    words = list(words)
+    if not words:
+        raise ValueError("cannot select a word from an empty list")
+    rows = [vectors.index(w) for w in words]
+    unit = normed(vectors)[rows]
+    mean = _unitvec(unit.mean(axis=0, dtype=np.float32))
+    dists = unit @ mean
+    return sorted(zip(dists.tolist(), words), reverse=True)[-1][1]
+
+
+@dataclass
+class ApproximateIndex:
+    """An approximate nearest-neighbour index (usearch HNSW, cosine) over a :class:`Vectors`.
+
+    Pass it as ``indexer=`` to :meth:`Vectors.most_similar`: the same call, answered from the
+    graph instead of a full scan. Needs ``pip install 'wordvecs[ann]'``.
+    """
+
+    vectors: Vectors
+    index: Any
+
+    @classmethod
+    def build(cls, vectors: Vectors, *, connectivity: int = 16, expansion_add: int = 128,
+              expansion_search: int = 64, dtype: str = "f32", threads: int = 0) -> ApproximateIndex:
+        """Index every row of ``vectors`` (unit-normalised, inner product)."""
+        try:
+            from usearch.index import Index
+        except ImportError as exc:
+            raise MissingExtraError("usearch is not installed: pip install 'wordvecs[ann]'") \
+                from exc
+        unit = normed(vectors)
+        index = Index(ndim=vectors.dim, metric="ip", dtype=dtype, connectivity=connectivity,
+                      expansion_add=expansion_add, expansion_search=expansion_search)
+        index.add(np.arange(len(vectors), dtype=np.uint64), unit, threads=threads)
+        return cls(vectors, index)
+
+    def search(self, query: np.ndarray, topn: int = 10,
+               exclude: Sequence[int] = ()) -> list[tuple[str, float]]:
+        """The ``topn`` rows nearest the unit vector ``query`` (cosine), without ``exclude``."""
+        found = self.index.search(np.asarray(query, dtype=np.float32), topn + len(exclude))
+        words = self.vectors.words
+        skip = set(exclude)
+        out = [(words[int(k)], float(1.0 - d)) for k, d in zip(found.keys, found.distances)
+               if int(k) not in skip]
+        return out[:topn]
+
+    def search_many(self, queries: np.ndarray, topn: int = 10, threads: int = 0) -> np.ndarray:
+        """Row indices of the ``topn`` neighbours of each unit query, shape (len(queries), topn)."""
+        found = self.index.search(np.asarray(queries, dtype=np.float32), topn, threads=threads)
+        return np.asarray(found.keys, dtype=np.int64)

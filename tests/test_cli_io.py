@@ -1,0 +1,94 @@
+"""The CLI's info and convert commands, help everywhere, and one-line errors with exit 2."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import wordvecs
+from wordvecs.cli import cli
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def test_every_command_has_help(runner):
+    result = runner.invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    for name, command in cli.commands.items():
+        res = runner.invoke(cli, [name, "--help"])
+        assert res.exit_code == 0, name
+        assert command.help, f"{name} has no help text"
+        assert "Usage:" in res.output
+
+
+def test_info(runner, tmp_path, small_vectors):
+    path = small_vectors.save(tmp_path / "v.txt", format="glove")
+    vocab = tmp_path / "vocab.txt"
+    vocab.write_text("king\nqueen\nnope\n\nking\n")
+    res = runner.invoke(cli, ["info", str(path), "--vocab", str(vocab)])
+    assert res.exit_code == 0, res.output
+    assert "format:  glove" in res.output and "count:   10" in res.output
+    assert "dim:     8" in res.output and "the king queen" in res.output
+    assert "coverage: 2 of 3 words" in res.output and "66.7%" in res.output
+
+
+def test_info_packaged(runner):
+    res = runner.invoke(cli, ["info", "glove-6b-50d"])
+    assert res.exit_code == 0 and "count:   400,000" in res.output
+
+
+@pytest.mark.parametrize("to", ["store", "glove", "word2vec", "word2vec-binary"])
+def test_convert(runner, tmp_path, glove50, to):
+    src = wordvecs.load(glove50, limit=3000).save(tmp_path / "src.txt", format="glove")
+    vocab = tmp_path / "vocab.txt"
+    vocab.write_text("king\nthe\nqueen\n")
+    dst = tmp_path / f"dst.{to}"
+    res = runner.invoke(cli, ["convert", str(src), str(dst), "--to", to, "--vocab", str(vocab)])
+    assert res.exit_code == 0, res.output
+    assert "3 x 50" in res.output
+    v = wordvecs.load(dst)
+    assert v.words == ["the", "king", "queen"]
+    np.testing.assert_array_equal(v["queen"], glove50["queen"])
+
+
+def test_convert_limit(runner, tmp_path):
+    res = runner.invoke(cli, ["convert", "glove-6b-50d", str(tmp_path / "s.wv"), "--limit", "7"])
+    assert res.exit_code == 0
+    assert wordvecs.load(tmp_path / "s.wv").words == wordvecs.load("glove-6b-50d").words[:7]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["info", "/no/such/file.txt"], "no such file"),
+    (["info", "BAD"], "line 2: expected a number; found 'x'"),
+    (["convert", "BAD", "OUT"], "line 2"),
+])
+def test_errors_are_one_line_exit_2(runner, tmp_path, args, message):
+    bad = tmp_path / "bad.txt"
+    bad.write_text("a 1 2\nb 1 x\n")
+    args = [str(bad) if a == "BAD" else str(tmp_path / "o") if a == "OUT" else a for a in args]
+    res = runner.invoke(cli, args)
+    assert res.exit_code == 2
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0]
+    assert "Traceback" not in res.output
+
+
+def test_warnings_are_one_line(runner, tmp_path):
+    p = tmp_path / "dup.txt"
+    p.write_text("a 1 2\na 3 4\n")
+    res = runner.invoke(cli, ["info", str(p)])
+    assert res.exit_code == 0
+    assert "warning: " in res.output and "1 duplicate word(s)" in res.output
+
+
+def test_main_module_runs():
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "wordvecs", "info", "/nope"], capture_output=True,
+                         text=True)
+    assert out.returncode == 2 and out.stderr.strip() == "Error: /nope: no such file"

@@ -1,0 +1,263 @@
+"""Reading and writing every format, checked against real peers: Python/NumPy parsing and gensim."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+import warnings
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import wordvecs
+from wordvecs import Vectors, WordNotFound
+
+GENSIM_FILES = [  # (file, binary, no_header): gensim's own test data that gensim itself loads
+    ("test_glove.txt", False, True),
+    ("euclidean_vectors.bin", True, False),
+    ("toy-model.vec", False, False),
+    ("lee_fasttext.vec", False, False),
+    ("crime-and-punishment.vec", False, False),
+    ("high_precision.kv.txt", False, False),
+    ("high_precision.kv.bin", True, False),
+    ("word2vec_pre_kv_c", False, False),
+    ("poincare_vectors.bin", True, False),
+]
+
+
+def reference(path: Path, dim: int) -> tuple[list[str], np.ndarray]:
+    """What numpy, pandas and gensim give: np.float32(float(token)) for every token."""
+    words, rows = [], []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        fields = line.split()
+        if len(fields) == 2 and len(rows) == 0 and not words:
+            continue  # header
+        words.append(" ".join(fields[:-dim]))
+        rows.append([np.float32(float(t)) for t in fields[-dim:]])
+    return words, np.array(rows, dtype=np.float32)
+
+
+@pytest.fixture(scope="module")
+def glove_sample(tmp_path_factory, glove50) -> Path:
+    """The first 5,000 rows of GloVe 6B 50d written as the published file is: '%.5g' values."""
+    path = tmp_path_factory.mktemp("glove") / "glove.sample.50d.txt"
+    m = glove50.matrix[:5000]
+    with open(path, "w", encoding="utf-8") as fh:
+        for w, row in zip(glove50.words[:5000], m):
+            fh.write(w + " " + " ".join("%.5g" % x for x in row) + "\n")
+    return path
+
+
+def test_glove_values_bit_exact_and_in_file_order(glove_sample, kernel):
+    v = wordvecs.load(glove_sample)
+    words, ref = reference(glove_sample, 50)
+    assert v.words == words
+    assert v.matrix.dtype == np.float32 and v.matrix.flags.c_contiguous
+    assert v.matrix.tobytes() == ref.tobytes()
+
+
+def test_mixed_notation_bit_exact(tmp_path, kernel):
+    rng = np.random.default_rng(7)
+    vals = np.concatenate([rng.standard_normal(3000), rng.standard_normal(300) * 1e-40,
+                           rng.standard_normal(300) * 1e30, [0.0, -0.0, 1e-45, 3.4028235e38]])
+    fmts = ["%.5g", "%.8e", "%r", "%.17g", "%.3f", "%.25f"]
+    tokens = [(fmts[i % len(fmts)] % x) if fmts[i % len(fmts)] != "%r" else repr(float(x))
+              for i, x in enumerate(vals)]
+    tokens += ["1" + "3" * 40 + "e-41", "-0", "+1.5", ".5", "5.", "1E5", "nan", "inf", "-inf"]
+    tokens = tokens[: len(tokens) // 8 * 8]
+    lines = [f"w{i} " + " ".join(tokens[i * 8:(i + 1) * 8]) for i in range(len(tokens) // 8)]
+    path = tmp_path / "mixed.txt"
+    path.write_text("\n".join(lines) + "\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        v = wordvecs.load(path)
+    ref = np.array([np.float32(float(t)) for t in tokens], dtype=np.float32).reshape(-1, 8)
+    assert v.matrix.view(np.uint32).tolist() == ref.view(np.uint32).tolist()
+
+
+@pytest.mark.parametrize("name, binary, no_header", GENSIM_FILES)
+def test_gensim_test_data_loads_to_gensims_vectors(name, binary, no_header):
+    from gensim.models import KeyedVectors
+    from gensim.test.utils import datapath
+
+    kv = KeyedVectors.load_word2vec_format(datapath(name), binary=binary, no_header=no_header)
+    v = wordvecs.load(datapath(name))
+    assert v.format == ("word2vec-binary" if binary else "glove" if no_header else "word2vec")
+    assert v.words == list(kv.index_to_key)
+    assert v.matrix.tobytes() == kv.vectors.astype(np.float32).tobytes()
+
+
+@pytest.mark.parametrize("binary", [False, True])
+@pytest.mark.parametrize("write_header", [True, False])
+def test_files_written_by_gensim_load_to_gensims_vectors(tmp_path, glove50, binary, write_header,
+                                                         kernel):
+    from gensim.models import KeyedVectors
+
+    kv = KeyedVectors(50)
+    kv.add_vectors(glove50.words[:3000], glove50.matrix[:3000])
+    path = tmp_path / ("g.bin" if binary else "g.txt")
+    if binary and not write_header:
+        pytest.skip("word2vec binary always has a header")
+    kv.save_word2vec_format(str(path), binary=binary, write_header=write_header)
+    back = KeyedVectors.load_word2vec_format(str(path), binary=binary, no_header=not write_header)
+    v = wordvecs.load(path)
+    assert v.words == list(back.index_to_key)
+    assert v.matrix.tobytes() == back.vectors.tobytes()
+
+
+def test_gensim_reads_what_we_write(tmp_path, glove50):
+    from gensim.models import KeyedVectors
+
+    v = wordvecs.load(glove50, limit=2000)
+    for fmt, binary in (("word2vec", False), ("word2vec-binary", True)):
+        path = v.save(tmp_path / f"out.{fmt}", format=fmt)
+        kv = KeyedVectors.load_word2vec_format(str(path), binary=binary)
+        assert list(kv.index_to_key) == v.words
+        assert kv.vectors.tobytes() == v.matrix.tobytes()
+
+
+# --- round trips ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fmt", ["glove", "word2vec", "word2vec-binary", "store"])
+def test_round_trip_bit_for_bit(tmp_path, glove50, fmt, kernel):
+    v = wordvecs.load(glove50, limit=3000)
+    path = v.save(tmp_path / f"v.{fmt}", format=fmt)
+    back = wordvecs.load(path)
+    assert back.words == v.words
+    assert back.matrix.tobytes() == v.matrix.tobytes()  # shortest repr parses back exactly
+
+
+def test_round_trip_special_values_and_unicode_words(tmp_path, kernel):
+    m = np.array([[np.nan, np.inf], [-np.inf, -0.0], [1e-45, 3.4028235e38], [0.1, -2.5e-7]],
+                 np.float32)
+    v = Vectors(["naïve", "日本", "a b", "ünï"], m)
+    for fmt in ("glove", "word2vec", "store"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            back = wordvecs.load(v.save(tmp_path / f"s.{fmt}", format=fmt))
+        assert back.words == v.words
+        assert back.matrix.view(np.uint32)[1:].tolist() == m.view(np.uint32)[1:].tolist()
+        assert np.isnan(back.matrix[0, 0]) and back.matrix[0, 1] == np.inf
+
+
+def test_text_precision(tmp_path, kernel):
+    v = Vectors(["a"], np.float32([[0.123456789, 12345.678]]))
+    path = v.save(tmp_path / "p.txt", format="glove", precision=3)
+    assert path.read_text() == "a 0.123 1.23e+04\n"
+
+
+def test_binary_cannot_hold_words_with_spaces(tmp_path):
+    v = Vectors(["a b"], np.zeros((1, 2), np.float32))
+    with pytest.raises(ValueError, match="space"):
+        v.save(tmp_path / "x.bin", format="word2vec-binary")
+    assert not (tmp_path / "x.bin").exists()
+
+
+@pytest.mark.parametrize("opener, suffix", [(gzip.open, ".gz"), (bz2.open, ".bz2"),
+                                            (lzma.open, ".xz")])
+def test_compressed_sources(tmp_path, glove_sample, opener, suffix, kernel):
+    comp = tmp_path / ("glove" + suffix)
+    with opener(comp, "wb") as fh:
+        fh.write(glove_sample.read_bytes())
+    assert wordvecs.load(comp).matrix.tobytes() == wordvecs.load(glove_sample).matrix.tobytes()
+
+
+def test_zip_member(tmp_path, glove_sample, kernel):
+    z = tmp_path / "glove.6B.zip"
+    with zipfile.ZipFile(z, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.write(glove_sample, "glove.6B.50d.txt")
+        zf.writestr("README", "hello")
+    v = wordvecs.load(f"{z}#glove.6B.50d.txt")
+    assert v.matrix.tobytes() == wordvecs.load(glove_sample).matrix.tobytes()
+
+
+def test_compressed_binary(tmp_path, glove50):
+    v = wordvecs.load(glove50, limit=1000)
+    path = v.save(tmp_path / "v.bin", format="word2vec-binary")
+    with gzip.open(tmp_path / "v.bin.gz", "wb") as fh:
+        fh.write(path.read_bytes())
+    assert wordvecs.load(tmp_path / "v.bin.gz").matrix.tobytes() == v.matrix.tobytes()
+
+
+def test_binary_without_newlines(tmp_path, glove50):
+    words, m = glove50.words[:50], glove50.matrix[:50]
+    data = b"50 50\n" + b"".join(w.encode() + b" " + r.tobytes() for w, r in zip(words, m))
+    (tmp_path / "nonl.bin").write_bytes(data)
+    v = wordvecs.load(tmp_path / "nonl.bin")
+    assert v.words == words and v.matrix.tobytes() == m.tobytes()
+
+
+# --- vocab and limit --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fmt", ["glove", "word2vec", "word2vec-binary", "store"])
+def test_vocab_keeps_only_those_words_in_file_order(tmp_path, glove50, fmt, kernel):
+    v = wordvecs.load(glove50, limit=3000)
+    path = v.save(tmp_path / f"v.{fmt}", format=fmt)
+    wanted = ["king", "the", "queen", "notaword-xyz", "of"]
+    for vocab in (set(wanted), wanted, dict.fromkeys(wanted, 1)):
+        sub = wordvecs.load(path, vocab=vocab)
+        assert sub.words == [w for w in v.words if w in set(wanted)]
+        for w in sub.words:
+            np.testing.assert_array_equal(sub[w], v[w])
+
+
+@pytest.mark.parametrize("fmt", ["glove", "word2vec-binary", "store"])
+def test_limit(tmp_path, glove50, fmt, kernel):
+    v = wordvecs.load(glove50, limit=500)
+    path = v.save(tmp_path / f"v.{fmt}", format=fmt)
+    sub = wordvecs.load(path, limit=10)
+    assert sub.words == v.words[:10]
+    assert sub.matrix.tobytes() == v.matrix[:10].tobytes()
+    assert len(wordvecs.load(path, limit=0)) == 0
+
+
+def test_vocab_must_be_a_collection(glove50):
+    with pytest.raises(TypeError, match="single string"):
+        wordvecs.load(glove50, vocab="king")
+
+
+# --- the packaged set and the Vectors API ------------------------------------------------------
+
+def test_packaged_glove_is_memory_mapped_in_place(glove50):
+    assert glove50.shape == (400_000, 50)
+    assert isinstance(glove50._raw, np.memmap) and not glove50._raw.flags.owndata
+    assert glove50.words[:5] == ["the", ",", ".", "of", "to"]
+    m = glove50.matrix
+    assert m.flags.c_contiguous and m.dtype == np.float32
+    np.testing.assert_array_equal(m[glove50.index("king")], glove50["king"])
+    assert wordvecs.load("glove.6B.50d").shape == (400_000, 50)
+
+
+def test_vectors_api(small_vectors):
+    v = small_vectors
+    assert len(v) == 10 and v.dim == 8 and "king" in v and "nope" not in v
+    assert v.index("queen") == 2
+    row = v["king"]
+    row[:] = 0
+    assert v["king"].any()  # a copy
+    assert v.get("nope") is None and v.get("nope", 5) == 5
+    np.testing.assert_array_equal(v.get("man"), v.matrix[3])
+    assert v.lookup(["queen", "zzz", "the"]).tolist() == [2, -1, 0]
+    with pytest.raises(KeyError, match="'Queen'.*did you mean 'queen'") as exc:
+        v["Queen"]
+    assert isinstance(exc.value, WordNotFound) and exc.value.word == "Queen"
+    with pytest.raises(KeyError, match="'nope' not in vocabulary$"):
+        v.index("nope")
+    assert repr(v) == "<Vectors 10 x 8>"
+
+
+def test_vectors_validation():
+    with pytest.raises(ValueError, match="float32"):
+        Vectors(["a"], np.zeros((1, 2)))
+    with pytest.raises(ValueError, match="2 words for 1 matrix rows"):
+        Vectors(["a", "b"], np.zeros((1, 2), np.float32))
+
+
+def test_unknown_format_names_choices(tmp_path, small_vectors):
+    with pytest.raises(ValueError, match="unknown format 'csv'; expected one of"):
+        small_vectors.save(tmp_path / "x", format="csv")
+    with pytest.raises(ValueError, match="unknown format"):
+        wordvecs.load(tmp_path / "x", format="csv")

@@ -1,0 +1,81 @@
+"""Random bytes and mutated valid files give vectors or a WordvecsError: never another exception,
+never a hang (each example has a deadline)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import wordvecs
+from wordvecs import WordvecsError
+from wordvecs.formats import _kernel
+
+_GLOVE = b"the 0.1 -0.2 3e-1\nof 1 2 3\n. . . 4 5 6\nna\xc3\xafve 7 8 9\n"
+_W2V = b"4 3\n" + _GLOVE
+_BIN = b"2 3\n" + b"the " + np.float32([1, 2, 3]).tobytes() + b"\nof " + \
+    np.float32([4, 5, 6]).tobytes() + b"\n"
+SEEDS = [_GLOVE, _W2V, _BIN]
+
+SETTINGS = settings(max_examples=150, deadline=5000,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def _load(tmp_path, data: bytes, **kw) -> None:
+    path = tmp_path / "fuzz.vec"
+    path.write_bytes(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for k in _kernel_names():
+            _kernel.set_kernel(k)
+            try:
+                v = wordvecs.load(path, **kw)
+            except WordvecsError:
+                continue
+            finally:
+                _kernel.set_kernel(None)
+            assert v.matrix.shape == (len(v.words), v.dim)
+            assert v.matrix.dtype == np.float32
+
+
+def _kernel_names() -> list[str]:
+    return ["python"] + (["c"] if _kernel.compiled_kernel() is not None else [])
+
+
+@SETTINGS
+@given(data=st.binary(max_size=400))
+def test_random_bytes(tmp_path, data):
+    _load(tmp_path, data)
+
+
+@st.composite
+def mutated(draw):
+    data = bytearray(draw(st.sampled_from(SEEDS)))
+    for _ in range(draw(st.integers(1, 6))):
+        op = draw(st.sampled_from(["flip", "insert", "delete", "truncate"]))
+        pos = draw(st.integers(0, max(len(data) - 1, 0)))
+        if op == "flip" and data:
+            data[pos] = draw(st.integers(0, 255))
+        elif op == "insert":
+            data[pos:pos] = draw(st.sampled_from([b" ", b"\n", b"\r\n", b"\t", b"x", b"1e999",
+                                                  b"\xff", b"-", b"nan", b"\x00"]))
+        elif op == "delete" and data:
+            del data[pos]
+        elif op == "truncate":
+            del data[pos:]
+    return bytes(data)
+
+
+@SETTINGS
+@given(data=mutated(), on_bad_line=st.sampled_from(["error", "skip"]),
+       errors=st.sampled_from(["strict", "replace", "skip"]))
+def test_mutated_files(tmp_path, data, on_bad_line, errors):
+    _load(tmp_path, data, on_bad_line=on_bad_line, errors=errors)
+
+
+@SETTINGS
+@given(data=mutated(), fmt=st.sampled_from(["glove", "word2vec", "word2vec-binary"]))
+def test_mutated_files_with_forced_format(tmp_path, data, fmt):
+    _load(tmp_path, data, format=fmt)

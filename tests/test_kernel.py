@@ -1,0 +1,239 @@
+"""The two text kernels (pure NumPy, compiled C): the same fields, the same float32 bits."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import wordvecs
+from wordvecs.formats import _kernel, _pykernel
+
+_ck = _kernel.compiled_kernel()
+KERNELS: list[ModuleType] = [_pykernel] + ([_ck] if _ck is not None else [])
+needs_c = pytest.mark.skipif(_ck is None, reason="the compiled kernel is not built")
+pytestmark = pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+SETTINGS = settings(max_examples=400, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+def _expected_bits(token: str) -> int:
+    return int(np.array([np.float32(float(token))], dtype=np.float32).view(np.uint32)[0])
+
+
+def _parse(kernel: ModuleType, tokens: list[str]) -> tuple[int, np.ndarray]:
+    line = " ".join(tokens).encode()
+    out = np.zeros((1, len(tokens)), dtype=np.float32)
+    bad = kernel.parse_rows(line, np.array([0]), np.array([len(line)]), out)
+    return bad, out[0]
+
+
+def _same_bits(got: np.ndarray, tokens: list[str]) -> None:
+    for value, token in zip(got.tolist(), tokens):
+        want = np.float32(float(token))
+        if np.isnan(want):
+            assert np.isnan(value), token
+        else:
+            bits = int(np.array([value], dtype=np.float32).view(np.uint32)[0])
+            assert bits == _expected_bits(token), (token, value, float(want))
+
+
+def _digits(min_size: int, max_size: int) -> st.SearchStrategy[str]:
+    return st.text("0123456789", min_size=min_size, max_size=max_size)
+
+
+@st.composite
+def number_tokens(draw: st.DrawFn) -> str:
+    kind = draw(st.sampled_from(["f32", "f64", "long", "subnormal", "special", "exp", "short"]))
+    if kind == "f32":
+        x = float(draw(st.floats(width=32, allow_nan=False)))
+        fmt = draw(st.sampled_from(["repr", "%.5g", "%.8e", "%.17g", "%.9g", "%.3f"]))
+    elif kind == "f64":
+        x = draw(st.floats(allow_nan=False))
+        fmt = draw(st.sampled_from(["repr", "%.5g", "%.8e", "%.17g", "%.16e", "%.15g"]))
+    elif kind == "subnormal":
+        x = draw(st.floats(min_value=-1.2e-38, max_value=1.2e-38))
+        fmt = draw(st.sampled_from(["repr", "%.9g", "%.17g", "%.30e"]))
+    else:
+        x, fmt = 0.0, ""
+    if fmt:
+        return repr(x) if fmt == "repr" else fmt % x
+    sign = draw(st.sampled_from(["", "-", "+"]))
+    if kind == "special":
+        word = draw(st.sampled_from(["nan", "inf", "infinity", "NaN", "INF", "Infinity", "0",
+                                     "0.0", "0e0", ".0", "0.", "3.4028235e38", "3.4028236e38",
+                                     "1e39", "1e-46", "7.006e-46", "7.0065e-46", "1.4e-45"]))
+        return sign + word
+    if kind == "long":
+        a = draw(_digits(1, 40))
+        b = draw(_digits(0, 40))
+        e = draw(st.integers(-80, 80))
+        return f"{sign}{a}.{b}e{e}" if len(a + b) >= 30 or draw(st.booleans()) else f"{sign}{a}{b}"
+    if kind == "exp":
+        a = draw(_digits(1, 20))
+        e = draw(st.integers(-400, 400))
+        return f"{sign}{a}{draw(st.sampled_from(['e', 'E']))}{e:+d}"
+    a = draw(_digits(0, 6))
+    b = draw(_digits(0, 6))
+    if not (a or b):
+        a = "7"
+    return f"{sign}{a}.{b}" if draw(st.booleans()) else f"{sign}{a or b}"
+
+
+@SETTINGS
+@given(st.lists(number_tokens(), min_size=1, max_size=8))
+def test_values_are_float32_of_float(tokens: list[str]) -> None:
+    for kernel in KERNELS:
+        bad, got = _parse(kernel, tokens)
+        assert bad == -1, (kernel.NAME, tokens)
+        _same_bits(got, tokens)
+
+
+@pytest.mark.parametrize("token", ["1e999999999999999999999", "-1e-999999999999999999", "-0",
+                                   "-0.0e-5", "1" * 400, "0." + "0" * 350 + "1e300",
+                                   "9007199254740993", "179769313486231580793728971405301e276",
+                                   "2.4703282292062328e-324", "1e23", "8.5e37", "123456789e30"])
+def test_edge_values(token: str) -> None:
+    for kernel in KERNELS:
+        bad, got = _parse(kernel, [token, "1"])
+        assert bad == -1, (kernel.NAME, token)
+        _same_bits(got, [token, "1"])
+
+
+BAD_TOKENS = ["1_000", "0x10", "1e", "e5", ".", "+", "-", "1e+", "--1", "1.5.3", "nan(1)",
+              "infinit", "infinityy", "1,5", "abc", "1e5x", "１", "1d5", "in", "nana", "+-1"]
+
+
+@pytest.mark.parametrize("token", BAD_TOKENS)
+def test_bad_tokens_give_the_same_row(token: str) -> None:
+    with pytest.raises(ValueError):
+        if "_" in token:
+            raise ValueError
+        float(token.encode())  # the kernels read bytes: non-ASCII digits are not numbers
+    lines = [b"1 2 3", b"4 5 6", f"7 {token} 9".encode(), b"1 2 3"]
+    buf = b"\n".join(lines)
+    starts, ends, pos = [], [], 0
+    for line in lines:
+        starts.append(pos)
+        ends.append(pos + len(line))
+        pos += len(line) + 1
+    for kernel in KERNELS:
+        out = np.zeros((4, 3), dtype=np.float32)
+        assert kernel.parse_rows(buf, np.array(starts), np.array(ends), out) == 2, kernel.NAME
+        assert out[:2].tolist() == [[1, 2, 3], [4, 5, 6]]
+
+
+_WS = st.sampled_from([" ", "  ", "\t", " \t", "\r", "\x0b", "\x0c"])
+
+
+@st.composite
+def text_lines(draw: st.DrawFn) -> str:
+    kind = draw(st.sampled_from(["row", "row", "blank", "spaced", "short", "junk"]))
+    if kind == "blank":
+        return draw(st.sampled_from(["", " ", "\t", "\r", " \r"]))
+    if kind == "junk":
+        return draw(st.text(st.sampled_from("ab 1.\t\r\x0b\x0c-e"), max_size=20))
+    n = 3 if kind in ("row", "spaced") else draw(st.integers(0, 2))
+    word = draw(st.text("abcé", min_size=1, max_size=5))
+    if kind == "spaced":
+        word = word + draw(_WS) + draw(st.sampled_from(["x", "1", "2.5", "w"]))
+    lead = draw(st.sampled_from(["", "", " ", "\t"]))
+    parts = [lead + word] + [str(draw(st.integers(-9, 9))) for _ in range(n)]
+    line = ""
+    for i, p in enumerate(parts):
+        line += (draw(_WS) if i else "") + p
+    return line + draw(st.sampled_from(["", "", " ", "\r", " \r", "\t"]))
+
+
+@needs_c
+@SETTINGS
+@given(st.lists(text_lines(), max_size=12), st.booleans())
+def test_scan_lines_agree(lines: list[str], final_newline: bool) -> None:
+    buf = "\n".join(lines).encode() + (b"\n" if final_newline and lines else b"")
+    py = _pykernel.scan_lines(buf, 3)
+    c = _ck.scan_lines(buf, 3)  # type: ignore[union-attr]
+    for a, b in zip(py, c):
+        assert a.dtype == b.dtype == np.int64
+        assert a.tolist() == b.tolist(), buf
+    good = np.flatnonzero(py[4] > 3)
+    results = []
+    for kernel in KERNELS:
+        out = np.zeros((good.size, 3), dtype=np.float32)
+        bad = kernel.parse_rows(buf, py[2][good], py[3][good], out)
+        results.append((bad, out[: bad if bad >= 0 else good.size].tobytes()))
+    assert all(r == results[0] for r in results)
+
+
+@needs_c
+def test_parse_rows_threads_find_the_first_bad_row() -> None:
+    rng = np.random.default_rng(1)
+    m = rng.standard_normal((40_000, 10)).astype(np.float32)
+    lines = [" ".join(f"{v:.6g}" for v in row) for row in m.tolist()]
+    for bad_row in (5, 25_000, 39_999):
+        bad_lines = list(lines)
+        bad_lines[bad_row] = bad_lines[bad_row].replace(" ", " x", 1)
+        bad_lines[39_000] = bad_lines[39_000].replace(" ", " y", 1)
+        buf = "\n".join(bad_lines).encode()
+        ends = np.cumsum([len(s) + 1 for s in bad_lines]) - 1
+        starts = ends - [len(s) for s in bad_lines]
+        for kernel in KERNELS:
+            out = np.empty_like(m)
+            assert kernel.parse_rows(buf, starts, ends, out) == min(bad_row, 39_000)
+            assert np.array_equal(out[:min(bad_row, 39_000)], np.float32(
+                [[float(t) for t in s.split()] for s in bad_lines[:min(bad_row, 39_000)]]
+            ).reshape(-1, 10))
+
+
+def _write_file(path: Path) -> None:
+    rng = np.random.default_rng(7)
+    m = rng.standard_normal((3000, 12)) * 10.0 ** rng.integers(-8, 4, (3000, 12))
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        for i, row in enumerate(m.tolist()):
+            vals = " ".join(("%.5g" if (i + j) % 2 else "%.8e") % v for j, v in enumerate(row))
+            word = ["w", "naïve", "the word", "x"][i % 4] + str(i)
+            fh.write(f"{word} {vals}{' ' if i % 7 == 0 else ''}{chr(13) if i % 5 == 0 else ''}\n")
+            if i % 100 == 0:
+                fh.write("\n")
+
+
+@needs_c
+@pytest.mark.parametrize("vocab", [None, 300])
+def test_load_same_with_both_kernels(tmp_path: Path, vocab: int | None) -> None:
+    path = tmp_path / "v.txt"
+    _write_file(path)
+    words = None if vocab is None else [f"w{i}" for i in range(0, 3000, 4)][:vocab]
+    results = []
+    try:
+        for name in ("c", "python"):
+            _kernel.set_kernel(name)
+            results.append(wordvecs.load(path, format="glove", vocab=words, progress=False))
+    finally:
+        _kernel.set_kernel(None)
+    a, b = results
+    assert a.words == b.words
+    assert a.matrix.dtype == b.matrix.dtype == np.float32
+    assert a.matrix.tobytes() == b.matrix.tobytes()
+    assert len(a) == (3000 if vocab is None else 300)
+    assert "the word2" in a.words or vocab is not None
+
+
+def test_pure_python_install_loads(tmp_path: Path) -> None:
+    path = tmp_path / "v.txt"
+    _write_file(path)
+    code = ("import wordvecs, sys; from wordvecs.formats import _kernel;"
+            "v = wordvecs.load(sys.argv[1], format='glove', progress=False);"
+            "assert _kernel.get_kernel().NAME == 'python', _kernel.get_kernel().NAME;"
+            "print(len(v), v.dim, float(v.matrix.sum()))")
+    env = dict(os.environ, WORDVECS_PURE_PYTHON="1")
+    res = subprocess.run([sys.executable, "-c", code, str(path)], env=env, capture_output=True,
+                         text=True, timeout=120, check=False)
+    assert res.returncode == 0, res.stderr
+    n, dim, _ = res.stdout.split()
+    assert (int(n), int(dim)) == (3000, 12)
