@@ -11,7 +11,7 @@ import pytest
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from wordvecs.formats import _kernel  # noqa: E402
+from wordvecs.formats import _kernel
 
 KERNELS = ["python"] + (["c"] if _kernel.compiled_kernel() is not None else [])
 

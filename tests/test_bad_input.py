@@ -230,7 +230,7 @@ def test_zip_with_several_members_lists_them(tmp_path):
     with pytest.raises(SourceError, match=r"2 members.*glove\.50d\.txt, glove\.100d\.txt"):
         wordvecs.load(z)
     assert wordvecs.load(f"{z}#glove.100d.txt").dim == 3
-    with pytest.raises(SourceError, match="no member 'x.txt'"):
+    with pytest.raises(SourceError, match=r"no member 'x\.txt'"):
         wordvecs.load(f"{z}#x.txt")
 
 
@@ -284,7 +284,7 @@ def test_damaged_store(store, damage):
         with pytest.raises(StoreError, match="sha256"):  # ... verify=True reads every byte
             wordvecs.load(store, verify=True)
         return
-    with pytest.raises(StoreError, match="s.wv"):
+    with pytest.raises(StoreError, match=r"s\.wv"):
         wordvecs.load(store)
 
 

@@ -241,10 +241,10 @@ def test_vectors_api(small_vectors):
     assert v.get("nope") is None and v.get("nope", 5) == 5
     np.testing.assert_array_equal(v.get("man"), v.matrix[3])
     assert v.lookup(["queen", "zzz", "the"]).tolist() == [2, -1, 0]
-    with pytest.raises(KeyError, match="'Queen'.*did you mean 'queen'") as exc:
+    with pytest.raises(KeyError, match=r"'Queen'.*did you mean 'queen'") as exc:
         v["Queen"]
     assert isinstance(exc.value, WordNotFound) and exc.value.word == "Queen"
-    with pytest.raises(KeyError, match="'nope' not in vocabulary$"):
+    with pytest.raises(KeyError, match=r"'nope' not in vocabulary$"):
         v.index("nope")
     assert repr(v) == "<Vectors 10 x 8>"
 

@@ -237,3 +237,12 @@ def test_pure_python_install_loads(tmp_path: Path) -> None:
     assert res.returncode == 0, res.stderr
     n, dim, _ = res.stdout.split()
     assert (int(n), int(dim)) == (3000, 12)
+
+
+def test_skip_a_bad_row_then_parse_the_rest(tmp_path: Path, kernel: str) -> None:
+    path = tmp_path / "v.txt"
+    path.write_bytes(b"the 1 2\nof 3 x4\nto 7 8\nin 9 10\n")
+    with pytest.warns(wordvecs.WordvecsWarning, match="1 bad line"):
+        v = wordvecs.load(path, format="glove", on_bad_line="skip", progress=False)
+    assert v.words == ["the", "to", "in"]
+    assert v.matrix.tolist() == [[1, 2], [7, 8], [9, 10]]

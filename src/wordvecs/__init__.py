@@ -1,4 +1,4 @@
-"""wordvecs: pre-trained word embeddings (GloVe, word2vec, fastText) for transfer learning in Keras 3.
+"""wordvecs: pre-trained word embeddings (GloVe, word2vec, fastText) for Keras 3 transfer learning.
 
 ``import wordvecs`` is light: Keras, TensorFlow and matplotlib load only when a function needs them.
 """
@@ -26,23 +26,23 @@ from .vectors import Vectors
 __version__ = "0.1.0"
 
 __all__ = [
-    "load",
-    "Vectors",
-    "build_matrix",
-    "EmbeddingMatrix",
-    "load_classifier",
-    "WordvecsError",
-    "FormatError",
-    "SourceError",
-    "StoreError",
-    "VocabularyError",
+    "ChecksumError",
     "DataError",
     "DownloadError",
-    "ChecksumError",
+    "EmbeddingMatrix",
+    "FormatError",
     "MissingExtraError",
+    "SourceError",
+    "StoreError",
+    "Vectors",
+    "VocabularyError",
     "WordNotFound",
+    "WordvecsError",
     "WordvecsWarning",
     "__version__",
+    "build_matrix",
+    "load",
+    "load_classifier",
 ]
 
 _LAZY = {

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_file", "atomic_dir", "fsync_dir"]
+__all__ = ["atomic_dir", "atomic_file", "fsync_dir"]
 
 
 def fsync_dir(path: Path) -> None:
@@ -32,7 +32,7 @@ def _tmp_name(dst: Path) -> Path:
 
 @contextmanager
 def atomic_file(dst: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path; on success it replaces ``dst`` in one rename, on error it is removed."""
+    """Yield a temporary path that replaces ``dst`` in one rename on success, removed on error."""
     dst = Path(dst)
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = _tmp_name(dst)

@@ -12,6 +12,7 @@
 Digests: a catalog ``sha256`` is checked; where it is null the digest of the first download is
 recorded beside it (``downloads/FILE.sha256``) and checked from then on (trust on first use).
 A lock per set (and per downloaded file) keeps two processes from fetching the same bytes at once.
+The fetching itself lives in :mod:`wordvecs.download`.
 """
 
 from __future__ import annotations
@@ -21,9 +22,7 @@ import json
 import logging
 import os
 import re
-import shutil
 import tomllib
-import warnings
 from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
@@ -33,25 +32,26 @@ from urllib.parse import unquote, urlsplit
 
 import numpy as np
 
-from ._atomic import atomic_file
-from .errors import ChecksumError, DownloadError, MissingExtraError, SourceError, WordvecsWarning
+from .errors import MissingExtraError, SourceError
 from .vectors import Vectors
 
 __all__ = [
     "PACKAGED",
     "CatalogEntry",
     "PackagedSet",
-    "add",
     "cache_home",
     "cached_sets",
     "cached_store",
     "catalog",
-    "download",
+    "check_member",
+    "check_name",
+    "digest_path",
+    "download_path",
     "find_entry",
     "find_packaged",
     "load_packaged",
+    "lock_path",
     "normalize_name",
-    "remove",
     "resolve",
     "store_path",
     "templates",
@@ -60,7 +60,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9+-]*\Z")
-_SHA256 = re.compile(r"[0-9a-f]{64}\Z")
+SHA256 = re.compile(r"[0-9a-f]{64}\Z")
 _STORE_SUFFIX = ".wv"
 
 
@@ -195,7 +195,7 @@ def _entry(name: str, data: dict[str, Any], origin: str) -> CatalogEntry:
                           f"not {data['url']!r}")
     if data.get("sha256") is not None:
         data = {**data, "sha256": data["sha256"].lower()}
-        if not _SHA256.match(data["sha256"]):
+        if not SHA256.match(data["sha256"]):
             raise SourceError(f"{origin}: set {name!r}: sha256 must be 64 hex digits")
     if data.get("member") is not None:
         check_member(data["member"], origin)
@@ -278,15 +278,18 @@ def store_path(name: str) -> Path:
     return cache_home() / f"{check_name(name)}{_STORE_SUFFIX}"
 
 
-def _download_path(entry: CatalogEntry) -> Path:
+def download_path(entry: CatalogEntry) -> Path:
+    """Where the file of ``entry`` is downloaded."""
     return cache_home() / "downloads" / entry.filename
 
 
-def _digest_path(download: Path) -> Path:
+def digest_path(download: Path) -> Path:
+    """Where the digest of a first download is recorded (trust on first use)."""
     return download.with_name(download.name + ".sha256")
 
 
-def _lock_path(key: str) -> Path:
+def lock_path(key: str) -> Path:
+    """The lock file of a set or a download."""
     return cache_home() / "locks" / f"{key}.lock"
 
 
@@ -337,165 +340,6 @@ def resolve(name: str, *, progress: bool | None = None, verify: bool = False) ->
         if packaged is not None:
             return load_packaged(packaged)  # raises MissingExtraError naming the extra
         return None
-    return read_store(download(entry.name, progress=progress))
+    from .download import fetch
 
-
-def download(name: str, *, progress: bool | None = None, force: bool = False) -> Path:
-    """Make sure the set ``name`` is in the cache as a store (downloading it if need be).
-
-    Returns the store's path. ``force`` rebuilds the store (the download is reused when present).
-
-    Raises:
-        SourceError: no set of this name in the catalog.
-        DownloadError: the file cannot be fetched (the message names the URL and ``wordvecs add``).
-        ChecksumError: the file is not the one expected (both digests named; the file is removed).
-    """
-    from .download import file_lock
-
-    entry = find_entry(name)
-    if entry is None:
-        raise SourceError(f"no set named {name!r} in the catalog; `wordvecs list` shows them")
-    store = store_path(entry.name)
-    with file_lock(_lock_path(entry.name), entry.name):
-        if not force and cached_store(entry.name) is not None:
-            return store  # another process finished it while we waited
-        archive = _ensure_download(entry, progress=progress)
-        _convert(entry, archive, store, progress=progress)
-    return store
-
-
-def _expected_digest(entry: CatalogEntry, download: Path) -> tuple[str | None, str]:
-    """The digest to check and where it comes from (the catalog, or the first download)."""
-    if entry.sha256:
-        return entry.sha256, "the catalog"
-    recorded = _digest_path(download)
-    if recorded.is_file():
-        text = recorded.read_text(encoding="utf-8").split()
-        if text and _SHA256.match(text[0]):
-            return text[0], f"the first download ({recorded})"
-    return None, ""
-
-
-def _record_digest(entry: CatalogEntry, download: Path, digest: str) -> None:
-    if entry.sha256 or _digest_path(download).is_file():
-        return
-    with atomic_file(_digest_path(download)) as tmp:
-        tmp.write_text(f"{digest}  {entry.url}\n", encoding="utf-8")
-
-
-def _ensure_download(entry: CatalogEntry, *, progress: bool | None) -> Path:
-    from .download import fetch_url, file_lock, sha256_file
-
-    dest = _download_path(entry)
-    with file_lock(_lock_path(f"download-{entry.filename}"), entry.filename):
-        expected, origin = _expected_digest(entry, dest)
-        if dest.is_file():
-            if expected is not None:
-                _check(entry, dest, sha256_file(dest), expected, origin)
-            return dest
-        try:
-            digest = fetch_url(entry.url, dest, sha256=expected, progress=progress)
-        except ChecksumError as exc:
-            raise ChecksumError(f"{exc} (expected digest from {origin}; if the file really "
-                                f"changed, `wordvecs cache remove {entry.name}` forgets it)"
-                                ) from None
-        except DownloadError as exc:
-            raise DownloadError(
-                f"cannot fetch {entry.name}: {exc}. Without a network, fetch {entry.url} by hand "
-                f"and run: wordvecs add {entry.name} {entry.filename}") from None
-        _record_digest(entry, dest, digest)
-    return dest
-
-
-def _check(entry: CatalogEntry, path: Path, actual: str, expected: str, origin: str) -> None:
-    if actual != expected:
-        if path.parent == _download_path(entry).parent:
-            path.unlink(missing_ok=True)
-            removed = "; the file was removed"
-        else:
-            removed = ""
-        raise ChecksumError(f"{path}: sha256 mismatch for {entry.name}: expected {expected} "
-                            f"(from {origin}), got {actual}{removed}")
-
-
-def _convert(entry: CatalogEntry | None, source: Path, store: Path, *, member: str | None = None,
-             progress: bool | None = None) -> None:
-    from .loading import load
-
-    member = member if member is not None else (entry.member if entry else None)  # "" = none
-    spec = f"{source}#{member}" if member else str(source)
-    logger.info("converting %s to %s", spec, store)
-    vectors = load(spec, progress=progress)
-    if entry is not None and entry.dim is not None and vectors.dim != entry.dim:
-        warnings.warn(f"{spec}: {vectors.dim} dimensions where the catalog says {entry.dim}",
-                      WordvecsWarning, stacklevel=3)
-    vectors.save(store, progress=progress)
-
-
-def add(name: str, file: str | os.PathLike[str], *, member: str | None = None,
-        progress: bool | None = None) -> Path:
-    """Place a file fetched by hand: convert ``file`` (or its ``member``) to the store ``name``.
-
-    When ``file`` has the name of the catalog's download (``glove.6B.zip``), its sha256 is checked
-    against the catalog's (or the recorded) digest, and recorded if none is known; the catalog's
-    member is used unless ``member`` is given. Any other file (an extracted member, an in-house set
-    whose name is not in the catalog) is converted as it is. Returns the store's path.
-    """
-    from .download import file_lock, sha256_file
-
-    norm = check_name(name)
-    entry = find_entry(norm)
-    path = Path(os.fspath(file))
-    if not path.exists() and "#" in os.fspath(file):
-        archive, _, member = os.fspath(file).rpartition("#")
-        path = Path(archive)
-    if not path.is_file():
-        raise SourceError(f"{path}: no such file")
-    if member is not None:
-        check_member(member, str(path))
-    is_download = entry is not None and path.name == entry.filename
-    if member is None and entry is not None and entry.member and _zip_has(path, entry.member):
-        member = entry.member
-    store = store_path(norm)
-    with file_lock(_lock_path(norm), norm):
-        if is_download:
-            assert entry is not None
-            dest = _download_path(entry)
-            expected, origin = _expected_digest(entry, dest)
-            actual = sha256_file(path)
-            if expected is not None:
-                _check(entry, path, actual, expected, origin)
-            else:
-                _record_digest(entry, dest, actual)
-        _convert(entry, path, store, member=member or "", progress=progress)
-    return store
-
-
-def _zip_has(path: Path, member: str) -> bool:
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(path) as zf:
-            return member in zf.namelist()
-    except (zipfile.BadZipFile, OSError):
-        return False
-
-
-def remove(name: str) -> list[Path]:
-    """Remove the cached store of ``name``, its download and recorded digest; returns the paths."""
-    norm = check_name(name)
-    removed: list[Path] = []
-    store = store_path(norm)
-    if store.is_dir():
-        shutil.rmtree(store)
-        removed.append(store)
-    entry = find_entry(norm)
-    if entry is not None:
-        dest = _download_path(entry)
-        for p in (dest, _digest_path(dest), dest.with_name(dest.name + ".part")):
-            if p.is_file():
-                p.unlink()
-                removed.append(p)
-    if not removed:
-        raise SourceError(f"{name!r} is not in the cache ({cache_home()})")
-    return removed
+    return read_store(fetch(entry.name, progress=progress))

@@ -29,23 +29,23 @@ from ._atomic import atomic_file
 from .errors import DataError, MissingExtraError, VocabularyError
 
 __all__ = [
-    "TextData",
-    "read_dataset",
-    "read_csv",
-    "read_jsonl",
-    "read_folder",
-    "validate_dataset",
-    "Tokenizer",
-    "tokenize",
-    "Vocabulary",
-    "PAD",
+    "LABEL_COLUMNS",
     "OOV",
+    "PAD",
+    "TEXT_COLUMNS",
+    "TextData",
+    "Tokenizer",
+    "Vocabulary",
+    "bbc_news_path",
     "default_max_len",
+    "read_csv",
+    "read_dataset",
+    "read_folder",
+    "read_jsonl",
     "stratified_split",
     "stratified_subsample",
-    "bbc_news_path",
-    "TEXT_COLUMNS",
-    "LABEL_COLUMNS",
+    "tokenize",
+    "validate_dataset",
 ]
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ TEXT_COLUMNS = ("text", "content", "document", "sentence", "review", "body", "me
 #: Column names tried, in order, when no label column is named.
 LABEL_COLUMNS = ("label", "labels", "category", "class", "target", "sentiment", "y")
 
-PAD = "[PAD]"
+PAD = ""
 OOV = "[UNK]"
 
 
@@ -237,6 +237,9 @@ _TOKEN_PATTERN = (
 )
 
 
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+
+
 @dataclass(frozen=True)
 class Tokenizer:
     """Split text into tokens: lowercase (optional) then a regular expression."""
@@ -251,7 +254,7 @@ class Tokenizer:
     def __call__(self, text: str) -> list[str]:
         if self.lowercase:
             text = text.lower()
-        return self._regex.findall(text.replace("\u2019", "'"))
+        return self._regex.findall(text.translate(_QUOTES))
 
     def to_dict(self) -> dict[str, Any]:
         return {"lowercase": self.lowercase, "pattern": self.pattern}
@@ -279,7 +282,7 @@ class Vocabulary:
         words = list(words)
         seen: set[str] = set()
         for w in words:
-            if w in (PAD, OOV, ""):
+            if w in (PAD, OOV):
                 raise VocabularyError(f"word {w!r} is reserved (index 0 is padding, 1 is "
                                       "out-of-vocabulary)")
             if w in seen:
@@ -306,7 +309,7 @@ class Vocabulary:
         counter: Counter[str] = Counter()
         for text in texts:
             counter.update(tok(text))
-        for reserved in (PAD, OOV, ""):
+        for reserved in (PAD, OOV):
             counter.pop(reserved, None)
         items = sorted((kv for kv in counter.items() if kv[1] >= min_count),
                        key=lambda kv: (-kv[1], kv[0]))

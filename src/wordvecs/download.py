@@ -1,9 +1,14 @@
-"""Fetch one URL to one file: resumable, verified, never leaving a file that passes for complete.
+"""Downloading: fetch a URL to a file (resumable, verified), and fill the cache with named sets.
 
-The bytes go to ``DEST.part``; a cut connection is resumed with an HTTP ``Range`` request (and a
-later call resumes a ``.part`` left by a killed process). Only a complete download whose sha256
-matches (when a digest is expected) is renamed to ``DEST``, so ``DEST`` existing means "complete and
-verified". A checksum mismatch removes the ``.part`` file and names both digests.
+:func:`fetch_url` never leaves a file that passes for complete: the bytes go to ``DEST.part``; a
+cut connection is resumed with an HTTP ``Range`` request (and a later call resumes a ``.part`` left
+by a killed process). Only a complete download whose sha256 matches (when a digest is expected) is
+renamed to ``DEST``, so ``DEST`` existing means "complete and verified". A checksum mismatch
+removes the ``.part`` file and names both digests.
+
+:func:`fetch` (what ``wordvecs.load(NAME)`` and ``wordvecs download`` call), :func:`add` (a file
+fetched by hand) and :func:`remove` keep ``$WORDVECS_HOME`` (see :mod:`wordvecs.catalog`): one
+lock per set and per downloaded file, trust-on-first-use digests, atomic stores.
 """
 
 from __future__ import annotations
@@ -13,18 +18,28 @@ import http.client
 import logging
 import os
 import re
+import shutil
 import socket
 import urllib.error
 import urllib.request
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ._atomic import fsync_dir
-from .errors import ChecksumError, DownloadError, MissingExtraError
+from . import catalog
+from ._atomic import atomic_file, fsync_dir
+from .catalog import CatalogEntry
+from .errors import (
+    ChecksumError,
+    DownloadError,
+    MissingExtraError,
+    SourceError,
+    WordvecsWarning,
+)
 from .progress import Progress, progress_enabled
 
-__all__ = ["fetch_url", "file_lock", "sha256_file"]
+__all__ = ["add", "fetch", "fetch_url", "file_lock", "remove", "sha256_file"]
 
 logger = logging.getLogger(__name__)
 
@@ -185,3 +200,159 @@ def _get(url: str, part: Path, offset: int, *, progress: bool | None,
                 received += len(chunk)
                 bar.update(len(chunk))
     return received, total
+
+
+# --- filling the cache ---------------------------------------------------------------------------
+def fetch(name: str, *, progress: bool | None = None, force: bool = False) -> Path:
+    """Make sure the set ``name`` is in the cache as a store (downloading it if need be).
+
+    Returns the store's path. ``force`` rebuilds the store (the download is reused when present).
+
+    Raises:
+        SourceError: no set of this name in the catalog.
+        DownloadError: the file cannot be fetched (the message names the URL and ``wordvecs add``).
+        ChecksumError: the file is not the one expected (both digests named; the file is removed).
+    """
+    entry = catalog.find_entry(name)
+    if entry is None:
+        raise SourceError(f"no set named {name!r} in the catalog; `wordvecs list` shows them")
+    store = catalog.store_path(entry.name)
+    with file_lock(catalog.lock_path(entry.name), entry.name):
+        if not force and catalog.cached_store(entry.name) is not None:
+            return store  # another process finished it while we waited
+        archive = _ensure_download(entry, progress=progress)
+        _convert(entry, archive, store, progress=progress)
+    return store
+
+
+def _expected_digest(entry: CatalogEntry, download: Path) -> tuple[str | None, str]:
+    """The digest to check and where it comes from (the catalog, or the first download)."""
+    if entry.sha256:
+        return entry.sha256, "the catalog"
+    recorded = catalog.digest_path(download)
+    if recorded.is_file():
+        text = recorded.read_text(encoding="utf-8").split()
+        if text and catalog.SHA256.match(text[0]):
+            return text[0], f"the first download ({recorded})"
+    return None, ""
+
+
+def _record_digest(entry: CatalogEntry, download: Path, digest: str) -> None:
+    if entry.sha256 or catalog.digest_path(download).is_file():
+        return
+    with atomic_file(catalog.digest_path(download)) as tmp:
+        tmp.write_text(f"{digest}  {entry.url}\n", encoding="utf-8")
+
+
+def _ensure_download(entry: CatalogEntry, *, progress: bool | None) -> Path:
+    dest = catalog.download_path(entry)
+    with file_lock(catalog.lock_path(f"download-{entry.filename}"), entry.filename):
+        expected, origin = _expected_digest(entry, dest)
+        if dest.is_file():
+            if expected is not None:
+                _check(entry, dest, sha256_file(dest), expected, origin)
+            return dest
+        try:
+            digest = fetch_url(entry.url, dest, sha256=expected, progress=progress)
+        except ChecksumError as exc:
+            raise ChecksumError(f"{exc} (expected digest from {origin}; if the file really "
+                                f"changed, `wordvecs cache remove {entry.name}` forgets it)"
+                                ) from None
+        except DownloadError as exc:
+            raise DownloadError(
+                f"cannot fetch {entry.name}: {exc}. Without a network, fetch {entry.url} by hand "
+                f"and run: wordvecs add {entry.name} {entry.filename}") from None
+        _record_digest(entry, dest, digest)
+    return dest
+
+
+def _check(entry: CatalogEntry, path: Path, actual: str, expected: str, origin: str) -> None:
+    if actual != expected:
+        if path.parent == catalog.download_path(entry).parent:
+            path.unlink(missing_ok=True)
+            removed = "; the file was removed"
+        else:
+            removed = ""
+        raise ChecksumError(f"{path}: sha256 mismatch for {entry.name}: expected {expected} "
+                            f"(from {origin}), got {actual}{removed}")
+
+
+def _convert(entry: CatalogEntry | None, source: Path, store: Path, *,
+             member: str | None = None, progress: bool | None = None) -> None:
+    from .loading import load
+
+    member = member if member is not None else (entry.member if entry else None)  # "" = none
+    spec = f"{source}#{member}" if member else str(source)
+    logger.info("converting %s to %s", spec, store)
+    vectors = load(spec, progress=progress)
+    if entry is not None and entry.dim is not None and vectors.dim != entry.dim:
+        warnings.warn(f"{spec}: {vectors.dim} dimensions where the catalog says {entry.dim}",
+                      WordvecsWarning, stacklevel=3)
+    vectors.save(store, progress=progress)
+
+
+def add(name: str, file: str | os.PathLike[str], *, member: str | None = None,
+        progress: bool | None = None) -> Path:
+    """Place a file fetched by hand: convert ``file`` (or its ``member``) to the store ``name``.
+
+    When ``file`` has the name of the catalog's download (``glove.6B.zip``), its sha256 is checked
+    against the catalog's (or the recorded) digest, and recorded if none is known; the catalog's
+    member is used unless ``member`` is given. Any other file (an extracted member, an in-house set
+    whose name is not in the catalog) is converted as it is. Returns the store's path.
+    """
+    norm = catalog.check_name(name)
+    entry = catalog.find_entry(norm)
+    path = Path(os.fspath(file))
+    if not path.exists() and "#" in os.fspath(file):
+        archive, _, member = os.fspath(file).rpartition("#")
+        path = Path(archive)
+    if not path.is_file():
+        raise SourceError(f"{path}: no such file")
+    if member is not None:
+        catalog.check_member(member, str(path))
+    is_download = entry is not None and path.name == entry.filename
+    if member is None and entry is not None and entry.member and _zip_has(path, entry.member):
+        member = entry.member
+    store = catalog.store_path(norm)
+    with file_lock(catalog.lock_path(norm), norm):
+        if is_download:
+            assert entry is not None
+            dest = catalog.download_path(entry)
+            expected, origin = _expected_digest(entry, dest)
+            actual = sha256_file(path)
+            if expected is not None:
+                _check(entry, path, actual, expected, origin)
+            else:
+                _record_digest(entry, dest, actual)
+        _convert(entry, path, store, member=member or "", progress=progress)
+    return store
+
+
+def _zip_has(path: Path, member: str) -> bool:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return member in zf.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
+def remove(name: str) -> list[Path]:
+    """Remove the cached store of ``name``, its download and recorded digest; returns the paths."""
+    norm = catalog.check_name(name)
+    removed: list[Path] = []
+    store = catalog.store_path(norm)
+    if store.is_dir():
+        shutil.rmtree(store)
+        removed.append(store)
+    entry = catalog.find_entry(norm)
+    if entry is not None:
+        dest = catalog.download_path(entry)
+        for p in (dest, catalog.digest_path(dest), dest.with_name(dest.name + ".part")):
+            if p.is_file():
+                p.unlink()
+                removed.append(p)
+    if not removed:
+        raise SourceError(f"{name!r} is not in the cache ({catalog.cache_home()})")
+    return removed

@@ -5,16 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 __all__ = [
-    "WordvecsError",
-    "FormatError",
-    "StoreError",
-    "SourceError",
-    "VocabularyError",
+    "ChecksumError",
     "DataError",
     "DownloadError",
-    "ChecksumError",
+    "FormatError",
     "MissingExtraError",
+    "SourceError",
+    "StoreError",
+    "VocabularyError",
     "WordNotFound",
+    "WordvecsError",
     "WordvecsWarning",
 ]
 
@@ -112,7 +112,7 @@ class WordNotFound(WordvecsError, KeyError):
 
 
 def require(module: str, extra: str) -> object:
-    """Import an optional dependency, or raise MissingExtraError naming the extra that installs it."""
+    """Import an optional dependency, or raise MissingExtraError naming the extra to install."""
     import importlib
 
     try:

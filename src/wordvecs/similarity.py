@@ -85,8 +85,11 @@ def _weighted(items: Sequence[Item], default: float) -> list[tuple[str | np.ndar
 def _as_list(items: Item | Iterable[Item] | None) -> list[Item]:
     if items is None:
         return []
-    if isinstance(items, str | np.ndarray | tuple):
-        return [items]  # type: ignore[list-item]
+    if isinstance(items, str | np.ndarray):
+        return [items]
+    if (isinstance(items, tuple) and len(items) == 2 and isinstance(items[1], int | float)
+            and not isinstance(items[1], bool)):
+        return [items]  # a single (item, weight) pair
     return list(items)
 
 

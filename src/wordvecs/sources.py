@@ -127,7 +127,8 @@ def open_source(spec: str | os.PathLike[str]) -> Source:
             listing = ", ".join(members[:20])
             raise SourceError(f"{path}: no member {member!r} in the archive; it has: {listing}")
     elif member is not None:
-        raise SourceError(f"{path}: '#{member}' names an archive member, but this is not a zip file")
+        raise SourceError(f"{path}: '#{member}' names an archive member, but this is not a "
+                          "zip file")
     return Source(path=path, compression=compression, member=member)
 
 

@@ -108,7 +108,7 @@ class Vectors:
         return iter(self.words)
 
     def index(self, word: str) -> int:
-        """The row of ``word``; :class:`~wordvecs.errors.WordNotFound` (a ``KeyError``) if absent."""
+        """The row of ``word``; :class:`~wordvecs.errors.WordNotFound` (a KeyError) if absent."""
         try:
             return self.key_to_index[word]
         except KeyError:
@@ -170,3 +170,49 @@ class Vectors:
         from .formats import writer_for
 
         return writer_for(format)(self, Path(path), precision=precision, progress=progress)
+
+    # --- similarity (delegates to wordvecs.similarity; issue 4) ----------------------------------
+    @property
+    def normed(self) -> np.ndarray:
+        """The unit-normalised float32 matrix, computed once on first use."""
+        from .similarity import normed
+
+        return normed(self)
+
+    def most_similar(self, positive: Any = None, negative: Any = (), topn: int = 10,
+                     restrict_vocab: int | None = None,
+                     indexer: Any = None) -> list[tuple[str, float]]:
+        """The ``topn`` words nearest the mean of ``positive`` minus ``negative``, as gensim."""
+        from .similarity import most_similar
+
+        return most_similar(self, positive, negative, topn=topn, restrict_vocab=restrict_vocab,
+                            indexer=indexer)
+
+    def similar_by_vector(self, vector: np.ndarray, topn: int = 10,
+                          restrict_vocab: int | None = None) -> Any:
+        """The ``topn`` words nearest ``vector``; a 2-D array gives one list per row (batched)."""
+        from .similarity import similar_by_vector, similar_by_vectors
+
+        if np.ndim(vector) == 2:
+            return similar_by_vectors(self, vector, topn, restrict_vocab=restrict_vocab)
+        return similar_by_vector(self, vector, topn=topn, restrict_vocab=restrict_vocab)
+
+    def analogy(self, a: str, b: str, c: str, topn: int = 1, method: str = "add",
+                restrict_vocab: int | None = None) -> list[tuple[str, float]]:
+        """"``a`` is to ``b`` as ``c`` is to ?" by 3CosAdd (``"add"``) or 3CosMul (``"mul"``)."""
+        from .similarity import analogy
+
+        return analogy(self, a, b, c, topn=topn, method=method,  # type: ignore[arg-type]
+                       restrict_vocab=restrict_vocab)
+
+    def similarity(self, w1: str, w2: str) -> float:
+        """Cosine similarity of two words."""
+        from .similarity import similarity
+
+        return similarity(self, w1, w2)
+
+    def doesnt_match(self, words: Iterable[str]) -> str:
+        """The word of ``words`` furthest from their mean."""
+        from .similarity import doesnt_match
+
+        return doesnt_match(self, words)

@@ -59,7 +59,15 @@ def download(name: str, force: bool, quiet: bool) -> None:
     """Download NAME, verify it, convert it to a store and keep it in the cache."""
     from .. import catalog
 
-    path = catalog.download(name, progress=False if quiet else None, force=force)
+    packaged = catalog.find_packaged(name)
+    if not force and packaged is not None and catalog.package_root(packaged) is not None:
+        click.echo(f"{packaged.name}: provided by the installed package "
+                   f"{packaged.module.replace('_', '-')}; nothing to download (--force to cache "
+                   "a copy from the catalog's URL)")
+        return
+    from ..download import fetch
+
+    path = fetch(name, progress=False if quiet else None, force=force)
     click.echo(str(path))
 
 
@@ -70,9 +78,9 @@ def download(name: str, force: bool, quiet: bool) -> None:
 @quiet_option
 def add(name: str, file: str, member: str | None, quiet: bool) -> None:
     """Place FILE, fetched by hand, in the cache as the set NAME (checked, converted to a store)."""
-    from .. import catalog
+    from ..download import add as add_file
 
-    path = catalog.add(name, file, member=member, progress=False if quiet else None)
+    path = add_file(name, file, member=member, progress=False if quiet else None)
     click.echo(str(path))
 
 
@@ -109,9 +117,9 @@ def cache_path(name: str | None) -> None:
 @click.argument("name")
 def cache_remove(name: str) -> None:
     """Remove NAME's store, its download and its recorded digest from the cache."""
-    from .. import catalog
+    from ..download import remove
 
-    for path in catalog.remove(name):
+    for path in remove(name):
         click.echo(f"removed {path}")
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-__all__ = ["DEFAULT_VECTORS", "vectors_option", "read_word_file", "quiet_option"]
+__all__ = ["DEFAULT_VECTORS", "quiet_option", "read_word_file", "vectors_option"]
 
 DEFAULT_VECTORS = "glove-6b-50d"
 

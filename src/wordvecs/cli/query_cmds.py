@@ -1,9 +1,211 @@
-"""Commands of this family register here."""
+"""``wordvecs similar``, ``analogy``, ``evaluate``, ``plot`` and ``export-projector``."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import click
+
+from .common import quiet_option, vectors_option
+
+if TYPE_CHECKING:
+    from ..vectors import Vectors
+
+__all__ = ["register"]
+
+
+def _load(source: str, quiet: bool = True) -> Vectors:
+    import wordvecs
+
+    return wordvecs.load(source, progress=False if quiet else None)
+
+
+def _echo_neighbours(pairs: list[tuple[str, float]]) -> None:
+    width = max((len(w) for w, _ in pairs), default=0)
+    for word, score in pairs:
+        click.echo(f"  {word:<{width}}  {score:.4f}")
+
+
+@click.command()
+@click.argument("words", nargs=-1, required=True)
+@vectors_option()
+@click.option("--topn", "-n", default=10, show_default=True, type=click.IntRange(min=1),
+              help="Neighbours to show for each word.")
+@click.option("--restrict-vocab", type=click.IntRange(min=1),
+              help="Search only the first N words (the most frequent in most sets).")
+def similar(words: tuple[str, ...], vectors: str, topn: int, restrict_vocab: int | None) -> None:
+    """The nearest neighbours of each WORD (cosine), all words in one matrix product."""
+    from ..similarity import normed, similar_by_vectors
+
+    v = _load(vectors)
+    rows = [v.index(w) for w in words]  # an unknown word is a one-line error
+    results = similar_by_vectors(v, normed(v)[rows], topn, restrict_vocab=restrict_vocab,
+                                 exclude=[[r] for r in rows])
+    for word, pairs in zip(words, results):
+        click.echo(f"{word}:")
+        _echo_neighbours(pairs)
+
+
+@click.command()
+@click.argument("a")
+@click.argument("b")
+@click.argument("c")
+@vectors_option()
+@click.option("--topn", "-n", default=5, show_default=True, type=click.IntRange(min=1),
+              help="Answers to show.")
+@click.option("--method", type=click.Choice(["add", "mul"]), default="add", show_default=True,
+              help="3CosAdd (gensim's most_similar) or 3CosMul (most_similar_cosmul).")
+def analogy(a: str, b: str, c: str, vectors: str, topn: int, method: str) -> None:
+    """A is to B as C is to ?  (e.g. `wordvecs analogy man king woman` gives queen)."""
+    v = _load(vectors)
+    answers = v.analogy(a, b, c, topn=topn, method=method)
+    click.echo(f"{a} : {b} :: {c} : ?")
+    _echo_neighbours(answers)
+
+
+@click.command()
+@click.argument("which", type=click.Choice(["analogies", "pairs", "all"]), default="all")
+@vectors_option()
+@click.option("--restrict-vocab", default=300000, show_default=True,
+              type=click.IntRange(min=1), help="Only the first N words ask or answer.")
+@click.option("--method", type=click.Choice(["add", "mul"]), default="add", show_default=True,
+              help="Analogy scoring: 3CosAdd or 3CosMul.")
+@click.option("--case-sensitive", is_flag=True, help="Do not upper-case words before matching.")
+@click.option("--analogies-file", type=click.Path(exists=True, dir_okay=False),
+              help="An analogy file instead of the bundled Google set.")
+@quiet_option
+def evaluate(which: str, vectors: str, restrict_vocab: int, method: str, case_sensitive: bool,
+             analogies_file: str | None, quiet: bool) -> None:
+    """Score vectors on the Google analogies and on WordSim-353 / SimLex-999, as gensim does."""
+    from .. import evaluate as ev
+
+    v = _load(vectors, quiet)
+    ci = not case_sensitive
+    if which in ("analogies", "all"):
+        res = ev.analogies(v, analogies_file, restrict_vocab=restrict_vocab, case_insensitive=ci,
+                           method=method, progress=False if quiet else None)  # type: ignore[arg-type]
+        width = max([len(s.name) for s in res.sections] + [14])
+        click.echo(f"{'section':<{width}}  {'correct':>7}  {'total':>6}  {'accuracy':>8}  "
+                   f"{'skipped':>7}")
+        for s in res.sections:
+            click.echo(f"{s.name:<{width}}  {s.correct:>7,}  {s.total:>6,}  {s.accuracy:>8.2%}  "
+                       f"{s.skipped:>7,}")
+        click.echo(f"{'Total accuracy':<{width}}  {res.correct:>7,}  {res.total:>6,}  "
+                   f"{res.accuracy:>8.2%}  {res.skipped:>7,}")
+    if which in ("pairs", "all"):
+        if which == "all":
+            click.echo()
+        click.echo(f"{'pairs':<12}  {'pearson':>8}  {'spearman':>8}  {'pairs':>6}  {'oov':>6}")
+        for name in ev.PAIR_SETS:
+            r = ev.word_pairs(v, name, restrict_vocab=restrict_vocab, case_insensitive=ci)
+            click.echo(f"{name:<12}  {r.pearson:>8.4f}  {r.spearman:>8.4f}  {r.pairs:>6,}  "
+                       f"{r.oov_ratio:>5.1f}%")
+
+
+@click.command()
+@click.argument("words", nargs=-1, required=True)
+@click.option("--out", "-o", required=True, type=click.Path(dir_okay=False),
+              help="The image to write (PNG, SVG or PDF by extension).")
+@vectors_option()
+@click.option("--neighbours", "-n", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Also plot each word's N nearest neighbours (in grey).")
+def plot(words: tuple[str, ...], out: str, vectors: str, neighbours: int) -> None:
+    """A labelled 2-D PCA map of WORDS (and optionally their nearest neighbours)."""
+    from ..similarity import normed, similar_by_vectors
+
+    v = _load(vectors)
+    rows = [v.index(w) for w in dict.fromkeys(words)]
+    labels = [v.words[r] for r in rows]
+    extra: list[str] = []
+    if neighbours:
+        found = similar_by_vectors(v, normed(v)[rows], neighbours, exclude=[[r] for r in rows])
+        seen = set(labels)
+        for pairs in found:
+            for w, _ in pairs:
+                if w not in seen:
+                    seen.add(w)
+                    extra.append(w)
+    path = plot_words(v, labels, extra, Path(out))
+    click.echo(f"wrote {path} ({len(labels)} words, {len(extra)} neighbours)")
+
+
+def plot_words(v: Vectors, words: list[str], neighbours: list[str], out: Path) -> Path:
+    """Draw the PCA map of ``words`` (black) and ``neighbours`` (grey) to ``out``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from ..similarity import normed
+
+    allw = words + neighbours
+    if len(allw) < 2:
+        raise ValueError("plot needs at least two words (or --neighbours)")
+    x = normed(v)[[v.index(w) for w in allw]].astype(np.float64)
+    x -= x.mean(axis=0)
+    _, _, vt = np.linalg.svd(x, full_matrices=False)
+    xy = x @ vt[:2].T
+    fig, ax = plt.subplots(figsize=(8, 6), dpi=120)
+    k = len(words)
+    ax.scatter(xy[k:, 0], xy[k:, 1], s=14, c="0.6", label="neighbours")
+    ax.scatter(xy[:k, 0], xy[:k, 1], s=30, c="tab:blue", label="words")
+    for i, w in enumerate(allw):
+        ax.annotate(w, xy[i], xytext=(4, 3), textcoords="offset points",
+                    fontsize=10 if i < k else 8, color="black" if i < k else "0.35")
+    ax.set_title(f"PCA of {len(allw)} word vectors ({v.dim}-d)")
+    ax.set_xlabel("PC 1")
+    ax.set_ylabel("PC 2")
+    ax.grid(alpha=0.3)
+    if neighbours:
+        ax.legend(loc="best", fontsize=8)
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out)
+    plt.close(fig)
+    return out
+
+
+@click.command("export-projector")
+@click.argument("source")
+@click.option("--out", "-o", "out", required=True, type=click.Path(file_okay=False),
+              help="Folder for vectors.tsv and metadata.tsv.")
+@click.option("--limit", type=click.IntRange(min=1), help="Only the first N vectors.")
+@quiet_option
+def export_projector(source: str, out: str, limit: int | None, quiet: bool) -> None:
+    """Write SOURCE as the vectors.tsv + metadata.tsv pair TensorBoard's Embedding Projector opens.
+
+    Load both at https://projector.tensorflow.org ("Load"), or point a TensorBoard
+    projector_config.pbtxt at them.
+    """
+    import wordvecs
+
+    v = wordvecs.load(source, limit=limit, progress=False if quiet else None)
+    vec_path, meta_path = export_projector_files(v, Path(out))
+    click.echo(f"wrote {len(v):,} vectors to {vec_path} and {meta_path}")
+
+
+def export_projector_files(v: Vectors, out: Path) -> tuple[Path, Path]:
+    """Write ``vectors.tsv`` (tab-separated floats) and ``metadata.tsv`` (one word a line)."""
+    import numpy as np
+
+    from .._atomic import atomic_file
+
+    out.mkdir(parents=True, exist_ok=True)
+    vec_path, meta_path = out / "vectors.tsv", out / "metadata.tsv"
+    step = 20000
+    with atomic_file(vec_path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+        for start in range(0, len(v), step):
+            np.savetxt(fh, v.rows(np.arange(start, min(len(v), start + step))),
+                       fmt="%.6g", delimiter="\t")
+    with atomic_file(meta_path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+        for w in v.words:  # one column: no header line (the projector's rule)
+            fh.write(" ".join(w.split()) + "\n" if w.strip() else "<blank>\n")
+    return vec_path, meta_path
 
 
 def register(cli: click.Group) -> None:
     """Add this module's commands to the ``wordvecs`` group."""
+    for command in (similar, analogy, evaluate, plot, export_projector):
+        cli.add_command(command)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ..vectors import Vectors
 
-__all__ = ["VectorFormat", "FORMATS", "writer_for", "canonical_format"]
+__all__ = ["FORMATS", "VectorFormat", "canonical_format", "writer_for"]
 
 
 class VectorFormat(str, Enum):

@@ -10,7 +10,7 @@ from types import ModuleType
 
 from . import _pykernel
 
-__all__ = ["get_kernel", "set_kernel", "compiled_kernel"]
+__all__ = ["compiled_kernel", "get_kernel", "set_kernel"]
 
 
 def compiled_kernel() -> ModuleType | None:

@@ -4,11 +4,11 @@ Two functions make the kernel; the compiled ``wordvecs._ckernel`` has the same s
 
 ``scan_lines(buf, dim) -> (word_start, word_end, vec_start, vec_end, nfields)``
     One entry per line of ``buf`` (lines end at ``\\n``; the last may lack it), all int64 arrays of
-    byte offsets into ``buf``. Fields are separated by runs of ASCII white space (space, \\t, \\v, \\f, \\r); trailing white space
-    (``\\r`` included) is ignored. ``nfields`` is 0 for a blank line. When ``nfields > dim`` the
-    last ``dim`` fields are the vector (``vec_start:vec_end``) and everything before them, trimmed,
-    is the word (``word_start:word_end``), which may then contain spaces. When ``nfields <= dim``
-    (a bad line) the offsets are 0.
+    byte offsets into ``buf``. Fields are separated by runs of ASCII white space (space, \\t,
+    \\v, \\f, \\r); trailing white space is ignored. ``nfields`` is 0 for a blank line. When
+    ``nfields > dim`` the last ``dim`` fields are the vector (``vec_start:vec_end``) and
+    everything before them, trimmed, is the word (``word_start:word_end``), which may then contain
+    spaces. When ``nfields <= dim`` (a bad line) the offsets are 0.
 
 ``parse_rows(buf, vec_start, vec_end, out) -> int``
     Parse the ``dim`` = ``out.shape[1]`` numbers of each span into ``out`` (float32, C order), each
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["scan_lines", "parse_rows", "NAME"]
+__all__ = ["NAME", "parse_rows", "scan_lines"]
 
 NAME = "python"
 _ODD_SPACE = (b"\t", b"\r", b"\x0b", b"\x0c")
@@ -51,7 +51,8 @@ def scan_lines(buf: bytes, dim: int) -> tuple[np.ndarray, ...]:
             if (line.count(b" ") == dim and b"  " not in line and line[0] != 32
                     and (plain or not any(c in line for c in _ODD_SPACE))):
                 sp = line.index(b" ")
-                ws[i], we[i], vs[i], ve[i], nf[i] = pos, pos + sp, pos + sp + 1, pos + len(line), dim + 1
+                ws[i], we[i], vs[i] = pos, pos + sp, pos + sp + 1
+                ve[i], nf[i] = pos + len(line), dim + 1
             else:
                 count = len(line.split())
                 nf[i] = count

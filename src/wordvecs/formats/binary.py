@@ -17,7 +17,7 @@ from ..sources import Source
 from ..vectors import Vectors
 from .text import ReadOptions, _Report, parse_header
 
-__all__ = ["read_binary", "write_binary", "looks_like_text"]
+__all__ = ["looks_like_text", "read_binary", "write_binary"]
 
 CHUNK_BYTES = 16 << 20
 MAX_WORD_BYTES = 1 << 16
@@ -35,7 +35,7 @@ def read_binary(source: Source, *, options: ReadOptions) -> Vectors:
     name = source.name
     size = source.size
     report = _Report(where="byte offset")
-    vocab, limit = options.vocab, options.limit
+    limit = options.limit
     words: list[str] = []
     index: dict[str, int] = {}
     blocks: list[np.ndarray] = []

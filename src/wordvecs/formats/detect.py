@@ -7,7 +7,7 @@ from ..sources import Source, read_head
 from . import VectorFormat
 from .text import parse_header
 
-__all__ = ["sniff", "detect"]
+__all__ = ["detect", "sniff"]
 
 _HEAD_BYTES = 1 << 16
 

@@ -26,7 +26,7 @@ from .._atomic import atomic_dir
 from ..errors import StoreError
 from ..vectors import Vectors
 
-__all__ = ["STORE_VERSION", "is_store", "read_store", "write_store", "verify_store"]
+__all__ = ["STORE_VERSION", "is_store", "read_store", "verify_store", "write_store"]
 
 STORE_FORMAT = "wordvecs-store"
 STORE_VERSION = 1

@@ -24,7 +24,7 @@ from ..sources import Source
 from ..vectors import Vectors
 from ._kernel import get_kernel
 
-__all__ = ["ReadOptions", "read_text", "write_text", "parse_header"]
+__all__ = ["ReadOptions", "parse_header", "read_text", "write_text"]
 
 CHUNK_BYTES = 32 << 20
 _BOM = b"\xef\xbb\xbf"
@@ -70,7 +70,8 @@ class _Report:
     def emit(self, name: str, rows: int, errors: str) -> None:
         if self.duplicates:
             warnings.warn(f"{name}: {self.duplicates:,} duplicate word(s) skipped, the first "
-                          f"occurrence kept (first duplicate at {self.where} {self.first_duplicate_line})",
+                          "occurrence kept (first duplicate at "
+                          f"{self.where} {self.first_duplicate_line})",
                           WordvecsWarning, stacklevel=4)
         if self.bad_lines:
             warnings.warn(f"{name}: {self.bad_lines:,} bad line(s) skipped (first at line "
@@ -111,6 +112,8 @@ def _chunks(source: Source, bar: Progress) -> Iterator[tuple[bytes, int]]:
         while True:
             try:
                 block = fh.read(CHUNK_BYTES)
+                if block and not block.endswith(b"\n"):
+                    block += fh.readline()  # whole lines: nothing to carry (and copy) over
             except (OSError, EOFError, ValueError) as exc:
                 raise FormatError(source.name, "the compressed stream is truncated or damaged",
                                   found=str(exc)) from None
@@ -127,7 +130,10 @@ def _chunks(source: Source, bar: Progress) -> Iterator[tuple[bytes, int]]:
             if cut < 0:
                 carry = buf
                 continue
-            chunk, carry = buf[: cut + 1], buf[cut + 1:]
+            if cut == len(buf) - 1:
+                chunk, carry = buf, b""
+            else:
+                chunk, carry = buf[: cut + 1], buf[cut + 1:]
             yield chunk, line_no
             line_no += chunk.count(b"\n")
         if carry:
@@ -255,22 +261,37 @@ def _estimate_rows(chunk: bytes, size: int, source: Source) -> int:
     return int(lines * 2) + 16  # compressed: unknown length; grows as needed
 
 
-def _decode_words(chunk: bytes, starts: list[int], ends: list[int], lines: list[int],
+def _join_words(chunk: bytes, starts: np.ndarray, ends: np.ndarray) -> bytes:
+    """``b"\\n".join(chunk[s:e] for s, e in zip(starts, ends))``, gathered by NumPy."""
+    lens = ends - starts
+    width = lens + 1
+    offsets = np.cumsum(width) - width  # where each word starts in the result
+    total = int(width.sum())
+    src = np.arange(total, dtype=np.int64) - np.repeat(offsets - starts, width)
+    np.minimum(src, len(chunk) - 1, out=src)  # the newline slot after a word that ends the chunk
+    joined = np.frombuffer(chunk, dtype=np.uint8)[src]
+    joined[offsets + lens] = 10
+    return joined[:-1].tobytes()
+
+
+def _decode_words(chunk: bytes, starts: np.ndarray, ends: np.ndarray, lines: list[int],
                   name: str, options: ReadOptions, report: _Report) -> list[str | None]:
-    raw = [chunk[s:e] for s, e in zip(starts, ends)]
-    if not raw:
+    if not len(starts):
         return []
     try:
-        return b"\n".join(raw).decode(options.encoding).split("\n")  # type: ignore[return-value]
+        return _join_words(chunk, starts, ends).decode(  # type: ignore[return-value]
+            options.encoding).split("\n")
     except UnicodeDecodeError:
         pass
+    raw = [chunk[s:e] for s, e in zip(starts.tolist(), ends.tolist())]
     result: list[str | None] = []
     for b, line in zip(raw, lines):
         try:
             result.append(b.decode(options.encoding))
         except UnicodeDecodeError as exc:
             if options.errors == "strict":
-                raise FormatError(name, line=line, detail=f"the word is not valid {options.encoding}"
+                raise FormatError(name, line=line,
+                                  detail=f"the word is not valid {options.encoding}"
                                   f" (byte {exc.start}: {b[exc.start:exc.end]!r})",
                                   found=repr(b[:60])) from None
             report.bad_encoding += 1
@@ -303,12 +324,23 @@ def _read_chunk(chunk: bytes, first_line: int, dim: int, name: str, kernel: Any,
         good = good[: options.limit - seen_rows]
     seen_rows += good.size
     lines = (good + first_line).tolist()
-    texts = _decode_words(chunk, ws[good].tolist(), we[good].tolist(), lines, name, options,
-                          report)
+    texts = _decode_words(chunk, ws[good], we[good], lines, name, options, report)
     vocab = options.vocab
     keep: list[int] = []
     keep_words: list[str] = []
-    multi = (nf[good] > dim + 1).tolist()
+    multi_rows = nf[good] > dim + 1
+    if not multi_rows.any() and None not in texts:  # the usual chunk: set operations in C
+        if vocab is None:
+            keep, keep_words = list(range(len(texts))), texts  # type: ignore[assignment]
+        else:
+            keep = [j for j, w in enumerate(texts) if w in vocab]
+            keep_words = [texts[j] for j in keep]  # type: ignore[misc]
+        if len(set(keep_words)) == len(keep_words) and index.keys().isdisjoint(keep_words):
+            index.update(dict.fromkeys(keep_words, -1))  # placeholders until the rows are parsed
+            texts = []  # nothing left for the loop below
+        else:
+            keep, keep_words = [], []
+    multi = multi_rows.tolist()
     for j, w in enumerate(texts):
         if w is None:
             continue
@@ -331,7 +363,7 @@ def _read_chunk(chunk: bytes, first_line: int, dim: int, name: str, kernel: Any,
     starts, ends = vs[rows], ve[rows]
     done = 0
     while done < len(keep):
-        bad = kernel.parse_rows(chunk, starts[done:], ends[done:], block[done:])
+        bad = kernel.parse_rows(chunk, starts[done:], ends[done:], block[done:len(keep)])
         if bad < 0:
             break
         r = done + bad
@@ -362,8 +394,7 @@ def _read_chunk(chunk: bytes, first_line: int, dim: int, name: str, kernel: Any,
         if not finite.all():
             report.nonfinite += int(finite.size - np.count_nonzero(finite))
         base = out.rows
-        for i, w in enumerate(keep_words):
-            index[w] = base + i
+        index.update(zip(keep_words, range(base, base + n)))
         words.extend(keep_words)
         out.rows += n
     return seen_rows

@@ -1,0 +1,149 @@
+"""An experiment's report: a table (``report.md``), the numbers (``report.json``), PNG plots."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ._atomic import atomic_file
+from .errors import require
+
+if TYPE_CHECKING:
+    from .train import Experiment
+
+__all__ = ["write_report", "results_table", "human_bytes"]
+
+_COLORS = {"frozen": "tab:blue", "finetune": "tab:orange", "scratch": "tab:green"}
+
+
+def human_bytes(n: float) -> str:
+    """1536 -> '1.5 KB' (powers of 1024)."""
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(n) < 1024 or unit == "TB":
+            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TB"  # pragma: no cover
+
+
+def results_table(exp: Experiment) -> str:
+    """The per-mode, per-fraction table as Markdown."""
+    head = ("| mode | train fraction | train docs | test accuracy | macro-F1 | epochs | "
+            "train s | trainable params | frozen params |")
+    lines = [head, "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in sorted(exp.runs, key=lambda r: (r.fraction, exp.config.modes.index(r.mode))):
+        lines.append(f"| {r.mode} | {r.fraction:.0%} | {r.train_size:,} | {r.test_accuracy:.3f} "
+                     f"| {r.macro_f1:.3f} | {r.epochs} | {r.train_seconds:.1f} "
+                     f"| {r.trainable_params:,} | {r.frozen_params:,} |")
+    return "\n".join(lines)
+
+
+def _markdown(exp: Experiment) -> str:
+    d, m, c = exp.dataset, exp.memory, exp.config
+    out = [
+        "# wordvecs train report", "",
+        f"- data: `{d['source']}` ({d['format']}), {d['documents']:,} documents, "
+        f"{len(d['classes'])} classes ({', '.join(d['classes'])})",
+        f"- split (seed {c.seed}): {d['train']:,} train / {d['validation']:,} validation / "
+        f"{d['test']:,} test, stratified",
+        f"- vectors: `{exp.vectors['source']}`, {exp.vectors['words']:,} words x "
+        f"{exp.vectors['dim']} dims",
+        f"- model: `{c.model}`, max_len {d['max_len']} ({d['max_len_from']}), vocabulary up to "
+        f"{c.max_tokens:,} indices, up to {c.epochs} epochs, early stopping on validation loss "
+        f"(patience {c.patience}), backend {exp.backend}, {exp.total_seconds:.0f} s in all",
+        "", "## Results", "", results_table(exp), "",
+    ]
+    if exp.best:
+        out += [f"Saved model: **{exp.best['mode']}** at {exp.best['fraction']:.0%} of the "
+                f"training data (best validation accuracy, {exp.best['val_accuracy']:.3f}); "
+                f"test accuracy {exp.best['test_accuracy']:.3f}.", ""]
+    out += ["## Embedding coverage (largest fraction's vocabulary)", "", "```",
+            exp.coverage_summary, "```", "",
+            "## Memory: one-hot input against the embedding", "",
+            f"The {m['documents']:,} training documents, {m['max_len']} tokens each:", "",
+            f"- one-hot ({m['vocabulary_rows']:,} float32 per token): "
+            f"**{human_bytes(m['one_hot_bytes'])}**",
+            f"- embedded ({m['dim']} float32 per token): **{human_bytes(m['embedded_bytes'])}** "
+            f"({m['ratio']:,.0f}x less), plus the matrix itself: "
+            f"{human_bytes(m['matrix_bytes'])}", "",
+            "## Plots", "", "![learning curve](learning_curve.png)", "",
+            "![training curves](training_curves.png)", ""]
+    return "\n".join(out)
+
+
+def _plot(exp: Experiment, out: Path) -> list[Path]:
+    require("matplotlib", "plot")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    paths = []
+    modes = list(exp.config.modes)
+    fractions = sorted({r.fraction for r in exp.runs})
+
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
+    for mode in modes:
+        runs = sorted((r for r in exp.runs if r.mode == mode), key=lambda r: r.fraction)
+        xs = [r.train_size for r in runs]
+        ys = [r.test_accuracy for r in runs]
+        ax.plot(xs, ys, marker="o", label=mode, color=_COLORS.get(mode))
+        for x, y in zip(xs, ys):
+            ax.annotate(f"{y:.2f}", (x, y), textcoords="offset points", xytext=(0, 6),
+                        ha="center", fontsize=8, color=_COLORS.get(mode))
+    sizes = sorted({r.train_size for r in exp.runs})
+    if len(sizes) > 1:
+        ax.set_xscale("log")
+    ax.set_xticks(sizes, [f"{s:,}\n({f:.0%})" for s, f in zip(sizes, fractions)])
+    ax.minorticks_off()
+    ax.set_xlabel("training documents (fraction of the training split)")
+    ax.set_ylabel("test accuracy")
+    ax.set_title(f"Learning curve: {exp.config.model} model, {exp.vectors['source']}")
+    ax.grid(alpha=0.3)
+    ax.legend(title="embedding")
+    fig.tight_layout()
+    p = out / "learning_curve.png"
+    with atomic_file(p) as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)
+    paths.append(p)
+
+    fig, axes = plt.subplots(1, len(modes), figsize=(4.2 * len(modes), 3.8), dpi=110,
+                             sharey=True, squeeze=False)
+    for ax, mode in zip(axes[0], modes):
+        for r in sorted((r for r in exp.runs if r.mode == mode), key=lambda r: r.fraction):
+            h = r.history
+            epochs = range(1, len(h["loss"]) + 1)
+            line = ax.plot(epochs, h["val_accuracy"], marker=".", label=f"{r.fraction:.0%} val")
+            ax.plot(epochs, h["accuracy"], linestyle="--", color=line[0].get_color(),
+                    alpha=0.6, label=f"{r.fraction:.0%} train")
+        ax.set_title(mode)
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    axes[0][0].set_ylabel("accuracy")
+    fig.suptitle("Training curves (solid: validation, dashed: training)")
+    fig.tight_layout()
+    p = out / "training_curves.png"
+    with atomic_file(p) as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)
+    paths.append(p)
+    return paths
+
+
+def write_report(exp: Experiment, out: str | os.PathLike[str], *, plots: bool = True
+                 ) -> dict[str, Path]:
+    """Write ``report.md``, ``report.json`` and (with ``plots``) the PNGs into ``out``."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Any] = {"md": out / "report.md", "json": out / "report.json"}
+    with atomic_file(paths["json"]) as tmp:
+        tmp.write_text(json.dumps(exp.to_dict(), indent=2) + "\n", encoding="utf-8")
+    with atomic_file(paths["md"]) as tmp:
+        tmp.write_text(_markdown(exp), encoding="utf-8")
+    if plots:
+        for p in _plot(exp, out):
+            paths[p.stem] = p
+    return paths
