@@ -176,24 +176,24 @@ _PRELOAD = {"wordvecs": "wordvecs", "wordvecs-vocab": "wordvecs", "store": "word
             "pandas": "pandas", "gensim": "gensim.models", "classic": "numpy"}
 
 
-def _rss_kb() -> int:
+def _rss_kb(field: str = "VmRSS") -> int:
+    """From /proc (ru_maxrss would carry the parent's peak over the fork)."""
     with open("/proc/self/status") as fh:
         for line in fh:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
 
 
 def child(name: str, path: str, extra: str) -> None:
     import importlib
-    import resource
 
     importlib.import_module(_PRELOAD[name])
     before = _rss_kb()
     t0 = time.perf_counter()
     rows, dim = CHILDREN[name](path, extra)
     seconds = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = _rss_kb("VmHWM")
     print(json.dumps({"seconds": seconds, "peak_kb": peak, "before_kb": before,
                       "rows": int(rows), "dim": int(dim)}))
 

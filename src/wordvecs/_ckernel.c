@@ -74,28 +74,31 @@ static double slow_strtod(const char *s, const char *e) {
     return d;
 }
 
-/* Parse the token [p, e) (non-empty, no white space). 0 and *out set, or -1 when it is not a
- * number that Python's float() accepts (underscores are refused too). */
-static inline int parse_token(const char *p, const char *e, float *out) {
+/* Parse the token that starts at p (not white space) and ends at the next white space or e.
+ * Returns the end of the token with *out set, or NULL when it is not a number that Python's
+ * float() accepts (underscores are refused too). */
+static inline const char *parse_token(const char *p, const char *e, float *out) {
     const char *s = p;
     int neg = 0;
     if (*p == '+' || *p == '-') {
         neg = *p == '-';
         p++;
-        if (p == e) return -1;
+        if (p == e) return NULL;
     }
     unsigned char c = (unsigned char)*p;
     if ((unsigned)(c - '0') > 9 && c != '.') {
-        size_t n = (size_t)(e - p);
+        const char *t = p;
+        while (t < e && !is_ws[(unsigned char)*t]) t++;
+        size_t n = (size_t)(t - p);
         double v;
         if (n == 3 && lower_eq(p, 3, "nan"))
             v = NAN;
         else if ((n == 3 && lower_eq(p, 3, "inf")) || (n == 8 && lower_eq(p, 8, "infinity")))
             v = INFINITY;
         else
-            return -1;
+            return NULL;
         *out = (float)(neg ? -v : v);
-        return 0;
+        return t;
     }
     uint64_t mant = 0;
     int nd = 0, digits = 0, trunc = 0;
@@ -131,7 +134,7 @@ static inline int parse_token(const char *p, const char *e, float *out) {
             p++;
         }
     }
-    if (digits == 0) return -1;
+    if (digits == 0) return NULL;
     if (p < e && (*p == 'e' || *p == 'E')) {
         p++;
         int eneg = 0;
@@ -139,33 +142,30 @@ static inline int parse_token(const char *p, const char *e, float *out) {
             eneg = *p == '-';
             p++;
         }
-        if (p == e) return -1;
+        if (p == e || (unsigned)(*p - '0') > 9) return NULL;
         long ev = 0;
         while (p < e && (unsigned)(*p - '0') <= 9) {
             if (ev < 100000000L) ev = ev * 10 + (*p - '0');
             p++;
         }
-        if (p != e) return -1;
         exp10 += eneg ? -ev : ev;
-    } else if (p != e) {
-        return -1;
     }
+    if (p < e && !is_ws[(unsigned char)*p]) return NULL;
     double v;
     if (mant == 0 && !trunc) {
         v = 0.0;
     } else if (!trunc && mant <= TWO53 && exp10 >= -22 && exp10 <= 22) {
         /* Clinger: mant and 10^|exp10| are exact doubles, one IEEE operation rounds correctly */
         v = exp10 >= 0 ? (double)mant * P10[exp10] : (double)mant / P10[-exp10];
-    } else if (!trunc && exp10 > 22 && exp10 <= 22 + 15 && mant * U10[exp10 - 22] / U10[exp10 - 22] == mant
-               && mant * U10[exp10 - 22] <= TWO53) {
+    } else if (!trunc && exp10 > 22 && exp10 <= 22 + 15 &&
+               mant <= TWO53 / U10[exp10 - 22]) {
         v = (double)(mant * U10[exp10 - 22]) * 1e22;
     } else {
-        v = slow_strtod(s, e);
-        *out = (float)v;
-        return 0;
+        *out = (float)slow_strtod(s, p);
+        return p;
     }
     *out = (float)(neg ? -v : v);
-    return 0;
+    return p;
 }
 
 /* Parse one span of exactly `dim` numbers into `out`; 0, or -1 when it is bad. */
@@ -173,9 +173,7 @@ static int parse_span(const char *p, const char *e, Py_ssize_t dim, float *out) 
     for (Py_ssize_t j = 0; j < dim; j++) {
         while (p < e && is_ws[(unsigned char)*p]) p++;
         if (p == e) return -1;
-        const char *t = p;
-        while (p < e && !is_ws[(unsigned char)*p]) p++;
-        if (parse_token(t, p, out + j) < 0) return -1;
+        if ((p = parse_token(p, e, out + j)) == NULL) return -1;
     }
     while (p < e && is_ws[(unsigned char)*p]) p++;
     return p == e ? 0 : -1;
@@ -302,6 +300,32 @@ static void scan_line(const char *buf, Py_ssize_t pos, Py_ssize_t end, Py_ssize_
     if (end == pos) {
         *nf = 0;
         return;
+    }
+    if (buf[pos] != ' ') {
+        /* the usual line: single spaces only; a loop the compiler vectorises */
+        const unsigned char *u = (const unsigned char *)buf + pos;
+        Py_ssize_t len = end - pos, spaces = 0;
+        unsigned odd = 0;
+        for (Py_ssize_t i = 0; i + 1 < len; i++) { /* \t \v \f \r, or two spaces in a row */
+            unsigned ch = u[i];
+            spaces += ch == ' ';
+            odd |= ((ch - 9u) < 5u) | ((ch == ' ') & (u[i + 1] == ' '));
+        } /* the last byte is not white space (the line is trimmed) */
+        if (!odd) {
+            *nf = spaces + 1;
+            if (spaces + 1 > dim) {
+                if (spaces == dim) {
+                    const char *sp = memchr(buf + pos, ' ', (size_t)len);
+                    *ws = pos;
+                    *we = sp - buf;
+                    *vs = *we + 1;
+                    *ve = end;
+                    return;
+                }
+            } else {
+                return;
+            }
+        }
     }
     Py_ssize_t p = pos, count = 0, first_end = 0, second_start = 0;
     while (p < end && is_ws[(unsigned char)buf[p]]) p++;

@@ -403,13 +403,15 @@ def stratified_split(labels: Sequence[str], seed: int = 0, val: float = 0.1, tes
     by_class: dict[str, list[int]] = {}
     for i, y in enumerate(labels):
         by_class.setdefault(y, []).append(i)
-    train, valid, tst = [], [], []
+    train: list[int] = []
+    valid: list[int] = []
+    tst: list[int] = []
     for y in sorted(by_class):
         idx = np.array(by_class[y])
         rng.shuffle(idx)
         n = len(idx)
-        n_test = min(int(round(n * test)), max(n - 1, 0))
-        n_val = min(int(round(n * val)), max(n - 1 - n_test, 0))
+        n_test = min(round(n * test), max(n - 1, 0))
+        n_val = min(round(n * val), max(n - 1 - n_test, 0))
         tst.extend(idx[:n_test])
         valid.extend(idx[n_test : n_test + n_val])
         train.extend(idx[n_test + n_val :])
@@ -435,7 +437,7 @@ def stratified_subsample(labels: Sequence[str], indices: np.ndarray, fraction: f
     for y in sorted(by_class):
         idx = np.array(by_class[y])
         rng.shuffle(idx)
-        keep.extend(idx[: max(1, int(round(len(idx) * fraction)))])
+        keep.extend(idx[: max(1, round(len(idx) * fraction))])
     return np.sort(np.array(keep, dtype=np.int64))
 
 

@@ -13,7 +13,7 @@ from .errors import require
 if TYPE_CHECKING:
     from .train import Experiment
 
-__all__ = ["write_report", "results_table", "human_bytes"]
+__all__ = ["human_bytes", "results_table", "write_report"]
 
 _COLORS = {"frozen": "tab:blue", "finetune": "tab:orange", "scratch": "tab:green"}
 
@@ -78,20 +78,22 @@ def _plot(exp: Experiment, out: Path) -> list[Path]:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     paths = []
     modes = list(exp.config.modes)
     fractions = sorted({r.fraction for r in exp.runs})
 
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
-    for mode in modes:
+    for k, mode in enumerate(modes):
         runs = sorted((r for r in exp.runs if r.mode == mode), key=lambda r: r.fraction)
         xs = [r.train_size for r in runs]
         ys = [r.test_accuracy for r in runs]
         ax.plot(xs, ys, marker="o", label=mode, color=_COLORS.get(mode))
         for x, y in zip(xs, ys):
-            ax.annotate(f"{y:.2f}", (x, y), textcoords="offset points", xytext=(0, 6),
-                        ha="center", fontsize=8, color=_COLORS.get(mode))
+            ax.annotate(f"{y:.3f}", (x, y), textcoords="offset points",
+                        xytext=(14 * (k - 1), 8 if k % 2 == 0 else -14), ha="center", fontsize=8,
+                        color=_COLORS.get(mode))
     sizes = sorted({r.train_size for r in exp.runs})
     if len(sizes) > 1:
         ax.set_xscale("log")
@@ -99,6 +101,8 @@ def _plot(exp: Experiment, out: Path) -> list[Path]:
     ax.minorticks_off()
     ax.set_xlabel("training documents (fraction of the training split)")
     ax.set_ylabel("test accuracy")
+    ax.set_ylim(top=1.01)
+    ax.margins(x=0.08)
     ax.set_title(f"Learning curve: {exp.config.model} model, {exp.vectors['source']}")
     ax.grid(alpha=0.3)
     ax.legend(title="embedding")
@@ -119,6 +123,7 @@ def _plot(exp: Experiment, out: Path) -> list[Path]:
             ax.plot(epochs, h["accuracy"], linestyle="--", color=line[0].get_color(),
                     alpha=0.6, label=f"{r.fraction:.0%} train")
         ax.set_title(mode)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)

@@ -35,16 +35,16 @@ from .errors import DataError, VocabularyError, require
 from .vectors import Vectors
 
 __all__ = [
-    "MODES",
     "MODELS",
-    "TrainConfig",
-    "RunResult",
-    "Experiment",
-    "run_experiment",
-    "build_model",
+    "MODES",
     "Classifier",
+    "Experiment",
+    "RunResult",
+    "TrainConfig",
+    "build_model",
     "load_classifier",
     "macro_f1",
+    "run_experiment",
 ]
 
 log = logging.getLogger(__name__)
@@ -441,8 +441,14 @@ class Classifier:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         tmp = path / f".model-{uuid.uuid4().hex[:12]}.keras"  # Keras wants the .keras suffix
+        model = self.model
+        if getattr(model, "optimizer", None) is not None:
+            # The optimizer's state (Adam keeps two slots a weight) would triple the file.
+            keras = _keras()
+            model = keras.models.clone_model(self.model)
+            model.set_weights(self.model.get_weights())
         try:
-            self.model.save(tmp)
+            model.save(tmp)
             os.replace(tmp, path / "model.keras")
         finally:
             if tmp.exists():

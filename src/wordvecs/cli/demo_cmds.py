@@ -19,7 +19,8 @@ __all__ = ["register"]
 NEIGHBOUR_WORDS = ("king", "computer", "football")
 
 
-def _nearest(v: Any, positive: list[str], negative: list[str], topn: int) -> list[tuple[str, float]]:
+def _nearest(v: Any, positive: list[str], negative: list[str], topn: int
+             ) -> list[tuple[str, float]]:
     """Cosine neighbours of sum(positive) - sum(negative), the query words left out (numpy)."""
     m = v.matrix
     norms = np.linalg.norm(m, axis=1)
@@ -88,8 +89,9 @@ def demo(vectors: str, out: Path, fractions: str, epochs: int, max_len: int, see
 
     from ..datasets import bbc_news_path, read_folder, stratified_subsample
     from ..train import TrainConfig
-    from .train_cmds import _floats, run_and_report
+    from .train_cmds import _floats, quiet_keras, run_and_report
 
+    quiet_keras()
     t0 = time.perf_counter()
     v = wordvecs.load(vectors)
     click.echo(f"loaded {vectors}: {len(v):,} words x {v.dim} dims "

@@ -11,7 +11,7 @@ import click
 
 from .common import DEFAULT_VECTORS, quiet_option
 
-__all__ = ["register", "run_and_report", "quiet_keras"]
+__all__ = ["quiet_keras", "register", "run_and_report"]
 
 
 def _floats(value: str) -> tuple[float, ...]:
@@ -97,6 +97,8 @@ def train(data: Path, vectors: str, modes: str, model: str, epochs: int, max_tok
     import wordvecs
 
     from ..datasets import read_dataset, validate_dataset
+
+    quiet_keras()
     from ..train import TrainConfig
 
     config = TrainConfig(modes=_names(modes), model=model, epochs=epochs, max_tokens=max_tokens,
@@ -120,7 +122,7 @@ def train(data: Path, vectors: str, modes: str, model: str, epochs: int, max_tok
 @click.option("--label-column", default=None, help="Label column of --data.")
 def predict(model_dir: Path, texts: tuple[str, ...], data: Path | None, text_column: str | None,
             label_column: str | None) -> None:
-    """Classify TEXTS with a model saved by ``wordvecs train``: one line each, label and probability.
+    """Classify TEXTS with a model saved by ``wordvecs train``: a line each, label and probability.
 
     Texts may also come on standard input, one per line, with "-".
     """
@@ -140,7 +142,8 @@ def predict(model_dir: Path, texts: tuple[str, ...], data: Path | None, text_col
         return
     items = list(texts)
     if items == ["-"]:
-        items = [line.rstrip("\n") for line in click.get_text_stream("stdin") if line.strip()]
+        stdin = click.get_text_stream("stdin").read()  # type: ignore[operator]
+        items = [t for t in stdin.splitlines() if t.strip()]
     for label, prob in clf.predict(items):
         click.echo(f"{label}\t{prob:.3f}")
 

@@ -336,8 +336,7 @@ def _read_chunk(chunk: bytes, first_line: int, dim: int, name: str, kernel: Any,
             keep = [j for j, w in enumerate(texts) if w in vocab]
             keep_words = [texts[j] for j in keep]  # type: ignore[misc]
         if len(set(keep_words)) == len(keep_words) and index.keys().isdisjoint(keep_words):
-            index.update(dict.fromkeys(keep_words, -1))  # placeholders until the rows are parsed
-            texts = []  # nothing left for the loop below
+            texts = []  # nothing left for the loop below (and no placeholders needed)
         else:
             keep, keep_words = [], []
     multi = multi_rows.tolist()
@@ -375,7 +374,7 @@ def _read_chunk(chunk: bytes, first_line: int, dim: int, name: str, kernel: Any,
         if options.on_bad_line == "error":
             break  # the short line before it is the first error
         _bad_line(name, line, options, report)
-        del index[keep_words[r]]
+        index.pop(keep_words[r], None)
         keep.pop(r)
         keep_words.pop(r)
         rows = np.delete(rows, r)

@@ -1,0 +1,117 @@
+"""The analogy and word-pair benchmarks against gensim 4.4 on GloVe 6B 50d."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import wordvecs
+from wordvecs import evaluate as ev
+
+
+@pytest.fixture(scope="module")
+def kv(glove50):
+    from gensim.models import KeyedVectors
+
+    kv = KeyedVectors(glove50.dim)
+    kv.add_vectors(glove50.words, glove50.matrix)
+    return kv
+
+
+@pytest.fixture(scope="module")
+def sample_questions(tmp_path_factory):
+    """The first 40 questions of every section of the bundled Google set, plus an unknown word."""
+    out = []
+    with open(ev.data_path("google"), encoding="utf-8") as fh:
+        count = 0
+        for line in fh:
+            if line.startswith(": "):
+                out.append(line)
+                count = 0
+            elif count < 40:
+                out.append(line)
+                count += 1
+    out.append("zzqxv king man woman\nnot a question\n")
+    path = tmp_path_factory.mktemp("q") / "questions.txt"
+    path.write_text("".join(out), encoding="utf-8")
+    return path
+
+
+def test_bundled_data_present():
+    for name in ("google", "wordsim353", "simlex999", "SOURCES.md"):
+        assert ev.data_path(name).stat().st_size > 0
+    with pytest.raises(ValueError, match="no bundled data set"):
+        ev.data_path("nope")
+
+
+@pytest.mark.parametrize("restrict", [30000, 300000])
+def test_analogies_equal_gensim_per_section(glove50, kv, sample_questions, restrict):
+    ours = ev.analogies(glove50, sample_questions, restrict_vocab=restrict)
+    _, sections = kv.evaluate_word_analogies(str(sample_questions), restrict_vocab=restrict)
+    assert sections[-1]["section"] == "Total accuracy"
+    for mine, theirs in zip(ours.sections, sections[:-1]):
+        assert mine.name == theirs["section"]
+        assert mine.correct == len(theirs["correct"])
+        assert mine.total == len(theirs["correct"]) + len(theirs["incorrect"])
+    assert ours.correct == len(sections[-1]["correct"])
+    assert ours.skipped >= 1
+
+
+def test_analogies_case_sensitive_and_variants(kv, sample_questions):
+    # mixed case and duplicate upper-case keys: the exact path must match gensim too
+    rng = np.random.default_rng(1)
+    words = ["Athens", "athens", "Greece", "GREECE", "Baghdad", "Iraq", "iraq", "Bangkok",
+             "Thailand", "Beijing", "China", "Berlin", "Germany", "king", "queen", "man", "woman"]
+    v = wordvecs.Vectors(words, rng.standard_normal((len(words), 6)).astype(np.float32))
+    from gensim.models import KeyedVectors
+
+    small = KeyedVectors(6)
+    small.add_vectors(words, v.matrix)
+    for ci in (True, False):
+        ours = ev.analogies(v, sample_questions, case_insensitive=ci)
+        _, secs = small.evaluate_word_analogies(str(sample_questions), case_insensitive=ci)
+        assert ours.correct == len(secs[-1]["correct"])
+        assert ours.total == len(secs[-1]["correct"]) + len(secs[-1]["incorrect"])
+
+
+@pytest.mark.slow
+def test_full_google_set_equals_gensim_44(glove50):
+    """gensim 4.4 on the same vectors: 9,036 correct of 19,486 questions, 58 skipped."""
+    res = ev.analogies(glove50)
+    assert (res.correct, res.total, res.skipped) == (9036, 19486, 58)
+    assert res.accuracy == pytest.approx(0.4637, abs=1e-4)
+    assert len(res.sections) == 14
+    assert sum(s.correct for s in res.sections) == res.correct
+
+
+def test_analogies_mul_runs(glove50, sample_questions):
+    res = ev.analogies(glove50, sample_questions, restrict_vocab=30000, method="mul")
+    assert 0 < res.correct <= res.total
+    with pytest.raises(ValueError, match="method"):
+        ev.analogies(glove50, sample_questions, method="pow")  # type: ignore[arg-type]
+
+
+def test_missing_section_header(glove50, tmp_path):
+    p = tmp_path / "bad.txt"
+    p.write_text("a b c d\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="section header"):
+        ev.analogies(glove50, p)
+
+
+@pytest.mark.parametrize("name", ["wordsim353", "simlex999"])
+@pytest.mark.parametrize("restrict", [300000, 2000])
+def test_word_pairs_equal_gensim(glove50, kv, name, restrict):
+    ours = ev.word_pairs(glove50, name, restrict_vocab=restrict)
+    pearson, spearman, oov = kv.evaluate_word_pairs(str(ev.data_path(name)),
+                                                    restrict_vocab=restrict)
+    assert ours.pearson == pytest.approx(pearson[0], abs=1e-6)
+    assert ours.spearman == pytest.approx(spearman[0], abs=1e-6)
+    assert ours.oov_ratio == pytest.approx(oov, abs=1e-9)
+
+
+def test_word_pairs_default_and_errors(glove50, tmp_path):
+    assert ev.word_pairs(glove50).pairs == 353
+    p = tmp_path / "pairs.tsv"
+    p.write_text("# comment\nzzqxv\tqqzzx\t3.0\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="no valid similarity"):
+        ev.word_pairs(glove50, p)

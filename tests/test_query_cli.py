@@ -1,0 +1,75 @@
+"""The similar / analogy / evaluate / plot / export-projector commands, in-process."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from wordvecs.cli import cli
+
+COMMANDS = ["similar", "analogy", "evaluate", "plot", "export-projector"]
+
+
+@pytest.fixture
+def run():
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        return runner.invoke(cli, list(args), catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(run, command):
+    res = run(command, "--help")
+    assert res.exit_code == 0 and "Usage" in res.output
+
+
+def test_similar_and_analogy(run):
+    res = run("similar", "frog", "king", "--topn", "3")
+    assert res.exit_code == 0
+    assert "frog:" in res.output and "toad" in res.output and "prince" in res.output
+    res = run("analogy", "man", "king", "woman", "-n", "2")
+    assert res.exit_code == 0
+    assert res.output.splitlines()[1].split()[0] == "queen"
+
+
+@pytest.mark.parametrize("args", [("similar", "zzqxv"), ("analogy", "man", "zzqxv", "woman"),
+                                  ("similar", "king", "--vectors", "/no/such/file.txt")])
+def test_errors_are_one_line_exit_2(run, args):
+    res = run(*args)
+    assert res.exit_code == 2
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error:")
+
+
+def test_evaluate_pairs_and_small_analogies(run, tmp_path):
+    res = run("evaluate", "pairs")
+    assert res.exit_code == 0
+    assert "wordsim353" in res.output and "0.5066" in res.output
+    q = tmp_path / "q.txt"
+    q.write_text(": family\nman king woman queen\nboy girl brother sister\n", encoding="utf-8")
+    res = run("evaluate", "analogies", "--analogies-file", str(q), "-q")
+    assert res.exit_code == 0
+    assert "family" in res.output and "Total accuracy" in res.output
+
+
+def test_plot_writes_png(run, tmp_path):
+    out = tmp_path / "map.png"
+    res = run("plot", "king", "queen", "man", "woman", "--neighbours", "2", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    res = run("plot", "king", "--out", str(tmp_path / "one.png"))
+    assert res.exit_code == 2
+
+
+def test_export_projector(run, tmp_path, glove50):
+    res = run("export-projector", "glove-6b-50d", "--out", str(tmp_path / "p"), "--limit", "500")
+    assert res.exit_code == 0
+    vecs = np.loadtxt(tmp_path / "p" / "vectors.tsv", delimiter="\t", dtype=np.float32)
+    meta = (tmp_path / "p" / "metadata.tsv").read_text(encoding="utf-8").splitlines()
+    assert vecs.shape == (500, 50) and len(meta) == 500
+    assert meta[:3] == glove50.words[:3]
+    np.testing.assert_allclose(vecs, glove50.matrix[:500], rtol=1e-5, atol=1e-6)
