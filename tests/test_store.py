@@ -117,7 +117,10 @@ def test_killed_save_never_leaves_a_store_that_loads_wrong(tmp_path):
             with pytest.raises(wordvecs.WordvecsError):
                 wordvecs.load(target)
         leftovers = [p for p in tmp_path.iterdir() if p.name != "k.wv"]
-        for p in leftovers:  # temporaries never pass for a store
+        for p in leftovers:  # hidden temporaries: each is half-written and refused, or complete
             assert p.name.startswith(".k.wv.tmp-")
-            with pytest.raises(wordvecs.WordvecsError):
-                wordvecs.load(p, format="store")
+            try:
+                v = wordvecs.load(p, format="store", verify=True)
+            except wordvecs.WordvecsError:
+                continue
+            assert v.shape == (300000, 32)

@@ -100,41 +100,28 @@ static inline const char *parse_token(const char *p, const char *e, float *out) 
         *out = (float)(neg ? -v : v);
         return t;
     }
+    /* All digits go into one 64-bit accumulator; with more than 19 significant positions it
+     * may wrap, and then strtod_l (correctly rounded) takes over. */
     uint64_t mant = 0;
-    int nd = 0, digits = 0, trunc = 0;
     long exp10 = 0;
+    const char *d0 = p;
     while (p < e && (unsigned)(*p - '0') <= 9) {
-        unsigned d = (unsigned)(*p - '0');
-        digits++;
-        if (nd < 19) {
-            if (mant || d) {
-                mant = mant * 10 + d;
-                nd++;
-            }
-        } else {
-            exp10++;
-            trunc |= d != 0;
-        }
+        mant = mant * 10 + (unsigned)(*p - '0');
         p++;
     }
+    Py_ssize_t digits = p - d0;
     if (p < e && *p == '.') {
         p++;
+        const char *f0 = p;
         while (p < e && (unsigned)(*p - '0') <= 9) {
-            unsigned d = (unsigned)(*p - '0');
-            digits++;
-            if (nd < 19) {
-                if (mant || d) {
-                    mant = mant * 10 + d;
-                    nd++;
-                }
-                exp10--;
-            } else {
-                trunc |= d != 0;
-            }
+            mant = mant * 10 + (unsigned)(*p - '0');
             p++;
         }
+        exp10 = -(long)(p - f0);
+        digits += p - f0;
     }
     if (digits == 0) return NULL;
+    int trunc = digits > 19;
     if (p < e && (*p == 'e' || *p == 'E')) {
         p++;
         int eneg = 0;
@@ -152,7 +139,10 @@ static inline const char *parse_token(const char *p, const char *e, float *out) 
     }
     if (p < e && !is_ws[(unsigned char)*p]) return NULL;
     double v;
-    if (mant == 0 && !trunc) {
+    if (trunc) {
+        *out = (float)slow_strtod(s, p);
+        return p;
+    } else if (mant == 0) {
         v = 0.0;
     } else if (!trunc && mant <= TWO53 && exp10 >= -22 && exp10 <= 22) {
         /* Clinger: mant and 10^|exp10| are exact doubles, one IEEE operation rounds correctly */

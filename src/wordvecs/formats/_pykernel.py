@@ -27,7 +27,8 @@ _ODD_SPACE = (b"\t", b"\r", b"\x0b", b"\x0c")
 _BATCH_VALUES = 1 << 21  # values parsed per np.fromstring call: bounds the float64 temporary
 
 
-def scan_lines(buf: bytes, dim: int) -> tuple[np.ndarray, ...]:
+def scan_lines(buf: bytes | memoryview, dim: int) -> tuple[np.ndarray, ...]:
+    buf = bytes(buf)  # a chunk may come as a memoryview of the reader's buffer
     n = buf.count(b"\n")
     if buf and not buf.endswith(b"\n"):
         n += 1
@@ -84,7 +85,9 @@ def _parse_one(segment: bytes, dim: int) -> np.ndarray | None:
     return vals if vals.size == dim else None
 
 
-def parse_rows(buf: bytes, vec_start: np.ndarray, vec_end: np.ndarray, out: np.ndarray) -> int:
+def parse_rows(buf: bytes | memoryview, vec_start: np.ndarray, vec_end: np.ndarray,
+               out: np.ndarray) -> int:
+    buf = bytes(buf)
     k, dim = out.shape
     rows_per_batch = max(1, _BATCH_VALUES // max(dim, 1))
     starts = vec_start.tolist()

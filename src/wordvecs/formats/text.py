@@ -11,6 +11,7 @@ import re
 import warnings
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,42 +103,51 @@ def _is_number(token: str) -> bool:
     return "_" not in token
 
 
-def _chunks(source: Source, bar: Progress) -> Iterator[tuple[bytes, int]]:
-    """Yield ``(chunk, number of its first line)``; every chunk but the last ends with ``\\n``."""
+def _chunks(source: Source, bar: Progress) -> Iterator[memoryview]:
+    """Yield chunks of whole lines (the last may lack its ``\\n``), without copying them.
+
+    Two buffers are filled in turn with ``readinto``; a chunk stays valid until two more chunks
+    have been yielded, which is what lets the parse of one chunk overlap the reading of the next.
+    """
     compressed = not source.is_plain
     with source.open(on_read=bar.update if compressed else None) as fh:
+        bufs = [bytearray(CHUNK_BYTES), bytearray(CHUNK_BYTES)]
+        which = 0
         carry = b""
-        line_no = 1
         first = True
-        while True:
+        eof = False
+        while not eof:
+            buf = bufs[which]
+            n = len(carry)
+            if n > len(buf) // 2:  # a line longer than half a chunk: make room
+                buf = bufs[which] = bytearray(2 * n + CHUNK_BYTES)
+            buf[:n] = carry
+            view = memoryview(buf)
             try:
-                block = fh.read(CHUNK_BYTES)
-                if block and not block.endswith(b"\n"):
-                    block += fh.readline()  # whole lines: nothing to carry (and copy) over
+                while n < len(buf):
+                    got = fh.readinto(view[n:])  # type: ignore[attr-defined]
+                    if not got:
+                        eof = True
+                        break
+                    n += got
             except (OSError, EOFError, ValueError) as exc:
                 raise FormatError(source.name, "the compressed stream is truncated or damaged",
                                   found=str(exc)) from None
             if not compressed:
-                bar.update(len(block))
-            if not block:
-                break
-            buf = carry + block if carry else block
+                bar.update(n - len(carry))
+            start = 0
             if first:
-                if buf.startswith(_BOM):
-                    buf = buf[len(_BOM):]
                 first = False
-            cut = buf.rfind(b"\n")
-            if cut < 0:
-                carry = buf
+                if buf.startswith(_BOM):
+                    start = len(_BOM)
+            end = n if eof else buf.rfind(b"\n", start, n) + 1
+            if end <= start and not eof:  # no line ends in this buffer: read on
+                carry = bytes(view[start:n])
                 continue
-            if cut == len(buf) - 1:
-                chunk, carry = buf, b""
-            else:
-                chunk, carry = buf[: cut + 1], buf[cut + 1:]
-            yield chunk, line_no
-            line_no += chunk.count(b"\n")
-        if carry:
-            yield carry, line_no
+            carry = bytes(view[end:n])
+            if end > start:
+                yield view[start:end]
+            which ^= 1
 
 
 def _infer_dim(chunk: bytes, name: str, first_line: int) -> int:
@@ -162,106 +172,278 @@ class _Output:
         self.array = np.empty((max(capacity, 16), dim), dtype=np.float32)
         self.rows = 0
 
+    def fits(self, k: int) -> bool:
+        """True when ``k`` more rows fit without growing (growing moves the array)."""
+        return self.rows + k <= self.array.shape[0]
+
     def reserve(self, k: int) -> np.ndarray:
         need = self.rows + k
         if need > self.array.shape[0]:
             self.array.resize((max(need, int(self.array.shape[0] * 1.5)), self.array.shape[1]),
                               refcheck=False)
-        return self.array[self.rows:need]
+        block = self.array[self.rows:need]
+        self.rows = need
+        return block
 
-    def finish(self) -> np.ndarray:
+    def finish(self, dead: list[int]) -> np.ndarray:
+        if dead:  # rows whose values turned out bad (on_bad_line="skip"): close the gaps
+            keep = np.ones(self.rows, dtype=bool)
+            keep[dead] = False
+            return np.ascontiguousarray(self.array[: self.rows][keep])
         self.array.resize((self.rows, self.array.shape[1]), refcheck=False)
         return self.array
 
 
+@dataclass
+class _Job:
+    """One chunk whose rows are reserved and whose numbers are being parsed in the background."""
+
+    chunk: memoryview
+    first_line: int
+    rows: np.ndarray  # line indices (within the chunk) of the rows kept
+    starts: np.ndarray
+    ends: np.ndarray
+    block: np.ndarray
+    base: int  # the first reserved row of the output
+    keep_words: list[str]
+    first_short: int | None
+    short: np.ndarray
+    nf: np.ndarray
+    future: Future[tuple[int, float]] | None = None
+
+
+def _parse_job(kernel: Any, chunk: memoryview, starts: np.ndarray, ends: np.ndarray,
+               block: np.ndarray) -> tuple[int, float]:
+    """Parse a block (GIL released in the compiled kernel); return the first bad row (or -1) and
+    a float64 sum, which is finite exactly when every value is (float32 sums cannot overflow it).
+    """
+    bad = kernel.parse_rows(chunk, starts, ends, block)
+    done = block if bad < 0 else block[:bad]
+    return bad, float(done.sum(dtype=np.float64)) if done.size else 0.0
+
+
+class _Reader:
+    """The state of one text read: kept words, the index, the output, and what was odd."""
+
+    def __init__(self, name: str, kernel: Any, options: ReadOptions, dim: int, out: _Output,
+                 executor: ThreadPoolExecutor) -> None:
+        self.name, self.kernel, self.options, self.dim, self.out = name, kernel, options, dim, out
+        self.executor = executor
+        self.report = _Report()
+        self.words: list[str] = []
+        self.index: dict[str, int] = {}
+        self.dead: list[int] = []
+        self.seen_rows = 0  # vectors read from the file, kept or not (what `limit` counts)
+        self.pending: _Job | None = None
+
+    def submit(self, chunk: memoryview, first_line: int) -> int:
+        """Scan a chunk, choose its rows, start parsing them; return its number of lines."""
+        try:
+            job = self._prepare(chunk, first_line)
+        except FormatError:
+            self.drain()  # an error in an earlier chunk comes first
+            raise
+        if self.pending is not None:
+            self._finish(self.pending)
+        job.future = self.executor.submit(_parse_job, self.kernel, job.chunk, job.starts,
+                                          job.ends, job.block)
+        self.pending = job
+        return len(job.nf)
+
+    def drain(self) -> None:
+        if self.pending is not None:
+            job, self.pending = self.pending, None
+            self._finish(job)
+
+    def _prepare(self, chunk: memoryview, first_line: int) -> _Job:
+        options, dim, name, report, index = self.options, self.dim, self.name, self.report, \
+            self.index
+        ws, we, vs, ve, nf = self.kernel.scan_lines(chunk, dim)
+        short = np.flatnonzero((nf != 0) & (nf <= dim))
+        good = np.flatnonzero(nf > dim)
+        first_short = int(short[0]) if short.size else None
+        if first_short is not None and options.on_bad_line == "error":
+            good = good[good < first_short]  # rows after the first bad line are never needed
+        if options.limit is not None and self.seen_rows + good.size > options.limit:
+            good = good[: options.limit - self.seen_rows]
+        self.seen_rows += good.size
+        lines = (good + first_line).tolist()
+        texts = _decode_words(chunk, ws[good], we[good], lines, name, options, report)
+        vocab = options.vocab
+        keep: list[int] = []
+        keep_words: list[str] = []
+        multi_rows = nf[good] > dim + 1
+        if not multi_rows.any() and None not in texts:  # the usual chunk: set operations in C
+            if vocab is None:
+                keep, keep_words = list(range(len(texts))), texts  # type: ignore[assignment]
+            else:
+                keep = [j for j, w in enumerate(texts) if w in vocab]
+                keep_words = [texts[j] for j in keep]  # type: ignore[misc]
+            if len(set(keep_words)) == len(keep_words) and index.keys().isdisjoint(keep_words):
+                texts = []  # nothing left for the loop below
+            else:
+                keep, keep_words = [], []
+        multi = multi_rows.tolist()
+        seen_here: set[str] = set()
+        for j, w in enumerate(texts):
+            if w is None:
+                continue
+            if multi[j] and all(_is_number(t) for t in w.split()[1:]):
+                _bad_line(name, lines[j], options, report, expected=f"{dim} values after the word",
+                          found=f"{len(w.split()) - 1 + dim}")
+                continue
+            if vocab is not None and w not in vocab:
+                continue
+            if w in index or w in seen_here:
+                report.duplicates += 1
+                if report.first_duplicate_line is None:
+                    report.first_duplicate_line = lines[j]
+                continue
+            seen_here.add(w)
+            keep.append(j)
+            keep_words.append(w)
+        rows = good[keep] if keep else good[:0]
+        if not self.out.fits(len(keep)):
+            self.drain()  # growing moves the output: no parse may be writing into it
+        base = self.out.rows
+        block = self.out.reserve(len(keep))
+        index.update(zip(keep_words, range(base, base + len(keep))))
+        self.words.extend(keep_words)
+        return _Job(chunk, first_line, rows, vs[rows], ve[rows], block, base, keep_words,
+                    first_short, short, nf)
+
+    def _finish(self, job: _Job) -> None:
+        assert job.future is not None
+        bad, total = job.future.result()
+        options, name = self.options, self.name
+        done = 0
+        while bad >= 0:
+            r = done + bad
+            line = int(job.rows[r]) + job.first_line
+            if options.on_bad_line == "error":
+                token = _first_non_number(bytes(job.chunk[int(job.starts[r]):int(job.ends[r])]))
+                raise FormatError(name, line=line, expected="a number", found=repr(token))
+            _bad_line(name, line, options, self.report)
+            self.dead.append(job.base + r)
+            done = r + 1
+            if done >= len(job.rows):
+                break
+            bad, more = _parse_job(self.kernel, job.chunk, job.starts[done:], job.ends[done:],
+                                   job.block[done:])
+            total += more
+        if not np.isfinite(total):
+            filled = job.block
+            finite = np.isfinite(filled)
+            dead_here = [d - job.base for d in self.dead if d >= job.base]
+            finite[dead_here] = True  # rows left unparsed hold garbage
+            self.report.nonfinite += int(finite.size - np.count_nonzero(finite))
+        if job.first_short is not None:
+            line = job.first_short + job.first_line
+            _bad_line(name, line, options, self.report, expected=f"{self.dim} values after the "
+                      "word", found=f"{max(int(job.nf[job.first_short]) - 1, 0)}")
+            for extra in job.short[1:].tolist():
+                _bad_line(name, extra + job.first_line, options, self.report)
+
+    def result(self, format_name: str) -> Vectors:
+        matrix = self.out.finish(self.dead)
+        words = self.words
+        index = self.index
+        if self.dead:
+            dead = set(self.dead)
+            words = [w for i, w in enumerate(words) if i not in dead]
+            index = {w: i for i, w in enumerate(words)}
+        vectors = Vectors(words, matrix, source=self.name, format=format_name)
+        vectors._index = index
+        return vectors
+
+
 def read_text(source: Source, *, header: bool, options: ReadOptions,
               format_name: str = "glove") -> Vectors:
-    """Read a text vectors file (GloVe when ``header`` is False, word2vec / fastText when True)."""
+    """Read a text vectors file (GloVe when ``header`` is False, word2vec / fastText when True).
+
+    The numbers of one chunk are parsed in a background thread (the compiled kernel releases
+    the GIL and uses every core) while the next chunk is read and its words are handled.
+    """
     name = source.name
     kernel = get_kernel()
-    vocab = options.vocab
     limit = options.limit
-    report = _Report()
-    words: list[str] = []
-    index: dict[str, int] = {}
-    out: _Output | None = None
-    dim = 0
-    seen_rows = 0  # vectors read from the file, kept or not (what `limit` counts)
     size = source.size
     bar = Progress(size, f"reading {source.path.name}",
                    enabled=progress_enabled(options.progress, size))
+    reader: _Reader | None = None
+    header_count: int | None = None
+    line_no = 1
     decoded_bytes = 0
-    try:
-        for chunk, first_line in _chunks(source, bar):
-            if out is None:
-                chunk, first_line, dim, report.header_count = _start(
-                    chunk, first_line, header, name)
+    with bar, ThreadPoolExecutor(1, thread_name_prefix="wordvecs-parse") as executor:
+        for chunk in _chunks(source, bar):  # leaving the block waits for a parse under way
+            decoded_bytes += len(chunk)
+            if reader is None:
+                offset, line_no, dim, header_count = _start(chunk, line_no, header, name)
+                chunk = chunk[offset:]
                 cap = _estimate_rows(chunk, size, source)
-                if vocab is not None:
-                    cap = min(cap, len(vocab))
+                if options.vocab is not None:
+                    cap = min(cap, len(options.vocab))
                 if limit is not None:
                     cap = min(cap, limit)
-                out = _Output(cap, dim)
-            decoded_bytes += len(chunk)
-            seen_rows = _read_chunk(chunk, first_line, dim, name, kernel, options, report,
-                                    words, index, out, seen_rows)
-            if limit is not None and seen_rows >= limit:
+                reader = _Reader(name, kernel, options, dim, _Output(cap, dim), executor)
+            line_no += reader.submit(chunk, line_no)
+            if limit is not None and reader.seen_rows >= limit:
                 break
-    finally:
-        bar.close()
-    if out is None:
+        if reader is not None:
+            reader.drain()
+    if reader is None:
         if limit == 0 or decoded_bytes == 0:
             raise FormatError(name, "the file is empty", expected="vectors")
         raise FormatError(name, "no vectors found")
-    matrix = out.finish()
-    hc = report.header_count
-    if header and hc is not None and limit is None and hc != seen_rows:
-        report.notes.append(f"the header says {hc:,} vectors; the file has {seen_rows:,}")
-    report.emit(name, len(words), options.errors)
-    vectors = Vectors(words, matrix, source=name, format=format_name)
-    vectors._index = index
+    report = reader.report
+    seen = reader.seen_rows
+    if header and header_count is not None and limit is None and header_count != seen:
+        report.header_count = header_count
+        report.notes.append(f"the header says {header_count:,} vectors; the file has {seen:,}")
+    vectors = reader.result(format_name)
+    report.emit(name, len(vectors), options.errors)
     return vectors
 
 
-def _start(chunk: bytes, first_line: int, header: bool, name: str
-           ) -> tuple[bytes, int, int, int | None]:
-    """Consume the header (if any) and find the dimension from the first chunk."""
+def _start(chunk: memoryview, first_line: int, header: bool, name: str
+           ) -> tuple[int, int, int, int | None]:
+    """Read the header (if any) and the dimension from the first chunk: ``(offset of the first
+    row, its line number, dim, the header's count)``."""
+    head = bytes(chunk[: 1 << 20])
     header_count = None
-    if header:
-        pos = 0
-        while True:  # skip leading blank lines
-            nl = chunk.find(b"\n", pos)
-            line = chunk[pos:] if nl < 0 else chunk[pos:nl]
-            if line.strip() or nl < 0:
-                break
-            pos = nl + 1
-            first_line += 1
-        parsed = parse_header(line)
-        if parsed is None:
-            raise FormatError(name, line=first_line, expected="a header line 'count dim'",
-                              found=repr(line[:60].decode("utf-8", "replace")))
-        header_count, dim = parsed
-        if not 0 < dim <= _MAX_DIM:
-            raise FormatError(name, line=first_line, detail="absurd header",
-                              expected=f"a dimension from 1 to {_MAX_DIM:,}", found=str(dim))
-        chunk = chunk[nl + 1:] if nl >= 0 else b""
+    if not header:
+        return 0, first_line, _infer_dim(head, name, first_line), None
+    pos = 0
+    while True:  # skip leading blank lines
+        nl = head.find(b"\n", pos)
+        line = head[pos:] if nl < 0 else head[pos:nl]
+        if line.strip() or nl < 0:
+            break
+        pos = nl + 1
         first_line += 1
-    else:
-        dim = _infer_dim(chunk, name, first_line)
-    return chunk, first_line, dim, header_count
+    parsed = parse_header(line)
+    if parsed is None:
+        raise FormatError(name, line=first_line, expected="a header line 'count dim'",
+                          found=repr(line[:60].decode("utf-8", "replace")))
+    header_count, dim = parsed
+    if not 0 < dim <= _MAX_DIM:
+        raise FormatError(name, line=first_line, detail="absurd header",
+                          expected=f"a dimension from 1 to {_MAX_DIM:,}", found=str(dim))
+    return (nl + 1 if nl >= 0 else len(chunk)), first_line + 1, dim, header_count
 
 
-def _estimate_rows(chunk: bytes, size: int, source: Source) -> int:
-    lines = chunk.count(b"\n") + 1
-    if not chunk:
+def _estimate_rows(chunk: memoryview, size: int, source: Source) -> int:
+    sample = bytes(chunk[: 1 << 20])
+    if not sample:
         return 16
-    per_line = len(chunk) / lines
+    lines = sample.count(b"\n") + 1
+    per_line = len(sample) / lines
     if source.is_plain:
         return int(size / per_line * 1.02) + 16
-    return int(lines * 2) + 16  # compressed: unknown length; grows as needed
+    return int(len(chunk) / per_line * 2) + 16  # compressed: unknown length; grows as needed
 
 
-def _join_words(chunk: bytes, starts: np.ndarray, ends: np.ndarray) -> bytes:
+def _join_words(chunk: memoryview, starts: np.ndarray, ends: np.ndarray) -> bytes:
     """``b"\\n".join(chunk[s:e] for s, e in zip(starts, ends))``, gathered by NumPy."""
     lens = ends - starts
     width = lens + 1
@@ -274,7 +456,7 @@ def _join_words(chunk: bytes, starts: np.ndarray, ends: np.ndarray) -> bytes:
     return joined[:-1].tobytes()
 
 
-def _decode_words(chunk: bytes, starts: np.ndarray, ends: np.ndarray, lines: list[int],
+def _decode_words(chunk: memoryview, starts: np.ndarray, ends: np.ndarray, lines: list[int],
                   name: str, options: ReadOptions, report: _Report) -> list[str | None]:
     if not len(starts):
         return []
@@ -283,7 +465,7 @@ def _decode_words(chunk: bytes, starts: np.ndarray, ends: np.ndarray, lines: lis
             options.encoding).split("\n")
     except UnicodeDecodeError:
         pass
-    raw = [chunk[s:e] for s, e in zip(starts.tolist(), ends.tolist())]
+    raw = [bytes(chunk[s:e]) for s, e in zip(starts.tolist(), ends.tolist())]
     result: list[str | None] = []
     for b, line in zip(raw, lines):
         try:
@@ -308,95 +490,6 @@ def _bad_line(name: str, line: int, options: ReadOptions, report: _Report, **kw:
     report.bad_lines += 1
     if report.first_bad_line is None or line < report.first_bad_line:
         report.first_bad_line = line
-
-
-def _read_chunk(chunk: bytes, first_line: int, dim: int, name: str, kernel: Any,
-                options: ReadOptions, report: _Report, words: list[str], index: dict[str, int],
-                out: _Output, seen_rows: int) -> int:
-    ws, we, vs, ve, nf = kernel.scan_lines(chunk, dim)
-    nonblank = nf != 0
-    short = np.flatnonzero(nonblank & (nf <= dim))
-    good = np.flatnonzero(nf > dim)
-    first_short = int(short[0]) if short.size else None
-    if first_short is not None and options.on_bad_line == "error":
-        good = good[good < first_short]  # rows after the first bad line are never needed
-    if options.limit is not None and seen_rows + good.size > options.limit:
-        good = good[: options.limit - seen_rows]
-    seen_rows += good.size
-    lines = (good + first_line).tolist()
-    texts = _decode_words(chunk, ws[good], we[good], lines, name, options, report)
-    vocab = options.vocab
-    keep: list[int] = []
-    keep_words: list[str] = []
-    multi_rows = nf[good] > dim + 1
-    if not multi_rows.any() and None not in texts:  # the usual chunk: set operations in C
-        if vocab is None:
-            keep, keep_words = list(range(len(texts))), texts  # type: ignore[assignment]
-        else:
-            keep = [j for j, w in enumerate(texts) if w in vocab]
-            keep_words = [texts[j] for j in keep]  # type: ignore[misc]
-        if len(set(keep_words)) == len(keep_words) and index.keys().isdisjoint(keep_words):
-            texts = []  # nothing left for the loop below (and no placeholders needed)
-        else:
-            keep, keep_words = [], []
-    multi = multi_rows.tolist()
-    for j, w in enumerate(texts):
-        if w is None:
-            continue
-        if multi[j] and all(_is_number(t) for t in w.split()[1:]):
-            _bad_line(name, lines[j], options, report, expected=f"{dim} values after the word",
-                      found=f"{len(w.split()) - 1 + dim}")
-            continue
-        if vocab is not None and w not in vocab:
-            continue
-        if w in index:  # an earlier chunk, or earlier in this one (placeholder -1)
-            report.duplicates += 1
-            if report.first_duplicate_line is None:
-                report.first_duplicate_line = lines[j]
-            continue
-        keep.append(j)
-        keep_words.append(w)
-        index[w] = -1  # placeholder until the row is parsed
-    rows = good[keep] if keep else good[:0]
-    block = out.reserve(len(keep))
-    starts, ends = vs[rows], ve[rows]
-    done = 0
-    while done < len(keep):
-        bad = kernel.parse_rows(chunk, starts[done:], ends[done:], block[done:len(keep)])
-        if bad < 0:
-            break
-        r = done + bad
-        line = int(rows[r]) + first_line
-        token = _first_non_number(chunk[int(starts[r]):int(ends[r])])
-        if options.on_bad_line == "error" and (first_short is None
-                                               or rows[r] < first_short):
-            raise FormatError(name, line=line, expected="a number", found=repr(token))
-        if options.on_bad_line == "error":
-            break  # the short line before it is the first error
-        _bad_line(name, line, options, report)
-        index.pop(keep_words[r], None)
-        keep.pop(r)
-        keep_words.pop(r)
-        rows = np.delete(rows, r)
-        starts, ends = np.delete(starts, r), np.delete(ends, r)
-        done = r
-    if first_short is not None:
-        line = first_short + first_line
-        _bad_line(name, line, options, report, expected=f"{dim} values after the word",
-                  found=f"{max(int(nf[first_short]) - 1, 0)}")
-        for extra in short[1:].tolist():
-            _bad_line(name, extra + first_line, options, report)
-    n = len(keep)
-    if n:
-        filled = block[:n]
-        finite = np.isfinite(filled)
-        if not finite.all():
-            report.nonfinite += int(finite.size - np.count_nonzero(finite))
-        base = out.rows
-        index.update(zip(keep_words, range(base, base + n)))
-        words.extend(keep_words)
-        out.rows += n
-    return seen_rows
 
 
 def _first_non_number(segment: bytes) -> str:
