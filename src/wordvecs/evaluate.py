@@ -47,7 +47,7 @@ PAIR_SETS = {"wordsim353": "wordsim353.tsv", "simlex999": "simlex999.txt"}
 
 #: Two candidates closer than this are re-scored with gensim's own arithmetic.
 _TIE = 1e-5
-_ROWS = 8192  # vocabulary rows per block
+_ROWS = 4096  # vocabulary rows per block: a 512 x 4096 score tile stays in cache
 _BATCH = 512  # questions per block
 
 
