@@ -27,7 +27,7 @@ from ._kernel import get_kernel
 
 __all__ = ["ReadOptions", "parse_header", "read_text", "write_text"]
 
-CHUNK_BYTES = 32 << 20
+CHUNK_BYTES = 16 << 20
 _BOM = b"\xef\xbb\xbf"
 _HEADER_RE = re.compile(rb"^\s*(-?\d+)\s+(-?\d+)\s*$")
 _MAX_DIM = 1_000_000
@@ -205,7 +205,6 @@ class _Job:
     ends: np.ndarray
     block: np.ndarray
     base: int  # the first reserved row of the output
-    keep_words: list[str]
     first_short: int | None
     short: np.ndarray
     nf: np.ndarray
@@ -223,18 +222,23 @@ def _parse_job(kernel: Any, chunk: memoryview, starts: np.ndarray, ends: np.ndar
 
 
 class _Reader:
-    """The state of one text read: kept words, the index, the output, and what was odd."""
+    """The state of one text read: kept words, the output, and what was odd."""
 
     def __init__(self, name: str, kernel: Any, options: ReadOptions, dim: int, out: _Output,
                  executor: ThreadPoolExecutor) -> None:
+        import pyarrow as pa
+
         self.name, self.kernel, self.options, self.dim, self.out = name, kernel, options, dim, out
         self.executor = executor
         self.report = _Report()
-        self.words: list[str] = []
-        self.index: dict[str, int] = {}
+        self.word_chunks: list[Any] = []  # Arrow string arrays, one per chunk, in row order
+        self.row_lines: list[np.ndarray] = []  # the line of each kept row (for duplicates)
         self.dead: list[int] = []
         self.seen_rows = 0  # vectors read from the file, kept or not (what `limit` counts)
         self.pending: _Job | None = None
+        self.fast_words = options.encoding.lower().replace("_", "-") in ("utf-8", "utf8")
+        self.vocab_array = (pa.array(sorted(options.vocab), type=pa.string())
+                            if options.vocab is not None else None)
 
     def submit(self, chunk: memoryview, first_line: int) -> int:
         """Scan a chunk, choose its rows, start parsing them; return its number of lines."""
@@ -255,9 +259,29 @@ class _Reader:
             job, self.pending = self.pending, None
             self._finish(job)
 
+    def _words_fast(self, chunk: memoryview, starts: np.ndarray, ends: np.ndarray) -> Any:
+        """The words as an Arrow string array built from their byte spans, or None when some
+        are not valid UTF-8 (the slow path then says which)."""
+        import pyarrow as pa
+
+        lens = ends - starts
+        offsets = np.zeros(len(lens) + 1, dtype=np.int32)
+        np.cumsum(lens, out=offsets[1:])
+        src = np.arange(int(offsets[-1]), dtype=np.int64) - np.repeat(offsets[:-1] - starts, lens)
+        data = np.frombuffer(chunk, dtype=np.uint8)[src]
+        arr = pa.Array.from_buffers(pa.string(), len(lens),
+                                    [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+        try:
+            arr.validate(full=True)
+        except pa.ArrowInvalid:
+            return None
+        return arr
+
     def _prepare(self, chunk: memoryview, first_line: int) -> _Job:
-        options, dim, name, report, index = self.options, self.dim, self.name, self.report, \
-            self.index
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        options, dim = self.options, self.dim
         ws, we, vs, ve, nf = self.kernel.scan_lines(chunk, dim)
         short = np.flatnonzero((nf != 0) & (nf <= dim))
         good = np.flatnonzero(nf > dim)
@@ -267,24 +291,40 @@ class _Reader:
         if options.limit is not None and self.seen_rows + good.size > options.limit:
             good = good[: options.limit - self.seen_rows]
         self.seen_rows += good.size
+        multi_rows = nf[good] > dim + 1
+        arr = None
+        if self.fast_words and not multi_rows.any():
+            arr = self._words_fast(chunk, ws[good], we[good])
+        if arr is not None:  # the usual chunk: no Python object per word
+            if self.vocab_array is not None:
+                mask = pc.is_in(arr, value_set=self.vocab_array)
+                rows = good[np.asarray(mask, dtype=bool)]
+                arr = arr.filter(mask)
+            else:
+                rows = good
+        else:
+            rows, arr = self._prepare_slow(chunk, first_line, good, ws, we, multi_rows)
+        if not self.out.fits(len(rows)):
+            self.drain()  # growing moves the output: no parse may be writing into it
+        base = self.out.rows
+        block = self.out.reserve(len(rows))
+        self.word_chunks.append(arr if isinstance(arr, pa.Array) else pa.array(arr, pa.string()))
+        self.row_lines.append(rows + first_line)
+        return _Job(chunk, first_line, rows, vs[rows], ve[rows], block, base, first_short, short,
+                    nf)
+
+    def _prepare_slow(self, chunk: memoryview, first_line: int, good: np.ndarray,
+                      ws: np.ndarray, we: np.ndarray, multi_rows: np.ndarray
+                      ) -> tuple[np.ndarray, list[str]]:
+        """Words one by one: invalid bytes (named, replaced or skipped), words with white space
+        (a row whose extra fields are all numbers has too many values)."""
+        options, dim, name, report = self.options, self.dim, self.name, self.report
         lines = (good + first_line).tolist()
         texts = _decode_words(chunk, ws[good], we[good], lines, name, options, report)
         vocab = options.vocab
+        multi = multi_rows.tolist()
         keep: list[int] = []
         keep_words: list[str] = []
-        multi_rows = nf[good] > dim + 1
-        if not multi_rows.any() and None not in texts:  # the usual chunk: set operations in C
-            if vocab is None:
-                keep, keep_words = list(range(len(texts))), texts  # type: ignore[assignment]
-            else:
-                keep = [j for j, w in enumerate(texts) if w in vocab]
-                keep_words = [texts[j] for j in keep]  # type: ignore[misc]
-            if len(set(keep_words)) == len(keep_words) and index.keys().isdisjoint(keep_words):
-                texts = []  # nothing left for the loop below
-            else:
-                keep, keep_words = [], []
-        multi = multi_rows.tolist()
-        seen_here: set[str] = set()
         for j, w in enumerate(texts):
             if w is None:
                 continue
@@ -294,23 +334,9 @@ class _Reader:
                 continue
             if vocab is not None and w not in vocab:
                 continue
-            if w in index or w in seen_here:
-                report.duplicates += 1
-                if report.first_duplicate_line is None:
-                    report.first_duplicate_line = lines[j]
-                continue
-            seen_here.add(w)
             keep.append(j)
             keep_words.append(w)
-        rows = good[keep] if keep else good[:0]
-        if not self.out.fits(len(keep)):
-            self.drain()  # growing moves the output: no parse may be writing into it
-        base = self.out.rows
-        block = self.out.reserve(len(keep))
-        index.update(zip(keep_words, range(base, base + len(keep))))
-        self.words.extend(keep_words)
-        return _Job(chunk, first_line, rows, vs[rows], ve[rows], block, base, keep_words,
-                    first_short, short, nf)
+        return good[np.asarray(keep, dtype=np.int64)], keep_words
 
     def _finish(self, job: _Job) -> None:
         assert job.future is not None
@@ -345,16 +371,41 @@ class _Reader:
                 _bad_line(name, extra + job.first_line, options, self.report)
 
     def result(self, format_name: str) -> Vectors:
-        matrix = self.out.finish(self.dead)
-        words = self.words
-        index = self.index
-        if self.dead:
-            dead = set(self.dead)
-            words = [w for i, w in enumerate(words) if i not in dead]
-            index = {w: i for i, w in enumerate(words)}
-        vectors = Vectors(words, matrix, source=self.name, format=format_name)
-        vectors._index = index
-        return vectors
+        """The vectors; a duplicate word keeps its first row (found here, once, by Arrow)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        words = (pa.chunked_array(self.word_chunks, type=pa.string()).combine_chunks()
+                 if self.word_chunks else pa.array([], pa.string()))
+        dead = np.asarray(self.dead, dtype=np.int64)
+        if dead.size:  # rows skipped for a bad value never held a word for good
+            alive = np.ones(len(words), dtype=bool)
+            alive[dead] = False
+            words = words.filter(pa.array(alive))
+            lines = np.concatenate(self.row_lines)[alive]
+        else:
+            alive = None
+            lines = None
+        if len(pc.unique(words)) == len(words):  # the usual case, answered by one hash pass
+            dup = np.zeros(0, dtype=np.int64)
+        else:
+            first = np.asarray(pc.index_in(words, value_set=words), dtype=np.int64)
+            dup = np.flatnonzero(first != np.arange(len(words)))
+        if dup.size:
+            if lines is None:
+                lines = np.concatenate(self.row_lines)
+            self.report.duplicates += int(dup.size)
+            self.report.first_duplicate_line = int(lines[dup].min())
+            keep = np.ones(len(words), dtype=bool)
+            keep[dup] = False
+            words = words.filter(pa.array(keep))
+            if alive is not None:
+                alive[np.flatnonzero(alive)[dup]] = False
+            else:
+                alive = keep
+        rows_dead = [] if alive is None else np.flatnonzero(~alive).tolist()
+        matrix = self.out.finish(rows_dead)
+        return Vectors(words, matrix, source=self.name, format=format_name)
 
 
 def read_text(source: Source, *, header: bool, options: ReadOptions,
