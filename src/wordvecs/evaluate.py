@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from .progress import Progress, progress_enabled
-from .similarity import normed, row_norms
+from .similarity import _top, normed, row_norms
 
 if TYPE_CHECKING:
     from .vectors import Vectors
@@ -246,15 +246,7 @@ def _gensim_predict(method: str, matrix_ok: np.ndarray, norms_ok: np.ndarray, q:
             return (1 + np.dot(matrix_ok, term) / norms_ok) / 2
 
         dists = (shifted(b) * shifted(c)) / (shifted(a) + 0.000001)
-    all_keys = [b, c, a]
-    k = 5 + len(all_keys)
-    neg = -dists
-    if k >= dists.size:
-        top = np.argsort(neg)[:k]
-    else:
-        part = np.argpartition(neg, k)[:k]
-        top = part.take(np.argsort(neg.take(part)))
-    result = [int(i) for i in top if int(i) not in all_keys][:5]
+    result = [int(i) for i in _top(dists, 5, exclude=[b, c, a])]
     ignore = {keys[a], keys[b], keys[c]}
     predicted = None
     for i in result:

@@ -4,20 +4,9 @@ from __future__ import annotations
 
 import click
 
-from .common import quiet_option
+from .common import human_bytes, quiet_option
 
 __all__ = ["register"]
-
-
-def _size(n: int | None) -> str:
-    if n is None:
-        return "?"
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
-        size /= 1024
-    return f"{n} B"  # pragma: no cover
 
 
 def _count(n: int | None) -> str:
@@ -39,11 +28,11 @@ def list_sets() -> None:
         else:
             status = "-"
         cased = "?" if entry.cased is None else ("yes" if entry.cased else "no")
-        rows.append((name, str(entry.dim or "?"), _count(entry.count), _size(entry.size), cased,
-                     entry.license or "?", status))
+        rows.append((name, str(entry.dim or "?"), _count(entry.count), human_bytes(entry.size),
+                     cased, entry.license or "?", status))
     for entry in catalog.templates():
         rows.append((str(entry.template), str(entry.dim or "?"), _count(entry.count),
-                     f"~{_size(entry.size)}", "yes" if entry.cased else "no",
+                     f"~{human_bytes(entry.size)}", "yes" if entry.cased else "no",
                      entry.license or "?", "{lang}: a fastText language code (en, fr, ...)"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
@@ -100,8 +89,8 @@ def cache_list() -> None:
         return
     width = max(len(name) for name, _, _ in found)
     for name, _, size in found:
-        click.echo(f"{name.ljust(width)}  {_size(size):>10}")
-    click.echo(f"total: {_size(sum(s for _, _, s in found))} in {catalog.cache_home()}")
+        click.echo(f"{name.ljust(width)}  {human_bytes(size):>10}")
+    click.echo(f"total: {human_bytes(sum(s for _, _, s in found))} in {catalog.cache_home()}")
 
 
 @cache.command("path")

@@ -30,3 +30,15 @@ def read_word_file(path: str | Path) -> list[str]:
             if w.strip():
                 words.append(w)
     return words
+
+
+def human_bytes(n: int | None) -> str:
+    """``1.5 MB``-style sizes (binary units); ``?`` when unknown."""
+    if n is None:
+        return "?"
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
+        size /= 1024
+    return f"{n} B"  # pragma: no cover

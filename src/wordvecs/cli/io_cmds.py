@@ -4,18 +4,9 @@ from __future__ import annotations
 
 import click
 
-from .common import quiet_option, read_word_file
+from .common import human_bytes, quiet_option, read_word_file
 
 __all__ = ["register"]
-
-
-def _fmt_bytes(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
-        size /= 1024
-    return f"{n} B"  # pragma: no cover
 
 
 def _source_bytes(source: str) -> int | None:
@@ -44,8 +35,8 @@ def info(source: str, vocab_file: str | None, verify: bool, quiet: bool) -> None
     click.echo(f"count:   {len(v):,}")
     click.echo(f"dim:     {v.dim}")
     if size is not None:
-        click.echo(f"bytes:   {size:,} ({_fmt_bytes(size)})")
-    click.echo(f"matrix:  {_fmt_bytes(len(v) * v.dim * 4)} as float32")
+        click.echo(f"bytes:   {size:,} ({human_bytes(size)})")
+    click.echo(f"matrix:  {human_bytes(len(v) * v.dim * 4)} as float32")
     sample = v.words[:8] if len(v) else []
     click.echo("words:   " + " ".join(sample) + (" ..." if len(v) > 8 else ""))
     if verify:
