@@ -218,7 +218,9 @@ def _parse_job(kernel: Any, chunk: memoryview, starts: np.ndarray, ends: np.ndar
     """
     bad = kernel.parse_rows(chunk, starts, ends, block)
     done = block if bad < 0 else block[:bad]
-    return bad, float(done.sum(dtype=np.float64)) if done.size else 0.0
+    with np.errstate(invalid="ignore", over="ignore"):  # inf + -inf is nan: counted later
+        total = float(done.sum(dtype=np.float64)) if done.size else 0.0
+    return bad, total
 
 
 class _Reader:
