@@ -92,3 +92,15 @@ def test_main_module_runs():
     out = subprocess.run([sys.executable, "-m", "wordvecs", "info", "/nope"], capture_output=True,
                          text=True)
     assert out.returncode == 2 and out.stderr.strip() == "Error: /nope: no such file"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["info"], "Missing argument 'SOURCE'. (see 'wordvecs info --help')"),
+    (["nosuch"], "No such command 'nosuch'. (see 'wordvecs --help')"),
+    (["convert", "a", "b", "--to", "csv"], "Invalid value for '--to'"),
+])
+def test_usage_errors_are_one_line_exit_2(runner, args, message):
+    res = runner.invoke(cli, args, prog_name="wordvecs")
+    assert res.exit_code == 2
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0]

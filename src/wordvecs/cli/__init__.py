@@ -23,6 +23,9 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:  # a bad option or argument: one line too, with a hint
+            path = exc.ctx.command_path if exc.ctx is not None else "wordvecs"
+            raise _one_line(f"{exc.format_message()} (see '{path} --help')") from None
         except WordvecsError as exc:
             raise _one_line(str(exc)) from None
         except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
