@@ -6,7 +6,6 @@ Each command family lives in its own module and registers itself on the group.
 
 from __future__ import annotations
 
-import sys
 import warnings
 
 import click
@@ -35,10 +34,14 @@ class _Group(click.Group):
             raise _one_line(str(msg)) from None
 
 
+class _OneLineError(click.ClickException):
+    """A library or usage error, shown as ``Error: ...`` on one line; exit status 2."""
+
+    exit_code = 2
+
+
 def _one_line(message: str) -> click.ClickException:
-    exc = click.ClickException(" ".join(message.split()))
-    exc.exit_code = 2
-    return exc
+    return _OneLineError(" ".join(message.split()))
 
 
 def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
@@ -64,4 +67,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()
