@@ -601,16 +601,3 @@ def write_text(vectors: Vectors, path: Path, *, header: bool, precision: int | N
             fh.write(memoryview(buffers[2])[offsets[0]:offsets[-1]])
             bar.update(len(block))
     return path
-
-
-def sniff_text(head: bytes) -> tuple[bool, int] | None:
-    """``(has_header, dim)`` when ``head`` looks like text vectors, else None."""
-    if head.startswith(_BOM):
-        head = head[len(_BOM):]
-    lines = [ln for ln in head.split(b"\n")[:50] if ln.strip()]
-    if not lines:
-        return None
-    hdr = parse_header(lines[0])
-    if hdr is not None and len(lines) > 1 and len(lines[1].split()) != 2:
-        return True, hdr[1]
-    return False, max(len(lines[0].split()) - 1, 0)
