@@ -261,3 +261,58 @@ def test_unknown_format_names_choices(tmp_path, small_vectors):
         small_vectors.save(tmp_path / "x", format="csv")
     with pytest.raises(ValueError, match="unknown format"):
         wordvecs.load(tmp_path / "x", format="csv")
+
+
+# --- chunking and duplicate detection -----------------------------------------------------------
+
+def _lines(n: int, dim: int, rng: np.random.Generator) -> tuple[list[str], np.ndarray]:
+    words = [f"w{i}" for i in range(n)]
+    return words, rng.standard_normal((n, dim)).astype(np.float32)
+
+
+def test_many_small_chunks_give_the_same_vectors(tmp_path, monkeypatch, kernel):
+    """Chunk boundaries everywhere, lines longer than a chunk, and duplicates across chunks
+    (found in chunks read both the fast way and, for a bad UTF-8 word, the slow way)."""
+    from wordvecs.formats import text
+
+    rng = np.random.default_rng(3)
+    words, m = _lines(300, 40, rng)  # a line is ~500 bytes: longer than the 64-byte chunks
+    body = "".join(w + " " + " ".join(repr(float(x)) for x in row) + "\n"
+                   for w, row in zip(words, m)).encode()
+    extra = b"w5 1" + b" 2" * 39 + b"\nbad\xffword" + b" 3" * 40 + b"\nw299 4" + b" 4" * 39 + b"\n"
+    path = tmp_path / "v.txt"
+    path.write_bytes(body + extra)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        whole = wordvecs.load(path, errors="replace")  # one chunk
+    monkeypatch.setattr(text, "CHUNK_BYTES", 64)
+    monkeypatch.setattr(text, "MIN_CHUNK_BYTES", 64)
+    with pytest.warns(wordvecs.WordvecsWarning, match=r"2 duplicate word\(s\).*line 301"):
+        small = wordvecs.load(path, errors="replace")
+    assert small.words == whole.words == [*words, "bad\ufffdword"]
+    assert small.matrix.tobytes() == whole.matrix.tobytes()
+    assert small.matrix[:300].tobytes() == m.tobytes()
+
+
+def test_hash_collisions_never_make_false_duplicates(tmp_path, monkeypatch, kernel):
+    """Every word hashing alike sends the read to the exact check, which finds only real
+    duplicates."""
+    from wordvecs.formats import text
+
+    monkeypatch.setattr(text, "_word_hashes",
+                        lambda data, offsets: np.zeros(len(offsets) - 1, dtype=np.uint64))
+    path = tmp_path / "v.txt"
+    path.write_bytes(b"a 1 2\nb 3 4\nc 5 6\nb 7 8\n")
+    with pytest.warns(wordvecs.WordvecsWarning, match=r"1 duplicate word\(s\).*line 4"):
+        v = wordvecs.load(path)
+    assert v.words == ["a", "b", "c"]
+    np.testing.assert_array_equal(v.matrix, np.float32([[1, 2], [3, 4], [5, 6]]))
+
+
+def test_word_hashes_are_equal_exactly_for_equal_words():
+    from wordvecs.formats.text import _utf8_hashes
+
+    words = ["the", "teh", "eth", "a", "aa", "", "ünï", "the", "x" * 5000, "x" * 4999 + "y"]
+    words = [w for w in words if w]
+    h = _utf8_hashes(words).tolist()
+    assert h[0] == h[6] and len(set(h)) == len(set(words))

@@ -27,7 +27,8 @@ from ._kernel import get_kernel
 
 __all__ = ["ReadOptions", "parse_header", "read_text", "write_text"]
 
-CHUNK_BYTES = 16 << 20
+CHUNK_BYTES = 16 << 20  # the largest chunk; a small file reads in ~32 chunks of at least 1 MB
+MIN_CHUNK_BYTES = 1 << 20
 _BOM = b"\xef\xbb\xbf"
 _HEADER_RE = re.compile(rb"^\s*(-?\d+)\s+(-?\d+)\s*$")
 _MAX_DIM = 1_000_000
@@ -103,7 +104,8 @@ def _is_number(token: str) -> bool:
     return "_" not in token
 
 
-def _chunks(source: Source, bar: Progress) -> Iterator[memoryview]:
+def _chunks(source: Source, bar: Progress, chunk_bytes: int = CHUNK_BYTES
+            ) -> Iterator[memoryview]:
     """Yield chunks of whole lines (the last may lack its ``\\n``), without copying them.
 
     Two buffers are filled in turn with ``readinto``; a chunk stays valid until two more chunks
@@ -111,7 +113,7 @@ def _chunks(source: Source, bar: Progress) -> Iterator[memoryview]:
     """
     compressed = not source.is_plain
     with source.open(on_read=bar.update if compressed else None) as fh:
-        bufs = [bytearray(CHUNK_BYTES), bytearray(CHUNK_BYTES)]
+        bufs = [bytearray(chunk_bytes), bytearray(chunk_bytes)]
         which = 0
         carry = b""
         first = True
@@ -120,7 +122,7 @@ def _chunks(source: Source, bar: Progress) -> Iterator[memoryview]:
             buf = bufs[which]
             n = len(carry)
             if n > len(buf) // 2:  # a line longer than half a chunk: make room
-                buf = bufs[which] = bytearray(2 * n + CHUNK_BYTES)
+                buf = bufs[which] = bytearray(2 * n + chunk_bytes)
             buf[:n] = carry
             view = memoryview(buf)
             try:
@@ -223,6 +225,42 @@ def _parse_job(kernel: Any, chunk: memoryview, starts: np.ndarray, ends: np.ndar
     return bad, total
 
 
+_HASH_BASE = np.uint64(0x100000001B3)  # FNV's prime; any odd 64-bit multiplier would do
+_hash_powers = np.ones(1, dtype=np.uint64)
+
+
+def _word_hashes(data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """A 64-bit polynomial hash of each word (``data[offsets[i]:offsets[i + 1]]``, none empty).
+
+    Equal words have equal hashes, so sorted hashes with no equal neighbours prove there is no
+    duplicate; equal hashes are then checked exactly. Far less memory than a hash table of
+    strings, and computed per chunk while the numbers are parsed.
+    """
+    global _hash_powers
+    lens = np.diff(offsets)
+    if not len(lens):
+        return np.zeros(0, dtype=np.uint64)
+    longest = int(lens.max())
+    if longest > len(_hash_powers):
+        powers = np.ones(longest, dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            for i in range(1, longest):
+                powers[i] = powers[i - 1] * _HASH_BASE
+        _hash_powers = powers
+    pos = np.arange(int(offsets[-1]), dtype=np.int64) - np.repeat(offsets[:-1], lens)
+    with np.errstate(over="ignore"):
+        terms = (data.astype(np.uint64) + np.uint64(1)) * _hash_powers[pos]
+        return np.add.reduceat(terms, offsets[:-1].astype(np.int64)) + lens.astype(np.uint64)
+
+
+def _utf8_hashes(words: list[str]) -> np.ndarray:
+    """:func:`_word_hashes` of Python strings (the slow path's words), by their UTF-8 bytes."""
+    raw = [w.encode("utf-8") for w in words]
+    offsets = np.zeros(len(raw) + 1, dtype=np.int64)
+    np.cumsum([len(b) for b in raw], out=offsets[1:])
+    return _word_hashes(np.frombuffer(b"".join(raw), dtype=np.uint8), offsets)
+
+
 class _Reader:
     """The state of one text read: kept words, the output, and what was odd."""
 
@@ -235,10 +273,13 @@ class _Reader:
         self.report = _Report()
         self.word_chunks: list[Any] = []  # Arrow string arrays, one per chunk, in row order
         self.row_lines: list[np.ndarray] = []  # the line of each kept row (for duplicates)
+        self.hashes: list[np.ndarray] = []  # _word_hashes of each kept row's word
         self.dead: list[int] = []
         self.seen_rows = 0  # vectors read from the file, kept or not (what `limit` counts)
         self.pending: _Job | None = None
         self.fast_words = options.encoding.lower().replace("_", "-") in ("utf-8", "utf8")
+        # Arrow's own pool (mimalloc) keeps what it frees; the system allocator gives it back
+        self.pool = pa.system_memory_pool()
         self.vocab_array = (pa.array(sorted(options.vocab), type=pa.string())
                             if options.vocab is not None else None)
 
@@ -262,8 +303,8 @@ class _Reader:
             self._finish(job)
 
     def _words_fast(self, chunk: memoryview, starts: np.ndarray, ends: np.ndarray) -> Any:
-        """The words as an Arrow string array built from their byte spans, or None when some
-        are not valid UTF-8 (the slow path then says which)."""
+        """The words as an Arrow string array built from their byte spans and their hashes, or
+        None when some are not valid UTF-8 (the slow path then says which)."""
         import pyarrow as pa
 
         lens = ends - starts
@@ -277,7 +318,7 @@ class _Reader:
             arr.validate(full=True)
         except pa.ArrowInvalid:
             return None
-        return arr
+        return arr, _word_hashes(data, offsets)
 
     def _prepare(self, chunk: memoryview, first_line: int) -> _Job:
         import pyarrow as pa
@@ -294,24 +335,28 @@ class _Reader:
             good = good[: options.limit - self.seen_rows]
         self.seen_rows += good.size
         multi_rows = nf[good] > dim + 1
-        arr = None
+        fast = None
         if self.fast_words and not multi_rows.any():
-            arr = self._words_fast(chunk, ws[good], we[good])
-        if arr is not None:  # the usual chunk: no Python object per word
+            fast = self._words_fast(chunk, ws[good], we[good])
+        if fast is not None:  # the usual chunk: no Python object per word
+            arr, hashes = fast
             if self.vocab_array is not None:
-                mask = pc.is_in(arr, value_set=self.vocab_array)
-                rows = good[np.asarray(mask, dtype=bool)]
-                arr = arr.filter(mask)
+                mask = pc.is_in(arr, value_set=self.vocab_array, memory_pool=self.pool)
+                keep = np.asarray(mask, dtype=bool)
+                rows, hashes = good[keep], hashes[keep]
+                arr = pc.filter(arr, mask, memory_pool=self.pool)
             else:
                 rows = good
         else:
             rows, arr = self._prepare_slow(chunk, first_line, good, ws, we, multi_rows)
+            hashes = _utf8_hashes(arr)
         if not self.out.fits(len(rows)):
             self.drain()  # growing moves the output: no parse may be writing into it
         base = self.out.rows
         block = self.out.reserve(len(rows))
         self.word_chunks.append(arr if isinstance(arr, pa.Array) else pa.array(arr, pa.string()))
         self.row_lines.append(rows + first_line)
+        self.hashes.append(hashes)
         return _Job(chunk, first_line, rows, vs[rows], ve[rows], block, base, first_short, short,
                     nf)
 
@@ -377,21 +422,26 @@ class _Reader:
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        words = (pa.chunked_array(self.word_chunks, type=pa.string()).combine_chunks()
+        words = (pa.chunked_array(self.word_chunks, type=pa.string()).combine_chunks(self.pool)
                  if self.word_chunks else pa.array([], pa.string()))
         dead = np.asarray(self.dead, dtype=np.int64)
         if dead.size:  # rows skipped for a bad value never held a word for good
             alive = np.ones(len(words), dtype=bool)
             alive[dead] = False
-            words = words.filter(pa.array(alive))
+            words = pc.filter(words, pa.array(alive), memory_pool=self.pool)
             lines = np.concatenate(self.row_lines)[alive]
         else:
             alive = None
             lines = None
-        if len(pc.unique(words)) == len(words):  # the usual case, answered by one hash pass
+        hashes = np.concatenate(self.hashes) if self.hashes else np.zeros(0, np.uint64)
+        if alive is not None:
+            hashes = hashes[alive]
+        ordered = np.sort(hashes)
+        if not (ordered[1:] == ordered[:-1]).any():  # no two equal hashes: no duplicate
             dup = np.zeros(0, dtype=np.int64)
-        else:
-            first = np.asarray(pc.index_in(words, value_set=words), dtype=np.int64)
+        else:  # some words may repeat: find them exactly
+            first = np.asarray(pc.index_in(words, value_set=words, memory_pool=self.pool),
+                               dtype=np.int64)
             dup = np.flatnonzero(first != np.arange(len(words)))
         if dup.size:
             if lines is None:
@@ -400,7 +450,7 @@ class _Reader:
             self.report.first_duplicate_line = int(lines[dup].min())
             keep = np.ones(len(words), dtype=bool)
             keep[dup] = False
-            words = words.filter(pa.array(keep))
+            words = pc.filter(words, pa.array(keep), memory_pool=self.pool)
             if alive is not None:
                 alive[np.flatnonzero(alive)[dup]] = False
             else:
@@ -428,7 +478,8 @@ def read_text(source: Source, *, header: bool, options: ReadOptions,
     line_no = 1
     decoded_bytes = 0
     with bar, ThreadPoolExecutor(1, thread_name_prefix="wordvecs-parse") as executor:
-        for chunk in _chunks(source, bar):  # leaving the block waits for a parse under way
+        chunk_bytes = min(CHUNK_BYTES, max(MIN_CHUNK_BYTES, size // 32))
+        for chunk in _chunks(source, bar, chunk_bytes):  # leaving the block waits for a parse
             decoded_bytes += len(chunk)
             if reader is None:
                 offset, line_no, dim, header_count = _start(chunk, line_no, header, name)
