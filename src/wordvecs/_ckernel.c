@@ -169,6 +169,23 @@ static int parse_span(const char *p, const char *e, Py_ssize_t dim, float *out) 
     return p == e ? 0 : -1;
 }
 
+/* Run worker on each of nt jobs (an array of `size`-byte structs), the first in the calling thread,
+ * the others on their own threads; a job whose thread cannot start runs in the caller. */
+static void run_jobs(void *(*worker)(void *), void *jobs, size_t size, int nt) {
+    pthread_t tids[MAX_THREADS];
+    int started[MAX_THREADS] = {0};
+    char *job = (char *)jobs;
+    for (int t = 1; t < nt; t++)
+        started[t] = pthread_create(&tids[t], NULL, worker, job + (size_t)t * size) == 0;
+    worker(job);
+    for (int t = 1; t < nt; t++) {
+        if (started[t])
+            pthread_join(tids[t], NULL);
+        else
+            worker(job + (size_t)t * size);
+    }
+}
+
 /* ---- parse_rows ---------------------------------------------------------------------------- */
 
 typedef struct {
@@ -196,19 +213,10 @@ static Py_ssize_t run_parse(const char *buf, const int64_t *vs, const int64_t *v
     Py_ssize_t by_size = (k * dim) / MIN_VALUES_PER_THREAD;
     if (by_size < nt) nt = by_size < 1 ? 1 : (int)by_size;
     parse_job jobs[MAX_THREADS];
-    pthread_t tids[MAX_THREADS];
-    int started[MAX_THREADS] = {0};
     for (int t = 0; t < nt; t++) {
         jobs[t] = (parse_job){buf, vs, ve, out, dim, k * t / nt, k * (t + 1) / nt, -1};
     }
-    for (int t = 1; t < nt; t++) started[t] = pthread_create(&tids[t], NULL, parse_worker, &jobs[t]) == 0;
-    parse_worker(&jobs[0]);
-    for (int t = 1; t < nt; t++) {
-        if (started[t])
-            pthread_join(tids[t], NULL);
-        else
-            parse_worker(&jobs[t]);
-    }
+    run_jobs(parse_worker, jobs, sizeof jobs[0], nt);
     for (int t = 0; t < nt; t++)
         if (jobs[t].bad >= 0) return jobs[t].bad;
     return -1;
@@ -384,8 +392,6 @@ static void run_scan(const char *buf, Py_ssize_t size, Py_ssize_t n, Py_ssize_t 
     if (by_size < nt) nt = by_size < 1 ? 1 : (int)by_size;
     if (nt > n) nt = n < 1 ? 1 : (int)n;
     scan_job jobs[MAX_THREADS];
-    pthread_t tids[MAX_THREADS];
-    int started[MAX_THREADS] = {0};
     Py_ssize_t line = 0, pos = 0;
     for (int t = 0; t < nt; t++) {
         Py_ssize_t i0 = n * t / nt;
@@ -397,14 +403,7 @@ static void run_scan(const char *buf, Py_ssize_t size, Py_ssize_t n, Py_ssize_t 
         jobs[t] = (scan_job){buf, size, pos, i0, n * (t + 1) / nt, dim,
                              arrs[0], arrs[1], arrs[2], arrs[3], arrs[4]};
     }
-    for (int t = 1; t < nt; t++) started[t] = pthread_create(&tids[t], NULL, scan_worker, &jobs[t]) == 0;
-    scan_worker(&jobs[0]);
-    for (int t = 1; t < nt; t++) {
-        if (started[t])
-            pthread_join(tids[t], NULL);
-        else
-            scan_worker(&jobs[t]);
-    }
+    run_jobs(scan_worker, jobs, sizeof jobs[0], nt);
 }
 
 static PyObject *scan_lines(PyObject *self, PyObject *args) {

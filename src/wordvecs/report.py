@@ -18,8 +18,10 @@ __all__ = ["human_bytes", "results_table", "write_report"]
 _COLORS = {"frozen": "tab:blue", "finetune": "tab:orange", "scratch": "tab:green"}
 
 
-def human_bytes(n: float) -> str:
-    """1536 -> '1.5 KB' (powers of 1024)."""
+def human_bytes(n: float | None) -> str:
+    """1536 -> '1.5 KB' (powers of 1024); ``?`` when unknown."""
+    if n is None:
+        return "?"
     for unit in ("B", "KB", "MB", "GB", "TB"):
         if abs(n) < 1024 or unit == "TB":
             return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
@@ -72,6 +74,16 @@ def _markdown(exp: Experiment) -> str:
     return "\n".join(out)
 
 
+def _save_png(fig: Any, path: Path) -> Path:
+    """Write a figure atomically and close it."""
+    import matplotlib.pyplot as plt
+
+    with atomic_file(path) as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)
+    return path
+
+
 def _plot(exp: Experiment, out: Path) -> list[Path]:
     require("matplotlib", "plot")
     import matplotlib
@@ -107,11 +119,7 @@ def _plot(exp: Experiment, out: Path) -> list[Path]:
     ax.grid(alpha=0.3)
     ax.legend(title="embedding")
     fig.tight_layout()
-    p = out / "learning_curve.png"
-    with atomic_file(p) as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
-    paths.append(p)
+    paths.append(_save_png(fig, out / "learning_curve.png"))
 
     fig, axes = plt.subplots(1, len(modes), figsize=(4.2 * len(modes), 3.8), dpi=110,
                              sharey=True, squeeze=False)
@@ -130,11 +138,7 @@ def _plot(exp: Experiment, out: Path) -> list[Path]:
     axes[0][0].set_ylabel("accuracy")
     fig.suptitle("Training curves (solid: validation, dashed: training)")
     fig.tight_layout()
-    p = out / "training_curves.png"
-    with atomic_file(p) as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
-    paths.append(p)
+    paths.append(_save_png(fig, out / "training_curves.png"))
     return paths
 
 

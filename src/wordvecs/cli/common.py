@@ -6,7 +6,9 @@ from pathlib import Path
 
 import click
 
-__all__ = ["DEFAULT_VECTORS", "quiet_option", "read_word_file", "vectors_option"]
+from ..report import human_bytes
+
+__all__ = ["DEFAULT_VECTORS", "human_bytes", "quiet_option", "read_word_file", "vectors_option"]
 
 DEFAULT_VECTORS = "glove-6b-50d"
 
@@ -31,14 +33,3 @@ def read_word_file(path: str | Path) -> list[str]:
                 words.append(w)
     return words
 
-
-def human_bytes(n: int | None) -> str:
-    """``1.5 MB``-style sizes (binary units); ``?`` when unknown."""
-    if n is None:
-        return "?"
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
-        size /= 1024
-    return f"{n} B"  # pragma: no cover

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from .common import DEFAULT_VECTORS, quiet_option
+from .common import DEFAULT_VECTORS, human_bytes, quiet_option
 
 __all__ = ["quiet_keras", "register", "run_and_report"]
 
@@ -51,7 +51,6 @@ def run_and_report(data: Any, vectors: Any, config: Any, out: Path, *, quiet: bo
     click.echo()
     click.echo(exp.coverage_summary)
     m = exp.memory
-    from ..report import human_bytes
 
     click.echo(f"memory for the {m['documents']:,} training documents x {m['max_len']} tokens: "
                f"one-hot {human_bytes(m['one_hot_bytes'])}, embedded "

@@ -120,8 +120,8 @@ def read_binary(source: Source, *, options: ReadOptions) -> Vectors:
             base += pos
             buf = buf[pos:] + more
             pos = 0
-    if header_count != seen and limit is None:
-        report.notes.append(f"the header says {header_count:,} vectors; the file has {seen:,}")
+    if limit is None:
+        report.check_header(header_count, seen)
     matrix = np.concatenate(blocks) if len(blocks) > 1 else (
         blocks[0] if blocks else np.empty((0, dim), np.float32))
     finite = np.isfinite(matrix)

@@ -67,9 +67,13 @@ class _Report:
     bad_encoding: int = 0
     first_bad_encoding_line: int | None = None
     nonfinite: int = 0
-    header_count: int | None = None
     where: str = "line"  # what the first_* positions count: "line", or "byte offset" (binary)
     notes: list[str] = field(default_factory=list)
+
+    def check_header(self, header_count: int, real: int) -> None:
+        """Note a word2vec header whose count is not the file's (never used to allocate)."""
+        if header_count != real:
+            self.notes.append(f"the header says {header_count:,} vectors; the file has {real:,}")
 
     def emit(self, name: str, rows: int, errors: str) -> None:
         if self.duplicates:
@@ -336,12 +340,8 @@ class _Reader:
         None when some are not valid UTF-8 (the slow path then says which)."""
         import pyarrow as pa
 
-        lens = ends - starts
-        offsets = np.zeros(len(lens) + 1, dtype=np.int32)
-        np.cumsum(lens, out=offsets[1:])
-        src = np.arange(int(offsets[-1]), dtype=np.int64) - np.repeat(offsets[:-1] - starts, lens)
-        data = np.frombuffer(chunk, dtype=np.uint8)[src]
-        arr = pa.Array.from_buffers(pa.string(), len(lens),
+        data, offsets = _gather_spans(chunk, starts, ends - starts)
+        arr = pa.Array.from_buffers(pa.string(), len(starts),
                                     [None, pa.py_buffer(offsets), pa.py_buffer(data)])
         try:
             arr.validate(full=True)
@@ -447,7 +447,8 @@ class _Reader:
                 _bad_line(name, extra + job.first_line, options, self.report)
 
     def result(self, format_name: str) -> Vectors:
-        """The vectors; a duplicate word keeps its first row (found here, once, by Arrow)."""
+        """The vectors; a duplicate word keeps its first row (found here, once, from the
+        sorted word hashes; an exact Arrow check only when two hashes are equal)."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -530,9 +531,8 @@ def read_text(source: Source, *, header: bool, options: ReadOptions,
         raise FormatError(name, "no vectors found")
     report = reader.report
     seen = reader.seen_rows
-    if header and header_count is not None and limit is None and header_count != seen:
-        report.header_count = header_count
-        report.notes.append(f"the header says {header_count:,} vectors; the file has {seen:,}")
+    if header and header_count is not None and limit is None:
+        report.check_header(header_count, seen)
     vectors = reader.result(format_name)
     report.emit(name, len(vectors), options.errors)
     return vectors
@@ -576,16 +576,20 @@ def _estimate_rows(chunk: memoryview, size: int, source: Source) -> int:
     return int(len(chunk) / per_line * 2) + 16  # compressed: unknown length; grows as needed
 
 
+def _gather_spans(chunk: memoryview, starts: np.ndarray, lens: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """The bytes of spans ``chunk[s:s + n]`` one after another, and their int32 offsets."""
+    offsets = np.zeros(len(lens) + 1, dtype=np.int32)
+    np.cumsum(lens, out=offsets[1:])
+    src = np.arange(int(offsets[-1]), dtype=np.int64) - np.repeat(offsets[:-1] - starts, lens)
+    np.minimum(src, len(chunk) - 1, out=src)  # (a separator slot past the chunk's last byte)
+    return np.frombuffer(chunk, dtype=np.uint8)[src], offsets
+
+
 def _join_words(chunk: memoryview, starts: np.ndarray, ends: np.ndarray) -> bytes:
     """``b"\\n".join(chunk[s:e] for s, e in zip(starts, ends))``, gathered by NumPy."""
-    lens = ends - starts
-    width = lens + 1
-    offsets = np.cumsum(width) - width  # where each word starts in the result
-    total = int(width.sum())
-    src = np.arange(total, dtype=np.int64) - np.repeat(offsets - starts, width)
-    np.minimum(src, len(chunk) - 1, out=src)  # the newline slot after a word that ends the chunk
-    joined = np.frombuffer(chunk, dtype=np.uint8)[src]
-    joined[offsets + lens] = 10
+    joined, offsets = _gather_spans(chunk, starts, ends - starts + 1)
+    joined[offsets[1:] - 1] = 10  # the byte after each word becomes the separator
     return joined[:-1].tobytes()
 
 
