@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 import wordvecs
 from wordvecs.formats import _kernel, _pykernel
+from wordvecs.formats.text import _is_number
 
 _ck = _kernel.compiled_kernel()
 KERNELS: list[ModuleType] = [_pykernel] + ([_ck] if _ck is not None else [])
@@ -28,10 +29,15 @@ def _expected_bits(token: str) -> int:
     return int(np.array([np.float32(float(token))], dtype=np.float32).view(np.uint32)[0])
 
 
-def _parse(kernel: ModuleType, tokens: list[str]) -> tuple[int, np.ndarray]:
+# What follows the row in the buffer: nothing (the compiled kernel's general parser), or enough
+# bytes for its 8-bytes-at-a-time fast path, which then reads past the row (digits must not join).
+PADDINGS = [b"", b"\n" + b"9" * 64, b" " * 64, b"\n7.5e-3 " * 8]
+
+
+def _parse(kernel: ModuleType, tokens: list[str], padding: bytes = b"") -> tuple[int, np.ndarray]:
     line = " ".join(tokens).encode()
     out = np.zeros((1, len(tokens)), dtype=np.float32)
-    bad = kernel.parse_rows(line, np.array([0]), np.array([len(line)]), out)
+    bad = kernel.parse_rows(line + padding, np.array([0]), np.array([len(line)]), out)
     return bad, out[0]
 
 
@@ -91,9 +97,30 @@ def number_tokens(draw: st.DrawFn) -> str:
 @given(st.lists(number_tokens(), min_size=1, max_size=8))
 def test_values_are_float32_of_float(tokens: list[str]) -> None:
     for kernel in KERNELS:
-        bad, got = _parse(kernel, tokens)
-        assert bad == -1, (kernel.NAME, tokens)
-        _same_bits(got, tokens)
+        for padding in PADDINGS:
+            bad, got = _parse(kernel, tokens, padding)
+            assert bad == -1, (kernel.NAME, tokens, padding)
+            _same_bits(got, tokens)
+
+
+@SETTINGS
+@given(st.lists(number_tokens(), min_size=1, max_size=8), st.data())
+def test_a_span_that_ends_inside_a_token(tokens: list[str], data: st.DataObject) -> None:
+    """The row ends where its span ends, even inside a token that goes on in the buffer."""
+    line = " ".join(tokens)
+    cut = data.draw(st.integers(len(line) - len(tokens[-1]) + 1, len(line)))
+    head = line[:cut].split()
+    want = head if all(_is_number(t) for t in head) else None
+    for kernel in KERNELS:
+        for padding in PADDINGS:
+            buf = line.encode() + padding
+            out = np.zeros((1, len(head)), dtype=np.float32)
+            bad = kernel.parse_rows(buf, np.array([0]), np.array([cut]), out)
+            if want is None:
+                assert bad == 0, (kernel.NAME, line, cut)
+            else:
+                assert bad == -1, (kernel.NAME, line, cut)
+                _same_bits(out[0], want)
 
 
 @pytest.mark.parametrize("token", ["1e999999999999999999999", "-1e-999999999999999999", "-0",
@@ -102,9 +129,10 @@ def test_values_are_float32_of_float(tokens: list[str]) -> None:
                                    "2.4703282292062328e-324", "1e23", "8.5e37", "123456789e30"])
 def test_edge_values(token: str) -> None:
     for kernel in KERNELS:
-        bad, got = _parse(kernel, [token, "1"])
-        assert bad == -1, (kernel.NAME, token)
-        _same_bits(got, [token, "1"])
+        for padding in PADDINGS:
+            bad, got = _parse(kernel, [token, "1"], padding)
+            assert bad == -1, (kernel.NAME, token)
+            _same_bits(got, [token, "1"])
 
 
 BAD_TOKENS = ["1_000", "0x10", "1e", "e5", ".", "+", "-", "1e+", "--1", "1.5.3", "nan(1)",
@@ -125,9 +153,11 @@ def test_bad_tokens_give_the_same_row(token: str) -> None:
         ends.append(pos + len(line))
         pos += len(line) + 1
     for kernel in KERNELS:
-        out = np.zeros((4, 3), dtype=np.float32)
-        assert kernel.parse_rows(buf, np.array(starts), np.array(ends), out) == 2, kernel.NAME
-        assert out[:2].tolist() == [[1, 2, 3], [4, 5, 6]]
+        for padding in PADDINGS:
+            out = np.zeros((4, 3), dtype=np.float32)
+            bad = kernel.parse_rows(buf + padding, np.array(starts), np.array(ends), out)
+            assert bad == 2, (kernel.NAME, padding)
+            assert out[:2].tolist() == [[1, 2, 3], [4, 5, 6]]
 
 
 _WS = st.sampled_from([" ", "  ", "\t", " \t", "\r", "\x0b", "\x0c"])

@@ -158,12 +158,129 @@ static inline const char *parse_token(const char *p, const char *e, float *out) 
     return p;
 }
 
-/* Parse one span of exactly `dim` numbers into `out`; 0, or -1 when it is bad. */
-static int parse_span(const char *p, const char *e, Py_ssize_t dim, float *out) {
+/* ---- the fast path: eight digits at a time (SWAR) ------------------------------------------- */
+
+/* A token read by parse_fast when at least FAST_READ bytes of the buffer follow its start: the
+ * 8-byte loads may run past the token (into the next token or line), never past the buffer. */
+#define FAST_READ 48
+#define FAST_FAIL ((const char *)1)
+
+static inline uint64_t load8(const char *p) {
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w; /* little-endian (x86, ARM): byte 0 is the first character */
+}
+
+/* How many of the 8 bytes of w, from the first, are ASCII digits (0..8). */
+static inline int digit_run(uint64_t w) {
+    uint64_t hi = (w & 0xF0F0F0F0F0F0F0F0ULL) ^ 0x3030303030303030ULL; /* not 0x3_ */
+    uint64_t lo = ((w & 0x0F0F0F0F0F0F0F0FULL) + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL;
+    uint64_t bad = hi | lo; /* per byte: nonzero high nibble iff not a digit */
+    return bad ? __builtin_ctzll(bad) >> 3 : 8;
+}
+
+/* The value of the first n (1..8) digits of w: the 8-digit multiply of simdjson and fast_float,
+ * with the n digits moved to the low-order end (the bytes shifted in are leading zeros). */
+static inline uint64_t digits_value(uint64_t w, int n) {
+    uint64_t v = (w - 0x3030303030303030ULL) << (8 * (8 - n));
+    v = v * 10 + (v >> 8);
+    return (((v & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
+            (((v >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >> 32;
+}
+
+/* The common token, [sign] digits [. digits] [e [sign] digits], with at most 19 significant
+ * digits, an exponent of at most 7 digits and a value Clinger's fast path rounds exactly; anything
+ * else returns FAST_FAIL and parse_token (the general parser) reads the token again. The usual
+ * embedding value has one digit before the point: that digit and the first seven after it are
+ * read as one 8-byte word. */
+static inline const char *parse_fast(const char *p, const char *e, float *out) {
+    int neg = *p == '-';
+    p += (*p == '-') | (*p == '+');
+    uint64_t w = load8(p), mant;
+    int digits, exp10;
+    if (((w >> 8) & 0xFF) == '.' && (unsigned)((w & 0xFF) - '0') <= 9) {
+        /* d.fffffff: drop the point, take the eighth fraction digit from the next word */
+        uint64_t x = (w & 0xFF) | ((w >> 8) & ~0xFFULL) | (load8(p + 8) << 56);
+        int n = digit_run(x); /* the digit and n - 1 fraction digits */
+        mant = digits_value(x, n);
+        p += n + 1;
+        digits = n;
+        exp10 = 1 - n;
+        if (n == 8) {
+            w = load8(p);
+            int m = digit_run(w);
+            if (m) {
+                if (m == 8) return FAST_FAIL;
+                mant = mant * U10[m] + digits_value(w, m);
+                p += m;
+                digits += m;
+                exp10 -= m;
+            }
+        }
+    } else {
+        int n = digit_run(w);
+        if (n == 8) return FAST_FAIL;
+        mant = n ? digits_value(w, n) : 0;
+        digits = n;
+        exp10 = 0;
+        p += n;
+        if (*p == '.') {
+            p++;
+            w = load8(p);
+            int m = digit_run(w);
+            if (m) mant = mant * U10[m] + digits_value(w, m);
+            p += m;
+            digits += m;
+            exp10 = -m;
+            if (m == 8) {
+                w = load8(p);
+                m = digit_run(w);
+                if (m == 8 || digits + m > 19) return FAST_FAIL;
+                if (m) mant = mant * U10[m] + digits_value(w, m);
+                p += m;
+                digits += m;
+                exp10 -= m;
+            }
+        }
+        if (digits == 0) return FAST_FAIL;
+    }
+    if ((*p | 0x20) == 'e') {
+        p++;
+        int eneg = *p == '-';
+        p += (*p == '-') | (*p == '+');
+        w = load8(p);
+        int k = digit_run(w);
+        if (k == 0 || k == 8) return FAST_FAIL;
+        int ev = k == 2 ? (int)((w & 0xF) * 10 + ((w >> 8) & 0xF)) : (int)digits_value(w, k);
+        p += k;
+        exp10 += eneg ? -ev : ev;
+    }
+    if (p > e || (p < e && !is_ws[(unsigned char)*p])) return FAST_FAIL;
+    double v;
+    if (exp10 < 0 && exp10 >= -22 && mant <= TWO53) /* Clinger, the usual case */
+        v = (double)mant / P10[-exp10];
+    else if (exp10 >= 0 && exp10 <= 22 && mant <= TWO53)
+        v = (double)mant * P10[exp10];
+    else if (mant == 0)
+        v = 0.0;
+    else
+        return FAST_FAIL;
+    *out = (float)(neg ? -v : v);
+    return p;
+}
+
+/* Parse one span of exactly `dim` numbers into `out`; 0, or -1 when it is bad. lim is the end of
+ * the buffer: the fast path reads up to FAST_READ bytes from a token's start. */
+static int parse_span(const char *p, const char *e, const char *lim, Py_ssize_t dim,
+                      float *out) {
     for (Py_ssize_t j = 0; j < dim; j++) {
-        while (p < e && is_ws[(unsigned char)*p]) p++;
+        if (p < e && is_ws[(unsigned char)*p]) /* after a token: one space, usually */
+            do p++;
+            while (p < e && is_ws[(unsigned char)*p]);
         if (p == e) return -1;
-        if ((p = parse_token(p, e, out + j)) == NULL) return -1;
+        const char *q = lim - p >= FAST_READ ? parse_fast(p, e, out + j) : FAST_FAIL;
+        if (q == FAST_FAIL) q = parse_token(p, e, out + j);
+        if ((p = q) == NULL) return -1;
     }
     while (p < e && is_ws[(unsigned char)*p]) p++;
     return p == e ? 0 : -1;
@@ -189,7 +306,7 @@ static void run_jobs(void *(*worker)(void *), void *jobs, size_t size, int nt) {
 /* ---- parse_rows ---------------------------------------------------------------------------- */
 
 typedef struct {
-    const char *buf;
+    const char *buf, *lim; /* lim: the end of the buffer */
     const int64_t *vs, *ve;
     float *out;
     Py_ssize_t dim, r0, r1, bad;
@@ -199,7 +316,8 @@ static void *parse_worker(void *arg) {
     parse_job *j = (parse_job *)arg;
     j->bad = -1;
     for (Py_ssize_t r = j->r0; r < j->r1; r++) {
-        if (parse_span(j->buf + j->vs[r], j->buf + j->ve[r], j->dim, j->out + r * j->dim) < 0) {
+        if (parse_span(j->buf + j->vs[r], j->buf + j->ve[r], j->lim, j->dim,
+                       j->out + r * j->dim) < 0) {
             j->bad = r;
             break;
         }
@@ -207,14 +325,14 @@ static void *parse_worker(void *arg) {
     return NULL;
 }
 
-static Py_ssize_t run_parse(const char *buf, const int64_t *vs, const int64_t *ve, float *out,
-                            Py_ssize_t k, Py_ssize_t dim) {
+static Py_ssize_t run_parse(const char *buf, Py_ssize_t size, const int64_t *vs,
+                            const int64_t *ve, float *out, Py_ssize_t k, Py_ssize_t dim) {
     int nt = n_threads();
     Py_ssize_t by_size = (k * dim) / MIN_VALUES_PER_THREAD;
     if (by_size < nt) nt = by_size < 1 ? 1 : (int)by_size;
     parse_job jobs[MAX_THREADS];
     for (int t = 0; t < nt; t++) {
-        jobs[t] = (parse_job){buf, vs, ve, out, dim, k * t / nt, k * (t + 1) / nt, -1};
+        jobs[t] = (parse_job){buf, buf + size, vs, ve, out, dim, k * t / nt, k * (t + 1) / nt, -1};
     }
     run_jobs(parse_worker, jobs, sizeof jobs[0], nt);
     for (int t = 0; t < nt; t++)
@@ -264,12 +382,12 @@ static PyObject *parse_rows(PyObject *self, PyObject *args) {
     }
     Py_ssize_t bad = -1;
     if (k > 0 && dim > 0) {
-        Py_BEGIN_ALLOW_THREADS bad = run_parse((const char *)view.buf, s, e, (float *)PyArray_DATA(out), k, dim);
+        Py_BEGIN_ALLOW_THREADS bad = run_parse((const char *)view.buf, view.len, s, e, (float *)PyArray_DATA(out), k, dim);
         Py_END_ALLOW_THREADS
     } else if (dim == 0) {
         for (Py_ssize_t r = 0; r < k; r++) {
             const char *p = (const char *)view.buf + s[r], *q = (const char *)view.buf + e[r];
-            if (parse_span(p, q, 0, NULL) < 0) {
+            if (parse_span(p, q, q, 0, NULL) < 0) {
                 bad = r;
                 break;
             }
