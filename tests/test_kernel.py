@@ -37,7 +37,9 @@ PADDINGS = [b"", b"\n" + b"9" * 64, b" " * 64, b"\n7.5e-3 " * 8]
 def _parse(kernel: ModuleType, tokens: list[str], padding: bytes = b"") -> tuple[int, np.ndarray]:
     line = " ".join(tokens).encode()
     out = np.zeros((1, len(tokens)), dtype=np.float32)
-    bad = kernel.parse_rows(line + padding, np.array([0]), np.array([len(line)]), out)
+    bad, nonfinite = kernel.parse_rows(line + padding, np.array([0]), np.array([len(line)]), out)
+    if bad < 0:
+        assert nonfinite == out.size - np.isfinite(out).sum(), (kernel.NAME, tokens)
     return bad, out[0]
 
 
@@ -115,7 +117,7 @@ def test_a_span_that_ends_inside_a_token(tokens: list[str], data: st.DataObject)
         for padding in PADDINGS:
             buf = line.encode() + padding
             out = np.zeros((1, len(head)), dtype=np.float32)
-            bad = kernel.parse_rows(buf, np.array([0]), np.array([cut]), out)
+            bad, _ = kernel.parse_rows(buf, np.array([0]), np.array([cut]), out)
             if want is None:
                 assert bad == 0, (kernel.NAME, line, cut)
             else:
@@ -155,7 +157,7 @@ def test_bad_tokens_give_the_same_row(token: str) -> None:
     for kernel in KERNELS:
         for padding in PADDINGS:
             out = np.zeros((4, 3), dtype=np.float32)
-            bad = kernel.parse_rows(buf + padding, np.array(starts), np.array(ends), out)
+            bad, _ = kernel.parse_rows(buf + padding, np.array(starts), np.array(ends), out)
             assert bad == 2, (kernel.NAME, padding)
             assert out[:2].tolist() == [[1, 2, 3], [4, 5, 6]]
 
@@ -196,7 +198,7 @@ def test_scan_lines_agree(lines: list[str], final_newline: bool) -> None:
     results = []
     for kernel in KERNELS:
         out = np.zeros((good.size, 3), dtype=np.float32)
-        bad = kernel.parse_rows(buf, py[2][good], py[3][good], out)
+        bad, _ = kernel.parse_rows(buf, py[2][good], py[3][good], out)
         results.append((bad, out[: bad if bad >= 0 else good.size].tobytes()))
     assert all(r == results[0] for r in results)
 
@@ -206,6 +208,9 @@ def test_parse_rows_threads_find_the_first_bad_row() -> None:
     rng = np.random.default_rng(1)
     m = rng.standard_normal((40_000, 10)).astype(np.float32)
     lines = [" ".join(f"{v:.6g}" for v in row) for row in m.tolist()]
+    special = {100: "inf", 30_000: "nan", 39_500: "-inf"}  # counted only before the bad row
+    for row, token in special.items():
+        lines[row] = token + lines[row][lines[row].index(" "):]
     for bad_row in (5, 25_000, 39_999):
         bad_lines = list(lines)
         bad_lines[bad_row] = bad_lines[bad_row].replace(" ", " x", 1)
@@ -215,10 +220,12 @@ def test_parse_rows_threads_find_the_first_bad_row() -> None:
         starts = ends - [len(s) for s in bad_lines]
         for kernel in KERNELS:
             out = np.empty_like(m)
-            assert kernel.parse_rows(buf, starts, ends, out) == min(bad_row, 39_000)
-            assert np.array_equal(out[:min(bad_row, 39_000)], np.float32(
-                [[float(t) for t in s.split()] for s in bad_lines[:min(bad_row, 39_000)]]
-            ).reshape(-1, 10))
+            first = min(bad_row, 39_000)
+            nonfinite = sum(row < first for row in special)
+            assert kernel.parse_rows(buf, starts, ends, out) == (first, nonfinite)
+            assert np.array_equal(out[:first], np.float32(
+                [[float(t) for t in s.split()] for s in bad_lines[:first]]
+            ).reshape(-1, 10), equal_nan=True)
 
 
 def _write_file(path: Path) -> None:

@@ -1,7 +1,7 @@
 /* The compiled text kernel of wordvecs: the same contract and results as formats/_pykernel.py.
  *
  * scan_lines(buf, dim) -> (word_start, word_end, vec_start, vec_end, nfields)   int64 arrays
- * parse_rows(buf, vec_start, vec_end, out) -> -1 or the index of the first bad row
+ * parse_rows(buf, vec_start, vec_end, out) -> (first bad row or -1, nan/inf values before it)
  *
  * Every value is exactly np.float32(float(token)): the token is rounded correctly to a double
  * (Clinger's fast path when it is exact, else strtod_l in the "C" locale, correctly rounded in
@@ -270,17 +270,21 @@ static inline const char *parse_fast(const char *p, const char *e, float *out) {
 }
 
 /* Parse one span of exactly `dim` numbers into `out`; 0, or -1 when it is bad. lim is the end of
- * the buffer: the fast path reads up to FAST_READ bytes from a token's start. */
+ * the buffer: the fast path reads up to FAST_READ bytes from a token's start. Values that are
+ * nan or inf (only the general parser makes them) are counted in *nonfinite. */
 static int parse_span(const char *p, const char *e, const char *lim, Py_ssize_t dim,
-                      float *out) {
+                      float *out, Py_ssize_t *nonfinite) {
     for (Py_ssize_t j = 0; j < dim; j++) {
         if (p < e && is_ws[(unsigned char)*p]) /* after a token: one space, usually */
             do p++;
             while (p < e && is_ws[(unsigned char)*p]);
         if (p == e) return -1;
         const char *q = lim - p >= FAST_READ ? parse_fast(p, e, out + j) : FAST_FAIL;
-        if (q == FAST_FAIL) q = parse_token(p, e, out + j);
-        if ((p = q) == NULL) return -1;
+        if (q == FAST_FAIL) {
+            if ((q = parse_token(p, e, out + j)) == NULL) return -1;
+            *nonfinite += !isfinite(out[j]);
+        }
+        p = q;
     }
     while (p < e && is_ws[(unsigned char)*p]) p++;
     return p == e ? 0 : -1;
@@ -309,34 +313,43 @@ typedef struct {
     const char *buf, *lim; /* lim: the end of the buffer */
     const int64_t *vs, *ve;
     float *out;
-    Py_ssize_t dim, r0, r1, bad;
+    Py_ssize_t dim, r0, r1, bad, nonfinite; /* nonfinite: in rows r0 up to bad (or r1) */
 } parse_job;
 
 static void *parse_worker(void *arg) {
     parse_job *j = (parse_job *)arg;
     j->bad = -1;
+    j->nonfinite = 0;
     for (Py_ssize_t r = j->r0; r < j->r1; r++) {
+        Py_ssize_t nonfinite = 0;
         if (parse_span(j->buf + j->vs[r], j->buf + j->ve[r], j->lim, j->dim,
-                       j->out + r * j->dim) < 0) {
+                       j->out + r * j->dim, &nonfinite) < 0) {
             j->bad = r;
             break;
         }
+        j->nonfinite += nonfinite;
     }
     return NULL;
 }
 
+/* The first bad row (or -1); *nonfinite: the nan and inf values in the rows before it. */
 static Py_ssize_t run_parse(const char *buf, Py_ssize_t size, const int64_t *vs,
-                            const int64_t *ve, float *out, Py_ssize_t k, Py_ssize_t dim) {
+                            const int64_t *ve, float *out, Py_ssize_t k, Py_ssize_t dim,
+                            Py_ssize_t *nonfinite) {
     int nt = n_threads();
     Py_ssize_t by_size = (k * dim) / MIN_VALUES_PER_THREAD;
     if (by_size < nt) nt = by_size < 1 ? 1 : (int)by_size;
     parse_job jobs[MAX_THREADS];
     for (int t = 0; t < nt; t++) {
-        jobs[t] = (parse_job){buf, buf + size, vs, ve, out, dim, k * t / nt, k * (t + 1) / nt, -1};
+        jobs[t] = (parse_job){buf, buf + size, vs, ve, out, dim, k * t / nt, k * (t + 1) / nt,
+                              -1, 0};
     }
     run_jobs(parse_worker, jobs, sizeof jobs[0], nt);
-    for (int t = 0; t < nt; t++)
+    *nonfinite = 0;
+    for (int t = 0; t < nt; t++) {
+        *nonfinite += jobs[t].nonfinite;
         if (jobs[t].bad >= 0) return jobs[t].bad;
+    }
     return -1;
 }
 
@@ -380,20 +393,21 @@ static PyObject *parse_rows(PyObject *self, PyObject *args) {
             goto done;
         }
     }
-    Py_ssize_t bad = -1;
+    Py_ssize_t bad = -1, nonfinite = 0;
     if (k > 0 && dim > 0) {
-        Py_BEGIN_ALLOW_THREADS bad = run_parse((const char *)view.buf, view.len, s, e, (float *)PyArray_DATA(out), k, dim);
+        Py_BEGIN_ALLOW_THREADS bad = run_parse((const char *)view.buf, view.len, s, e,
+                                               (float *)PyArray_DATA(out), k, dim, &nonfinite);
         Py_END_ALLOW_THREADS
     } else if (dim == 0) {
         for (Py_ssize_t r = 0; r < k; r++) {
             const char *p = (const char *)view.buf + s[r], *q = (const char *)view.buf + e[r];
-            if (parse_span(p, q, q, 0, NULL) < 0) {
+            if (parse_span(p, q, q, 0, NULL, &nonfinite) < 0) {
                 bad = r;
                 break;
             }
         }
     }
-    result = PyLong_FromSsize_t(bad);
+    result = Py_BuildValue("(nn)", bad, nonfinite);
 done:
     Py_XDECREF(vs);
     Py_XDECREF(ve);
@@ -558,7 +572,7 @@ static PyMethodDef methods[] = {
     {"scan_lines", scan_lines, METH_VARARGS,
      "scan_lines(buf, dim) -> (word_start, word_end, vec_start, vec_end, nfields): see _pykernel."},
     {"parse_rows", parse_rows, METH_VARARGS,
-     "parse_rows(buf, vec_start, vec_end, out) -> -1 or the first bad row: see _pykernel."},
+     "parse_rows(buf, vec_start, vec_end, out) -> (first bad row or -1, nonfinite): see _pykernel."},
     {NULL, NULL, 0, NULL},
 };
 

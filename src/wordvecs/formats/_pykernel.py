@@ -10,10 +10,11 @@ Two functions make the kernel; the compiled ``wordvecs._ckernel`` has the same s
     everything before them, trimmed, is the word (``word_start:word_end``), which may then contain
     spaces. When ``nfields <= dim`` (a bad line) the offsets are 0.
 
-``parse_rows(buf, vec_start, vec_end, out) -> int``
+``parse_rows(buf, vec_start, vec_end, out) -> (bad, nonfinite)``
     Parse the ``dim`` = ``out.shape[1]`` numbers of each span into ``out`` (float32, C order), each
-    value exactly ``np.float32(float(token))``. Returns -1, or the index of the first row holding
-    a token that is not a number (rows before it are filled).
+    value exactly ``np.float32(float(token))``. ``bad`` is -1, or the index of the first row that
+    does not hold exactly ``dim`` numbers (rows before it are filled); ``nonfinite`` counts the
+    nan and inf values (overflow included) in the rows filled.
 """
 
 from __future__ import annotations
@@ -86,7 +87,14 @@ def _parse_one(segment: bytes, dim: int) -> np.ndarray | None:
 
 
 def parse_rows(buf: bytes | memoryview, vec_start: np.ndarray, vec_end: np.ndarray,
-               out: np.ndarray) -> int:
+               out: np.ndarray) -> tuple[int, int]:
+    bad = _parse_rows(buf, vec_start, vec_end, out)
+    filled = out if bad < 0 else out[:bad]
+    return bad, int(filled.size - np.count_nonzero(np.isfinite(filled)))
+
+
+def _parse_rows(buf: bytes | memoryview, vec_start: np.ndarray, vec_end: np.ndarray,
+                out: np.ndarray) -> int:
     buf = bytes(buf)
     k, dim = out.shape
     rows_per_batch = max(1, _BATCH_VALUES // max(dim, 1))

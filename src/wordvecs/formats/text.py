@@ -11,7 +11,6 @@ import mmap
 import re
 import sys
 import warnings
-from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -158,19 +157,24 @@ def _chunks(source: Source, bar: Progress, chunk_bytes: int = CHUNK_BYTES
             which ^= 1
 
 
-def _infer_dim(chunk: bytes, name: str, first_line: int) -> int:
-    counts: Counter[int] = Counter()
-    for line in chunk.split(b"\n", 1000)[:1000]:
-        n = len(line.split())
-        if n:
-            counts[n - 1] += 1
-    if not counts:
+def _infer_dim(head: bytes, name: str, first_line: int, kernel: Any) -> int:
+    """The most common number of fields, less one, among the first 1,000 lines of ``head``."""
+    newlines = np.flatnonzero(np.frombuffer(head, dtype=np.uint8) == 10)
+    if len(newlines) >= 1000:
+        head = head[: int(newlines[999]) + 1]
+    nf = kernel.scan_lines(head, _MAX_FIELDS)[4]  # (more than any line has: only counts)
+    nf = nf[nf > 0]
+    if not nf.size:
         raise FormatError(name, "no vectors found", expected="lines of a word followed by numbers")
-    dim = counts.most_common(1)[0][0]
+    counts = np.bincount(nf)
+    dim = int(nf[np.argmax(counts[nf] == counts.max())]) - 1  # on a tie, the first seen
     if dim < 1:
         raise FormatError(name, line=first_line, expected="a word followed by numbers",
                           found="a single field")
     return dim
+
+
+_MAX_FIELDS = 1 << 62
 
 
 def _no_huge_pages(array: np.ndarray) -> None:
@@ -243,19 +247,7 @@ class _Job:
     first_short: int | None
     short: np.ndarray
     nf: np.ndarray
-    future: Future[tuple[int, float]] | None = None
-
-
-def _parse_job(kernel: Any, chunk: memoryview, starts: np.ndarray, ends: np.ndarray,
-               block: np.ndarray) -> tuple[int, float]:
-    """Parse a block (GIL released in the compiled kernel); return the first bad row (or -1) and
-    a float64 sum, which is finite exactly when every value is (float32 sums cannot overflow it).
-    """
-    bad = kernel.parse_rows(chunk, starts, ends, block)
-    done = block if bad < 0 else block[:bad]
-    with np.errstate(invalid="ignore", over="ignore"):  # inf + -inf is nan: counted later
-        total = float(done.sum(dtype=np.float64)) if done.size else 0.0
-    return bad, total
+    future: Future[tuple[int, int]] | None = None
 
 
 _HASH_BASE = np.uint64(0x100000001B3)  # FNV's prime; any odd 64-bit multiplier would do
@@ -325,7 +317,7 @@ class _Reader:
             raise
         if self.pending is not None:
             self._finish(self.pending)
-        job.future = self.executor.submit(_parse_job, self.kernel, job.chunk, job.starts,
+        job.future = self.executor.submit(self.kernel.parse_rows, job.chunk, job.starts,
                                           job.ends, job.block)
         self.pending = job
         return len(job.nf)
@@ -416,7 +408,7 @@ class _Reader:
 
     def _finish(self, job: _Job) -> None:
         assert job.future is not None
-        bad, total = job.future.result()
+        bad, nonfinite = job.future.result()
         options, name = self.options, self.name
         done = 0
         while bad >= 0:
@@ -430,15 +422,10 @@ class _Reader:
             done = r + 1
             if done >= len(job.rows):
                 break
-            bad, more = _parse_job(self.kernel, job.chunk, job.starts[done:], job.ends[done:],
-                                   job.block[done:])
-            total += more
-        if not np.isfinite(total):
-            filled = job.block
-            finite = np.isfinite(filled)
-            dead_here = [d - job.base for d in self.dead if d >= job.base]
-            finite[dead_here] = True  # rows left unparsed hold garbage
-            self.report.nonfinite += int(finite.size - np.count_nonzero(finite))
+            bad, more = self.kernel.parse_rows(job.chunk, job.starts[done:], job.ends[done:],
+                                               job.block[done:])
+            nonfinite += more
+        self.report.nonfinite += nonfinite
         if job.first_short is not None:
             line = job.first_short + job.first_line
             _bad_line(name, line, options, self.report, expected=f"{self.dim} values after the "
@@ -512,7 +499,8 @@ def read_text(source: Source, *, header: bool, options: ReadOptions,
         for chunk in _chunks(source, bar, chunk_bytes):  # leaving the block waits for a parse
             decoded_bytes += len(chunk)
             if reader is None:
-                offset, line_no, dim, header_count = _start(chunk, line_no, header, name)
+                offset, line_no, dim, header_count = _start(chunk, line_no, header, name,
+                                                            kernel)
                 chunk = chunk[offset:]
                 cap = _estimate_rows(chunk, size, source)
                 if options.vocab is not None:
@@ -538,14 +526,14 @@ def read_text(source: Source, *, header: bool, options: ReadOptions,
     return vectors
 
 
-def _start(chunk: memoryview, first_line: int, header: bool, name: str
+def _start(chunk: memoryview, first_line: int, header: bool, name: str, kernel: Any
            ) -> tuple[int, int, int, int | None]:
     """Read the header (if any) and the dimension from the first chunk: ``(offset of the first
     row, its line number, dim, the header's count)``."""
     head = bytes(chunk[: 1 << 20])
     header_count = None
     if not header:
-        return 0, first_line, _infer_dim(head, name, first_line), None
+        return 0, first_line, _infer_dim(head, name, first_line, kernel), None
     pos = 0
     while True:  # skip leading blank lines
         nl = head.find(b"\n", pos)
