@@ -290,8 +290,9 @@ static int parse_span(const char *p, const char *e, const char *lim, Py_ssize_t 
     return p == e ? 0 : -1;
 }
 
-/* Run worker on each of nt jobs (an array of `size`-byte structs), the first in the calling thread,
- * the others on their own threads; a job whose thread cannot start runs in the caller. */
+/* Run worker on each of nt jobs (an array of `size`-byte structs, or one shared job when size is 0),
+ * the first in the calling thread, the others on their own threads; a job whose thread cannot start
+ * runs in the caller. */
 static void run_jobs(void *(*worker)(void *), void *jobs, size_t size, int nt) {
     pthread_t tids[MAX_THREADS];
     int started[MAX_THREADS] = {0};
@@ -309,26 +310,37 @@ static void run_jobs(void *(*worker)(void *), void *jobs, size_t size, int nt) {
 
 /* ---- parse_rows ---------------------------------------------------------------------------- */
 
+/* The rows are handed out in blocks from a shared counter, so a thread slowed by another
+ * process (or by the reader's own thread) does not leave the others waiting at the end. */
 typedef struct {
     const char *buf, *lim; /* lim: the end of the buffer */
     const int64_t *vs, *ve;
     float *out;
-    Py_ssize_t dim, r0, r1, bad, nonfinite; /* nonfinite: in rows r0 up to bad (or r1) */
-} parse_job;
+    Py_ssize_t dim, k, block;
+    Py_ssize_t next; /* the first row not yet handed out (atomic) */
+    Py_ssize_t bad;  /* the first bad row found so far, or k (atomic) */
+    Py_ssize_t nonfinite; /* nan and inf values parsed (atomic) */
+} parse_state;
 
 static void *parse_worker(void *arg) {
-    parse_job *j = (parse_job *)arg;
-    j->bad = -1;
-    j->nonfinite = 0;
-    for (Py_ssize_t r = j->r0; r < j->r1; r++) {
-        Py_ssize_t nonfinite = 0;
-        if (parse_span(j->buf + j->vs[r], j->buf + j->ve[r], j->lim, j->dim,
-                       j->out + r * j->dim, &nonfinite) < 0) {
-            j->bad = r;
-            break;
+    parse_state *st = (parse_state *)arg;
+    Py_ssize_t nonfinite = 0;
+    for (;;) {
+        Py_ssize_t r0 = __atomic_fetch_add(&st->next, st->block, __ATOMIC_RELAXED);
+        if (r0 >= __atomic_load_n(&st->bad, __ATOMIC_RELAXED)) break; /* also r0 >= k */
+        Py_ssize_t r1 = r0 + st->block < st->k ? r0 + st->block : st->k;
+        for (Py_ssize_t r = r0; r < r1; r++) {
+            if (parse_span(st->buf + st->vs[r], st->buf + st->ve[r], st->lim, st->dim,
+                           st->out + r * st->dim, &nonfinite) < 0) {
+                Py_ssize_t seen = __atomic_load_n(&st->bad, __ATOMIC_RELAXED);
+                while (r < seen && !__atomic_compare_exchange_n(&st->bad, &seen, r, 0,
+                                                                __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+                    ;
+                break;
+            }
         }
-        j->nonfinite += nonfinite;
     }
+    __atomic_fetch_add(&st->nonfinite, nonfinite, __ATOMIC_RELAXED);
     return NULL;
 }
 
@@ -339,18 +351,17 @@ static Py_ssize_t run_parse(const char *buf, Py_ssize_t size, const int64_t *vs,
     int nt = n_threads();
     Py_ssize_t by_size = (k * dim) / MIN_VALUES_PER_THREAD;
     if (by_size < nt) nt = by_size < 1 ? 1 : (int)by_size;
-    parse_job jobs[MAX_THREADS];
-    for (int t = 0; t < nt; t++) {
-        jobs[t] = (parse_job){buf, buf + size, vs, ve, out, dim, k * t / nt, k * (t + 1) / nt,
-                              -1, 0};
+    Py_ssize_t block = 16384 / dim; /* about 64 KB of output per block */
+    parse_state st = {buf, buf + size, vs, ve, out, dim, k, block < 1 ? 1 : block, 0, k, 0};
+    run_jobs(parse_worker, &st, 0, nt); /* every thread shares the one state */
+    if (st.bad == k) {
+        *nonfinite = st.nonfinite;
+        return -1;
     }
-    run_jobs(parse_worker, jobs, sizeof jobs[0], nt);
+    /* a bad row: count again in the rows before it (some parsed rows may lie after it) */
     *nonfinite = 0;
-    for (int t = 0; t < nt; t++) {
-        *nonfinite += jobs[t].nonfinite;
-        if (jobs[t].bad >= 0) return jobs[t].bad;
-    }
-    return -1;
+    for (Py_ssize_t i = 0; i < st.bad * dim; i++) *nonfinite += !isfinite(out[i]);
+    return st.bad;
 }
 
 static PyArrayObject *as_int64(PyObject *obj, const char *what) {
