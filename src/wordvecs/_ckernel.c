@@ -198,7 +198,7 @@ static inline const char *parse_fast(const char *p, const char *e, float *out) {
     p += (*p == '-') | (*p == '+');
     uint64_t w = load8(p), mant;
     int digits, exp10;
-    if (((w >> 8) & 0xFF) == '.' && (unsigned)((w & 0xFF) - '0') <= 9) {
+    if ((w & 0xFFF0) == 0x2E30 && (w & 0xF) <= 9) { /* a digit, then '.' */
         /* d.fffffff: drop the point, take the eighth fraction digit from the next word */
         uint64_t x = (w & 0xFF) | ((w >> 8) & ~0xFFULL) | (load8(p + 8) << 56);
         int n = digit_run(x); /* the digit and n - 1 fraction digits */
@@ -257,9 +257,9 @@ static inline const char *parse_fast(const char *p, const char *e, float *out) {
     }
     if (p > e || (p < e && !is_ws[(unsigned char)*p])) return FAST_FAIL;
     double v;
-    if (exp10 < 0 && exp10 >= -22 && mant <= TWO53) /* Clinger, the usual case */
+    if ((unsigned)(exp10 + 22) <= 22 && mant <= TWO53) /* Clinger, the usual case */
         v = (double)mant / P10[-exp10];
-    else if (exp10 >= 0 && exp10 <= 22 && mant <= TWO53)
+    else if (exp10 > 0 && exp10 <= 22 && mant <= TWO53)
         v = (double)mant * P10[exp10];
     else if (mant == 0)
         v = 0.0;
@@ -274,12 +274,13 @@ static inline const char *parse_fast(const char *p, const char *e, float *out) {
  * nan or inf (only the general parser makes them) are counted in *nonfinite. */
 static int parse_span(const char *p, const char *e, const char *lim, Py_ssize_t dim,
                       float *out, Py_ssize_t *nonfinite) {
+    const int room = lim - e >= FAST_READ; /* for the fast path at every token of the span */
     for (Py_ssize_t j = 0; j < dim; j++) {
         if (p < e && is_ws[(unsigned char)*p]) /* after a token: one space, usually */
             do p++;
             while (p < e && is_ws[(unsigned char)*p]);
         if (p == e) return -1;
-        const char *q = lim - p >= FAST_READ ? parse_fast(p, e, out + j) : FAST_FAIL;
+        const char *q = room || lim - p >= FAST_READ ? parse_fast(p, e, out + j) : FAST_FAIL;
         if (q == FAST_FAIL) {
             if ((q = parse_token(p, e, out + j)) == NULL) return -1;
             *nonfinite += !isfinite(out[j]);
