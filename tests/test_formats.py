@@ -14,6 +14,7 @@ import pytest
 
 import wordvecs
 from wordvecs import Vectors, WordNotFound
+from wordvecs.formats import _kernel, _pykernel
 
 GENSIM_FILES = [  # (file, binary, no_header): gensim's own test data that gensim itself loads
     ("test_glove.txt", False, True),
@@ -309,10 +310,22 @@ def test_hash_collisions_never_make_false_duplicates(tmp_path, monkeypatch, kern
     np.testing.assert_array_equal(v.matrix, np.float32([[1, 2], [3, 4], [5, 6]]))
 
 
-def test_word_hashes_are_equal_exactly_for_equal_words():
-    from wordvecs.formats.text import _utf8_hashes
+def test_word_hashes_are_equal_exactly_for_equal_words(kernel):
+    from wordvecs.formats.text import _utf8_spans
 
-    words = ["the", "teh", "eth", "a", "aa", "", "ünï", "the", "x" * 5000, "x" * 4999 + "y"]
-    words = [w for w in words if w]
-    h = _utf8_hashes(words).tolist()
-    assert h[0] == h[6] and len(set(h)) == len(set(words))
+    words = ["the", "teh", "eth", "a", "aa", "", "ünï", "the", "x" * 5000, "x" * 4999 + "y", ""]
+    h = _kernel.get_kernel().word_hashes(*_utf8_spans(words)).tolist()
+    assert h[0] == h[7] and h[5] == h[10] and len(set(h)) == len(set(words))
+
+
+@pytest.mark.skipif(_kernel.compiled_kernel() is None, reason="the compiled kernel is not built")
+def test_both_kernels_hash_alike():
+
+    rng = np.random.default_rng(3)
+    lens = rng.integers(0, 40, 200_000)  # more words than one batch of the NumPy kernel
+    offsets = np.zeros(len(lens) + 1, dtype=np.int32)
+    np.cumsum(lens, out=offsets[1:])
+    data = rng.integers(0, 256, int(offsets[-1]), dtype=np.uint8)
+    c = _kernel.compiled_kernel().word_hashes(data, offsets)
+    assert c.dtype == np.uint64 and np.array_equal(c, _pykernel.word_hashes(data, offsets))
+    assert np.array_equal(c[5:9], _pykernel.word_hashes(data, offsets[5:10]))  # offsets from > 0

@@ -2,6 +2,7 @@
  *
  * scan_lines(buf, dim) -> (word_start, word_end, vec_start, vec_end, nfields)   int64 arrays
  * parse_rows(buf, vec_start, vec_end, out) -> (first bad row or -1, nan/inf values before it)
+ * word_hashes(data, offsets) -> uint64 array                                   the words' hashes
  *
  * Every value is exactly np.float32(float(token)): the token is rounded correctly to a double
  * (Clinger's fast path when it is exact, else strtod_l in the "C" locale, correctly rounded in
@@ -578,6 +579,50 @@ static PyObject *scan_lines(PyObject *self, PyObject *args) {
     return Py_BuildValue("(NNNNN)", arrays[0], arrays[1], arrays[2], arrays[3], arrays[4]);
 }
 
+/* ---- word_hashes --------------------------------------------------------------------------- */
+
+#define HASH_BASE 0x100000001B3ULL /* FNV's prime; any odd 64-bit multiplier would do */
+
+static PyObject *word_hashes(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    PyObject *off_obj;
+    if (!PyArg_ParseTuple(args, "y*O:word_hashes", &view, &off_obj)) return NULL;
+    PyArrayObject *off = (PyArrayObject *)PyArray_FROM_OTF(off_obj, NPY_INT32, NPY_ARRAY_IN_ARRAY);
+    PyObject *result = NULL;
+    if (off == NULL) goto done;
+    Py_ssize_t n = PyArray_NDIM(off) == 1 ? PyArray_DIM(off, 0) - 1 : -1;
+    const int32_t *o = (const int32_t *)PyArray_DATA(off);
+    if (n < 0) {
+        PyErr_SetString(PyExc_ValueError, "offsets must be a 1-d array of at least one item");
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (o[i] < 0 || o[i] > o[i + 1] || o[i + 1] > view.len) {
+            PyErr_Format(PyExc_ValueError, "word %zd: span %d:%d is outside the data", i, o[i],
+                         o[i + 1]);
+            goto done;
+        }
+    }
+    npy_intp shape[1] = {n};
+    result = PyArray_SimpleNew(1, shape, NPY_UINT64);
+    if (result == NULL) goto done;
+    uint64_t *h = (uint64_t *)PyArray_DATA((PyArrayObject *)result);
+    const unsigned char *d = (const unsigned char *)view.buf;
+    Py_BEGIN_ALLOW_THREADS for (Py_ssize_t i = 0; i < n; i++) {
+        uint64_t sum = 0, power = 1;
+        for (int32_t j = o[i]; j < o[i + 1]; j++) {
+            sum += ((uint64_t)d[j] + 1) * power;
+            power *= HASH_BASE;
+        }
+        h[i] = sum + (uint64_t)(o[i + 1] - o[i]);
+    }
+    Py_END_ALLOW_THREADS
+done:
+    Py_XDECREF(off);
+    PyBuffer_Release(&view);
+    return result;
+}
+
 /* ---- module -------------------------------------------------------------------------------- */
 
 static PyMethodDef methods[] = {
@@ -585,6 +630,8 @@ static PyMethodDef methods[] = {
      "scan_lines(buf, dim) -> (word_start, word_end, vec_start, vec_end, nfields): see _pykernel."},
     {"parse_rows", parse_rows, METH_VARARGS,
      "parse_rows(buf, vec_start, vec_end, out) -> (first bad row or -1, nonfinite): see _pykernel."},
+    {"word_hashes", word_hashes, METH_VARARGS,
+     "word_hashes(data, offsets) -> a uint64 hash of each word: see _pykernel."},
     {NULL, NULL, 0, NULL},
 };
 

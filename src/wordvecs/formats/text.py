@@ -250,40 +250,76 @@ class _Job:
     future: Future[tuple[int, int]] | None = None
 
 
-_HASH_BASE = np.uint64(0x100000001B3)  # FNV's prime; any odd 64-bit multiplier would do
-_hash_powers = np.ones(1, dtype=np.uint64)
-
-
 def _word_hashes(data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """A 64-bit polynomial hash of each word (``data[offsets[i]:offsets[i + 1]]``, none empty).
+    """The kernel's 64-bit hash of each word (``data[offsets[i]:offsets[i + 1]]``).
 
     Equal words have equal hashes, so sorted hashes with no equal neighbours prove there is no
     duplicate; equal hashes are then checked exactly. Far less memory than a hash table of
-    strings, and computed per chunk while the numbers are parsed.
+    strings, and computed once, at the end, when the read buffers are gone.
     """
-    global _hash_powers
-    lens = np.diff(offsets)
-    if not len(lens):
-        return np.zeros(0, dtype=np.uint64)
-    longest = int(lens.max())
-    if longest > len(_hash_powers):
-        powers = np.ones(longest, dtype=np.uint64)
-        with np.errstate(over="ignore"):
-            for i in range(1, longest):
-                powers[i] = powers[i - 1] * _HASH_BASE
-        _hash_powers = powers
-    pos = np.arange(int(offsets[-1]), dtype=np.int64) - np.repeat(offsets[:-1], lens)
-    with np.errstate(over="ignore"):
-        terms = (data.astype(np.uint64) + np.uint64(1)) * _hash_powers[pos]
-        return np.add.reduceat(terms, offsets[:-1].astype(np.int64)) + lens.astype(np.uint64)
+    return get_kernel().word_hashes(data, offsets)
 
 
-def _utf8_hashes(words: list[str]) -> np.ndarray:
-    """:func:`_word_hashes` of Python strings (the slow path's words), by their UTF-8 bytes."""
+def _utf8_spans(words: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The UTF-8 bytes of Python strings one after another, and their int32 offsets."""
     raw = [w.encode("utf-8") for w in words]
-    offsets = np.zeros(len(raw) + 1, dtype=np.int64)
+    offsets = np.zeros(len(raw) + 1, dtype=np.int32)
     np.cumsum([len(b) for b in raw], out=offsets[1:])
-    return _word_hashes(np.frombuffer(b"".join(raw), dtype=np.uint8), offsets)
+    return np.frombuffer(b"".join(raw), dtype=np.uint8), offsets
+
+
+def _arrow_spans(arr: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The data and int32 offsets of an Arrow string array (no copy)."""
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset:arr.offset + len(arr) + 1]
+    data = arr.buffers()[2]
+    return (np.frombuffer(data, dtype=np.uint8) if data is not None
+            else np.zeros(0, dtype=np.uint8)), offsets
+
+
+def _grow(array: np.ndarray, need: int) -> np.ndarray:
+    """``array`` with room for ``need`` items, grown in place by at least half (realloc)."""
+    if need > len(array):
+        array.resize(max(need, len(array) * 3 // 2), refcheck=False)
+    return array
+
+
+class _Words:
+    """The kept words, appended chunk by chunk into growing buffers (UTF-8 bytes and int32
+    offsets): the final Arrow array wraps them without a copy."""
+
+    def __init__(self, rows: int) -> None:
+        self.rows = max(rows, 16)
+        self.n = 0
+        self.data: np.ndarray | None = None  # sized from the first chunk's words
+        self.offsets = np.zeros(self.rows + 1, dtype=np.int32)
+
+    def append(self, data: np.ndarray, offsets: np.ndarray) -> None:
+        k = len(offsets) - 1
+        start, stop = int(offsets[0]), int(offsets[-1])
+        used = int(self.offsets[self.n])
+        if self.data is None:
+            per_word = (stop - start) / k if k else 8.0
+            self.data = np.empty(int(self.rows * per_word * 1.1) + 64, dtype=np.uint8)
+        if used + stop - start >= 2**31:
+            raise ValueError("the words of one file exceed 2 GB")
+        self.data = _grow(self.data, used + stop - start)
+        self.offsets = _grow(self.offsets, self.n + k + 1)
+        self.data[used:used + stop - start] = data[start:stop]
+        self.offsets[self.n + 1:self.n + k + 1] = offsets[1:] - (start - used)
+        self.n += k
+
+    def finish(self) -> tuple[Any, np.ndarray]:
+        """The words as an Arrow string array (the buffers shrink to fit first) and their
+        hashes."""
+        import pyarrow as pa
+
+        used = int(self.offsets[self.n])
+        data = self.data if self.data is not None else np.zeros(0, dtype=np.uint8)
+        data.resize(used, refcheck=False)
+        self.offsets.resize(self.n + 1, refcheck=False)
+        words = pa.Array.from_buffers(pa.string(), self.n, [None, pa.py_buffer(self.offsets),
+                                                            pa.py_buffer(data)])
+        return words, _word_hashes(data, self.offsets)
 
 
 class _Reader:
@@ -296,9 +332,10 @@ class _Reader:
         self.name, self.kernel, self.options, self.dim, self.out = name, kernel, options, dim, out
         self.executor = executor
         self.report = _Report()
-        self.word_chunks: list[Any] = []  # Arrow string arrays, one per chunk, in row order
-        self.row_lines: list[np.ndarray] = []  # the line of each kept row (for duplicates)
-        self.hashes: list[np.ndarray] = []  # _word_hashes of each kept row's word
+        self.words = _Words(out.array.shape[0])  # the kept rows' words, in order
+        # the line of each kept row, per chunk: (first line, the rows' lines in the chunk, or
+        # their number when every line of the chunk is a row); read only for what was odd
+        self.row_lines: list[tuple[int, np.ndarray | int]] = []
         self.dead: list[int] = []
         self.seen_rows = 0  # vectors read from the file, kept or not (what `limit` counts)
         self.pending: _Job | None = None
@@ -328,8 +365,8 @@ class _Reader:
             self._finish(job)
 
     def _words_fast(self, chunk: memoryview, starts: np.ndarray, ends: np.ndarray) -> Any:
-        """The words as an Arrow string array built from their byte spans and their hashes, or
-        None when some are not valid UTF-8 (the slow path then says which)."""
+        """The words as an Arrow string array built from their byte spans, its data and offsets,
+        or None when some are not valid UTF-8 (the slow path then says which)."""
         import pyarrow as pa
 
         data, offsets = _gather_spans(chunk, starts, ends - starts)
@@ -339,10 +376,9 @@ class _Reader:
             arr.validate(full=True)
         except pa.ArrowInvalid:
             return None
-        return arr, _word_hashes(data, offsets)
+        return arr, data, offsets
 
     def _prepare(self, chunk: memoryview, first_line: int) -> _Job:
-        import pyarrow as pa
         import pyarrow.compute as pc
 
         options, dim = self.options, self.dim
@@ -360,24 +396,22 @@ class _Reader:
         if self.fast_words and not multi_rows.any():
             fast = self._words_fast(chunk, ws[good], we[good])
         if fast is not None:  # the usual chunk: no Python object per word
-            arr, hashes = fast
+            arr, data, offsets = fast
             if self.vocab_array is not None:
                 mask = pc.is_in(arr, value_set=self.vocab_array, memory_pool=self.pool)
-                keep = np.asarray(mask, dtype=bool)
-                rows, hashes = good[keep], hashes[keep]
-                arr = pc.filter(arr, mask, memory_pool=self.pool)
+                rows = good[np.asarray(mask, dtype=bool)]
+                data, offsets = _arrow_spans(pc.filter(arr, mask, memory_pool=self.pool))
             else:
                 rows = good
         else:
-            rows, arr = self._prepare_slow(chunk, first_line, good, ws, we, multi_rows)
-            hashes = _utf8_hashes(arr)
+            rows, texts = self._prepare_slow(chunk, first_line, good, ws, we, multi_rows)
+            data, offsets = _utf8_spans(texts)
         if not self.out.fits(len(rows)):
             self.drain()  # growing moves the output: no parse may be writing into it
         base = self.out.rows
         block = self.out.reserve(len(rows))
-        self.word_chunks.append(arr if isinstance(arr, pa.Array) else pa.array(arr, pa.string()))
-        self.row_lines.append(rows + first_line)
-        self.hashes.append(hashes)
+        self.words.append(data, offsets)
+        self.row_lines.append((first_line, len(rows) if len(rows) == len(nf) else rows))
         return _Job(chunk, first_line, rows, vs[rows], ve[rows], block, base, first_short, short,
                     nf)
 
@@ -433,28 +467,31 @@ class _Reader:
             for extra in job.short[1:].tolist():
                 _bad_line(name, extra + job.first_line, options, self.report)
 
+    def _lines(self) -> np.ndarray:
+        """The line number of each kept row."""
+        parts = [first + (np.arange(rows) if isinstance(rows, int) else rows)
+                 for first, rows in self.row_lines]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
     def result(self, format_name: str) -> Vectors:
         """The vectors; a duplicate word keeps its first row (found here, once, from the
         sorted word hashes; an exact Arrow check only when two hashes are equal)."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        words = (pa.chunked_array(self.word_chunks, type=pa.string()).combine_chunks(self.pool)
-                 if self.word_chunks else pa.array([], pa.string()))
+        words, hashes = self.words.finish()
         dead = np.asarray(self.dead, dtype=np.int64)
         if dead.size:  # rows skipped for a bad value never held a word for good
             alive = np.ones(len(words), dtype=bool)
             alive[dead] = False
             words = pc.filter(words, pa.array(alive), memory_pool=self.pool)
-            lines = np.concatenate(self.row_lines)[alive]
+            lines = self._lines()[alive]
+            hashes = hashes[alive]
         else:
             alive = None
             lines = None
-        hashes = np.concatenate(self.hashes) if self.hashes else np.zeros(0, np.uint64)
-        if alive is not None:
-            hashes = hashes[alive]
-        ordered = np.sort(hashes)
-        if not (ordered[1:] == ordered[:-1]).any():  # no two equal hashes: no duplicate
+        hashes.sort()  # in place: the hashes are not needed in row order again
+        if not (hashes[1:] == hashes[:-1]).any():  # no two equal hashes: no duplicate
             dup = np.zeros(0, dtype=np.int64)
         else:  # some words may repeat: find them exactly
             first = np.asarray(pc.index_in(words, value_set=words, memory_pool=self.pool),
@@ -462,7 +499,7 @@ class _Reader:
             dup = np.flatnonzero(first != np.arange(len(words)))
         if dup.size:
             if lines is None:
-                lines = np.concatenate(self.row_lines)
+                lines = self._lines()
             self.report.duplicates += int(dup.size)
             self.report.first_duplicate_line = int(lines[dup].min())
             keep = np.ones(len(words), dtype=bool)
@@ -495,7 +532,7 @@ def read_text(source: Source, *, header: bool, options: ReadOptions,
     line_no = 1
     decoded_bytes = 0
     with bar, ThreadPoolExecutor(1, thread_name_prefix="wordvecs-parse") as executor:
-        chunk_bytes = min(CHUNK_BYTES, max(MIN_CHUNK_BYTES, size // 32))
+        chunk_bytes = min(CHUNK_BYTES, max(MIN_CHUNK_BYTES, size // 64))
         for chunk in _chunks(source, bar, chunk_bytes):  # leaving the block waits for a parse
             decoded_bytes += len(chunk)
             if reader is None:
