@@ -311,10 +311,10 @@ def test_hash_collisions_never_make_false_duplicates(tmp_path, monkeypatch, kern
 
 
 def test_word_hashes_are_equal_exactly_for_equal_words(kernel):
-    from wordvecs.formats.text import _utf8_spans
+    from wordvecs._arrow import utf8_spans
 
     words = ["the", "teh", "eth", "a", "aa", "", "ünï", "the", "x" * 5000, "x" * 4999 + "y", ""]
-    h = _kernel.get_kernel().word_hashes(*_utf8_spans(words)).tolist()
+    h = _kernel.get_kernel().word_hashes(*utf8_spans(words)).tolist()
     assert h[0] == h[7] and h[5] == h[10] and len(set(h)) == len(set(words))
 
 
@@ -329,3 +329,37 @@ def test_both_kernels_hash_alike():
     c = _kernel.compiled_kernel().word_hashes(data, offsets)
     assert c.dtype == np.uint64 and np.array_equal(c, _pykernel.word_hashes(data, offsets))
     assert np.array_equal(c[5:9], _pykernel.word_hashes(data, offsets[5:10]))  # offsets from > 0
+
+
+def test_arrow_arrays_from_buffers_equal_pa_array():
+    import pyarrow as pa
+
+    from wordvecs._arrow import bools, numpy_bools, numpy_ints, strings
+
+    words = ["the", "", "ünï", "x" * 300, "日本"]
+    assert strings(words).equals(pa.array(words, pa.string()))
+    assert strings(words, large=True).equals(pa.array(words, pa.large_string()))
+    mask = np.random.default_rng(0).random(77) < 0.5
+    assert bools(mask).equals(pa.array(mask))
+    assert np.array_equal(numpy_bools(bools(mask).slice(5, 60)), mask[5:65])
+    ints = pa.array(np.arange(-5, 40, dtype=np.int32)).slice(3, 30)
+    assert numpy_ints(ints).dtype == np.int64 and numpy_ints(ints).tolist() == ints.to_pylist()
+    holes = pa.array([1, None, 3, None, 5, 6, None, 8, 9, 10], pa.int32()).slice(1, 8)
+    assert numpy_ints(holes, null=-1).tolist() == [-1, 3, -1, 5, 6, -1, 8, 9]
+
+
+def test_reading_and_looking_up_never_import_pandas(tmp_path):
+    """pa.array imports pandas (0.17 s) wherever it is installed: the read and the lookups
+    build their Arrow arrays without it."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "v.txt"
+    path.write_text("".join(f"w{i} {i} 1\n" for i in range(3000)) + "w1 5 5\n", encoding="utf-8")
+    code = ("import sys, warnings, wordvecs\n"
+            "warnings.simplefilter('ignore')\n"
+            f"v = wordvecs.load({str(path)!r}, vocab=[f'w{{i}}' for i in range(0, 3000, 2)])\n"
+            "assert len(v) == 1500 and list(v.lookup(['w2'] * 2000))[:1] == [1]\n"
+            "print('pandas' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

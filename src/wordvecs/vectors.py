@@ -138,9 +138,11 @@ class Vectors:
             import pyarrow as pa
             import pyarrow.compute as pc
 
-            found = pc.index_in(pa.array(words, type=pa.large_string()),
+            from ._arrow import numpy_ints, strings
+
+            found = pc.index_in(strings(words, large=True),
                                 value_set=self._arrow.cast(pa.large_string()))
-            return np.asarray(found.fill_null(-1), dtype=np.int64)
+            return numpy_ints(found, null=-1)
         get = self.key_to_index.get
         return np.fromiter((get(w, -1) for w in words), dtype=np.int64, count=len(words))
 

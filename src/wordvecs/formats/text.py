@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from .._arrow import bools, numpy_bools, numpy_ints, strings, utf8_spans
 from .._atomic import atomic_file
 from ..errors import FormatError, WordvecsWarning
 from ..progress import Progress, progress_enabled
@@ -260,14 +261,6 @@ def _word_hashes(data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     return get_kernel().word_hashes(data, offsets)
 
 
-def _utf8_spans(words: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """The UTF-8 bytes of Python strings one after another, and their int32 offsets."""
-    raw = [w.encode("utf-8") for w in words]
-    offsets = np.zeros(len(raw) + 1, dtype=np.int32)
-    np.cumsum([len(b) for b in raw], out=offsets[1:])
-    return np.frombuffer(b"".join(raw), dtype=np.uint8), offsets
-
-
 def _arrow_spans(arr: Any) -> tuple[np.ndarray, np.ndarray]:
     """The data and int32 offsets of an Arrow string array (no copy)."""
     offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset:arr.offset + len(arr) + 1]
@@ -342,7 +335,7 @@ class _Reader:
         self.fast_words = options.encoding.lower().replace("_", "-") in ("utf-8", "utf8")
         # Arrow's own pool (mimalloc) keeps what it frees; the system allocator gives it back
         self.pool = pa.system_memory_pool()
-        self.vocab_array = (pa.array(sorted(options.vocab), type=pa.string())
+        self.vocab_array = (strings(sorted(options.vocab))
                             if options.vocab is not None else None)
 
     def submit(self, chunk: memoryview, first_line: int) -> int:
@@ -399,13 +392,13 @@ class _Reader:
             arr, data, offsets = fast
             if self.vocab_array is not None:
                 mask = pc.is_in(arr, value_set=self.vocab_array, memory_pool=self.pool)
-                rows = good[np.asarray(mask, dtype=bool)]
+                rows = good[numpy_bools(mask)]
                 data, offsets = _arrow_spans(pc.filter(arr, mask, memory_pool=self.pool))
             else:
                 rows = good
         else:
             rows, texts = self._prepare_slow(chunk, first_line, good, ws, we, multi_rows)
-            data, offsets = _utf8_spans(texts)
+            data, offsets = utf8_spans(texts)
         if not self.out.fits(len(rows)):
             self.drain()  # growing moves the output: no parse may be writing into it
         base = self.out.rows
@@ -476,7 +469,6 @@ class _Reader:
     def result(self, format_name: str) -> Vectors:
         """The vectors; a duplicate word keeps its first row (found here, once, from the
         sorted word hashes; an exact Arrow check only when two hashes are equal)."""
-        import pyarrow as pa
         import pyarrow.compute as pc
 
         words, hashes = self.words.finish()
@@ -484,7 +476,7 @@ class _Reader:
         if dead.size:  # rows skipped for a bad value never held a word for good
             alive = np.ones(len(words), dtype=bool)
             alive[dead] = False
-            words = pc.filter(words, pa.array(alive), memory_pool=self.pool)
+            words = pc.filter(words, bools(alive), memory_pool=self.pool)
             lines = self._lines()[alive]
             hashes = hashes[alive]
         else:
@@ -494,8 +486,7 @@ class _Reader:
         if not (hashes[1:] == hashes[:-1]).any():  # no two equal hashes: no duplicate
             dup = np.zeros(0, dtype=np.int64)
         else:  # some words may repeat: find them exactly
-            first = np.asarray(pc.index_in(words, value_set=words, memory_pool=self.pool),
-                               dtype=np.int64)
+            first = numpy_ints(pc.index_in(words, value_set=words, memory_pool=self.pool))
             dup = np.flatnonzero(first != np.arange(len(words)))
         if dup.size:
             if lines is None:
@@ -504,7 +495,7 @@ class _Reader:
             self.report.first_duplicate_line = int(lines[dup].min())
             keep = np.ones(len(words), dtype=bool)
             keep[dup] = False
-            words = pc.filter(words, pa.array(keep), memory_pool=self.pool)
+            words = pc.filter(words, bools(keep), memory_pool=self.pool)
             if alive is not None:
                 alive[np.flatnonzero(alive)[dup]] = False
             else:
