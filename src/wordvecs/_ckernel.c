@@ -6,8 +6,8 @@
  *
  * Every value is exactly np.float32(float(token)): the token is rounded correctly to a double
  * (Clinger's fast path when it is exact, else strtod_l in the "C" locale, correctly rounded in
- * glibc), then rounded to float32. Both functions release the GIL and split their work over the
- * machine's cores with pthreads.
+ * glibc), then rounded to float32; the usual token is read eight digits at a time first. All three
+ * release the GIL; scan_lines and parse_rows split their work over the machine's cores (pthreads).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>

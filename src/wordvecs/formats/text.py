@@ -29,7 +29,7 @@ from ._kernel import get_kernel
 
 __all__ = ["ReadOptions", "parse_header", "read_text", "write_text"]
 
-CHUNK_BYTES = 16 << 20  # the largest chunk; a small file reads in ~32 chunks of at least 1 MB
+CHUNK_BYTES = 16 << 20  # the largest chunk; a small file reads in ~64 chunks of at least 1 MB
 MIN_CHUNK_BYTES = 1 << 20
 _BOM = b"\xef\xbb\xbf"
 _HEADER_RE = re.compile(rb"^\s*(-?\d+)\s+(-?\d+)\s*$")
