@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .._arrow import bools, numpy_bools, numpy_ints, strings, utf8_spans
+from .._arrow import bools, numpy_bools, numpy_ints, string_array, string_spans, strings, utf8_spans
 from .._atomic import atomic_file
 from ..errors import FormatError, WordvecsWarning
 from ..progress import Progress, progress_enabled
@@ -204,6 +204,14 @@ def _no_huge_pages(array: np.ndarray) -> None:
 _MADV_NOHUGEPAGE = 15
 
 
+def _grow(array: np.ndarray, need: int) -> np.ndarray:
+    """``array`` with room for ``need`` rows, grown in place by at least half (realloc: the
+    array may move, so no view of it may be in use)."""
+    if need > len(array):
+        array.resize((max(need, len(array) * 3 // 2), *array.shape[1:]), refcheck=False)
+    return array
+
+
 class _Output:
     """The growing float32 matrix; grown and shrunk in place (realloc), never copied whole."""
 
@@ -218,9 +226,7 @@ class _Output:
 
     def reserve(self, k: int) -> np.ndarray:
         need = self.rows + k
-        if need > self.array.shape[0]:
-            self.array.resize((max(need, int(self.array.shape[0] * 1.5)), self.array.shape[1]),
-                              refcheck=False)
+        _grow(self.array, need)
         block = self.array[self.rows:need]
         self.rows = need
         return block
@@ -261,21 +267,6 @@ def _word_hashes(data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     return get_kernel().word_hashes(data, offsets)
 
 
-def _arrow_spans(arr: Any) -> tuple[np.ndarray, np.ndarray]:
-    """The data and int32 offsets of an Arrow string array (no copy)."""
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset:arr.offset + len(arr) + 1]
-    data = arr.buffers()[2]
-    return (np.frombuffer(data, dtype=np.uint8) if data is not None
-            else np.zeros(0, dtype=np.uint8)), offsets
-
-
-def _grow(array: np.ndarray, need: int) -> np.ndarray:
-    """``array`` with room for ``need`` items, grown in place by at least half (realloc)."""
-    if need > len(array):
-        array.resize(max(need, len(array) * 3 // 2), refcheck=False)
-    return array
-
-
 class _Words:
     """The kept words, appended chunk by chunk into growing buffers (UTF-8 bytes and int32
     offsets): the final Arrow array wraps them without a copy."""
@@ -304,15 +295,11 @@ class _Words:
     def finish(self) -> tuple[Any, np.ndarray]:
         """The words as an Arrow string array (the buffers shrink to fit first) and their
         hashes."""
-        import pyarrow as pa
-
         used = int(self.offsets[self.n])
         data = self.data if self.data is not None else np.zeros(0, dtype=np.uint8)
         data.resize(used, refcheck=False)
         self.offsets.resize(self.n + 1, refcheck=False)
-        words = pa.Array.from_buffers(pa.string(), self.n, [None, pa.py_buffer(self.offsets),
-                                                            pa.py_buffer(data)])
-        return words, _word_hashes(data, self.offsets)
+        return string_array(data, self.offsets), _word_hashes(data, self.offsets)
 
 
 class _Reader:
@@ -363,8 +350,7 @@ class _Reader:
         import pyarrow as pa
 
         data, offsets = _gather_spans(chunk, starts, ends - starts)
-        arr = pa.Array.from_buffers(pa.string(), len(starts),
-                                    [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+        arr = string_array(data, offsets)
         try:
             arr.validate(full=True)
         except pa.ArrowInvalid:
@@ -393,7 +379,7 @@ class _Reader:
             if self.vocab_array is not None:
                 mask = pc.is_in(arr, value_set=self.vocab_array, memory_pool=self.pool)
                 rows = good[numpy_bools(mask)]
-                data, offsets = _arrow_spans(pc.filter(arr, mask, memory_pool=self.pool))
+                data, offsets = string_spans(pc.filter(arr, mask, memory_pool=self.pool))
             else:
                 rows = good
         else:
