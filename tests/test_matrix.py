@@ -28,7 +28,7 @@ def test_lazy_exports_and_no_keras_import() -> None:
 
 def test_rows_exact_on_real_glove(glove50: wordvecs.Vectors) -> None:
     vocab = {w: i for i, w in enumerate(WORDS, start=1)}
-    em = build_matrix(glove50, vocab)
+    em = build_matrix(glove50, vocab, fallback=False)  # exact hits only
     assert isinstance(em, EmbeddingMatrix)
     assert em.matrix.dtype == np.float32
     assert em.matrix.shape == (len(WORDS) + 1, 50) == (em.rows, em.dim)
@@ -57,7 +57,8 @@ def test_textvectorization_list_vocab(glove50: wordvecs.Vectors) -> None:
     mean, _ = _stats(glove50)
     np.testing.assert_allclose(em.matrix[1], mean)
     np.testing.assert_allclose(em.matrix[vocab.index("zzqxnotaword")], mean)
-    assert em.coverage == pytest.approx(4 / 6)
+    assert em.coverage == pytest.approx(5 / 6)  # ofthe123xyz: split into ofthe + 123 + xyz
+    assert em.parts["ofthe123xyz"] == ("ofthe", "123", "xyz")
 
 
 def test_mean_is_the_mean_of_all_vectors(small_vectors: wordvecs.Vectors) -> None:
@@ -104,7 +105,7 @@ def test_zeros_policy_default(small_vectors: wordvecs.Vectors) -> None:
 
 def test_token_coverage_and_summary(glove50: wordvecs.Vectors) -> None:
     counts = Counter({"the": 90, "king": 5, "zzqxnotaword": 3, "ofthe123xyz": 2})
-    em = build_matrix(glove50, ["", "[UNK]", *WORDS], counts=counts)
+    em = build_matrix(glove50, ["", "[UNK]", *WORDS], counts=counts, fallback=False)
     assert em.token_coverage == pytest.approx(95 / 100)
     assert em.missing == ["zzqxnotaword", "ofthe123xyz"]  # most frequent first
     text = em.summary()
@@ -129,19 +130,24 @@ def test_summary_orders_missing_by_frequency(small_vectors: wordvecs.Vectors) ->
 
 def test_lowercase_fallback(glove50: wordvecs.Vectors) -> None:
     vocab = ["", "[UNK]", "King", "PARIS", "the", "Zzqxnotaword"]
-    plain = build_matrix(glove50, vocab)
+    plain = build_matrix(glove50, vocab, fallback=False)
     assert plain.found == ["the"]
-    em = build_matrix(glove50, vocab, lowercase_fallback=True)
+    with pytest.deprecated_call():
+        assert build_matrix(glove50, vocab, lowercase_fallback=False).found == ["the"]
+    with pytest.deprecated_call():
+        em = build_matrix(glove50, vocab, lowercase_fallback=True)
     assert em.found == ["King", "PARIS", "the"]
     assert em.via_lowercase == ["King", "PARIS"]
     assert em.missing == ["Zzqxnotaword"]
     np.testing.assert_array_equal(em.matrix[2], glove50["king"])
     np.testing.assert_array_equal(em.matrix[3], glove50["paris"])
-    assert "through their lowercase form" in em.summary()
+    assert "by step: exact 1; case 2; zeros 1" in em.summary()
+    assert "case: King -> king, PARIS -> paris" in em.summary()
+    assert em.resolved_by == ["padding", "special", "case", "case", "exact", "zeros"]
 
 
 def test_exact_form_wins_over_lowercase(small_vectors: wordvecs.Vectors) -> None:
-    em = build_matrix(small_vectors, {"Paris": 1}, lowercase_fallback=True)
+    em = build_matrix(small_vectors, {"Paris": 1}, fallback=["case"])
     np.testing.assert_array_equal(em.matrix[1], small_vectors["Paris"])
     assert em.via_lowercase == []
 

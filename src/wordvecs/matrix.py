@@ -1,7 +1,9 @@
 """`build_matrix`: the embedding matrix of a task vocabulary, with out-of-vocabulary policies.
 
-Row 0 is padding (all zeros). Each vocabulary word found in the pre-trained vectors gets its vector
-exactly; the rows of missing words follow the ``oov`` policy. Only the rows the vocabulary needs
+Row 0 is padding (all zeros). Each vocabulary word goes through the unseen-word chain
+(:mod:`wordvecs.resolve`): an exact hit gets its vector bit for bit, a case variant, a pieced or
+segmented word the mean of its parts; the rows of words no step resolves follow the ``oov``
+policy. Only the rows the vocabulary needs
 are read, so building from a memory-mapped store or data package touches a few pages, not the
 whole file (the ``"random"`` and ``"mean"`` policies also need the per-dimension mean and std of
 all the vectors: one streaming pass, cached per :class:`~wordvecs.Vectors`).
@@ -10,8 +12,9 @@ all the vectors: one streaming pass, cached per :class:`~wordvecs.Vectors`).
 from __future__ import annotations
 
 import os
+import warnings
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -19,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from .errors import VocabularyError
+from .resolve import DEFAULT_STEPS, Chain
 from .vectors import Vectors
 
 __all__ = ["PAD_TOKEN", "UNK_TOKEN", "EmbeddingMatrix", "OOVPolicy", "build_matrix"]
@@ -50,20 +54,26 @@ class OOVPolicy(str, Enum):
 
 @dataclass(eq=False)
 class EmbeddingMatrix:
-    """A task's embedding matrix and how much of its vocabulary the pre-trained vectors cover.
+    """A task's embedding matrix and how the pre-trained vectors covered its vocabulary.
 
     Attributes:
         matrix: float32, shape (largest index + 1, dim); row 0 (padding) is all zeros.
         vocab: word -> row, padding excluded (``'[UNK]'`` included: it has a row).
-        found: vocabulary words that got a pre-trained vector, in index order.
-        missing: vocabulary words without one; most frequent first when ``counts`` were given,
-            else in index order. Special tokens (``'[UNK]'``) are never listed.
+        found: vocabulary words that got a vector from a step of the chain, in index order.
+        missing: vocabulary words left to the OOV policy; most frequent first when ``counts``
+            were given, else in index order. Special tokens (``'[UNK]'``) are never listed.
         oov: the policy that filled the rows of missing words (``"zeros"``, ``"random"``,
             ``"mean"``); ``'[UNK]'`` and unused indices get such rows too.
         token_coverage: share of the tokens (by ``counts``) whose word was found; ``None``
             without ``counts`` or when the counts of the vocabulary words sum to 0.
         missing_counts: the count of each missing word, when ``counts`` were given.
-        via_lowercase: words found only through their lowercase form (``lowercase_fallback``).
+        resolved_by: per row, what filled it: a step of the chain (``"exact"``, ``"case"``,
+            ``"unicode"``, ``"split"``, ``"segment"``, ``"subword"``), the policy's name for a
+            missing word, ``"padding"`` (row 0), ``"special"`` (``'[UNK]'``) or ``"unused"``.
+        parts: word -> the vector words whose rows (mean) make its row, for the words a step
+            other than ``exact`` resolved.
+        report: counts per step, a few examples of each, the most frequent missing words
+            (:func:`wordvecs.resolve.describe`).
     """
 
     matrix: np.ndarray
@@ -73,7 +83,9 @@ class EmbeddingMatrix:
     oov: str = "zeros"
     token_coverage: float | None = None
     missing_counts: dict[str, int] | None = None
-    via_lowercase: list[str] = field(default_factory=list)
+    resolved_by: list[str] = field(default_factory=list)
+    parts: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    report: dict[str, Any] = field(default_factory=dict)
 
     @property
     def rows(self) -> int:
@@ -87,9 +99,19 @@ class EmbeddingMatrix:
 
     @property
     def coverage(self) -> float:
-        """Share of the vocabulary (special tokens excluded) found in the pre-trained vectors."""
+        """Share of the vocabulary (special tokens excluded) that got a vector from the chain."""
         total = len(self.found) + len(self.missing)
         return len(self.found) / total if total else 0.0
+
+    @property
+    def steps(self) -> dict[str, int]:
+        """Vocabulary words per step, the policy's name counting the missing ones."""
+        return dict(self.report.get("steps", {}))
+
+    @property
+    def via_lowercase(self) -> list[str]:
+        """Words found through a case variant (the ``case`` step), in index order."""
+        return [w for w in self.found if self.resolved_by[self.vocab[w]] == "case"]
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         return self.matrix if dtype is None else self.matrix.astype(dtype)
@@ -105,26 +127,22 @@ class EmbeddingMatrix:
                 for w in self.missing[:top]]
 
     def summary(self, top: int = 10) -> str:
-        """A few lines a person reads: size, found, missing, the most frequent missing words."""
+        """A few lines a person reads: size, found, rows per step with examples, missing words."""
+        from .resolve import summary_lines
+
         total = len(self.found) + len(self.missing)
-        lines = [f"embedding matrix: {self.rows:,} rows x {self.dim} dims (row 0 = padding)"]
-        found = f"found:   {len(self.found):,} of {total:,} words ({self.coverage:.1%})"
-        if self.via_lowercase:
-            found += f", {len(self.via_lowercase):,} through their lowercase form"
-        lines.append(found)
+        lines = [f"embedding matrix: {self.rows:,} rows x {self.dim} dims (row 0 = padding)",
+                 f"found:   {len(self.found):,} of {total:,} words ({self.coverage:.1%})"]
         if self.token_coverage is not None:
             lines.append(f"tokens:  {self.token_coverage:.1%} of the tokens have a vector")
         lines.append(f"missing: {len(self.missing):,} words, rows filled with {self.oov!r}")
-        shown = self.top_missing(top)
-        if shown:
-            label = "most frequent missing" if self.missing_counts is not None else "missing"
-            words = ", ".join(w if c is None else f"{w} ({c:,})" for w, c in shown)
-            more = ", ..." if len(self.missing) > len(shown) else ""
-            lines.append(f"{label}: {words}{more}")
+        report = dict(self.report)
+        report["top_missing"] = [{"word": w, "count": c} for w, c in self.top_missing(top)]
+        lines.extend(summary_lines(report, len(self.missing)))
         return "\n".join(lines)
 
     def to_dict(self, top: int = 10) -> dict[str, Any]:
-        """JSON-able numbers for a report."""
+        """JSON-able numbers for a report (``steps``: words per step; ``examples`` of each)."""
         return {
             "rows": self.rows,
             "dim": self.dim,
@@ -134,6 +152,9 @@ class EmbeddingMatrix:
             "coverage": float(self.coverage),
             "token_coverage": None if self.token_coverage is None else float(self.token_coverage),
             "oov": self.oov,
+            "steps": self.steps,
+            "examples": {k: [list(e) for e in v]
+                         for k, v in self.report.get("examples", {}).items()},
             "top_missing": [{"word": w, "count": c} for w, c in self.top_missing(top)],
         }
 
@@ -143,11 +164,17 @@ def build_matrix(
     vocab: Mapping[str, int] | Sequence[str],
     *,
     oov: str | OOVPolicy = "zeros",
-    lowercase_fallback: bool = False,
+    fallback: bool | Iterable[str] | Chain | None = None,
+    lowercase_fallback: bool | None = None,
     seed: int = 0,
     counts: Mapping[str, int] | None = None,
 ) -> EmbeddingMatrix:
-    """The embedding matrix of ``vocab``: row i is the pre-trained vector of the word at index i.
+    """The embedding matrix of ``vocab``: row i is the best vector there is for the word at i.
+
+    Each word goes through the unseen-word chain (:mod:`wordvecs.resolve`): its exact row, a case
+    variant, a Unicode-normalised form, the mean of its known pieces (``self-driving``), the mean
+    of the words it is glued from (``americanair`` -> ``american air``), its subword vector; the
+    words no step resolves get rows by the ``oov`` policy. Only the rows needed are read.
 
     Args:
         vectors: the pre-trained vectors (or anything :func:`wordvecs.load` opens).
@@ -158,49 +185,61 @@ def build_matrix(
             rows like missing words but are not counted.
         oov: the rows of missing words: ``"zeros"``; ``"random"`` (normal, with the pre-trained
             vectors' own mean and std per dimension, seeded by ``seed``); ``"mean"`` (the mean
-            vector).
-        lowercase_fallback: a word not found as it is takes the vector of its lowercase form.
+            vector); ``"subword"`` (the ``subword`` step on, then zeros).
+        fallback: the chain's steps: ``None`` or ``True`` all of them
+            (:data:`wordvecs.resolve.DEFAULT_STEPS`); ``False`` exact hits only; a list of step
+            names; or a :class:`wordvecs.resolve.Chain` with its own settings.
+        lowercase_fallback: deprecated (use ``fallback``): ``True`` means exact then ``case``,
+            ``False`` exact only, as before the chain.
         seed: the seed of the ``"random"`` policy.
         counts: word -> frequency (a ``Counter``), to report the share of tokens covered and
-            to list the most frequent missing words first.
+            to list the most frequent words first.
 
     Raises:
         VocabularyError: an empty vocabulary, a word at index 0, negative or non-integer
             indices, two words at one index, a list that does not start with ``''``.
-        ValueError: an unknown ``oov`` policy.
+        ValueError: an unknown ``oov`` policy or step.
     """
-    policy = OOVPolicy.parse(oov)
+    from .resolve import describe
+
+    subword = (oov.value if isinstance(oov, OOVPolicy) else oov) == "subword"
+    policy = OOVPolicy.ZEROS if subword else OOVPolicy.parse(oov)
     if not isinstance(vectors, Vectors):
         from .loading import load
 
         vectors = load(vectors)
+    if lowercase_fallback is not None:
+        warnings.warn("build_matrix(lowercase_fallback=...) is deprecated: the chain's 'case' "
+                      "step does it (fallback=['case'])", DeprecationWarning, stacklevel=2)
+        if fallback is None:
+            fallback = ["case"] if lowercase_fallback else False
+    if isinstance(fallback, Chain):
+        if fallback.vectors is not vectors:
+            raise ValueError("the Chain given as fallback was made for other vectors")
+        chain = fallback
+    else:
+        steps: list[str] = (list(DEFAULT_STEPS) if fallback is None or fallback is True else
+                            [] if fallback is False else list(fallback))
+        chain = Chain(vectors, [*steps, "subword"] if subword else steps)
     word_index = _normalise_vocab(vocab)
     n_rows = max(word_index.values()) + 1
     dim = vectors.dim
 
-    words = list(word_index)
-    indices = np.fromiter(word_index.values(), dtype=np.int64, count=len(words))
-    special = np.fromiter((w in _SPECIAL for w in words), dtype=bool, count=len(words))
-    src = vectors.lookup(words)
-    src[special] = -1
-    via_lower: list[str] = []
-    if lowercase_fallback:
-        retry = np.flatnonzero((src < 0) & ~special)
-        lowered = [words[i].lower() for i in retry]
-        changed = [k for k, (i, low) in enumerate(zip(retry, lowered)) if words[i] != low]
-        if changed:
-            retry = retry[changed]
-            hits = vectors.lookup([lowered[k] for k in changed])
-            ok = hits >= 0
-            src[retry[ok]] = hits[ok]
-            via_lower = [words[i] for i in retry[ok]]
-
+    words = [w for w in word_index if w not in _SPECIAL]
+    res = chain.resolve(words)
+    has = res.resolved
+    indices = np.fromiter((word_index[w] for w in words), dtype=np.int64, count=len(words))
     matrix = np.zeros((n_rows, dim), dtype=np.float32)
-    has = src >= 0
     if has.any():
-        needed, inverse = np.unique(src[has], return_inverse=True)  # sorted: sequential reads
-        matrix[indices[has]] = vectors.rows(needed)[inverse]
+        matrix[indices[has]] = res.vectors(vectors)[has]
 
+    resolved_by = ["unused"] * n_rows
+    resolved_by[0] = "padding"
+    for w in word_index:
+        if w in _SPECIAL:
+            resolved_by[word_index[w]] = "special"
+    for i, step in zip(indices.tolist(), res.steps):
+        resolved_by[i] = step or policy.value
     filled = np.zeros(n_rows, dtype=bool)
     filled[0] = True
     filled[indices[has]] = True
@@ -213,9 +252,13 @@ def build_matrix(
             rng = np.random.default_rng(seed)
             matrix[empty] = rng.standard_normal((len(empty), dim)) * std + mean
 
-    order = np.argsort(indices, kind="stable")
+    order = np.argsort(indices, kind="stable").tolist()
     found = [words[i] for i in order if has[i]]
-    missing = [words[i] for i in order if not has[i] and not special[i]]
+    missing = [words[i] for i in order if not has[i]]
+    parts = {w: p for w, s, p in zip(words, res.steps, res.parts) if s and s != "exact"}
+    ordered = [words[i] for i in order]
+    report = describe(ordered, [res.steps[i] for i in order], [res.parts[i] for i in order],
+                      policy=policy.value, counts=counts)
     token_coverage: float | None = None
     missing_counts: dict[str, int] | None = None
     if counts is not None:
@@ -224,10 +267,11 @@ def build_matrix(
         hit = sum(int(counts.get(w, 0)) for w in found)
         total = hit + sum(missing_counts.values())
         token_coverage = hit / total if total else None
-    vocab_out = {w: int(i) for w, i in zip(words, indices)}
+    vocab_out = {w: int(i) for w, i in word_index.items()}
     return EmbeddingMatrix(matrix=matrix, vocab=vocab_out, found=found, missing=missing,
                            oov=policy.value, token_coverage=token_coverage,
-                           missing_counts=missing_counts, via_lowercase=via_lower)
+                           missing_counts=missing_counts, resolved_by=resolved_by, parts=parts,
+                           report=report)
 
 
 def _normalise_vocab(vocab: Mapping[str, int] | Sequence[str]) -> dict[str, int]:
