@@ -239,30 +239,42 @@ _TOKEN_PATTERN = (
 
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 
+#: Tokenizer modes: ``standard`` (the regular expression below), ``social`` (posts:
+#: :func:`wordvecs.social.tokenize`), ``social-twitter`` (posts, with GloVe Twitter's tokens).
+TOKENIZER_MODES = ("standard", "social", "social-twitter")
+
 
 @dataclass(frozen=True)
 class Tokenizer:
-    """Split text into tokens: lowercase (optional) then a regular expression."""
+    """Split text into tokens: lowercase (optional) then a regular expression; or a ``mode``."""
 
     lowercase: bool = True
     pattern: str = _TOKEN_PATTERN
+    mode: str = "standard"
     _regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if self.mode not in TOKENIZER_MODES:
+            raise ValueError(f"unknown tokenizer mode {self.mode!r}; expected one of "
+                             f"{', '.join(TOKENIZER_MODES)}")
         object.__setattr__(self, "_regex", re.compile(self.pattern))
 
     def __call__(self, text: str) -> list[str]:
+        if self.mode != "standard":
+            from .social import tokenize as social_tokenize
+
+            return social_tokenize(text, glove_twitter=self.mode == "social-twitter")
         if self.lowercase:
             text = text.lower()
         return self._regex.findall(text.translate(_QUOTES))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"lowercase": self.lowercase, "pattern": self.pattern}
+        return {"lowercase": self.lowercase, "pattern": self.pattern, "mode": self.mode}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Tokenizer:
-        return cls(lowercase=bool(d.get("lowercase", True)), pattern=d.get("pattern",
-                                                                           _TOKEN_PATTERN))
+        return cls(lowercase=bool(d.get("lowercase", True)),
+                   pattern=d.get("pattern", _TOKEN_PATTERN), mode=d.get("mode", "standard"))
 
 
 _DEFAULT_TOKENIZER = Tokenizer()

@@ -25,6 +25,7 @@ import numpy as np
 from ._atomic import atomic_file
 from .datasets import (
     TextData,
+    Tokenizer,
     Vocabulary,
     default_max_len,
     stratified_split,
@@ -70,6 +71,7 @@ class TrainConfig:
     learning_rate: float = 1e-3
     val: float = 0.1
     test: float = 0.2
+    tokenizer: str = "standard"
 
     def check(self) -> None:
         """Raise ValueError for a setting that cannot work, naming it."""
@@ -248,7 +250,9 @@ def run_experiment(data: TextData, vectors: Vectors, config: TrainConfig | None 
         raise DataError(f"{data.source}: {len(data)} rows are too few for a validation and a "
                         "test split; give more rows")
     fractions = sorted(set(config.fractions))
-    full_vocab = Vocabulary.from_texts([data.texts[i] for i in train_idx], config.max_tokens)
+    tokenizer = Tokenizer(mode=config.tokenizer)
+    full_vocab = Vocabulary.from_texts([data.texts[i] for i in train_idx], config.max_tokens,
+                                       tokenizer=tokenizer)
     lengths = [len(full_vocab.tokenizer(data.texts[i])) for i in train_idx]
     max_len = config.max_len or default_max_len(lengths)
 
@@ -267,7 +271,8 @@ def run_experiment(data: TextData, vectors: Vectors, config: TrainConfig | None 
         for fraction in fractions:
             sub = stratified_subsample(data.labels, train_idx, fraction, config.seed)
             vocab = (full_vocab if fraction == 1.0 else
-                     Vocabulary.from_texts([data.texts[i] for i in sub], config.max_tokens))
+                     Vocabulary.from_texts([data.texts[i] for i in sub], config.max_tokens,
+                                           tokenizer=tokenizer))
             em = build_matrix(vectors, vocab.token_list(), counts=vocab.word_counts(),
                               seed=config.seed)
             rows, dim = em.rows, em.dim

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from pathlib import Path
@@ -81,13 +82,17 @@ def run_and_report(data: Any, vectors: Any, config: Any, out: Path, *, quiet: bo
 @click.option("--text-column", default=None, help="CSV/TSV/JSONL text column [default: text, ...].")
 @click.option("--label-column", default=None,
               help="CSV/TSV/JSONL label column [default: label, ...].")
+@click.option("--tokenizer", "tokenizer", type=click.Choice(["standard", "social"]),
+              default="standard", show_default=True,
+              help="social: posts (URLs, @handles, #hashtags, emoji, elongations); with GloVe "
+                   "Twitter vectors it writes their <user>, <hashtag>... tokens.")
 @click.option("--out", "-o", "out", default="wordvecs-train", show_default=True,
               type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the report, the plots and the best model.")
 @quiet_option
 def train(data: Path, vectors: str, modes: str, model: str, epochs: int, max_tokens: int,
           max_len: int | None, fractions: str, seed: int, text_column: str | None,
-          label_column: str | None, out: Path, quiet: bool) -> None:
+          label_column: str | None, tokenizer: str, out: Path, quiet: bool) -> None:
     """Train a text classifier on DATA with frozen, fine-tuned and scratch embeddings.
 
     DATA is a CSV, TSV or JSONL file (text and label columns) or a folder with one sub-folder
@@ -98,17 +103,22 @@ def train(data: Path, vectors: str, modes: str, model: str, epochs: int, max_tok
     from ..datasets import read_dataset, validate_dataset
 
     quiet_keras()
+    from ..social import is_glove_twitter
     from ..train import TrainConfig
 
     config = TrainConfig(modes=_names(modes), model=model, epochs=epochs, max_tokens=max_tokens,
-                         max_len=max_len, fractions=_floats(fractions), seed=seed)
+                         max_len=max_len, fractions=_floats(fractions), seed=seed,
+                         tokenizer=tokenizer)
     config.check()
     ds = read_dataset(data, text_column=text_column, label_column=label_column)
     validate_dataset(ds)
     click.echo(f"data: {ds.source} ({ds.format}), {len(ds):,} documents, "
                f"{len(ds.classes)} classes")
     v = wordvecs.load(vectors)
-    click.echo(f"vectors: {vectors}, {len(v):,} words x {v.dim} dims")
+    if tokenizer == "social" and (is_glove_twitter(vectors) or is_glove_twitter(v.source)):
+        config = dataclasses.replace(config, tokenizer="social-twitter")
+    click.echo(f"vectors: {vectors}, {len(v):,} words x {v.dim} dims; "
+               f"tokenizer: {config.tokenizer}")
     run_and_report(ds, v, config, out, quiet=quiet)
 
 
