@@ -88,12 +88,12 @@ class Segmenter:
     def split(self, text: str) -> tuple[str, ...] | None:
         """The parts of least total cost (as the vector set spells them), or ``None``.
 
-        ``None`` when no split into allowed parts covers the whole of ``text``, or when the best
-        split is ``text`` itself (a known word is never split).
+        ``None`` when no split into allowed parts covers the whole of ``text``, or when ``text``
+        is itself a word of the table (a known word is never split).
         """
         s = text.lower()
         n = len(s)
-        if n < 2:
+        if n < 2 or s in self._original:  # a known word is never split
             return None
         get = self._table.get
         max_len = self.max_len

@@ -116,20 +116,34 @@ class Vectors:
 
     def _missing(self, word: str) -> WordNotFound:
         suggestion = None
-        if isinstance(word, str):
-            lower = word.lower()
-            if lower != word and lower in self.key_to_index:
-                suggestion = lower
+        if isinstance(word, str):  # the chain's case step: its first variant the vectors hold
+            from .resolve import Chain
+
+            found = Chain(self, ["case"]).resolve([word])
+            suggestion = found.parts[0][0] if found.steps[0] == "case" else None
         return WordNotFound(word, suggestion)
 
     def __getitem__(self, word: str) -> np.ndarray:
         """The float32 vector of ``word`` (a copy: changing it does not change the vectors)."""
         return np.array(self._raw[self.index(word)], dtype=np.float32, copy=True)
 
-    def get(self, word: str, default: Any = None) -> Any:
-        """The vector of ``word``, or ``default`` when it is absent."""
+    def get(self, word: str, default: Any = None, *, fallback: bool = False) -> Any:
+        """The vector of ``word``, or ``default`` when it is absent.
+
+        ``fallback=True``: a missing word goes through the unseen-word chain
+        (:class:`wordvecs.resolve.Chain`: case, Unicode, split, segment, subword) and gets
+        the vector it finds; ``default`` only when no step finds one.
+        """
         i = self.key_to_index.get(word)
-        return default if i is None else np.array(self._raw[i], dtype=np.float32, copy=True)
+        if i is not None:
+            return np.array(self._raw[i], dtype=np.float32, copy=True)
+        if fallback and isinstance(word, str):
+            from .resolve import Chain
+
+            found = Chain(self).resolve([word])
+            if found.steps[0]:
+                return found.vectors(self)[0]
+        return default
 
     def lookup(self, words: Iterable[str]) -> np.ndarray:
         """Rows of many words at once as an int64 array, -1 where a word is absent."""

@@ -42,13 +42,20 @@ def info(source: str, vocab_file: str | None, verify: bool, quiet: bool) -> None
     if verify:
         click.echo("verify:  ok (sha256 of every file matches)")
     if vocab_file:
+        from ..resolve import Chain, describe, summary_lines
+
         words = read_word_file(vocab_file)
         unique = list(dict.fromkeys(words))
-        found = int((v.lookup(unique) >= 0).sum())
+        res = Chain(v).resolve(unique)
+        report = describe(unique, res.steps, res.parts, policy="missing")
+        found = int(res.resolved.sum())
+        exact = report["steps"].get("exact", 0)
         share = found / len(unique) if unique else 0.0
+        exact_share = exact / len(unique) if unique else 0.0
         click.echo(f"coverage: {found:,} of {len(unique):,} words in {vocab_file} "
-                   f"({share:.1%})")
-
+                   f"({share:.1%}; exact {exact_share:.1%})")
+        for line in summary_lines(report, len(unique) - found):
+            click.echo(line)
 
 @click.command()
 @click.argument("src")
