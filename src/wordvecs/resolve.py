@@ -205,12 +205,15 @@ class Chain:
         top: only the ``top`` most frequent words may be parts of a segmentation.
         single_letter_rank: a one-letter part must rank above this (``a`` is 7th, ``i`` 41st in
             GloVe 6B; ``s`` is 1,534th and never a part).
+        two_letter_rank: a two-letter part must rank above this (``us``, ``im``; not ``lm``).
+        max_parts: a word of more parts than this (a random id, a URL's hash) is not resolved.
         strip_accents: ``None``: strip accents only when the vectors hold no accented words.
     """
 
     def __init__(self, vectors: Vectors, steps: Iterable[str] | None = None, *,
                  counts: Mapping[str, int] | None = None, top: int = 100_000,
-                 single_letter_rank: int = 100, strip_accents: bool | None = None) -> None:
+                 single_letter_rank: int = 100, two_letter_rank: int = 20_000,
+                 max_parts: int = 5, strip_accents: bool | None = None) -> None:
         chosen = set(DEFAULT_STEPS if steps is None else steps)
         unknown = chosen - set(STEPS)
         if unknown:
@@ -221,6 +224,9 @@ class Chain:
         self.counts = counts
         self.top = top
         self.single_letter_rank = single_letter_rank
+        self.two_letter_rank = two_letter_rank
+        self.max_parts = max_parts
+        self._segmenter: Segmenter | None = None
         self._ix = _index_of(vectors)
         self.strip_accents = (not self._ix.accented) if strip_accents is None else strip_accents
 
@@ -229,12 +235,17 @@ class Chain:
         """The segmentation index, built on first use and cached per vector set and settings."""
         from .segment import Segmenter
 
-        key = (self.top, self.single_letter_rank, id(self.counts) if self.counts else None)
-        seg = self._ix.segmenters.get(key)
+        if self._segmenter is not None:
+            return self._segmenter
+        key = (self.top, self.single_letter_rank, self.two_letter_rank)
+        seg = None if self.counts is not None else self._ix.segmenters.get(key)
         if seg is None:
             seg = Segmenter(self.vectors.words, top=self.top, counts=self.counts,
-                            single_letter_rank=self.single_letter_rank)
-            self._ix.segmenters[key] = seg
+                            single_letter_rank=self.single_letter_rank,
+                            two_letter_rank=self.two_letter_rank)
+            if self.counts is None:  # cached per vector set; with counts, per chain
+                self._ix.segmenters[key] = seg
+        self._segmenter = seg
         return seg
 
     def resolve(self, words: Iterable[str]) -> Resolution:
@@ -300,10 +311,13 @@ class Chain:
 
     def _piece(self, piece: str) -> str | None:
         hit = self._known(piece)
-        if hit is None:
-            return None
-        if len(hit) == 1 and hit.isalpha() and self._ix.index[hit] >= self.single_letter_rank:
+        if hit is None or not hit.isalpha():
+            return hit
+        rank = self._ix.index[hit]
+        if len(hit) == 1 and rank >= self.single_letter_rank:
             return None  # 's' of "iphone6s" is no word
+        if len(hit) == 2 and rank >= self.two_letter_rank:
+            return None  # nor 'qx' of a random id
         return hit
 
     def _split(self, word: str) -> tuple[str, ...] | None:
@@ -318,7 +332,7 @@ class Chain:
             if hit is None:
                 return None
             out.append(hit)
-        return tuple(out)
+        return tuple(out) if len(out) <= self.max_parts else None
 
     def _segment(self, word: str) -> tuple[str, ...] | None:
         if "\ufffd" in word:
@@ -336,7 +350,7 @@ class Chain:
                 return None
             out.extend(glued)
             segmented = True
-        return tuple(out) if segmented else None
+        return tuple(out) if segmented and len(out) <= self.max_parts else None
 
     def _subword(self, words: list[str], todo: list[int], res: Resolution) -> list[int]:
         model = getattr(self.vectors, "subwords", None)

@@ -9,7 +9,7 @@ The dictionary is a *length-bounded prefix table* of the ``top`` most frequent w
 maps every word to its cost and every proper prefix of a word to ``inf``, so extending a candidate
 part stops at the first string that starts no word (one dict lookup per character tried).
 
-What may be a part: a word of letters and/or digits only, of at most ``max_len`` characters,
+What may be a part: a word of letters only, of at most ``max_len`` characters,
 among the ``top`` most frequent; a single character only if its rank is below
 ``single_letter_rank`` (``a`` and ``i`` in GloVe), two letters only if below ``two_letter_rank``
 (``us``, ``im`` but not ``lm`` + ``ao`` for ``lmao``). Ties keep the first split found, so the
@@ -59,11 +59,11 @@ class Segmenter:
             log_n = math.log(max(n, 2))
             candidates = [(w, math.log((r + 1) * log_n)) for r, w in enumerate(words[:n])]
         for rank, (word, cost) in enumerate(candidates):
-            if len(word) > max_len or not word.isalnum():
+            if len(word) > max_len or not word.isalpha():
                 continue
             if len(word) == 1 and rank >= single_letter_rank:
                 continue
-            if len(word) == 2 and rank >= two_letter_rank and not word.isdigit():
+            if len(word) == 2 and rank >= two_letter_rank:
                 continue
             key = word.lower()
             if key in original:  # a less frequent case variant: the first spelling wins
@@ -88,12 +88,13 @@ class Segmenter:
     def split(self, text: str) -> tuple[str, ...] | None:
         """The parts of least total cost (as the vector set spells them), or ``None``.
 
-        ``None`` when no split into allowed parts covers the whole of ``text``, or when ``text``
-        is itself a word of the table (a known word is never split).
+        ``None`` when no split into allowed parts covers the whole of ``text``, when ``text``
+        is itself a word of the table (a known word is never split) or holds a non-letter.
         """
         s = text.lower()
         n = len(s)
-        if n < 2 or s in self._original:  # a known word is never split
+        if n < 2 or s in self._original or not s.isalpha():  # a known word is never split;
+            return None  # numbers are not glued words (2489 is no 24 + 89)
             return None
         get = self._table.get
         max_len = self.max_len
