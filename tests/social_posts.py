@@ -96,6 +96,9 @@ TYPOS = {"the": "teh", "because": "becuase", "really": "realy", "definitely": "d
          "you": "u", "are": "r", "thanks": "thx", "people": "ppl"}
 
 
+_URL_CHARS = "abcdefghijkmnpqrstuvwxyz0123456789"
+
+
 def _handle(rng: random.Random) -> str:
     r = rng.random()
     if r < 0.55:
@@ -173,7 +176,7 @@ def make_posts(n: int = 6000, seed: int = 0) -> tuple[list[str], list[str]]:
             parts.append(_hashtag(rng))
         punct = rng.choice(["", ".", "!", "!!!", "?!", "..."])
         if rng.random() < 0.2:
-            parts.append(f"https://t.co/{''.join(rng.choices('abcdefghijkmnpqrstuvwxyz0123456789', k=10))}")
+            parts.append("https://t.co/" + "".join(rng.choices(_URL_CHARS, k=10)))
         end = rng.choice(ends)
         text = " ".join(parts) + punct + (" " + end if end else "")
         texts.append(text)
