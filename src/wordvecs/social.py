@@ -74,7 +74,9 @@ def is_glove_twitter(name: object) -> bool:
 
 
 def _is_emoji(ch: str) -> bool:
-    return unicodedata.category(ch) == "So" or "\U0001f000" <= ch <= "\U0001faff"
+    """Pictographs and dingbats (not ™, ©, U+FFFD: symbols that carry no meaning of their own)."""
+    return len(ch) == 1 and ("\U0001f000" <= ch <= "\U0001faff" or "\u2600" <= ch <= "\u27bf"
+                             or ch in "\u2b50\u2b55\u2b06\u2b07")
 
 
 def _elong(word: str) -> tuple[str, bool]:
