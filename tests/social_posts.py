@@ -10,6 +10,8 @@ word lists written by hand, plus the things that make real posts hard for a vect
   made-up user names (``@sarah_k92``, ``@TravelGuru``, ``@mike2010``);
 * #hashtags glued from several words (``#customerservice``, ``#neveragain``, ``#coachella2015``,
   ``#DeflateGate``, ``#bestdayever``) and slang ones (``#fml``, ``#smh``);
+* in three posts of ten nothing but a handle, hashtags that carry the mood (``#neveragain``,
+  ``#bestdayever``) and an emoticon: there the label hangs on words a vector set lacks;
 * elongations (``sooooo``), all-caps, repeated punctuation, emoticons, emoji, URLs, prices,
   times and flight numbers, hyphenated compounds (``self-driving``, ``on-time``), curly
   apostrophes (``don’t``), words that lost a letter to a decoding error (U+FFFD) and typos.
@@ -43,6 +45,17 @@ TAGS_CAMEL = ["DeflateGate", "TBT", "MakeItRight", "FlyTheFriendlySkies", "Trave
               "NeverAgain", "CustomerService", "MadMen", "GameOfThrones", "TheVoice"]
 TAGS_EVENTS = ["coachella", "sxsw", "oscars", "grammys", "superbowl", "wimbledon", "olympics",
                "comiccon", "lollapalooza", "bonnaroo"]
+#: Hashtags that carry the post's sentiment (people tag their mood as often as their topic).
+TAGS_MOOD = {
+    "positive": ["bestdayever", "greatservice", "bestairline", "lovethis", "sohappy",
+                 "thankyou", "awesomecrew", "happytraveler", "ontime", "GoodVibes",
+                 "BestFlightEver", "LoveIt"],
+    "negative": ["neveragain", "worstairline", "fail", "epicfail", "badservice", "lostluggage",
+                 "stuckattheairport", "sofrustrated", "NotHappy", "WorstServiceEver", "Ripoff",
+                 "fml"],
+    "neutral": ["traveltips", "justasking", "question", "needinfo", "flightinfo", "FYI",
+                "TravelQuestion", "anyone", "help", "info", "planningahead", "curious"],
+}
 TAGS_SLANG = ["fml", "smh", "yolo", "tbt", "lmao", "omg", "ftw", "ootd", "icymi", "nbd"]
 
 POS_OPEN = ["thank you", "thanks so much", "huge thanks", "shoutout", "big love", "kudos"]
@@ -153,6 +166,15 @@ def make_posts(n: int = 6000, seed: int = 0) -> tuple[list[str], list[str]]:
         label = rng.choices(list(kinds), weights=[0.25, 0.5, 0.25])[0]
         opens, bodies, ends = kinds[label]
         parts: list[str] = []
+        if rng.random() < 0.3:  # a short post: a handle, a mood, hashtags, an emoticon
+            words = [_handle(rng)]
+            if rng.random() < 0.5:
+                words.append(rng.choice(ELONG))
+            words += ["#" + t for t in rng.sample(TAGS_MOOD[label], rng.randint(1, 3))]
+            words.append(rng.choice(kinds[label][2]))
+            texts.append(" ".join(w for w in words if w))
+            labels.append(label)
+            continue
         if rng.random() < 0.85:
             parts.append(_handle(rng))
         opening = rng.choice(opens)
@@ -173,7 +195,8 @@ def make_posts(n: int = 6000, seed: int = 0) -> tuple[list[str], list[str]]:
             body.insert(0, rng.choice(["don’t", "can’t", "won’t", "I’m", "it’s", "that’s"]))
         parts.append(" ".join(body))
         for _ in range(rng.choice([0, 1, 1, 2, 3])):
-            parts.append(_hashtag(rng))
+            parts.append(_hashtag(rng) if rng.random() < 0.6 else "#" + rng.choice(
+                TAGS_MOOD[label]))
         punct = rng.choice(["", ".", "!", "!!!", "?!", "..."])
         if rng.random() < 0.2:
             parts.append("https://t.co/" + "".join(rng.choices(_URL_CHARS, k=10)))
