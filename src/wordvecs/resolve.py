@@ -37,6 +37,7 @@ segmentation prefers few, long parts.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 import weakref
@@ -172,12 +173,12 @@ class Resolution:
         """
         dim = vectors.dim if dim is None else dim
         out = np.zeros((len(self.words), dim), dtype=np.float32)
-        flat = [r for rs in self.rows for r in rs]
-        if flat:
-            needed, inverse = np.unique(np.asarray(flat, dtype=np.int64), return_inverse=True)
+        lengths = np.fromiter(map(len, self.rows), dtype=np.int64, count=len(self.rows))
+        if lengths.any():
+            flat = np.fromiter(itertools.chain.from_iterable(self.rows), dtype=np.int64,
+                               count=int(lengths.sum()))
+            needed, inverse = np.unique(flat, return_inverse=True)
             block = vectors.rows(needed)
-            lengths = np.fromiter((len(rs) for rs in self.rows), dtype=np.int64,
-                                  count=len(self.rows))
             single = np.flatnonzero(lengths == 1)
             starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
             out[single] = block[inverse[starts[single]]]
@@ -227,6 +228,7 @@ class Chain:
         self.two_letter_rank = two_letter_rank
         self.max_parts = max_parts
         self._segmenter: Segmenter | None = None
+        self._seg: Segmenter | None = None
         self._ix = _index_of(vectors)
         self.strip_accents = (not self._ix.accented) if strip_accents is None else strip_accents
 
@@ -263,12 +265,15 @@ class Chain:
                 steps[i], parts[i], rows[i] = "exact", (words[i],), (r,)
             else:
                 todo.append(i)
+        index = self._ix.index
         for name in self.steps[1:]:
             if not todo:
                 break
             if name == "subword":
                 todo = self._subword(words, todo, res)
                 continue
+            if name == "segment":
+                self._seg = self.segmenter
             step = getattr(self, "_" + name)
             left: list[int] = []
             for i in todo:
@@ -278,7 +283,7 @@ class Chain:
                 else:
                     steps[i] = name
                     parts[i] = found
-                    rows[i] = tuple(self._ix.index[p] for p in found)
+                    rows[i] = tuple([index[p] for p in found])
             todo = left
         return res
 
@@ -337,7 +342,8 @@ class Chain:
     def _segment(self, word: str) -> tuple[str, ...] | None:
         if "\ufffd" in word:
             return None
-        seg = self.segmenter
+        seg = self._seg
+        assert seg is not None  # set by resolve()
         out: list[str] = []
         segmented = False
         for p in split_pieces(word) or [word]:

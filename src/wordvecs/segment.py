@@ -99,22 +99,20 @@ class Segmenter:
         get = self._table.get
         max_len = self.max_len
         inf = _INF
-        best = [_INF] * (n + 1)
+        best = [inf] * (n + 1)
         back = [0] * (n + 1)
         best[0] = 0.0
         for i in range(n):
             base = best[i]
             if base == inf:
                 continue
-            for j in range(i + 1, min(n, i + max_len) + 1):
+            for j in range(i + 1, (i + max_len if i + max_len < n else n) + 1):
                 c = get(s[i:j])
                 if c is None:  # s[i:j] starts no word: no longer part starts here either
                     break
-                if c != inf:
-                    total = base + c
-                    if total < best[j]:  # strict: ties keep the first split found
-                        best[j] = total
-                        back[j] = i
+                if c != inf and base + c < best[j]:  # strict: ties keep the first split found
+                    best[j] = base + c
+                    back[j] = i
         if best[n] == _INF:
             return None
         parts: list[str] = []
