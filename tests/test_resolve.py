@@ -244,3 +244,19 @@ def test_social_posts_coverage_gain(glove50: wordvecs.Vectors) -> None:
     full = build_matrix(glove50, vocab.token_list(), counts=vocab.word_counts())
     assert full.coverage - base.coverage >= 0.15, (base.coverage, full.coverage)
     assert full.steps["split"] > 100 and full.steps["segment"] > 100
+
+
+def test_info_vocab_shows_the_steps(small_vectors: wordvecs.Vectors, tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from wordvecs.cli import cli
+
+    path = small_vectors.save(tmp_path / "v.txt", format="glove")
+    vocab = tmp_path / "vocab.txt"
+    vocab.write_text("king\nKING\nking-queen\nkingqueen\nnope\n")
+    res = CliRunner().invoke(cli, ["info", str(path), "--vocab", str(vocab)])
+    assert res.exit_code == 0, res.output
+    assert "coverage: 4 of 5 words" in res.output and "(80.0%; exact 20.0%)" in res.output
+    assert "by step: exact 1; case 1; split 1; segment 1; missing 1" in res.output
+    assert "split: king-queen -> king + queen" in res.output
+    assert "missing: nope" in res.output
