@@ -74,3 +74,11 @@ def test_train_cli_has_the_option() -> None:
 
     res = CliRunner().invoke(cli, ["train", "--help"])
     assert res.exit_code == 0 and "--tokenizer [standard|social]" in res.output
+
+
+def test_train_config_checks_the_mode() -> None:
+    from wordvecs.train import TrainConfig
+
+    TrainConfig(tokenizer="social").check()
+    with pytest.raises(ValueError, match="unknown tokenizer mode 'tweet'"):
+        TrainConfig(tokenizer="tweet").check()

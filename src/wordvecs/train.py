@@ -91,6 +91,7 @@ class TrainConfig:
             raise ValueError(f"max_len must be at least 1. Received: max_len={self.max_len}")
         if self.max_tokens < 3:
             raise ValueError(f"max_tokens must be at least 3. Received: {self.max_tokens}")
+        Tokenizer(mode=self.tokenizer)  # an unknown mode raises ValueError, naming the modes
 
 
 @dataclass

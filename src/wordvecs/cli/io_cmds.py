@@ -57,6 +57,7 @@ def info(source: str, vocab_file: str | None, verify: bool, quiet: bool) -> None
         for line in summary_lines(report, len(unique) - found):
             click.echo(line)
 
+
 @click.command()
 @click.argument("src")
 @click.argument("dst")
