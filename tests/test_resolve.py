@@ -106,6 +106,11 @@ def test_no_false_friends_on_random_strings(glove50: wordvecs.Vectors) -> None:
                 if p.isalpha() and len(p) == 2:
                     assert index[p] < 20_000
     assert used > 900  # the glued pairs are resolved
+    seg = Chain(glove50).segmenter
+    for w in words:
+        parts = seg.split(w)
+        if parts is not None:  # a segmentation covers the word exactly, in order
+            assert "".join(parts).lower() == w.lower()
 
 
 def test_deterministic(glove50: wordvecs.Vectors) -> None:
