@@ -329,6 +329,20 @@ def test_cache_remove_leaves_a_folder_that_is_not_a_store(home: Path) -> None:
     assert (folder / "notes.txt").read_text() == "mine"
 
 
+def test_cache_remove_deletes_nothing_through_a_linked_downloads_folder(home: Path,
+                                                                         tmp_path: Path) -> None:
+    mine = tmp_path / "Downloads"
+    mine.mkdir()
+    (mine / "glove.6B.zip").write_bytes(b"the user's own copy")
+    home.mkdir()
+    (home / "downloads").symlink_to(mine)
+    wordvecs.Vectors(WORDS, _text(0)[1]).save(home / "glove-6b-100d.wv")
+    result = CliRunner().invoke(cli, ["cache", "remove", "glove-6b-100d"])
+    assert result.exit_code == 2 and "link" in result.output, result.output
+    assert (mine / "glove.6B.zip").read_bytes() == b"the user's own copy"
+    assert (home / "glove-6b-100d.wv" / "meta.json").is_file()  # nothing removed half-way
+
+
 # --- item 3: downloads keyed by the entry, digests per set --------------------------------------
 def test_same_file_name_different_urls_never_share_bytes(server: Server, home: Path,
                                                          tmp_path: Path,

@@ -35,17 +35,15 @@ import logging
 import os
 import re
 import socket
-import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from ._cachefs import CacheDir
+from ._http import Limits, Watchdog, opener, validator
 from .errors import ChecksumError, DownloadError
 from .progress import Progress, progress_enabled
 
@@ -57,150 +55,6 @@ _CHUNK = 1 << 20
 _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
 _TRANSIENT = (http.client.HTTPException, ConnectionError, TimeoutError, socket.timeout,
               urllib.error.URLError)
-
-
-@dataclass(frozen=True)
-class Limits:
-    """How long and how slowly a server may take (see the module's table)."""
-
-    timeout: float = 60.0
-    min_rate: float = 1024.0
-    rate_window: float = 60.0
-    deadline: float | None = None
-    max_bytes: int = 64 << 30
-
-    @classmethod
-    def resolve(cls, **given: Any) -> Limits:
-        """Keywords first, then ``WORDVECS_DOWNLOAD_*``, then the defaults."""
-        values: dict[str, Any] = {}
-        for key, kind in (("timeout", float), ("min_rate", float), ("rate_window", float),
-                          ("deadline", float), ("max_bytes", int)):
-            value = given.get(key)
-            if value is None:
-                env = os.environ.get(f"WORDVECS_DOWNLOAD_{key.upper()}")
-                if env:
-                    try:
-                        value = kind(env)
-                    except ValueError:
-                        raise DownloadError(f"WORDVECS_DOWNLOAD_{key.upper()}={env!r} is not a "
-                                            "number") from None
-            if value is not None:
-                values[key] = value
-        return cls(**values)
-
-
-class _Watchdog:
-    """Closes the socket of a response that is too slow (headers or body) or past the deadline."""
-
-    def __init__(self, limits: Limits, started: float) -> None:
-        self.limits = limits
-        self.started = started
-        self.received = 0
-        self.reason: str | None = None
-        self._sock: socket.socket | None = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True, name="wordvecs-watchdog")
-
-    def attach(self, sock: socket.socket) -> None:
-        self._sock = sock
-        if self.reason is not None:
-            self._close()
-
-    def __enter__(self) -> _Watchdog:
-        if self.limits.min_rate > 0 or self.limits.deadline is not None:
-            self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join()
-
-    def _run(self) -> None:
-        lim = self.limits
-        window = max(lim.rate_window, 0.01)
-        samples: deque[tuple[float, int]] = deque([(time.monotonic(), 0)])
-        while not self._stop.wait(min(0.1, window / 4)):
-            now, got = time.monotonic(), self.received
-            if lim.deadline is not None and now - self.started > lim.deadline:
-                self._trip(f"not done within the deadline of {lim.deadline:g} s")
-                return
-            samples.append((now, got))
-            while len(samples) > 1 and samples[1][0] <= now - window:
-                samples.popleft()
-            t0, g0 = samples[0]
-            if lim.min_rate > 0 and now - t0 >= window and got - g0 < lim.min_rate * (now - t0):
-                self._trip(f"too slow: {got - g0} bytes in {now - t0:.1f} s, under the minimum "
-                           f"of {lim.min_rate:g} bytes/s (WORDVECS_DOWNLOAD_MIN_RATE)")
-                return
-
-    def _trip(self, reason: str) -> None:
-        self.reason = reason
-        self._close()
-
-    def _close(self) -> None:
-        sock = self._sock
-        if sock is not None:
-            try:
-                socket.socket.shutdown(sock, socket.SHUT_RDWR)  # wakes a blocked recv
-            except OSError:
-                pass
-
-
-def _opener(watch: _Watchdog) -> urllib.request.OpenerDirector:
-    """http(s) only (no file:, ftp: or data:, not even after a redirect); sockets watched."""
-
-    def watched(base: type[http.client.HTTPConnection]) -> Any:
-        class Conn(base):  # type: ignore[valid-type, misc]
-            def connect(self) -> None:
-                create = self._create_connection  # type: ignore[has-type]
-
-                def created(*a: Any, **kw: Any) -> socket.socket:
-                    sock = create(*a, **kw)
-                    watch.attach(sock)
-                    return sock
-
-                self._create_connection = created
-                super().connect()
-                watch.attach(self.sock)  # the TLS socket, once wrapped
-
-        return Conn
-
-    class HTTP(urllib.request.HTTPHandler):
-        def http_open(self, req: urllib.request.Request) -> Any:
-            return self.do_open(watched(http.client.HTTPConnection), req)
-
-    class HTTPS(urllib.request.HTTPSHandler):
-        def https_open(self, req: urllib.request.Request) -> Any:
-            kw = {"context": getattr(self, "_context", None)}
-            if getattr(self, "_check_hostname", None) is not None:  # Python < 3.12
-                kw["check_hostname"] = self._check_hostname  # type: ignore[attr-defined]
-            return self.do_open(watched(http.client.HTTPSConnection), req, **kw)
-
-    class Redirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any,
-                             newurl: str) -> Any:
-            scheme = urllib.parse.urlsplit(newurl).scheme.lower()
-            if scheme not in ("http", "https"):
-                raise DownloadError(f"{req.full_url}: redirected to a {scheme}: URL; only http "
-                                    "and https are followed")
-            return super().redirect_request(req, fp, code, msg, headers, newurl)
-
-    opener = urllib.request.OpenerDirector()
-    for handler in (urllib.request.ProxyHandler(), HTTP(), HTTPS(),
-                    urllib.request.HTTPDefaultErrorHandler(), Redirect(),
-                    urllib.request.HTTPErrorProcessor()):
-        opener.add_handler(handler)
-    return opener
-
-
-def _validator(headers: Any) -> str | None:
-    """A strong ETag, else Last-Modified: what If-Range may carry (RFC 9110 §13.1.5)."""
-    etag = headers.get("ETag")
-    if etag and not etag.startswith("W/"):
-        return str(etag).strip()
-    modified = headers.get("Last-Modified")
-    return str(modified).strip() if modified else None
 
 
 class _WriteError(DownloadError):
@@ -376,7 +230,7 @@ def _transfer(url: str, part: _Part, *, size: int | None, progress: bool | None,
         offset = part.size if part.validator is not None else 0
         if offset == 0 and part.size:
             part.restart()
-        with _Watchdog(limits, started) as watch:
+        with Watchdog(limits, started) as watch:
             try:
                 fresh, expected = _get(url, part, offset, watch, size=size, progress=progress,
                                        limits=limits)
@@ -415,7 +269,7 @@ def _transfer(url: str, part: _Part, *, size: int | None, progress: bool | None,
         return joined
 
 
-def _get(url: str, part: _Part, offset: int, watch: _Watchdog, *, size: int | None,
+def _get(url: str, part: _Part, offset: int, watch: Watchdog, *, size: int | None,
          progress: bool | None, limits: Limits) -> tuple[bool, int | None]:
     """One GET, appended to ``part`` from ``offset``: (started afresh?, expected total length)."""
     from . import __version__
@@ -425,7 +279,7 @@ def _get(url: str, part: _Part, offset: int, watch: _Watchdog, *, size: int | No
         headers["Range"] = f"bytes={offset}-"
         headers["If-Range"] = part.validator
     request = urllib.request.Request(url, headers=headers)
-    with _opener(watch).open(request, timeout=limits.timeout) as resp:
+    with opener(watch).open(request, timeout=limits.timeout) as resp:
         length = resp.headers.get("Content-Length")
         length_n = int(length) if length is not None and length.strip().isdigit() else None
         if offset and resp.status == 206:
@@ -434,7 +288,7 @@ def _get(url: str, part: _Part, offset: int, watch: _Watchdog, *, size: int | No
                 part.restart()
                 raise DownloadError(f"{url}: the server resumed at the wrong place "
                                     f"({resp.headers.get('Content-Range')!r}, asked {offset})")
-            if _validator(resp.headers) != part.validator:  # not the file the part began with
+            if validator(resp.headers) != part.validator:  # not the file the part began with
                 logger.info("%s: the file changed on the server; starting over", url)
                 part.restart()
                 raise _Changed(url)
@@ -448,7 +302,7 @@ def _get(url: str, part: _Part, offset: int, watch: _Watchdog, *, size: int | No
                             "starting over", url)
             os.ftruncate(part.fd, 0)
             offset = 0
-            part.record(_validator(resp.headers))
+            part.record(validator(resp.headers))
             total = length_n
             fresh = True
         if total is not None and size is not None and total != size:

@@ -35,8 +35,8 @@ from .catalog import CatalogEntry
 from .errors import (
     ChecksumError,
     DownloadError,
+    FormatError,
     SourceError,
-    WordvecsError,
     WordvecsWarning,
 )
 
@@ -92,7 +92,7 @@ def fetch(name: str, *, progress: bool | None = None, force: bool = False) -> Pa
             archive, digest, resumed = _ensure_download(entry, progress=progress)
             try:
                 _convert(entry, archive, store, progress=progress)
-            except WordvecsError as exc:
+            except (FormatError, SourceError) as exc:  # the bytes are not what they should be
                 if resumed and not _trusted(entry):
                     _remove_download(entry)  # joined from two responses: it may mix versions
                     raise type(exc)(f"{exc} (the download had been resumed and was removed; "
@@ -285,37 +285,46 @@ def remove(name: str) -> list[Path]:
     """Remove the cached store of ``name``, its download and recorded digest; returns the paths.
 
     A store that is a link loses the link only (its target is left); a folder under the store's
-    name that is not a wordvecs store is left, with an error.
+    name that is not a wordvecs store is left, with an error; so is a ``downloads`` or ``digests``
+    folder that is a link (nothing is removed through it).
     """
     norm = catalog.check_name(name)
-    removed: list[Path] = []
-    store = catalog.store_path(norm)
-    if store.is_symlink():
-        store.unlink()  # the link only, never what it points to
-        removed.append(store)
-    elif store.is_dir():
-        from .formats.store import is_store
-
-        if not is_store(store):
-            raise SourceError(f"{store}: not a wordvecs store (no meta.json); it was left as it "
-                              "is")
-        shutil.rmtree(store)
-        removed.append(store)
     entry = catalog.find_entry(norm)
+    files: list[tuple[Path, list[str]]] = []
     if entry is not None:
         dest = catalog.download_path(entry)
-        legacy = dest.parent / entry.filename  # where releases before 0.x kept it
-        names = [dest, part_path(dest), dest.with_name(dest.name + ".part.json"),
-                 catalog.digest_path(norm), legacy, legacy.with_name(legacy.name + ".sha256"),
-                 part_path(legacy)]
-        for p in names:
-            try:
-                st = p.lstat()
-            except OSError:
-                continue
-            if stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode):
-                p.unlink()  # a link itself, never its target
-                removed.append(p)
+        legacy = entry.filename  # where earlier releases kept it
+        files.append((dest.parent, [dest.name, dest.name + ".part", dest.name + ".part.json",
+                                    legacy, legacy + ".sha256", legacy + ".part"]))
+    digest = catalog.digest_path(norm)
+    files.append((digest.parent, [digest.name]))
+    folders = []
+    try:
+        for path, names in files:  # every folder checked before anything is removed
+            if path.is_dir() or path.is_symlink():
+                folders.append((CacheDir(path, create=False), names))
+        removed: list[Path] = []
+        store = catalog.store_path(norm)
+        if store.is_symlink():
+            store.unlink()  # the link only, never what it points to
+            removed.append(store)
+        elif store.is_dir():
+            from .formats.store import is_store
+
+            if not is_store(store):
+                raise SourceError(f"{store}: not a wordvecs store (no meta.json); it was left as "
+                                  "it is")
+            shutil.rmtree(store)
+            removed.append(store)
+        for folder, names in folders:
+            for n in names:
+                st = folder.lstat(n)
+                if st is not None and (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
+                    folder.unlink(n)  # a link itself, never its target
+                    removed.append(folder.path / n)
+    finally:
+        for folder, _ in folders:
+            folder.close()
     if not removed:
         raise SourceError(f"{name!r} is not in the cache ({catalog.cache_home()})")
     return removed
