@@ -120,10 +120,9 @@ class _Part:
 
     def digest(self) -> str:
         h = hashlib.sha256()
-        pos = 0
-        while block := os.pread(self.fd, _CHUNK, pos):
+        os.lseek(self.fd, 0, os.SEEK_SET)
+        while block := os.read(self.fd, _CHUNK):
             h.update(block)
-            pos += len(block)
         return h.hexdigest()
 
 
