@@ -33,7 +33,8 @@ def list_sets() -> None:
     for entry in catalog.templates():
         size = f"~{human_bytes(entry.size)}" if entry.size else "?"
         rows.append((str(entry.template), str(entry.dim or "?"), _count(entry.count), size,
-                     "yes" if entry.cased else "no", entry.license or "?", "{lang}: a fastText language code (en, fr, ...)"))
+                     "yes" if entry.cased else "no", entry.license or "?",
+                     "{lang}: a fastText language code (en, fr, ...)"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
         click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[-1])
