@@ -73,6 +73,7 @@ class Res:
     endless: bool = False  # a body that never ends (zeros)
     location: str | None = None  # answer 302 to this
     silent: bool = False  # accept the connection, never answer
+    partial_always: bool = False  # answer 206 from byte 10, whatever was asked
 
 
 @dataclass
@@ -112,6 +113,8 @@ def _handler(state: Server) -> type[http.server.BaseHTTPRequestHandler]:
             data, status, start = r.body, 200, 0
             rng, cond = self.headers.get("Range"), self.headers.get("If-Range")
             fresh = cond is None or not r.if_range or cond in (r.etag, r.last_modified)
+            if r.partial_always:
+                rng = "bytes=10-"
             if rng and r.ranges and fresh:
                 start = int(rng.removeprefix("bytes=").split("-")[0])
                 status = 206
@@ -506,6 +509,14 @@ def test_content_length_contradicting_the_catalog_size(server: Server, home: Pat
         wordvecs.load("sized")
 
 
+def test_unasked_partial_content_is_refused(one_set) -> None:
+    server, _ = one_set
+    server.res["/h/set.zip"].partial_always = True
+    with pytest.raises(DownloadError, match="206"):
+        wordvecs.load("hostile")
+    assert not _dest("hostile").exists()
+
+
 def test_short_body_against_content_length(one_set) -> None:
     server, _ = one_set
     server.res["/h/set.zip"].cut = 100
@@ -548,6 +559,64 @@ def test_fetch_url_refuses_other_schemes(home: Path, tmp_path: Path) -> None:
     with pytest.raises(DownloadError, match="http"):
         download.fetch_url(src.as_uri(), home / "out")
     assert not (home / "out").exists()
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
+    """The same server over TLS, with a certificate made here and trusted through SSL_CERT_FILE."""
+    import ssl
+
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+                    str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True,
+                   timeout=60)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    state = Server()
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    httpd.daemon_threads = True
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
+    state.base = f"https://127.0.0.1:{httpd.server_address[1]}"
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_https_download_resume_and_trickle(tls_server: Server, home: Path, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    text, matrix = _text(4)
+    tls_server.res["/t.zip"] = Res(_zip({"v.txt": text}, pad=4000), etag='"t1"', cut=1)
+    tls_server.res["/slow.zip"] = Res(_zip({"v.txt": text}, pad=4000), trickle=0.3)
+    _catalog(tmp_path, monkeypatch, {
+        "tls": {"url": f"{tls_server.base}/t.zip", "member": "v.txt"},
+        "tls-slow": {"url": f"{tls_server.base}/slow.zip", "member": "v.txt"}})
+    np.testing.assert_array_equal(wordvecs.load("tls").matrix, matrix)
+    assert tls_server.headers_of("/t.zip")[-1].get("if-range") == '"t1"'
+    started = time.monotonic()
+    with pytest.raises(DownloadError, match="too slow"):  # the watchdog holds the TLS socket too
+        wordvecs.load("tls-slow")
+    assert time.monotonic() - started < 5
+
+
+def test_https_to_http_redirect_is_refused(tls_server: Server, server: Server, home: Path,
+                                           tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    server.res["/plain.zip"] = Res(_zip({"v.txt": _text(1)[0]}))
+    tls_server.res["/r.zip"] = Res(location=f"{server.base}/plain.zip")
+    _catalog(tmp_path, monkeypatch, {"down": {"url": f"{tls_server.base}/r.zip",
+                                              "member": "v.txt"}})
+    with pytest.raises(DownloadError, match="https to plain http"):
+        wordvecs.load("down")
+    assert not server.requests
 
 
 # --- item 8: trickles, silence, endless bodies -------------------------------------------------

@@ -281,6 +281,10 @@ def _get(url: str, part: _Part, offset: int, watch: Watchdog, *, size: int | Non
     with opener(watch).open(request, timeout=limits.timeout) as resp:
         length = resp.headers.get("Content-Length")
         length_n = int(length) if length is not None and length.strip().isdigit() else None
+        if resp.status == 206 and not offset:
+            raise DownloadError(f"{url}: the server sent a part (HTTP 206, "
+                                f"{resp.headers.get('Content-Range')!r}) where the whole file was "
+                                "asked")
         if offset and resp.status == 206:
             m = _CONTENT_RANGE.match(resp.headers.get("Content-Range", ""))
             if not m or int(m.group(1)) != offset:
