@@ -74,6 +74,7 @@ class Res:
     location: str | None = None  # answer 302 to this
     silent: bool = False  # accept the connection, never answer
     partial_always: bool = False  # answer 206 from byte 10, whatever was asked
+    pieces: int = 0  # send the body in this many pieces, 0.1 s apart
 
 
 @dataclass
@@ -157,6 +158,13 @@ def _handler(state: Server) -> type[http.server.BaseHTTPRequestHandler]:
                         self.wfile.write(body[i:i + 1])
                         self.wfile.flush()
                         time.sleep(r.trickle)
+                    return
+                if r.pieces:
+                    step = -(-len(body) // r.pieces)
+                    for i in range(0, len(body), step):
+                        self.wfile.write(body[i:i + step])
+                        self.wfile.flush()
+                        time.sleep(0.1)
                     return
                 if r.cut > 0:
                     r.cut -= 1
@@ -308,6 +316,41 @@ def test_symlinked_lock_file_is_not_truncated(one_set, tmp_path: Path) -> None:
     with pytest.raises(WordvecsError, match="link"):
         wordvecs.load("hostile")
     assert victim.read_bytes() == b"precious\n"
+
+
+def test_part_swapped_for_a_link_during_the_download(one_set, home: Path,
+                                                     tmp_path: Path) -> None:
+    """The race: the .part is replaced by a link while the bytes arrive. The bytes still go to
+    the file wordvecs opened; the link that the rename moves under the final name is caught by
+    comparing inodes, and removed; the link's target is never written."""
+    server, _ = one_set
+    server.res["/h/set.zip"].pieces = 20
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(b"precious\n")
+    part = _part("hostile")
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            wordvecs.load("hostile")
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not (part.exists() and part.stat().st_size > 0) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    link = part.with_name("swap")
+    link.symlink_to(victim)
+    os.replace(link, part)
+    thread.join(20)
+    assert len(errors) == 1 and isinstance(errors[0], DownloadError), errors
+    assert "replaced" in str(errors[0])
+    assert victim.read_bytes() == b"precious\n"
+    dest = _dest("hostile")
+    assert not dest.exists() and not dest.is_symlink()
+    assert not (home / "hostile.wv").exists()
 
 
 def test_cache_remove_of_a_symlinked_store_keeps_the_target(home: Path, tmp_path: Path) -> None:
