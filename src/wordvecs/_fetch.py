@@ -248,8 +248,6 @@ def _transfer(url: str, part: _Part, *, size: int | None, progress: bool | None,
             except (*_TRANSIENT, OSError) as exc:
                 if watch.reason is not None:
                     raise DownloadError(f"{url}: {watch.reason}") from None
-                if isinstance(exc, DownloadError):
-                    raise
                 reason = getattr(exc, "reason", None) or exc
                 if watch.received == 0:
                     raise DownloadError(f"{url}: cannot download ({reason})") from None
@@ -303,7 +301,7 @@ def _get(url: str, part: _Part, offset: int, watch: Watchdog, *, size: int | Non
             if offset:
                 logger.info("%s: the server sent the whole file (changed, or no resume); "
                             "starting over", url)
-            os.ftruncate(part.fd, 0)
+            part.restart()
             offset = 0
             part.record(validator(resp.headers))
             total = length_n
