@@ -7,6 +7,7 @@ import hashlib
 import http.server
 import io
 import json
+import os
 import socket
 import threading
 import time
@@ -352,12 +353,15 @@ def test_lock_held_by_another_process(setup, home: Path) -> None:
 
     lock = catalog.lock_path("test-6d")
     lock.parent.mkdir(parents=True, exist_ok=True)
-    code = ("import filelock, sys, time\n"
-            "with filelock.FileLock(sys.argv[1]):\n"
+    code = ("import sys, time\n"
+            "from pathlib import Path\n"
+            "from wordvecs.download import file_lock\n"
+            "with file_lock(Path(sys.argv[1]), 'test'):\n"
             "    print('held', flush=True)\n"
             "    time.sleep(0.6)\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(wordvecs.__file__).parents[1])}
     proc = subprocess.Popen([sys.executable, "-c", code, str(lock)], stdout=subprocess.PIPE,
-                            text=True)
+                            text=True, env=env)
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
         started = time.monotonic()
