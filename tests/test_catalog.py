@@ -101,6 +101,8 @@ def test_user_catalog_json_and_toml(home: Path, tmp_path: Path,
     ('[x]\nurl = "https://a/b"\ncolour = 1\n', "unknown field"),
     ('[x]\nurl = "https://a/b"\nsha256 = "abc"\n', "64 hex"),
     ('[x]\nurl = "ftp://a/b"\n', "http"),
+    ('[x]\nurl = "file:///etc/passwd"\n', "wordvecs add x FILE"),
+    ('[x]\nurl = "/etc/passwd"\n', "http or https, not a local path"),
     ('[x\n', "not a valid catalog"),
 ])
 def test_bad_user_catalog(body: str, match: str, tmp_path: Path,
@@ -112,16 +114,23 @@ def test_bad_user_catalog(body: str, match: str, tmp_path: Path,
         catalog.find_entry("x")
 
 
-def test_add_archive_checks_and_records_digest(home: Path, vec_zip, tmp_path: Path) -> None:
+def test_add_archive_checks_and_records_digest(home: Path, vec_zip, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
     path, matrix = vec_zip
-    with pytest.warns(wordvecs.WordvecsWarning, match="3 dimensions where the catalog says 100"):
-        store = download.add("glove.6B.100d", path)
+    with pytest.raises(SourceError, match="3 dimensions where the catalog's glove-6b-100d has 100"):
+        download.add("glove.6B.100d", path)
+    assert not catalog.digest_path("glove-6b-100d").exists()
+    monkeypatch.setenv("WORDVECS_CATALOG", str(tmp_path / "c.json"))  # a catalog that agrees
+    (tmp_path / "c.json").write_text(json.dumps({"glove.6B.100d": {
+        "url": "https://nlp.stanford.edu/data/glove.6B.zip", "member": "glove.6B.100d.txt",
+        "dim": 3, "count": 4}}))
+    store = download.add("glove.6B.100d", path)
     assert store == home / "glove-6b-100d.wv"
     v = wordvecs.load("glove.6B.100d")
     assert v.format == "store"
     np.testing.assert_allclose(v.matrix, matrix)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    assert (home / "downloads" / "glove.6B.zip.sha256").read_text().split()[0] == digest
+    assert catalog.digest_path("glove-6b-100d").read_text().split()[0] == digest
     # another file under the same name does not pass the recorded digest
     other = tmp_path / "other" / "glove.6B.zip"
     other.parent.mkdir()
@@ -145,7 +154,7 @@ def test_add_in_house_set_and_member(home: Path, vec_zip) -> None:
 def test_cli_add_list_cache(home: Path, vec_zip) -> None:
     path, _ = vec_zip
     runner = CliRunner()
-    result = runner.invoke(cli, ["add", "glove.6B.100d", str(path), "-q"])
+    result = runner.invoke(cli, ["add", "glove.6B.100d", str(path), "-q", "--force"])
     assert result.exit_code == 0, result.output
     listing = runner.invoke(cli, ["list"])
     assert listing.exit_code == 0

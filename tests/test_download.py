@@ -7,6 +7,7 @@ import hashlib
 import http.server
 import io
 import json
+import os
 import socket
 import threading
 import time
@@ -53,6 +54,7 @@ class Server:
     cuts: int = 0  # the next `cuts` responses stop halfway through the body
     ranges: bool = True  # honour Range requests
     delay: float = 0.0  # seconds to sleep before sending a body
+    etag: str | None = '"e1"'  # the validator sent with every response (If-Range honoured)
     requests: list[tuple[str, str | None]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -81,7 +83,8 @@ def _handler(state: Server) -> type[http.server.BaseHTTPRequestHandler]:
                 self.send_error(404)
                 return
             start = 0
-            if rng and state.ranges:
+            cond = self.headers.get("If-Range")
+            if rng and state.ranges and (cond is None or cond == state.etag):
                 start = int(rng.removeprefix("bytes=").split("-")[0])
                 if start >= len(data):
                     self.send_response(416)
@@ -94,6 +97,8 @@ def _handler(state: Server) -> type[http.server.BaseHTTPRequestHandler]:
             else:
                 self.send_response(200)
             body = data[start:]
+            if state.etag:
+                self.send_header("ETag", state.etag)
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Content-Type", "application/octet-stream")
             self.end_headers()
@@ -149,6 +154,12 @@ def setup(server: Server, home: Path, tmp_path: Path, monkeypatch: pytest.Monkey
     return server, matrix
 
 
+def _dest(name: str) -> Path:
+    entry = catalog.find_entry(name)
+    assert entry is not None
+    return catalog.download_path(entry)
+
+
 def test_download_convert_cache(setup, home: Path) -> None:
     server, matrix = setup
     v = wordvecs.load("test.6d")
@@ -156,10 +167,11 @@ def test_download_convert_cache(setup, home: Path) -> None:
     np.testing.assert_allclose(v["king"], matrix[WORDS.index("king")])
     store = home / "test-6d.wv"
     assert (store / "meta.json").is_file()
-    assert (home / "downloads" / "test.zip").is_file()
+    dest = _dest("test.6d")
+    assert dest.is_file() and dest.parent == home / "downloads" and dest.name.endswith("-test.zip")
     digest = hashlib.sha256(server.files["/sets/test.zip"]).hexdigest()
-    assert (home / "downloads" / "test.zip.sha256").read_text().split()[0] == digest
-    assert not list((home / "downloads").glob("*.part"))
+    assert catalog.digest_path("test-6d").read_text().split()[0] == digest
+    assert sorted(p.name for p in (home / "downloads").iterdir()) == [dest.name]
 
     # the second load (any spelling) comes from the cache: no HTTP at all
     n = len(server.requests)
@@ -179,19 +191,22 @@ def test_resume_after_cut(setup, home: Path) -> None:
     v = wordvecs.load("test.6d")
     np.testing.assert_allclose(v.matrix, matrix)
     ranges = server.range_requests("/sets/test.zip")
-    assert len(ranges) == 1 and ranges[0] != "bytes=0-"
+    half = len(server.files["/sets/test.zip"]) // 2
+    assert ranges == [f"bytes={half}-"]
     assert server.gets("/sets/test.zip") == 2
 
 
 def test_killed_download_resumes_from_part(setup, home: Path) -> None:
     server, _ = setup
-    data = server.files["/sets/test.zip"]
-    part = home / "downloads" / "test.zip.part"
-    part.parent.mkdir(parents=True)
-    part.write_bytes(data[:100])  # what a killed process leaves
+    server.cuts = 1
+    with pytest.raises(DownloadError):  # what a killed process leaves: a part and its validator
+        fetch_url(f"{server.base}/sets/test.zip", _dest("test.6d"), retries=0)
+    part = download.part_path(_dest("test.6d"))
+    have = part.stat().st_size
+    assert have > 0
     assert wordvecs.load("test.6d").dim == DIM
-    assert server.range_requests("/sets/test.zip") == ["bytes=100-"]
-    assert not part.exists()
+    assert server.range_requests("/sets/test.zip") == [f"bytes={have}-"]
+    assert not part.exists() and not part.with_name(part.name + ".json").exists()
 
 
 def test_cut_every_time_leaves_nothing_that_passes(setup, home: Path) -> None:
@@ -199,9 +214,9 @@ def test_cut_every_time_leaves_nothing_that_passes(setup, home: Path) -> None:
     server.cuts = 100
     with pytest.raises(DownloadError, match=r"wordvecs add test-6d test\.zip"):
         wordvecs.load("test.6d")
-    assert not (home / "downloads" / "test.zip").exists()
+    assert not _dest("test.6d").exists()
     assert not (home / "test-6d.wv").exists()
-    assert (home / "downloads" / "test.zip.part").exists()
+    assert download.part_path(_dest("test.6d")).exists()
     server.cuts = 0  # the network is back: the next call resumes and finishes
     assert wordvecs.load("test.6d").dim == DIM
 
@@ -238,7 +253,7 @@ def test_trust_on_first_use(setup, home: Path) -> None:
     import shutil
 
     shutil.rmtree(home / "test-6d.wv")
-    (home / "downloads" / "test.zip").unlink()
+    _dest("test.6d").unlink()
     text, _ = _vectors_text(seed=1)
     server.files["/sets/test.zip"] = _zip({"test.6d.txt": text})
     changed = hashlib.sha256(server.files["/sets/test.zip"]).hexdigest()
@@ -246,8 +261,8 @@ def test_trust_on_first_use(setup, home: Path) -> None:
         wordvecs.load("test.6d")
     assert first in str(info.value) and changed in str(info.value)
     assert "wordvecs cache remove test-6d" in str(info.value)
-    assert not (home / "downloads" / "test.zip").exists()
-    assert not (home / "downloads" / "test.zip.part").exists()
+    assert not _dest("test.6d").exists()
+    assert not download.part_path(_dest("test.6d")).exists()
     # forgetting the digest accepts the new file
     download.remove("test.6d")
     assert wordvecs.load("test.6d").dim == DIM
@@ -323,10 +338,11 @@ def test_cli_download_list_cache(setup, home: Path) -> None:
     row = next(line for line in listing.output.splitlines() if line.startswith("test-6d "))
     assert "cached" in row and " 6 " in row
     cached = runner.invoke(cli, ["cache", "list"])
-    assert "test-6d" in cached.output and "downloads/test.zip" in cached.output
+    assert "test-6d" in cached.output and f"downloads/{_dest('test.6d').name}" in cached.output
     removed = runner.invoke(cli, ["cache", "remove", "test.6d"])
     assert removed.exit_code == 0 and "test-6d.wv" in removed.output
-    assert not (home / "test-6d.wv").exists() and not (home / "downloads" / "test.zip").exists()
+    assert not (home / "test-6d.wv").exists() and not _dest("test.6d").exists()
+    assert not catalog.digest_path("test-6d").exists()
     again = runner.invoke(cli, ["cache", "remove", "test.6d"])
     assert again.exit_code == 2 and "not in the cache" in again.output
 
@@ -337,12 +353,15 @@ def test_lock_held_by_another_process(setup, home: Path) -> None:
 
     lock = catalog.lock_path("test-6d")
     lock.parent.mkdir(parents=True, exist_ok=True)
-    code = ("import filelock, sys, time\n"
-            "with filelock.FileLock(sys.argv[1]):\n"
+    code = ("import sys, time\n"
+            "from pathlib import Path\n"
+            "from wordvecs.download import file_lock\n"
+            "with file_lock(Path(sys.argv[1]), 'test'):\n"
             "    print('held', flush=True)\n"
             "    time.sleep(0.6)\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(wordvecs.__file__).parents[1])}
     proc = subprocess.Popen([sys.executable, "-c", code, str(lock)], stdout=subprocess.PIPE,
-                            text=True)
+                            text=True, env=env)
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
         started = time.monotonic()

@@ -26,6 +26,7 @@ from .vectors import Vectors
 __version__ = "0.1.0"
 
 __all__ = [
+    "ApproximateIndex",
     "ChecksumError",
     "DataError",
     "DownloadError",
@@ -46,6 +47,7 @@ __all__ = [
 ]
 
 _LAZY = {
+    "ApproximateIndex": ("wordvecs.similarity", "ApproximateIndex"),
     "build_matrix": ("wordvecs.matrix", "build_matrix"),
     "EmbeddingMatrix": ("wordvecs.matrix", "EmbeddingMatrix"),
     "load_classifier": ("wordvecs.train", "load_classifier"),

