@@ -48,6 +48,8 @@ _REASONS = {
 def write_error(exc: OSError, dst: Path) -> WriteError:
     """A one-line :class:`WriteError` for ``exc`` met while writing ``dst``."""
     reason = _REASONS.get(exc.errno or 0) or exc.strerror or str(exc)
+    if exc.errno is None and "requested and" in str(exc):  # numpy's tofile on a short write
+        reason = f"the write stopped short ({exc}): the disk is full, or a file size limit"
     err = WriteError(f"cannot write {dst}: {reason}")
     err.errno = exc.errno
     return err

@@ -288,7 +288,7 @@ def _convert(entry: CatalogEntry | None, source: Path, store: Path, *,
     if entry is not None and entry.dim is not None and vectors.dim != entry.dim:
         warnings.warn(f"{spec}: {vectors.dim} dimensions where the catalog says {entry.dim}",
                       WordvecsWarning, stacklevel=3)
-    vectors.save(store, progress=progress)
+    vectors.save(store, format="store", overwrite=True, progress=progress)  # under the set lock
 
 
 def add(name: str, file: str | os.PathLike[str], *, member: str | None = None,

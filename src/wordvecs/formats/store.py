@@ -105,7 +105,7 @@ def is_our_store(path: Path) -> bool:
         with _opened_dir(path) as dfd:
             meta = json.loads(_read_small(dfd, path, _META))
             names = set(os.listdir(dfd))
-    except (OSError, StoreError, ValueError, RecursionError):
+    except (OSError, StoreError, _Missing, ValueError, RecursionError):
         return False
     if not isinstance(meta, dict) or meta.get("format") != STORE_FORMAT:
         return False

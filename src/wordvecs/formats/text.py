@@ -668,6 +668,15 @@ def write_text(vectors: Vectors, path: Path, *, header: bool, precision: int | N
     if precision is not None and not 1 <= precision <= 17:
         raise ValueError(f"precision must be 1 to 17 significant digits, not {precision}")
     check_words(vectors.words, "word2vec text" if header else "GloVe text", bom=not header)
+    if not header and len(vectors):
+        first = " ".join([vectors.words[0], *(str(c[0]) for c in _format_values(
+            np.asarray(vectors.matrix[:1]), precision))])
+        if parse_header(first.encode()) is not None:
+            from ..errors import UnwritableError
+
+            raise UnwritableError(f"cannot write words[0] = {vectors.words[0]!r} as GloVe text: "
+                                  f"its line {first!r} reads as a word2vec 'count dim' header; "
+                                  "write word2vec text (.vec) instead")
     matrix = vectors.matrix
     n = len(vectors)
     step = max(1, (4 << 20) // max(vectors.dim, 1))
