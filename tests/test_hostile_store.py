@@ -251,17 +251,30 @@ def _bad_utf8() -> pa.Array:
     return pa.Array.from_buffers(pa.string(), 5, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
 
 
+def _bad_offsets() -> pa.Array:
+    offsets = np.array([0, 2, 9, 4, 8, 10], np.int32)
+    return pa.Array.from_buffers(pa.string(), 5, [None, pa.py_buffer(offsets),
+                                                  pa.py_buffer(b"w0w1w2w3w4")])
+
+
 @pytest.mark.parametrize("words, message", [
+    (_bad_offsets(), "word offsets out of order or out of bounds"),  # Arrow would crash on them
     (pa.array([1, 2, 3, 4, 5]), "expected one column of strings"),
     (pa.array([b"w0", b"w1", b"w2", b"w3", b"w4"]), "expected one column of strings"),
     (pa.array(["w0", None, "w2", "w3", "w4"]), r"1 missing \(null\) words"),
     (pa.array(["w0", "w1"]), "2 words where the metadata says 5"),
-    (_bad_utf8(), "Invalid UTF8"),
 ])
 def test_forged_words_are_refused(store, words, message):
     _replace_file(store, "words.arrow", _arrow_bytes(words))
     with pytest.raises(StoreError, match=message):
         wordvecs.load(store)
+
+
+def test_words_that_are_not_utf8_are_refused_by_verify(store):
+    """The UTF-8 check reads every word, so it runs with verify=True (a plain open stays cheap)."""
+    _replace_file(store, "words.arrow", _arrow_bytes(_bad_utf8()))
+    with pytest.raises(StoreError, match="Invalid UTF8"):
+        wordvecs.load(store, verify=True)
 
 
 @pytest.mark.parametrize("edit, message", [
