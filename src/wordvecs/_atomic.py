@@ -80,7 +80,7 @@ def clean_stale(dst: Path, max_age: float = STALE_SECONDS) -> list[Path]:
     only plain files and real folders (a symbolic link is left alone, never followed). Best effort.
     """
     pattern = re.compile(rf"\.{re.escape(dst.name)}\.tmp-[0-9a-f]{{12}}")
-    removed = []
+    removed: list[Path] = []
     now = time.time()
     try:
         entries = list(os.scandir(dst.parent))

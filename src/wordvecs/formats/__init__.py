@@ -19,6 +19,7 @@ written compressed).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -118,7 +119,8 @@ _ALLOWED = {".txt": _TEXT, ".vec": _TEXT, ".bin": (VectorFormat.WORD2VEC_BINARY,
 _COMPRESSED = (".gz", ".bz2", ".xz", ".zip", ".zst")
 
 
-def write_format(path: str | Path, name: str | VectorFormat | None = None) -> VectorFormat:
+def write_format(path: str | os.PathLike[str], name: str | VectorFormat | None = None
+                 ) -> VectorFormat:
     """The format to write ``path`` in: ``name``, or the one its extension names.
 
     :class:`~wordvecs.errors.UnwritableError` when the extension contradicts ``name`` (a store

@@ -104,7 +104,7 @@ def is_our_store(path: Path) -> bool:
     try:
         with _opened_dir(path) as dfd:
             meta = json.loads(_read_small(dfd, path, _META))
-            names = set(os.listdir(dfd))
+            names = set(os.listdir(dfd if dfd >= 0 else path))
     except (OSError, StoreError, _Missing, ValueError, RecursionError):
         return False
     if not isinstance(meta, dict) or meta.get("format") != STORE_FORMAT:
@@ -289,7 +289,7 @@ def _parse_meta(data: bytes, path: Path) -> dict[str, Any]:
     if not isinstance(extras, dict) or (version == 1 and (extras or set(files) != required)):
         raise StoreError(f"{meta_path}: damaged store metadata (a version-1 store holds exactly "
                          f"{sorted(required)})")
-    listed = set()
+    listed: set[str] = set()
     for name, extra in extras.items():
         if (not isinstance(extra, dict) or not isinstance(extra.get("files"), list)
                 or not isinstance(extra.get("fields", {}), dict)):
@@ -394,8 +394,8 @@ def _offsets_ok(chunk: Any) -> bool:
     import pyarrow as pa
 
     kind = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-    offsets = np.frombuffer(chunk.buffers()[1], dtype=kind)[chunk.offset:chunk.offset + len(chunk)
-                                                            + 1]
+    start, n = chunk.offset, len(chunk)
+    offsets: np.ndarray = np.frombuffer(chunk.buffers()[1], dtype=kind)[start:start + n + 1]
     data = chunk.buffers()[2]
     size = data.size if data is not None else 0
     return (len(offsets) == len(chunk) + 1 and offsets[0] >= 0 and offsets[-1] <= size
