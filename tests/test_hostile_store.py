@@ -476,7 +476,7 @@ def test_a_glove_file_whose_first_line_reads_as_a_header_is_refused(tmp_path):
     assert wordvecs.load(v.save(tmp_path / "v.vec")).words == ["3", "a"]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                   HealthCheck.function_scoped_fixture])
 @given(words=st.lists(_WORD, min_size=1, max_size=5, unique=True),
        dim=st.integers(1, 3), data=st.data())
