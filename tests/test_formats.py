@@ -134,7 +134,7 @@ def test_round_trip_bit_for_bit(tmp_path, glove50, fmt, kernel):
 def test_round_trip_special_values_and_unicode_words(tmp_path, kernel):
     m = np.array([[np.nan, np.inf], [-np.inf, -0.0], [1e-45, 3.4028235e38], [0.1, -2.5e-7]],
                  np.float32)
-    v = Vectors(["naïve", "日本", "a b", "ünï"], m)
+    v = Vectors(["naïve", "日本", "a\u00a0b", "ünï"], m)  # a space proper is refused by text
     for fmt in ("glove", "word2vec", "store"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

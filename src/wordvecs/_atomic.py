@@ -1,15 +1,58 @@
-"""Atomic writes: build the output under a temporary name beside it, then rename it into place."""
+"""Atomic writes: build the output under a temporary name beside it, then rename it into place.
+
+What is already at the destination is replaced only when the caller allows it (``overwrite``) and,
+for a folder, only when ``is_ours`` recognises it (a wordvecs store): a folder wordvecs did not
+write is never deleted. The last step is one system call: ``renameat2`` with ``RENAME_NOREPLACE``
+(a new destination: a process that got there first is never overwritten) or ``RENAME_EXCHANGE``
+(an old destination: readers see the old or the new folder, never none), where Linux offers them.
+Every ``OSError`` on the way (disk full, read-only, a size limit) becomes a :class:`WriteError`
+naming the destination; the temporary is removed. Hidden temporaries of killed saves
+(``.NAME.tmp-<12 hex>``) older than a day are removed by the next save beside them.
+"""
 
 from __future__ import annotations
 
+import ctypes
+import errno
+import logging
 import os
+import re
 import shutil
+import stat
+import sys
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_dir", "atomic_file", "fsync_dir"]
+from .errors import WordvecsError, WriteError
+
+__all__ = ["STALE_SECONDS", "atomic_dir", "atomic_file", "clean_stale", "fsync_dir", "write_error"]
+
+logger = logging.getLogger(__name__)
+
+STALE_SECONDS = 24 * 3600
+_NOREPLACE, _EXCHANGE = 1, 2
+_REASONS = {
+    errno.ENOSPC: "no space left on the device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EROFS: "read-only file system",
+    errno.EFBIG: "file too large (a file size limit, or the file system's)",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.EIO: "input/output error",
+}
+
+
+def write_error(exc: OSError, dst: Path) -> WriteError:
+    """A one-line :class:`WriteError` for ``exc`` met while writing ``dst``."""
+    reason = _REASONS.get(exc.errno or 0) or exc.strerror or str(exc)
+    if exc.errno is None and "requested and" in str(exc):  # numpy's tofile on a short write
+        reason = f"the write stopped short ({exc}): the disk is full, or a file size limit"
+    err = WriteError(f"cannot write {dst}: {reason}")
+    err.errno = exc.errno
+    return err
 
 
 def fsync_dir(path: Path) -> None:
@@ -30,50 +73,217 @@ def _tmp_name(dst: Path) -> Path:
     return dst.with_name(f".{dst.name}.tmp-{uuid.uuid4().hex[:12]}")
 
 
+def clean_stale(dst: Path, max_age: float = STALE_SECONDS) -> list[Path]:
+    """Remove ``.NAME.tmp-<12 hex>`` beside ``dst`` older than ``max_age`` seconds.
+
+    Only names of exactly that pattern (what :func:`atomic_file` and :func:`atomic_dir` create),
+    only plain files and real folders (a symbolic link is left alone, never followed). Best effort.
+    """
+    pattern = re.compile(rf"\.{re.escape(dst.name)}\.tmp-[0-9a-f]{{12}}")
+    removed: list[Path] = []
+    now = time.time()
+    try:
+        entries = list(os.scandir(dst.parent))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not pattern.fullmatch(entry.name):
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+            if now - st.st_mtime < max_age:
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                shutil.rmtree(entry.path)  # never follows links inside
+            elif stat.S_ISREG(st.st_mode):
+                os.unlink(entry.path)
+            else:
+                continue
+        except OSError as exc:
+            logger.info("could not remove the old temporary %s: %s", entry.path, exc)
+            continue
+        logger.info("removed %s, left by a save that did not finish", entry.path)
+        removed.append(Path(entry.path))
+    return removed
+
+
+def _renameat2() -> Callable[..., int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    return fn  # type: ignore[no-any-return]
+
+
+_RENAMEAT2 = _renameat2()
+
+
+def _rename(src: Path, dst: Path, flags: int) -> bool:
+    """``renameat2(src, dst, flags)``: True if done, False where the system cannot do it."""
+    if _RENAMEAT2 is None:
+        return False
+    at_cwd = -100
+    if _RENAMEAT2(at_cwd, os.fsencode(src), at_cwd, os.fsencode(dst), flags) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(dst))
+
+
+def _parent_exists(dst: Path, make_parents: bool) -> None:
+    if make_parents:
+        dst.parent.mkdir(parents=True, exist_ok=True)
+    elif not dst.parent.is_dir():
+        raise WriteError(f"cannot write {dst}: the folder {dst.parent} does not exist "
+                         "(wordvecs does not create it; create it first)")
+
+
+def check_destination(dst: Path, *, folder: bool, overwrite: bool,
+                      is_ours: Callable[[Path], bool] | None = None) -> bool:
+    """Raise :class:`WriteError` unless ``dst`` may be written; True when something is there.
+
+    ``folder``: the output is a folder (a store). A folder at ``dst`` is replaced only by a folder,
+    only with ``overwrite``, and only when it is empty or ``is_ours(dst)``; a file only with
+    ``overwrite``; a symbolic link never.
+    """
+    try:
+        st = os.lstat(dst)
+    except FileNotFoundError:
+        return False
+    hint = "pass overwrite=True (on the command line: --force) to replace it"
+    if stat.S_ISLNK(st.st_mode):
+        raise WriteError(f"{dst}: is a symbolic link; wordvecs does not replace links (write to "
+                         "another name, or remove the link)")
+    if stat.S_ISDIR(st.st_mode):
+        if not folder:
+            raise WriteError(f"{dst}: is a folder; wordvecs does not replace a folder with a file")
+        with os.scandir(dst) as entries:
+            empty = next(entries, None) is None
+        if empty or (is_ours is not None and is_ours(dst)):
+            if not overwrite:
+                what = "an empty folder" if empty else "a wordvecs store"
+                raise WriteError(f"{dst}: {what} is already there; {hint}")
+            return True
+        raise WriteError(f"{dst}: is a folder that is not a wordvecs store (or holds files that "
+                         "are not part of one); wordvecs never deletes it, even when told to "
+                         "overwrite: write to another name, or remove it yourself")
+    if not stat.S_ISREG(st.st_mode):
+        raise WriteError(f"{dst}: is not a regular file; wordvecs does not replace it")
+    if not overwrite:
+        raise WriteError(f"{dst}: a file is already there; {hint}")
+    return True
+
+
+def _remove(path: Path) -> None:
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    try:
+        if stat.S_ISDIR(st.st_mode):
+            shutil.rmtree(path)
+        else:
+            os.unlink(path)
+    except OSError as exc:
+        logger.warning("could not remove the temporary %s: %s", path, exc)
+
+
+def _put_in_place(tmp: Path, dst: Path, *, folder: bool, overwrite: bool,
+                  is_ours: Callable[[Path], bool] | None) -> list[Path]:
+    """Move ``tmp`` to ``dst``; returns what is left to remove (the old destination, moved)."""
+    for _ in range(3):
+        if not check_destination(dst, folder=folder, overwrite=overwrite, is_ours=is_ours):
+            try:
+                if _rename(tmp, dst, _NOREPLACE):
+                    return []
+            except FileExistsError:
+                continue  # another process got there first: check what it put there
+            if not folder:
+                try:
+                    os.link(tmp, dst)  # fails if dst exists
+                except FileExistsError:
+                    continue
+                except OSError:
+                    os.replace(tmp, dst)
+                    return []
+                os.unlink(tmp)
+                return []
+            os.rename(tmp, dst)  # a race with another writer may replace an empty folder only
+            return []
+        if _rename(tmp, dst, _EXCHANGE):
+            return [tmp]  # tmp now names the old destination
+        if not folder:
+            os.replace(tmp, dst)
+            return []
+        old = _tmp_name(dst)
+        os.rename(dst, old)
+        os.rename(tmp, dst)
+        return [old]
+    raise WriteError(f"cannot write {dst}: other processes keep writing to it at the same time")
+
+
 @contextmanager
-def atomic_file(dst: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path that replaces ``dst`` in one rename on success, removed on error."""
+def atomic_file(dst: str | os.PathLike[str], *, overwrite: bool = True,
+                make_parents: bool = True) -> Iterator[Path]:
+    """Yield a temporary path that takes the place of ``dst`` on success, removed on error.
+
+    ``overwrite=False``: a file already at ``dst`` (or one another process puts there meanwhile)
+    is an error, never replaced. ``make_parents=False``: a missing folder is an error.
+    """
     dst = Path(dst)
-    dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = _tmp_name(dst)
     try:
+        _parent_exists(dst, make_parents)
+        check_destination(dst, folder=False, overwrite=overwrite)
+        clean_stale(dst)
         yield tmp
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
-        os.replace(tmp, dst)
+        _put_in_place(tmp, dst, folder=False, overwrite=overwrite, is_ours=None)
         fsync_dir(dst.parent)
+    except WordvecsError:
+        raise
+    except OSError as exc:
+        raise write_error(exc, dst) from None
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        _remove(tmp)
 
 
 @contextmanager
-def atomic_dir(dst: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary folder; on success it takes the place of ``dst`` (replacing an old one).
+def atomic_dir(dst: str | os.PathLike[str], *, overwrite: bool = False,
+               is_ours: Callable[[Path], bool] | None = None,
+               make_parents: bool = False) -> Iterator[Path]:
+    """Yield a temporary folder; on success it takes the place of ``dst`` in one rename.
 
-    Directories cannot be swapped in one rename, so an old ``dst`` is first renamed aside; a crash
-    between the two renames leaves no ``dst`` (and the old one aside), never a half-written one.
+    An old ``dst`` is replaced only with ``overwrite`` and only when it is empty or ``is_ours``
+    says it is ours; on Linux it is swapped out in one ``renameat2(RENAME_EXCHANGE)``, so a reader
+    always finds one complete folder, then removed. Elsewhere it is first renamed aside; a crash
+    between the two renames leaves no ``dst`` (the old one aside), never a half-written one.
     """
     dst = Path(dst)
-    dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = _tmp_name(dst)
-    tmp.mkdir()
+    leftovers: list[Path] = []
     try:
+        _parent_exists(dst, make_parents)
+        check_destination(dst, folder=True, overwrite=overwrite, is_ours=is_ours)
+        clean_stale(dst)
+        tmp.mkdir()
         yield tmp
         for child in tmp.iterdir():
             with open(child, "rb") as fh:
                 os.fsync(fh.fileno())
         fsync_dir(tmp)
-        old = None
-        if dst.is_dir() and not dst.is_symlink():
-            old = _tmp_name(dst)
-            os.rename(dst, old)
-        elif dst.exists() or dst.is_symlink():
-            dst.unlink()
-        os.rename(tmp, dst)
+        leftovers = _put_in_place(tmp, dst, folder=True, overwrite=overwrite, is_ours=is_ours)
         fsync_dir(dst.parent)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+    except WordvecsError:
+        raise
+    except OSError as exc:
+        raise write_error(exc, dst) from None
     finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+        for p in (*leftovers, tmp):
+            _remove(p)

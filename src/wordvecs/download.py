@@ -224,7 +224,7 @@ def _convert(entry: CatalogEntry | None, source: Path, store: Path, *,
             raise SourceError(f"{msg}; not the catalog's file? --force (force=True) adds it "
                               "anyway")
         warnings.warn(msg, WordvecsWarning, stacklevel=3)
-    vectors.save(store, progress=progress)
+    vectors.save(store, format="store", overwrite=True, progress=progress)  # under the set lock
 
 
 def add(name: str, file: str | os.PathLike[str], *, member: str | None = None,

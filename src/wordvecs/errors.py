@@ -12,10 +12,12 @@ __all__ = [
     "MissingExtraError",
     "SourceError",
     "StoreError",
+    "UnwritableError",
     "VocabularyError",
     "WordNotFound",
     "WordvecsError",
     "WordvecsWarning",
+    "WriteError",
 ]
 
 
@@ -74,6 +76,16 @@ class FormatError(WordvecsError):
 
 class StoreError(WordvecsError):
     """A wordvecs store is damaged, incomplete or of a format version this release cannot read."""
+
+
+class WriteError(WordvecsError, OSError):
+    """An output cannot be written: its destination is taken, its folder is missing, the disk is
+    full or read-only. Also an ``OSError``; ``errno`` is the system's code where there is one."""
+
+
+class UnwritableError(WordvecsError, ValueError):
+    """Vectors cannot be written as asked: a word that would not read back, or a file name whose
+    extension contradicts the format."""
 
 
 class VocabularyError(WordvecsError, ValueError):

@@ -183,17 +183,26 @@ class Vectors:
                        format=self.format)
 
     # --- saving ----------------------------------------------------------------------------------
-    def save(self, path: str | os.PathLike[str], format: str = "store", *,
-             precision: int | None = None, progress: bool | None = None) -> Path:
-        """Write the vectors to ``path`` atomically.
+    def save(self, path: str | os.PathLike[str], format: str | None = None, *,
+             overwrite: bool = False, precision: int | None = None,
+             progress: bool | None = None) -> Path:
+        """Write the vectors to ``path`` atomically; returns the path.
 
         ``format``: ``"store"`` (the memory-mappable wordvecs store), ``"glove"``, ``"word2vec"``
-        (text with a header) or ``"word2vec-binary"``. Text is written with the shortest repr that
-        parses back to the same float32 unless ``precision`` (significant digits) is given.
+        (text with a header; alias ``"fasttext"``) or ``"word2vec-binary"``; by default the
+        file name decides: ``.txt`` GloVe, ``.vec`` word2vec text, ``.bin`` binary, anything
+        else (``.wv``) a store. A name that contradicts ``format`` is refused. Something already
+        at ``path`` is replaced only with ``overwrite=True``, and a folder only when it is a
+        wordvecs store (:class:`~wordvecs.errors.WriteError` otherwise); the folder ``path`` goes
+        in must exist.
+        Text is written with the shortest repr that parses back to the same float32 unless
+        ``precision`` (significant digits) is given; a word that would not read back is refused.
         """
-        from .formats import writer_for
+        from .formats import write_format, writer_for
 
-        return writer_for(format)(self, Path(path), precision=precision, progress=progress)
+        fmt = write_format(path, format)
+        return writer_for(fmt)(self, Path(path), overwrite=overwrite, precision=precision,
+                               progress=progress)
 
     # --- similarity (delegates to wordvecs.similarity; issue 4) ----------------------------------
     @property

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
+from ..errors import WriteError
 from .common import human_bytes, quiet_option, read_word_file
 
 __all__ = ["register"]
@@ -61,25 +64,41 @@ def info(source: str, vocab_file: str | None, verify: bool, quiet: bool) -> None
 @click.command()
 @click.argument("src")
 @click.argument("dst")
-@click.option("--to", "to", default="store", show_default=True,
-              type=click.Choice(["store", "glove", "word2vec", "word2vec-binary"]),
-              help="The format to write.")
+@click.option("--to", "to", default=None,
+              type=click.Choice(["store", "glove", "word2vec", "fasttext", "word2vec-binary"]),
+              help="The format to write (default: from DST's extension: .txt glove, .vec "
+                   "word2vec, .bin word2vec-binary, anything else a store).")
+@click.option("--force", is_flag=True,
+              help="Replace DST if it is a file or a wordvecs store (never another folder).")
 @click.option("--vocab", "vocab_file", type=click.Path(exists=True, dir_okay=False),
               help="Keep only the words of this file (one per line).")
 @click.option("--limit", type=click.IntRange(min=0), help="Read only the first N vectors.")
 @click.option("--precision", type=click.IntRange(1, 17),
               help="Significant digits for text (default: shortest exact float32 repr).")
 @quiet_option
-def convert(src: str, dst: str, to: str, vocab_file: str | None, limit: int | None,
-            precision: int | None, quiet: bool) -> None:
-    """Convert SRC to DST (a memory-mapped store by default), optionally keeping a vocabulary."""
-    import wordvecs
+def convert(src: str, dst: str, to: str | None, force: bool, vocab_file: str | None,
+            limit: int | None, precision: int | None, quiet: bool) -> None:
+    """Convert SRC to DST (a memory-mapped store by default), optionally keeping a vocabulary.
 
+    DST's folder must exist; an existing DST is replaced only with --force.
+    """
+    import wordvecs
+    from wordvecs._atomic import check_destination
+    from wordvecs.formats import VectorFormat, write_format
+    from wordvecs.formats.store import is_our_store
+
+    fmt = write_format(dst, to)
+    path = Path(dst)
+    if not path.parent.is_dir():  # refused before the (long) read, as the writer would
+        raise WriteError(f"cannot write {dst}: the folder {path.parent} does not exist "
+                         "(create it first)")
+    check_destination(path, folder=fmt is VectorFormat.STORE, overwrite=force,
+                      is_ours=is_our_store)
     vocab = read_word_file(vocab_file) if vocab_file else None
     progress = False if quiet else None
     v = wordvecs.load(src, vocab=vocab, limit=limit, progress=progress)
-    v.save(dst, format=to, precision=precision, progress=progress)
-    click.echo(f"wrote {dst}: {len(v):,} x {v.dim} ({to})")
+    v.save(dst, format=fmt.value, overwrite=force, precision=precision, progress=progress)
+    click.echo(f"wrote {dst}: {len(v):,} x {v.dim} ({fmt.value})")
 
 
 def register(cli: click.Group) -> None:

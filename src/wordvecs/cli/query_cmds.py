@@ -110,10 +110,20 @@ def evaluate(which: str, vectors: str, restrict_vocab: int, method: str, case_se
 @vectors_option()
 @click.option("--neighbours", "-n", default=0, show_default=True, type=click.IntRange(min=0),
               help="Also plot each word's N nearest neighbours (in grey).")
-def plot(words: tuple[str, ...], out: str, vectors: str, neighbours: int) -> None:
-    """A labelled 2-D PCA map of WORDS (and optionally their nearest neighbours)."""
+@click.option("--force", is_flag=True, help="Replace the image if it exists.")
+def plot(words: tuple[str, ...], out: str, vectors: str, neighbours: int, force: bool) -> None:
+    """A labelled 2-D PCA map of WORDS (and optionally their nearest neighbours).
+
+    The folder of --out must exist; an existing image is replaced only with --force.
+    """
+    from .._atomic import check_destination
+    from ..errors import WriteError
     from ..similarity import normed, similar_by_vectors
 
+    if not Path(out).parent.is_dir():
+        raise WriteError(f"cannot write {out}: the folder {Path(out).parent} does not exist "
+                         "(create it first)")
+    check_destination(Path(out), folder=False, overwrite=force)
     v = _load(vectors)
     rows = [v.index(w) for w in dict.fromkeys(words)]
     labels = [v.words[r] for r in rows]
@@ -126,12 +136,14 @@ def plot(words: tuple[str, ...], out: str, vectors: str, neighbours: int) -> Non
                 if w not in seen:
                     seen.add(w)
                     extra.append(w)
-    path = plot_words(v, labels, extra, Path(out))
+    path = plot_words(v, labels, extra, Path(out), overwrite=force)
     click.echo(f"wrote {path} ({len(labels)} words, {len(extra)} neighbours)")
 
 
-def plot_words(v: Vectors, words: list[str], neighbours: list[str], out: Path) -> Path:
-    """Draw the PCA map of ``words`` (black) and ``neighbours`` (grey) to ``out``."""
+def plot_words(v: Vectors, words: list[str], neighbours: list[str], out: Path, *,
+               overwrite: bool = False) -> Path:
+    """Draw the PCA map of ``words`` (black) and ``neighbours`` (grey) to ``out`` (atomically;
+    its folder must exist, an existing file is replaced only with ``overwrite``)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -161,9 +173,13 @@ def plot_words(v: Vectors, words: list[str], neighbours: list[str], out: Path) -
     if neighbours:
         ax.legend(loc="best", fontsize=8)
     fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out)
-    plt.close(fig)
+    from .._atomic import atomic_file
+
+    try:
+        with atomic_file(out, overwrite=overwrite, make_parents=False) as tmp:
+            fig.savefig(tmp, format=out.suffix[1:].lower() or "png")
+    finally:
+        plt.close(fig)
     return out
 
 

@@ -10,10 +10,16 @@ name               what it is                                                   
 =================  ===============================================================  ======  =====
 
 ``fasttext`` (.vec) is an alias of ``word2vec``; ``auto`` sniffs the bytes.
+
+Writing picks the format from the file name when none is named (:func:`write_format`): ``.txt``
+GloVe, ``.vec`` word2vec text, ``.bin`` word2vec binary, ``.wv`` (or any other name) a store; a
+name that contradicts the format asked for is refused, as is a compressed name (nothing is
+written compressed).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -23,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ..vectors import Vectors
 
-__all__ = ["FORMATS", "VectorFormat", "canonical_format", "writer_for"]
+__all__ = ["FORMATS", "VectorFormat", "canonical_format", "write_format", "writer_for"]
 
 
 class VectorFormat(str, Enum):
@@ -99,6 +105,49 @@ FORMATS: dict[VectorFormat, FormatSpec] = {
     VectorFormat.STORE: FormatSpec(VectorFormat.STORE, _write_store,
                                    "wordvecs store (memory-mapped)"),
 }
+
+
+_BY_SUFFIX = {
+    ".txt": VectorFormat.GLOVE,
+    ".vec": VectorFormat.WORD2VEC,
+    ".bin": VectorFormat.WORD2VEC_BINARY,
+    ".wv": VectorFormat.STORE,
+}
+_TEXT = (VectorFormat.GLOVE, VectorFormat.WORD2VEC)
+_ALLOWED = {".txt": _TEXT, ".vec": _TEXT, ".bin": (VectorFormat.WORD2VEC_BINARY,),
+            ".wv": (VectorFormat.STORE,)}
+_COMPRESSED = (".gz", ".bz2", ".xz", ".zip", ".zst")
+
+
+def write_format(path: str | os.PathLike[str], name: str | VectorFormat | None = None
+                 ) -> VectorFormat:
+    """The format to write ``path`` in: ``name``, or the one its extension names.
+
+    :class:`~wordvecs.errors.UnwritableError` when the extension contradicts ``name`` (a store
+    named ``x.txt``, text named ``x.bin``) or names a compression wordvecs does not write.
+    """
+    from ..errors import UnwritableError
+
+    suffix = Path(path).suffix.lower()
+    if suffix in _COMPRESSED:
+        raise UnwritableError(f"{path}: wordvecs writes no compressed files; drop the "
+                              f"{suffix!r} and compress the file afterwards")
+    if name is None or (isinstance(name, str) and name.lower() == "auto"):
+        return _BY_SUFFIX.get(suffix, VectorFormat.STORE)
+    fmt = canonical_format(name)
+    if fmt is VectorFormat.AUTO:
+        return _BY_SUFFIX.get(suffix, VectorFormat.STORE)
+    allowed = _ALLOWED.get(suffix)
+    if allowed is not None and fmt not in allowed:
+        raise UnwritableError(f"{path}: the name ends in {suffix!r}, which reads as "
+                              f"{_BY_SUFFIX[suffix].value}, but format={fmt.value!r} was asked; "
+                              f"rename it (e.g. {Path(path).stem + _suffix_of(fmt)!r}) or drop "
+                              "format=")
+    return fmt
+
+
+def _suffix_of(fmt: VectorFormat) -> str:
+    return next(s for s, f in _BY_SUFFIX.items() if f is fmt)
 
 
 def writer_for(name: str | VectorFormat) -> Callable[..., Path]:

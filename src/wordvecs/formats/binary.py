@@ -172,15 +172,19 @@ def _take(buf: bytes, offsets: list[int], raw_words: list[bytes], starts: list[i
 
 
 def write_binary(vectors: Vectors, path: Path, *, precision: int | None = None,
-                 progress: bool | None = None) -> Path:
-    """Write word2vec binary (a newline after each vector, as the original C tool does)."""
-    for w in vectors.words:
-        if not w or " " in w or "\n" in w:
-            raise ValueError(f"cannot write the word {w!r} in word2vec binary (empty, or holds "
-                             "a space or a line break)")
+                 overwrite: bool = False, progress: bool | None = None) -> Path:
+    """Write word2vec binary (a newline after each vector, as the original C tool does).
+
+    A word that would not read back is refused; a file at ``path`` is replaced only with
+    ``overwrite=True``; its folder must exist.
+    """
+    from ._writecheck import check_words
+
+    check_words(vectors.words, "word2vec binary")
     matrix = vectors.matrix
     n, dim = matrix.shape
-    with atomic_file(path) as tmp, open(tmp, "wb") as fh, Progress(
+    with atomic_file(path, overwrite=overwrite, make_parents=False) as tmp, \
+            open(tmp, "wb") as fh, Progress(
             n, f"writing {path.name}", enabled=progress_enabled(progress, n * dim * 4),
             unit="rows") as bar:
         fh.write(f"{n} {dim}\n".encode())

@@ -1,38 +1,96 @@
 """The wordvecs store: a folder that opens memory-mapped in milliseconds, whatever its size.
 
-Layout (no pickle anywhere)::
+Layout (no pickle anywhere), described as data in :data:`LAYOUT`::
 
     NAME.wv/
       vectors.npy    raw little-endian float32, C order, shape (count, dim)
-      words.arrow    Arrow IPC file, one large_string column "word", in row order
-      meta.json      {"format": "wordvecs-store", "version": 1, "count", "dim", "dtype",
+      words.arrow    Arrow IPC file, one string column "word", in row order
+      meta.json      {"format": "wordvecs-store", "version": 1 or 2, "count", "dim", "dtype",
                       "files": {name: {"bytes", "sha256"}}, "source", "created_by"}
+      (version 2)    optional extra .npy files, each listed in "files" and under
+                      "extras": {extra name: {"files": [...], "fields": {...}}}
 
-``meta.json`` is written last and the folder is renamed into place, so an interrupted save leaves
-nothing that loads. Opening checks the version, the sizes and shapes (cheap); ``verify=True`` also
-checks the sha256 digests (reads every byte).
+Version 1 holds exactly the two files; version 2 adds optional extras (a fastText subword table,
+say): each is size-checked on open, digest-checked by ``verify=True`` and handed, memory-mapped,
+to the hook registered for its name (:func:`register_extra`); an extra without a hook loads the
+vectors alone, with a warning. A store without extras is written as version 1.
+
+Writing: every file into a hidden temporary folder beside the target, ``meta.json`` last, then one
+rename; an existing store is replaced only with ``overwrite=True`` (see :mod:`wordvecs._atomic`).
+Reading: every file is opened through one descriptor of the folder, so a store re-saved meanwhile
+is read as the old or the new one, never a mix (a folder removed under the reader is read again).
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import mmap
+import os
+import re
+import stat
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .._arrow import strings
 from .._atomic import atomic_dir
-from ..errors import StoreError
+from ..errors import StoreError, WordvecsWarning
 from ..vectors import Vectors
+from ._writecheck import unwritable
 
-__all__ = ["STORE_VERSION", "is_store", "read_store", "verify_store", "write_store"]
+__all__ = ["LAYOUT", "READ_VERSIONS", "STORE_FORMAT", "STORE_VERSION", "StoreExtra", "StoreFile",
+           "is_our_store", "is_store", "read_store", "register_extra", "verify_store",
+           "write_store"]
 
 STORE_FORMAT = "wordvecs-store"
-STORE_VERSION = 1
+STORE_VERSION = 1  # a store without extras
+READ_VERSIONS = (1, 2)
 _META = "meta.json"
 _VECTORS = "vectors.npy"
 _WORDS = "words.arrow"
+_MAX_META_BYTES = 1 << 20
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}\.npy")
+_RETRIES = 8
+
+
+@dataclass(frozen=True)
+class StoreFile:
+    """One file every store holds."""
+
+    name: str
+    description: str
+
+
+LAYOUT: tuple[StoreFile, ...] = (
+    StoreFile(_VECTORS, "the float32 matrix, (count, dim), C order, little-endian"),
+    StoreFile(_WORDS, "the words in row order: Arrow IPC, one string column"),
+)
+
+
+@dataclass(frozen=True)
+class StoreExtra:
+    """An optional part of a version-2 store: ``.npy`` arrays and JSON ``fields``, by ``name``."""
+
+    name: str
+    arrays: Mapping[str, np.ndarray]
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+
+ExtraHook = Callable[[Vectors, Mapping[str, Any], Mapping[str, np.ndarray]], Vectors]
+_HOOKS: dict[str, ExtraHook] = {}
+
+
+def register_extra(name: str, hook: ExtraHook) -> None:
+    """Have ``hook(vectors, fields, arrays)`` turn the store's vectors and its extra ``name``
+    (its fields, its memory-mapped arrays by file name) into the :class:`Vectors` returned."""
+    _HOOKS[name] = hook
 
 
 def is_store(path: Path) -> bool:
@@ -40,28 +98,83 @@ def is_store(path: Path) -> bool:
     return path.is_dir() and (path / _META).is_file()
 
 
+def is_our_store(path: Path) -> bool:
+    """True when ``path`` is a store this library wrote and nothing else: a ``meta.json`` with the
+    store's format name, and no file but those it lists (what ``overwrite=True`` may replace)."""
+    try:
+        with _opened_dir(path) as dfd:
+            meta = json.loads(_read_small(dfd, path, _META))
+            names = set(os.listdir(dfd if dfd >= 0 else path))
+    except (OSError, StoreError, _Missing, ValueError, RecursionError):
+        return False
+    if not isinstance(meta, dict) or meta.get("format") != STORE_FORMAT:
+        return False
+    files = meta.get("files")
+    listed = set(files) if isinstance(files, dict) else set()
+    return names <= listed | {_META}
+
+
+# --- writing -------------------------------------------------------------------------------------
+
 def _sha256(path: Path) -> str:
     with open(path, "rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
-def write_store(vectors: Vectors, path: Path, *, progress: bool | None = None) -> Path:
-    """Write ``vectors`` as a store at ``path`` (atomically; an existing store is replaced)."""
+def _check_extras(extras: tuple[StoreExtra, ...]) -> None:
+    taken = {f.name for f in LAYOUT} | {_META}
+    for extra in extras:
+        if not re.fullmatch(r"[A-Za-z0-9_.-]{1,100}", extra.name):
+            raise ValueError(f"store extra name {extra.name!r}: letters, digits, '_', '.', '-'")
+        for name, array in extra.arrays.items():
+            if not _NAME.fullmatch(name) or name in taken:
+                raise ValueError(f"store extra {extra.name!r}: file name {name!r} is not a plain "
+                                 "'NAME.npy' or is taken")
+            if np.asarray(array).dtype.kind not in "biuf":
+                raise ValueError(f"store extra {extra.name!r}: {name} must hold numbers, not "
+                                 f"{np.asarray(array).dtype}")
+            taken.add(name)
+
+
+def write_store(vectors: Vectors, path: Path, *, overwrite: bool = False,
+                extras: tuple[StoreExtra, ...] | None = None,
+                progress: bool | None = None) -> Path:
+    """Write ``vectors`` as a store at ``path`` (atomically).
+
+    An existing store is replaced only with ``overwrite=True``; a folder that is not a store, or
+    holds other files, never (:class:`~wordvecs.errors.WriteError`). ``extras`` (default: the
+    vectors' ``store_extras()``, where they have one) make it a version-2 store.
+    """
     import pyarrow as pa
 
     from .. import __version__
 
+    if extras is None:
+        extras = tuple(vectors.store_extras()) if hasattr(vectors, "store_extras") else ()
+    _check_extras(extras)
+    try:
+        words = strings(vectors.words, large=True)
+    except (UnicodeEncodeError, AttributeError):
+        raise unwritable(vectors.words, "a store") from None
     matrix = vectors.matrix
-    with atomic_dir(path) as tmp:
+    with atomic_dir(path, overwrite=overwrite, is_ours=is_our_store) as tmp:
         np.save(tmp / _VECTORS, np.ascontiguousarray(matrix, dtype="<f4"), allow_pickle=False)
-        table = pa.table({"word": pa.array(vectors.words, type=pa.large_string())})
+        table = pa.table({"word": words})
         with pa.OSFile(str(tmp / _WORDS), "wb") as sink, pa.ipc.new_file(sink, table.schema) as w:
             w.write_table(table)
+        extra_meta = {}
+        for extra in extras:
+            for name, array in extra.arrays.items():
+                arr = np.asarray(array)
+                np.save(tmp / name, np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("<")),
+                        allow_pickle=False)
+            extra_meta[extra.name] = {"files": list(extra.arrays), "fields": dict(extra.fields)}
+        names = [f.name for f in LAYOUT] + [n for e in extras for n in e.arrays]
         files = {name: {"bytes": (tmp / name).stat().st_size, "sha256": _sha256(tmp / name)}
-                 for name in (_VECTORS, _WORDS)}
-        meta = {
+                 for name in names}
+        meta: dict[str, Any] = {
             "format": STORE_FORMAT,
-            "version": STORE_VERSION,
+            "version": 2 if extras else STORE_VERSION,
             "count": len(vectors),
             "dim": vectors.dim,
             "dtype": "float32",
@@ -70,79 +183,285 @@ def write_store(vectors: Vectors, path: Path, *, progress: bool | None = None) -
             "source": vectors.source,
             "created_by": f"wordvecs {__version__}",
         }
+        if extras:
+            meta["extras"] = extra_meta
         (tmp / _META).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return path
 
 
-def _read_meta(path: Path) -> dict[str, Any]:
+# --- reading -------------------------------------------------------------------------------------
+
+class _Raced(Exception):
+    """The folder was replaced while being read: read it again."""
+
+
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(
+    os, "O_CLOEXEC", 0)
+_DIR_FD = os.open in os.supports_dir_fd
+
+
+@contextmanager
+def _opened_dir(path: Path) -> Iterator[int]:
+    """A descriptor of the folder ``path`` (-1 where the system opens no folder by descriptor)."""
+    if not _DIR_FD:
+        yield -1
+        return
+    try:
+        dfd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | os.O_NONBLOCK)
+    except (FileNotFoundError, NotADirectoryError):
+        raise StoreError(f"{path}: not a wordvecs store (no folder)") from None
+    try:
+        yield dfd
+    finally:
+        os.close(dfd)
+
+
+def _open_in(dfd: int, path: Path, name: str) -> int:
+    """Open ``name`` in the store: a regular file, no link followed, never blocking (a FIFO)."""
+    try:
+        fd = (os.open(name, _OPEN_FLAGS, dir_fd=dfd) if dfd >= 0
+              else os.open(path / name, _OPEN_FLAGS))
+    except FileNotFoundError:
+        raise _Missing(name) from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise StoreError(f"{path / name}: damaged store: a symbolic link, not a file") from None
+        raise StoreError(f"{path / name}: cannot open ({exc.strerror})") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise StoreError(f"{path / name}: damaged store: not a regular file")
+    return fd
+
+
+class _Missing(Exception):
+    """A file of the store is absent (a damaged store, or one removed while read)."""
+
+
+def _read_small(dfd: int, path: Path, name: str) -> bytes:
+    fd = _open_in(dfd, path, name)
+    try:
+        size = os.fstat(fd).st_size
+        if size > _MAX_META_BYTES:
+            raise StoreError(f"{path / name}: damaged store metadata ({size:,} bytes; a store's "
+                             f"metadata is at most {_MAX_META_BYTES:,})")
+        with os.fdopen(os.dup(fd), "rb") as fh:
+            return fh.read(_MAX_META_BYTES + 1)
+    finally:
+        os.close(fd)
+
+
+def _int(meta: Mapping[str, Any], key: str, where: Path) -> int:
+    value = meta.get(key)
+    if type(value) is not int or value < 0:  # not bool, not "20128"
+        raise StoreError(f"{where}: damaged store metadata: {key} is {value!r}; expected a "
+                         "non-negative integer")
+    return value
+
+
+def _parse_meta(data: bytes, path: Path) -> dict[str, Any]:
     meta_path = path / _META
     try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise StoreError(f"{path}: not a wordvecs store (no {_META})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        meta = json.loads(data.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
         raise StoreError(f"{meta_path}: damaged store metadata ({exc})") from None
-    if not isinstance(meta, dict) or meta.get("format") != STORE_FORMAT:
+    except RecursionError:
+        raise StoreError(f"{meta_path}: damaged store metadata (nested too deeply)") from None
+    if not isinstance(meta, dict):
+        raise StoreError(f"{meta_path}: damaged store metadata (not a JSON object)")
+    if meta.get("format") != STORE_FORMAT:
         raise StoreError(f"{meta_path}: not a wordvecs store (format={meta.get('format')!r} "
-                         f"where {STORE_FORMAT!r} was expected)" if isinstance(meta, dict) else
-                         f"{meta_path}: damaged store metadata (not a JSON object)")
+                         f"where {STORE_FORMAT!r} was expected)")
     version = meta.get("version")
-    if version != STORE_VERSION:
+    if type(version) is not int or version not in READ_VERSIONS:
         raise StoreError(f"{path}: store format version {version!r}; this wordvecs reads version "
-                         f"{STORE_VERSION} (re-create the store with this version, or upgrade)")
-    for key in ("count", "dim"):
-        if not isinstance(meta.get(key), int) or meta[key] < 0:
-            raise StoreError(f"{meta_path}: damaged store metadata ({key}={meta.get(key)!r})")
+                         f"{' or '.join(map(str, READ_VERSIONS))} (re-create the store with this "
+                         "version, or upgrade)")
+    _int(meta, "count", meta_path)
+    _int(meta, "dim", meta_path)
     if meta.get("dtype") != "float32":
         raise StoreError(f"{meta_path}: dtype {meta.get('dtype')!r}; expected 'float32'")
     files = meta.get("files")
-    if not isinstance(files, dict) or set(files) != {_VECTORS, _WORDS}:
-        raise StoreError(f"{meta_path}: damaged store metadata (files={files!r})")
+    required = {f.name for f in LAYOUT}
+    if not isinstance(files, dict) or not required <= set(files):
+        raise StoreError(f"{meta_path}: damaged store metadata (files={files!r}; expected "
+                         f"{sorted(required)})")
+    extras = meta.get("extras", {})
+    if not isinstance(extras, dict) or (version == 1 and (extras or set(files) != required)):
+        raise StoreError(f"{meta_path}: damaged store metadata (a version-1 store holds exactly "
+                         f"{sorted(required)})")
+    listed: set[str] = set()
+    for name, extra in extras.items():
+        if (not isinstance(extra, dict) or not isinstance(extra.get("files"), list)
+                or not isinstance(extra.get("fields", {}), dict)):
+            raise StoreError(f"{meta_path}: damaged store metadata (extra {name!r})")
+        listed.update(map(str, extra["files"]))
     for name, info in files.items():
-        f = path / name
-        if not f.is_file():
-            raise StoreError(f"{path}: damaged store: {name} is missing")
-        size = f.stat().st_size
-        if not isinstance(info, dict) or size != info.get("bytes"):
-            raise StoreError(f"{f}: damaged store: {size} bytes where the metadata says "
-                             f"{info.get('bytes') if isinstance(info, dict) else '?'}")
+        if name not in required and (not _NAME.fullmatch(name) or name not in listed):
+            raise StoreError(f"{meta_path}: damaged store metadata (file {name!r} is not part "
+                             "of the layout)")
+        if not isinstance(info, dict):
+            raise StoreError(f"{meta_path}: damaged store metadata (files[{name!r}]={info!r})")
+        _int(info, "bytes", meta_path)
+        digest = info.get("sha256")
+        if not isinstance(digest, str) or not re.fullmatch(r"[0-9a-f]{64}", digest):
+            raise StoreError(f"{meta_path}: damaged store metadata (sha256 of {name} is "
+                             f"{digest!r})")
+    if not listed <= set(files):
+        raise StoreError(f"{meta_path}: damaged store metadata (extras list files "
+                         f"{sorted(listed - set(files))} that 'files' does not)")
     return meta
+
+
+def _digest(fd: int) -> str:
+    h = hashlib.sha256()
+    offset = 0
+    while chunk := os.pread(fd, 1 << 20, offset):
+        h.update(chunk)
+        offset += len(chunk)
+    return h.hexdigest()
+
+
+def _map_npy(fd: int, where: Path, shape: tuple[int, ...] | None, dtype: str | None) -> np.ndarray:
+    """Memory-map the array of an ``.npy`` file from its descriptor, after checking its header."""
+    size = os.fstat(fd).st_size
+    fh = os.fdopen(os.dup(fd), "rb")
+    try:
+        try:
+            version = np.lib.format.read_magic(fh)
+            read = {(1, 0): np.lib.format.read_array_header_1_0,
+                    (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+            if read is None:
+                raise ValueError(f"npy format version {version}")
+            found_shape, fortran, found_dtype = read(fh)
+        except (ValueError, OSError, SyntaxError) as exc:
+            raise StoreError(f"{where}: damaged store: not a readable .npy file ({size} bytes; "
+                             f"{exc})") from None
+        offset = fh.tell()
+        if found_dtype.hasobject or found_dtype.kind not in "biuf" or (
+                found_dtype.byteorder == ">"):
+            raise StoreError(f"{where}: damaged store: dtype {found_dtype} (numbers, "
+                             "little-endian, expected)")
+        if dtype is not None and found_dtype != np.dtype(dtype):
+            raise StoreError(f"{where}: damaged store: dtype {found_dtype} where the metadata "
+                             f"says {np.dtype(dtype)}")
+        if shape is not None and tuple(found_shape) != shape:
+            raise StoreError(f"{where}: damaged store: shape {tuple(found_shape)} where the "
+                             f"metadata says {shape}")
+        if fortran and len(found_shape) > 1:
+            raise StoreError(f"{where}: damaged store: Fortran order (C order expected)")
+        nbytes = int(np.prod(found_shape, dtype=np.int64)) * found_dtype.itemsize
+        if offset + nbytes != size:
+            raise StoreError(f"{where}: damaged store: {size} bytes where the header says "
+                             f"{offset + nbytes}")
+        if nbytes == 0:
+            return np.zeros(found_shape, dtype=found_dtype)
+        return np.memmap(fh, dtype=found_dtype, mode="r", offset=offset, shape=tuple(found_shape))
+    finally:
+        fh.close()  # the memory map holds its own descriptor
+
+
+def _read_words(fd: int, where: Path, count: int, verify: bool) -> Any:
+    import pyarrow as pa
+
+    try:
+        buf = pa.py_buffer(mmap.mmap(fd, 0, access=mmap.ACCESS_READ))
+        table = pa.ipc.open_file(buf).read_all()
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise StoreError(f"{where}: damaged store ({exc})") from None
+    if table.num_columns != 1 or not (pa.types.is_string(table.schema.types[0])
+                                      or pa.types.is_large_string(table.schema.types[0])):
+        raise StoreError(f"{where}: damaged store: columns {table.schema.names} of types "
+                         f"{[str(t) for t in table.schema.types]}; expected one column of "
+                         "strings")
+    if table.num_rows != count:
+        raise StoreError(f"{where}: damaged store: {table.num_rows} words where the metadata "
+                         f"says {count}")
+    words = table.column(0)
+    if words.null_count:
+        raise StoreError(f"{where}: damaged store: {words.null_count} missing (null) words")
+    for chunk in words.chunks:  # offsets out of bounds would crash Arrow's kernels later
+        if len(chunk) and not _offsets_ok(chunk):
+            raise StoreError(f"{where}: damaged store: word offsets out of order or out of bounds")
+    if verify:
+        try:
+            words.validate(full=True)  # valid UTF-8 too: 20 times the cost of the rest of open
+        except pa.ArrowException as exc:
+            raise StoreError(f"{where}: damaged store: {exc}") from None
+    return words.chunk(0) if words.num_chunks == 1 else words
+
+
+def _offsets_ok(chunk: Any) -> bool:
+    import pyarrow as pa
+
+    kind = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    start, n = chunk.offset, len(chunk)
+    offsets: np.ndarray = np.frombuffer(chunk.buffers()[1], dtype=kind)[start:start + n + 1]
+    data = chunk.buffers()[2]
+    size = data.size if data is not None else 0
+    return (len(offsets) == len(chunk) + 1 and offsets[0] >= 0 and offsets[-1] <= size
+            and bool((offsets[1:] >= offsets[:-1]).all()))
+
+
+def _read_once(path: Path, verify: bool) -> Vectors:
+    with ExitStack() as stack, _opened_dir(path) as dfd:
+        st_dir = os.fstat(dfd) if dfd >= 0 else None
+        try:
+            meta = _parse_meta(_read_small(dfd, path, _META), path)
+            fds = {}
+            for name, info in meta["files"].items():
+                fd = _open_in(dfd, path, name)
+                stack.callback(os.close, fd)
+                fds[name] = fd
+                size = os.fstat(fd).st_size
+                if size != info["bytes"]:
+                    raise StoreError(f"{path / name}: damaged store: {size} bytes where the "
+                                     f"metadata says {info['bytes']}")
+        except _Missing as exc:
+            try:
+                now = os.stat(path)
+            except OSError:
+                now = None
+            if st_dir is not None and (now is None or (now.st_ino, now.st_dev)
+                                       != (st_dir.st_ino, st_dir.st_dev)):
+                raise _Raced from None
+            raise StoreError(f"{path}: damaged store: {exc.args[0]} is missing" if exc.args[0]
+                             != _META else f"{path}: not a wordvecs store (no {_META})") from None
+        if verify:
+            for name, fd in fds.items():
+                actual, expected = _digest(fd), meta["files"][name]["sha256"]
+                if actual != expected:
+                    raise StoreError(f"{path / name}: damaged store: sha256 {actual} where the "
+                                     f"metadata says {expected}")
+        count, dim = meta["count"], meta["dim"]
+        matrix = _map_npy(fds[_VECTORS], path / _VECTORS, (count, dim), "<f4")
+        words = _read_words(fds[_WORDS], path / _WORDS, count, verify)
+        vectors = Vectors(words, matrix, source=str(path), format="store")
+        for name, extra in meta.get("extras", {}).items():
+            arrays = {f: _map_npy(fds[f], path / f, None, None) for f in extra["files"]}
+            hook = _HOOKS.get(name)
+            if hook is None:
+                warnings.warn(f"{path}: the store holds {name!r}, which this wordvecs does not "
+                              "use; the vectors were loaded without it", WordvecsWarning,
+                              stacklevel=4)
+                continue
+            vectors = hook(vectors, extra.get("fields", {}), arrays)
+        return vectors
+
+
+def read_store(path: Path, *, verify: bool = False) -> Vectors:
+    """Open a store memory-mapped: the matrix and the words are not read until used.
+
+    ``verify=True`` also checks every file's sha256 against the metadata (reads every byte).
+    """
+    for _ in range(_RETRIES):
+        try:
+            return _read_once(Path(path), verify)
+        except _Raced:
+            continue
+    raise StoreError(f"{path}: the store was saved again {_RETRIES} times while being read; "
+                     "try again once the saves are over")
 
 
 def verify_store(path: Path) -> None:
     """Check every file's sha256 against the metadata; :class:`StoreError` on a mismatch."""
-    meta = _read_meta(path)
-    for name, info in meta["files"].items():
-        actual = _sha256(path / name)
-        if actual != info.get("sha256"):
-            raise StoreError(f"{path / name}: damaged store: sha256 {actual} where the metadata "
-                             f"says {info.get('sha256')}")
-
-
-def read_store(path: Path, *, verify: bool = False) -> Vectors:
-    """Open a store memory-mapped: the matrix and the words are not read until used."""
-    import pyarrow as pa
-
-    meta = _read_meta(path)
-    if verify:
-        verify_store(path)
-    try:
-        matrix = np.load(path / _VECTORS, mmap_mode="r", allow_pickle=False)
-    except (ValueError, OSError) as exc:
-        raise StoreError(f"{path / _VECTORS}: damaged store ({exc})") from None
-    expected = (meta["count"], meta["dim"])
-    if matrix.shape != expected or matrix.dtype != np.dtype("<f4") or not matrix.flags.c_contiguous:
-        raise StoreError(f"{path / _VECTORS}: damaged store: shape {matrix.shape} {matrix.dtype} "
-                         f"where the metadata says {expected} float32 (C order)")
-    try:
-        with pa.memory_map(str(path / _WORDS), "r") as source:
-            table = pa.ipc.open_file(source).read_all()
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise StoreError(f"{path / _WORDS}: damaged store ({exc})") from None
-    if table.num_columns != 1 or table.num_rows != meta["count"]:
-        raise StoreError(f"{path / _WORDS}: damaged store: {table.num_rows} words where the "
-                         f"metadata says {meta['count']}")
-    words = table.column(0)
-    if words.num_chunks == 1:
-        words = words.chunk(0)
-    return Vectors(words, matrix, source=str(path), format="store")
+    read_store(path, verify=True)

@@ -653,23 +653,38 @@ def _format_values(block: np.ndarray, precision: int | None) -> list[Any]:
 
 
 def write_text(vectors: Vectors, path: Path, *, header: bool, precision: int | None = None,
-               progress: bool | None = None) -> Path:
-    """Write GloVe text (``header=False``) or word2vec text (``header=True``) atomically."""
+               overwrite: bool = False, progress: bool | None = None) -> Path:
+    """Write GloVe text (``header=False``) or word2vec text (``header=True``) atomically.
+
+    A word that would not read back is refused (:func:`._writecheck.check_words`); a file at
+    ``path`` is replaced only with ``overwrite=True``; its folder must exist.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from .._arrow import strings
+    from ._writecheck import check_words
+
     if precision is not None and not 1 <= precision <= 17:
         raise ValueError(f"precision must be 1 to 17 significant digits, not {precision}")
-    for w in vectors.words:
-        if not w or any(c in w for c in "\n\r"):
-            raise ValueError(f"cannot write the word {w!r} to a text file (empty or a line break)")
+    check_words(vectors.words, "word2vec text" if header else "GloVe text", bom=not header)
+    if not header and len(vectors):
+        first = " ".join([vectors.words[0], *(str(c[0]) for c in _format_values(
+            np.asarray(vectors.matrix[:1]), precision))])
+        if parse_header(first.encode()) is not None:
+            from ..errors import UnwritableError
+
+            raise UnwritableError(f"cannot write words[0] = {vectors.words[0]!r} as GloVe text: "
+                                  f"its line {first!r} reads as a word2vec 'count dim' header; "
+                                  "write word2vec text (.vec) instead")
     matrix = vectors.matrix
     n = len(vectors)
     step = max(1, (4 << 20) // max(vectors.dim, 1))
     words = vectors.words
-    with atomic_file(path) as tmp, open(tmp, "wb") as fh, Progress(
-            n, f"writing {path.name}", enabled=progress_enabled(progress, n * vectors.dim * 4),
-            unit="rows") as bar:
+    enabled = progress_enabled(progress, n * vectors.dim * 4)
+    with atomic_file(path, overwrite=overwrite, make_parents=False) as tmp, \
+            open(tmp, "wb") as fh, \
+            Progress(n, f"writing {path.name}", enabled=enabled, unit="rows") as bar:
         if header:
             fh.write(f"{n} {vectors.dim}\n".encode())
         newline = None
@@ -678,7 +693,7 @@ def write_text(vectors: Vectors, path: Path, *, header: bool, precision: int | N
             cols = _format_values(block, precision)
             if newline is None or len(newline) != len(block):
                 newline = pa.array(["\n"] * len(block))
-            w = pa.array(words[i:i + step], type=pa.string())
+            w = strings(words[i:i + step])
             lines = pc.binary_join_element_wise(w, *cols, " ")
             lines = pc.binary_join_element_wise(lines, newline, "")
             buffers = lines.buffers()
