@@ -15,10 +15,12 @@ from .errors import (
     MissingExtraError,
     SourceError,
     StoreError,
+    UnwritableError,
     VocabularyError,
     WordNotFound,
     WordvecsError,
     WordvecsWarning,
+    WriteError,
 )
 from .loading import load
 from .vectors import Vectors
@@ -35,11 +37,13 @@ __all__ = [
     "MissingExtraError",
     "SourceError",
     "StoreError",
+    "UnwritableError",
     "Vectors",
     "VocabularyError",
     "WordNotFound",
     "WordvecsError",
     "WordvecsWarning",
+    "WriteError",
     "__version__",
     "build_matrix",
     "load",
