@@ -44,11 +44,7 @@ def read_binary(source: Source, *, options: ReadOptions) -> Vectors:
                    enabled=progress_enabled(options.progress, size))
     with bar, source.open(on_read=bar.update if compressed else None) as fh:
         def read(n: int) -> bytes:
-            try:
-                data = fh.read(n)
-            except (OSError, EOFError, ValueError) as exc:
-                raise FormatError(name, "the compressed stream is truncated or damaged",
-                                  found=str(exc)) from None
+            data = fh.read(n)  # (read errors are FormatErrors, raised by the source)
             if not compressed:
                 bar.update(len(data))
             return data

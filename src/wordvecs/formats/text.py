@@ -131,16 +131,12 @@ def _chunks(source: Source, bar: Progress, chunk_bytes: int = CHUNK_BYTES
                 buf = bufs[which] = bytearray(2 * n + chunk_bytes)
             buf[:n] = carry
             view = memoryview(buf)
-            try:
-                while n < len(buf):
-                    got = fh.readinto(view[n:])  # type: ignore[attr-defined]
-                    if not got:
-                        eof = True
-                        break
-                    n += got
-            except (OSError, EOFError, ValueError) as exc:
-                raise FormatError(source.name, "the compressed stream is truncated or damaged",
-                                  found=str(exc)) from None
+            while n < len(buf):  # (read errors are FormatErrors, raised by the source)
+                got = fh.readinto(view[n:])  # type: ignore[attr-defined]
+                if not got:
+                    eof = True
+                    break
+                n += got
             if not compressed:
                 bar.update(n - len(carry))
             start = 0

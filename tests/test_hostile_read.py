@@ -1,0 +1,207 @@
+"""Hostile and unlucky inputs to the readers (issue 14, items 7, 9, 11, 16; issue 16's reader
+tests): pipes, decompression bombs, over-long lines, stray carriage returns and NUL bytes, files
+that change while they are read, damaged compressed streams. Every case ends in seconds with
+vectors or a clean error naming the file and the line or byte offset."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import lzma
+import os
+import subprocess
+import sys
+import threading
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import wordvecs
+from wordvecs import FormatError, SourceError
+from wordvecs.cli import cli
+from wordvecs.formats import binary as binary_mod
+from wordvecs.formats import text as text_mod
+
+ROWS = b"".join(b"w%d %d.5 -%d.25 0.125\n" % (i, i, i) for i in range(10_000))
+
+
+def _expected_rows() -> np.ndarray:
+    i = np.arange(10_000, dtype=np.float64)
+    return np.stack([i + 0.5, -(i + 0.25), np.full_like(i, 0.125)], axis=1).astype(np.float32)
+
+
+# --- item 7: a pipe or FIFO is read once -----------------------------------------------------
+
+def _fifo_with_writer(tmp_path: Path, data: bytes) -> tuple[Path, threading.Thread]:
+    fifo = tmp_path / "vectors.fifo"
+    os.mkfifo(fifo)
+
+    def write() -> None:
+        try:
+            with open(fifo, "wb") as fh:  # blocks until the reader opens the FIFO
+                for i in range(0, len(data), 4096):  # small writes: the reader sees partial reads
+                    fh.write(data[i:i + 4096])
+        except BrokenPipeError:
+            pass
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    return fifo, writer
+
+
+def _load_with_timeout(path: Path, timeout: float = 20, **kw):
+    result: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            result["v"] = wordvecs.load(path, **kw)
+        except BaseException as exc:
+            result["exc"] = exc
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    t.join(timeout)
+    assert not t.is_alive(), f"loading {path} hung for {timeout} s"
+    if "exc" in result:
+        raise result["exc"]  # type: ignore[misc]
+    return result["v"]
+
+
+@pytest.mark.parametrize("compress", [None, gzip.compress, bz2.compress, lzma.compress])
+def test_fifo_is_read_once_with_every_row(tmp_path, kernel, compress):
+    data = ROWS if compress is None else compress(ROWS)
+    fifo, writer = _fifo_with_writer(tmp_path, data)
+    v = _load_with_timeout(fifo)
+    writer.join(5)
+    assert len(v) == 10_000
+    assert v.words[0] == "w0" and v.words[-1] == "w9999"
+    np.testing.assert_array_equal(v.matrix, _expected_rows())
+
+
+def test_fifo_word2vec_binary(tmp_path):
+    data = b"2 3\nthe " + np.float32([1, 2, 3]).tobytes() + b"\nof " + \
+        np.float32([4, 5, 6]).tobytes() + b"\n"
+    fifo, _writer = _fifo_with_writer(tmp_path, data)
+    v = _load_with_timeout(fifo)
+    assert v.words == ["the", "of"]
+    np.testing.assert_array_equal(v.matrix, [[1, 2, 3], [4, 5, 6]])
+
+
+def test_process_substitution_keeps_every_row(tmp_path):
+    """``wordvecs info <(cat f.txt)``: /dev/fd/N is a pipe; it lost 2,678 of 10,000 rows."""
+    f = tmp_path / "f.txt"
+    f.write_bytes(ROWS)
+    code = ("import sys, wordvecs; v = wordvecs.load(sys.argv[1]); print(len(v), v.words[0])")
+    cmd = f'{sys.executable} -c "{code}" <(cat {f})'
+    env = dict(os.environ, PYTHONPATH=str(Path(wordvecs.__file__).parents[1]))
+    out = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, timeout=60,
+                         env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["10000", "w0"]
+
+
+def test_zip_from_a_pipe_is_refused_clearly(tmp_path):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("v.txt", ROWS)
+    fifo, _writer = _fifo_with_writer(tmp_path, buf.getvalue())
+    with pytest.raises(SourceError, match="zip archive cannot be read from a pipe"):
+        _load_with_timeout(fifo)
+
+
+# --- item 16: a damaged compressed stream is a FormatError with the byte offset ----------------
+
+def _zip(data: bytes) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("v.txt", data)
+    return buf.getvalue()
+
+
+COMPRESSORS = {"gz": gzip.compress, "bz2": bz2.compress, "xz": lzma.compress, "zip": _zip}
+
+
+def _corrupt(blob: bytes, kind: str) -> bytes:
+    data = bytearray(blob)
+    mid = len(data) // 2
+    for i in range(mid, mid + 64):  # 64 bytes of garbage in the middle of the stream
+        data[i] ^= 0x5A
+    return bytes(data)
+
+
+@pytest.mark.parametrize("kind", sorted(COMPRESSORS))
+@pytest.mark.parametrize("damage", ["corrupt", "cut"])
+def test_damaged_compressed_stream_is_a_format_error_with_offset(tmp_path, kind, damage):
+    blob = COMPRESSORS[kind](ROWS * 4)
+    blob = _corrupt(blob, kind) if damage == "corrupt" else blob[:len(blob) * 2 // 3]
+    p = tmp_path / f"v.{kind}"
+    p.write_bytes(blob)
+    with pytest.raises(FormatError) as err:
+        wordvecs.load(p)
+    msg = str(err.value)
+    assert msg.startswith(str(p))
+    assert "byte offset" in msg and err.value.offset is not None
+    assert 0 < err.value.offset <= len(blob)
+
+
+@pytest.mark.parametrize("kind", sorted(COMPRESSORS))
+def test_cli_damaged_stream_one_line_exit_2(tmp_path, kind):
+    p = tmp_path / f"v.{kind}"
+    p.write_bytes(_corrupt(COMPRESSORS[kind](ROWS * 4), kind))
+    res = CliRunner().invoke(cli, ["info", str(p)])
+    assert res.exit_code == 2, res.output
+    assert "Traceback" not in res.output
+    lines = [ln for ln in res.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and str(p) in lines[0] and "byte offset" in lines[0]
+
+
+def test_damaged_binary_in_gzip(tmp_path):
+    data = b"300 3\n" + b"".join(b"w%d " % i + np.float32([i, 1, 2]).tobytes() + b"\n"
+                                 for i in range(300))
+    blob = _corrupt(gzip.compress(data * 30), "gz")
+    p = tmp_path / "v.bin.gz"
+    p.write_bytes(blob)
+    with pytest.raises(FormatError, match="gz stream is damaged"):
+        wordvecs.load(p, format="word2vec-binary")
+
+
+# --- item 11: a file that changes while it is read --------------------------------------------
+
+@pytest.mark.parametrize("change", ["truncate", "grow"])
+@pytest.mark.parametrize("fmt", ["glove", "word2vec-binary"])
+def test_file_changed_while_read_is_an_error(tmp_path, monkeypatch, kernel, change, fmt):
+    p = tmp_path / "v.txt"
+    if fmt == "glove":
+        p.write_bytes(ROWS * 4)
+        monkeypatch.setattr(text_mod, "CHUNK_BYTES", 1 << 16)
+        monkeypatch.setattr(text_mod, "MIN_CHUNK_BYTES", 1 << 16)
+    else:
+        n = 20_000
+        p.write_bytes(b"%d 3\n" % n + b"".join(b"w%d " % i + np.float32([i, 1, 2]).tobytes()
+                                               for i in range(n)))
+        monkeypatch.setattr(binary_mod, "CHUNK_BYTES", 1 << 16)
+    size = p.stat().st_size
+    from wordvecs import sources
+
+    real = sources._Raw.readinto
+    calls: list[int] = []
+
+    def readinto(self, b):  # the file changes after the first read, as another process would
+        n = real(self, b)
+        if not calls and self.count > (1 << 16):  # in the read proper (sniffing reads 64 KB)
+            calls.append(n)
+            if change == "truncate":
+                os.truncate(p, size // 2)
+            else:
+                with open(p, "ab") as fh:
+                    fh.write(ROWS[:1000])
+        return n
+
+    monkeypatch.setattr(sources._Raw, "readinto", readinto)
+    with pytest.raises(FormatError, match="changed while it was read") as err:
+        wordvecs.load(p, format=fmt)
+    assert f"{size:,} bytes (its size when opened)" in str(err.value)
