@@ -205,3 +205,51 @@ def test_file_changed_while_read_is_an_error(tmp_path, monkeypatch, kernel, chan
     with pytest.raises(FormatError, match="changed while it was read") as err:
         wordvecs.load(p, format=fmt)
     assert f"{size:,} bytes (its size when opened)" in str(err.value)
+
+
+# --- item 11: a lone carriage return, a NUL byte ---------------------------------------------
+
+@pytest.mark.parametrize("data, line", [
+    (b"x 0 0 0\ny 1 1 1\na 1 2 3\rb 4 5 6\nz 2 2 2\n", 3),  # two rows run together
+    (b"a 1 2 3\rb 4 5 6\n", 1),  # the only line
+    (b"a 1 2 3\rb 4 5 6\rc 7 8 9\r", 1),  # old Mac line ends
+    (b"x 0 0 0\r\ny 1 1 1\r\na 1 2\r3\r\n", 3),  # in a CRLF file
+])
+def test_lone_carriage_return_is_an_error_naming_the_line(tmp_path, kernel, data, line):
+    p = tmp_path / "v.txt"
+    p.write_bytes(data)
+    with pytest.raises(FormatError, match=r"carriage return") as err:
+        wordvecs.load(p)
+    assert err.value.line == line
+
+
+def test_lone_carriage_return_in_word2vec_text_and_skip(tmp_path, kernel):
+    p = tmp_path / "v.vec"
+    p.write_bytes(b"3 3\nx 0 0 0\na 1 2 3\rb 4 5 6\nz 2 2 2\n")
+    with pytest.raises(FormatError, match=r"carriage return") as err:
+        wordvecs.load(p)
+    assert err.value.line == 3
+    with pytest.warns(wordvecs.WordvecsWarning, match="1 bad line"):
+        v = wordvecs.load(p, on_bad_line="skip")
+    assert v.words == ["x", "z"]
+
+
+def test_crlf_still_reads(tmp_path, kernel):
+    p = tmp_path / "v.txt"
+    p.write_bytes(b"a 1 2 3\r\nb 4 5 6\r\n")
+    v = wordvecs.load(p)
+    assert v.words == ["a", "b"]
+
+
+@pytest.mark.parametrize("where", [10, 20_000])  # in the first 4 KB, and far past it
+def test_nul_byte_in_a_word_is_an_error_naming_the_line(tmp_path, kernel, where):
+    rows = [b"w%d 1 2 3\n" % i for i in range(30_000)]
+    rows[where] = b"bad\x00word 1 2 3\n"
+    p = tmp_path / "v.txt"
+    p.write_bytes(b"".join(rows))
+    with pytest.raises(FormatError, match="NUL") as err:
+        wordvecs.load(p, format="glove")
+    assert err.value.line == where + 1
+    with pytest.warns(wordvecs.WordvecsWarning, match="1 bad line"):
+        v = wordvecs.load(p, format="glove", on_bad_line="skip")
+    assert len(v) == 29_999 and "bad\x00word" not in v

@@ -1,6 +1,7 @@
 /* The compiled text kernel of wordvecs: the same contract and results as formats/_pykernel.py.
  *
  * scan_lines(buf, dim) -> (word_start, word_end, vec_start, vec_end, nfields)   int64 arrays
+ *     (nfields -1: a \r inside the line, not only at its end)
  * parse_rows(buf, vec_start, vec_end, out) -> (first bad row or -1, nan/inf values before it)
  * word_hashes(data, offsets) -> uint64 array                                   the words' hashes
  *
@@ -476,6 +477,10 @@ static void scan_line(const char *buf, Py_ssize_t pos, Py_ssize_t end, Py_ssize_
                 return;
             }
         }
+    }
+    if (memchr(buf + pos, '\r', (size_t)(end - pos)) != NULL) { /* a lone \r inside the line */
+        *nf = -1;
+        return;
     }
     Py_ssize_t p = pos, count = 0, first_end = 0, second_start = 0;
     while (p < end && is_ws[(unsigned char)buf[p]]) p++;

@@ -5,7 +5,9 @@ Two functions make the kernel; the compiled ``wordvecs._ckernel`` has the same s
 ``scan_lines(buf, dim) -> (word_start, word_end, vec_start, vec_end, nfields)``
     One entry per line of ``buf`` (lines end at ``\\n``; the last may lack it), all int64 arrays of
     byte offsets into ``buf``. Fields are separated by runs of ASCII white space (space, \\t,
-    \\v, \\f, \\r); trailing white space is ignored. ``nfields`` is 0 for a blank line. When
+    \\v, \\f); trailing white space is ignored. ``nfields`` is 0 for a blank line, -1 for a line
+    with a ``\\r`` that is not part of its trailing white space (a lone carriage return: two rows
+    run together, or old Mac line ends; never read as a field separator). When
     ``nfields > dim`` the last ``dim`` fields are the vector (``vec_start:vec_end``) and
     everything before them, trimmed, is the word (``word_start:word_end``), which may then contain
     spaces. When ``nfields <= dim`` (a bad line) the offsets are 0.
@@ -54,7 +56,9 @@ def scan_lines(buf: bytes | memoryview, dim: int) -> tuple[np.ndarray, ...]:
         nl = find(b"\n", pos)
         end = size if nl < 0 else nl
         line = buf[pos:end].rstrip()
-        if line:
+        if line and not plain and b"\r" in line:
+            nf[i] = -1
+        elif line:
             if (line.count(b" ") == dim and b"  " not in line and line[0] != 32
                     and (plain or not any(c in line for c in _ODD_SPACE))):
                 sp = line.index(b" ")

@@ -160,6 +160,8 @@ def _infer_dim(head: bytes, name: str, first_line: int, kernel: Any) -> int:
     if len(newlines) >= 1000:
         head = head[: int(newlines[999]) + 1]
     nf = kernel.scan_lines(head, _MAX_FIELDS)[4]  # (more than any line has: only counts)
+    if not (nf > 0).any() and (nf < 0).any():
+        raise FormatError(name, line=first_line + int(np.argmax(nf < 0)), **_LONE_CR)
     nf = nf[nf > 0]
     if not nf.size:
         raise FormatError(name, "no vectors found", expected="lines of a word followed by numbers")
@@ -172,6 +174,8 @@ def _infer_dim(head: bytes, name: str, first_line: int, kernel: Any) -> int:
 
 
 _MAX_FIELDS = 1 << 62
+_LONE_CR = {"detail": "a carriage return (\\r) inside the line: two rows run together, or old "
+            "Mac line ends (a lone \\r is not a line break; \\r\\n is)"}
 
 
 def _no_huge_pages(array: np.ndarray) -> None:
@@ -351,6 +355,8 @@ class _Reader:
             arr.validate(full=True)
         except pa.ArrowInvalid:
             return None
+        if (data == 0).any():  # a NUL byte in a word: the slow path says where
+            return None
         return arr, data, offsets
 
     def _prepare(self, chunk: memoryview, first_line: int) -> _Job:
@@ -358,7 +364,7 @@ class _Reader:
 
         options, dim = self.options, self.dim
         ws, we, vs, ve, nf = self.kernel.scan_lines(chunk, dim)
-        short = np.flatnonzero((nf != 0) & (nf <= dim))
+        short = np.flatnonzero((nf != 0) & (nf <= dim))  # (-1: a lone \r in the line)
         good = np.flatnonzero(nf > dim)
         first_short = int(short[0]) if short.size else None
         if first_short is not None and options.on_bad_line == "error":
@@ -393,8 +399,8 @@ class _Reader:
     def _prepare_slow(self, chunk: memoryview, first_line: int, good: np.ndarray,
                       ws: np.ndarray, we: np.ndarray, multi_rows: np.ndarray
                       ) -> tuple[np.ndarray, list[str]]:
-        """Words one by one: invalid bytes (named, replaced or skipped), words with white space
-        (a row whose extra fields are all numbers has too many values)."""
+        """Words one by one: invalid bytes (named, replaced or skipped), NUL bytes, words with
+        white space (a row whose extra fields are all numbers has too many values)."""
         options, dim, name, report = self.options, self.dim, self.name, self.report
         lines = (good + first_line).tolist()
         texts = _decode_words(chunk, ws[good], we[good], lines, name, options, report)
@@ -404,6 +410,10 @@ class _Reader:
         keep_words: list[str] = []
         for j, w in enumerate(texts):
             if w is None:
+                continue
+            if "\x00" in w:
+                _bad_line(name, lines[j], options, report, detail="a NUL byte in the word",
+                          found=repr(w[:60]))
                 continue
             if multi[j] and all(_is_number(t) for t in w.split()[1:]):
                 _bad_line(name, lines[j], options, report, expected=f"{dim} values after the word",
@@ -437,8 +447,11 @@ class _Reader:
         self.report.nonfinite += nonfinite
         if job.first_short is not None:
             line = job.first_short + job.first_line
-            _bad_line(name, line, options, self.report, expected=f"{self.dim} values after the "
-                      "word", found=f"{max(int(job.nf[job.first_short]) - 1, 0)}")
+            if job.nf[job.first_short] < 0:
+                _bad_line(name, line, options, self.report, **_LONE_CR)
+            else:
+                _bad_line(name, line, options, self.report, expected=f"{self.dim} values after "
+                          "the word", found=f"{max(int(job.nf[job.first_short]) - 1, 0)}")
             for extra in job.short[1:].tolist():
                 _bad_line(name, extra + job.first_line, options, self.report)
 
