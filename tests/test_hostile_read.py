@@ -12,6 +12,7 @@ import lzma
 import os
 import subprocess
 import sys
+import textwrap
 import threading
 import zipfile
 from pathlib import Path
@@ -253,3 +254,88 @@ def test_nul_byte_in_a_word_is_an_error_naming_the_line(tmp_path, kernel, where)
     with pytest.warns(wordvecs.WordvecsWarning, match="1 bad line"):
         v = wordvecs.load(p, format="glove", on_bad_line="skip")
     assert len(v) == 29_999 and "bad\x00word" not in v
+
+
+# --- item 9: memory stays bounded on repeats and over-long lines ------------------------------
+
+_BOUNDED = textwrap.dedent('''
+    import gzip, resource, sys, warnings
+    path, what, limit_mb = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    block = {"repeat": b"the 0.1 0.2 0.3\\n" * (1 << 16),
+             "line": b"1 " * (1 << 19)}[what]  # 1 MB
+    member = gzip.compress(block, 1)  # gzip members concatenate: a 1 GB bomb in a blink
+    with open(path, "wb") as fh:
+        if what == "line":
+            fh.write(gzip.compress(b"w "))
+        for _ in range(int(sys.argv[4])):
+            fh.write(member)
+        fh.write(gzip.compress(b"\\nlast 1 2 3\\n"))
+    import wordvecs
+    from wordvecs import FormatError
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    peak = int([ln.split()[1] for ln in open("/proc/self/status") if ln.startswith("VmPeak")][0])
+    resource.setrlimit(resource.RLIMIT_AS, (peak * 1024 + (limit_mb << 20), hard))
+    warnings.simplefilter("ignore")
+    try:
+        v = wordvecs.load(path, **({"vocab": {"the", "last"}} if "vocab" in sys.argv else {}))
+    except FormatError as exc:
+        print("FormatError", exc.line, str(exc)[-80:])
+    else:
+        print("vectors", len(v), list(v.words), v.matrix.ravel().tolist())
+''')
+
+
+def _bounded(tmp_path, what: str, mb: int, *extra: str) -> list[str]:
+    env = dict(os.environ, PYTHONPATH=str(Path(wordvecs.__file__).parents[1]),
+               WORDVECS_THREADS="2")
+    out = subprocess.run([sys.executable, "-c", _BOUNDED, str(tmp_path / "bomb.gz"), what,
+                          "300", str(mb), *extra], capture_output=True, text=True, timeout=120,
+                         env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout.split()
+
+
+@pytest.mark.parametrize("vocab", [False, True])
+def test_repeated_row_bomb_stays_within_memory(tmp_path, vocab):
+    """128 MB of one 16-byte row (8.4 million copies of 'the') under 300 MB of address space
+    above the interpreter's own: the repeats are dropped as they come."""
+    words = _bounded(tmp_path, "repeat", 128, *(["vocab"] if vocab else []))
+    assert words[0] == "vectors", words
+    assert words[1:4] == ["2", "['the',", "'last']"]
+
+
+def test_over_long_line_is_an_early_clean_error(tmp_path):
+    """A 200 MB line: a FormatError naming line 1 once 64 MB have no line break."""
+    words = _bounded(tmp_path, "line", 200)
+    assert words[:2] == ["FormatError", "1"], words
+    assert "bytes without a line break" in " ".join(words)
+
+
+def test_repeats_dropped_while_reading_match_a_plain_reference(tmp_path, monkeypatch, kernel):
+    """Duplicates dropped chunk by chunk (a tiny compaction threshold) keep the first good row
+    of each word, as a dict over the lines does; bad rows (skipped) never count as the first."""
+    monkeypatch.setattr(text_mod, "CHUNK_BYTES", 1 << 12)
+    monkeypatch.setattr(text_mod, "MIN_CHUNK_BYTES", 1 << 12)
+    monkeypatch.setattr(text_mod, "COMPACT_SLACK_BYTES", 64)
+    rng = np.random.default_rng(5)
+    lines, ref = [], {}
+    for i in range(3000):
+        w = f"w{rng.integers(0, 400)}"
+        if rng.random() < 0.03:
+            lines.append(f"{w} 1 x 3")  # a bad value: skipped, never the first occurrence
+            continue
+        lines.append(f"{w} {i} {-i} 0.5")
+        ref.setdefault(w, [i, -i, 0.5])
+    p = tmp_path / "v.txt"
+    p.write_text("\n".join(lines) + "\n")
+    with pytest.warns(wordvecs.WordvecsWarning) as rec:
+        v = wordvecs.load(p, on_bad_line="skip")
+    assert v.words == list(ref)
+    np.testing.assert_array_equal(v.matrix, np.float32(list(ref.values())))
+    first_dup = next(n for n, ln in enumerate(lines, 1)
+                     if ln.split()[0] in {x.split()[0] for x in lines[:n - 1]
+                                          if "x" not in x.split()[1:]} and "x" not in ln)
+    msg = " ".join(str(r.message) for r in rec)
+    n_dups = sum(1 for ln in lines if "x" not in ln.split()[1:]) - len(ref)
+    assert f"{n_dups:,} duplicate word(s) skipped" in msg
+    assert f"first duplicate at line {first_dup})" in msg

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .._arrow import bools, numpy_bools, numpy_ints, string_array, string_spans, strings, utf8_spans
+from .._arrow import numpy_bools, string_array, string_spans, strings, utf8_spans
 from .._atomic import atomic_file
 from ..errors import FormatError, WordvecsWarning
 from ..progress import Progress, progress_enabled
@@ -31,6 +31,9 @@ __all__ = ["ReadOptions", "parse_header", "read_text", "write_text"]
 
 CHUNK_BYTES = 16 << 20  # the largest chunk; a small file reads in ~64 chunks of at least 1 MB
 MIN_CHUNK_BYTES = 1 << 20
+MAX_LINE_BYTES = 64 << 20  # a longer line is an error (1,000,000 values fit in 25 MB)
+# rows written beyond twice the rows kept at the last check, at most: then duplicates are dropped
+COMPACT_SLACK_BYTES = 256 << 20
 _BOM = b"\xef\xbb\xbf"
 _HEADER_RE = re.compile(rb"^\s*(-?\d+)\s+(-?\d+)\s*$")
 _MAX_DIM = 1_000_000
@@ -110,6 +113,14 @@ def _is_number(token: str) -> bool:
     return "_" not in token
 
 
+class _LineTooLong(Exception):
+    """Raised by _chunks for a line longer than MAX_LINE_BYTES (the reader names the line)."""
+
+    def __init__(self, seen: int) -> None:
+        super().__init__(seen)
+        self.seen = seen
+
+
 def _chunks(source: Source, bar: Progress, chunk_bytes: int = CHUNK_BYTES
             ) -> Iterator[memoryview]:
     """Yield chunks of whole lines (the last may lack its ``\\n``), without copying them.
@@ -124,11 +135,15 @@ def _chunks(source: Source, bar: Progress, chunk_bytes: int = CHUNK_BYTES
         carry = b""
         first = True
         eof = False
+        view = memoryview(b"")
         while not eof:
             buf = bufs[which]
             n = len(carry)
             if n > len(buf) // 2:  # a line longer than half a chunk: make room
-                buf = bufs[which] = bytearray(2 * n + chunk_bytes)
+                bufs[which] = bytearray()
+                del buf, view  # the old buffer goes first; the new one ends just past the
+                buf = bufs[which] = bytearray(  # longest line allowed
+                    min(2 * n + chunk_bytes, MAX_LINE_BYTES + chunk_bytes))
             buf[:n] = carry
             view = memoryview(buf)
             while n < len(buf):  # (read errors are FormatErrors, raised by the source)
@@ -146,8 +161,12 @@ def _chunks(source: Source, bar: Progress, chunk_bytes: int = CHUNK_BYTES
                     start = len(_BOM)
             end = n if eof else buf.rfind(b"\n", start, n) + 1
             if end <= start and not eof:  # no line ends in this buffer: read on
+                if n - start > MAX_LINE_BYTES:
+                    raise _LineTooLong(n - start)
                 carry = bytes(view[start:n])
                 continue
+            if eof and n - start > MAX_LINE_BYTES and buf.rfind(b"\n", start, n) < 0:
+                raise _LineTooLong(n - start)
             carry = bytes(view[end:n])
             if end > start:
                 yield view[start:end]
@@ -231,6 +250,15 @@ class _Output:
         self.rows = need
         return block
 
+    def compact(self, keep: np.ndarray) -> None:
+        """Keep only the rows where ``keep`` is True, in place (a block at a time)."""
+        src = np.flatnonzero(keep)
+        step = max(1, (4 << 20) // max(4 * self.array.shape[1], 1))
+        for i in range(0, len(src), step):  # a row never moves right: earlier blocks are done
+            blk = src[i:i + step]
+            self.array[i:i + len(blk)] = self.array[blk]
+        self.rows = len(src)
+
     def finish(self, dead: list[int]) -> np.ndarray:
         if dead:  # rows whose values turned out bad (on_bad_line="skip"): close the gaps
             keep = np.ones(self.rows, dtype=bool)
@@ -292,14 +320,34 @@ class _Words:
         self.offsets[self.n + 1:self.n + k + 1] = offsets[1:] - (start - used)
         self.n += k
 
-    def finish(self) -> tuple[Any, np.ndarray]:
-        """The words as an Arrow string array (the buffers shrink to fit first) and their
-        hashes."""
+    def spans(self) -> tuple[np.ndarray, np.ndarray]:
+        """The words' bytes and offsets so far (views of the buffers)."""
+        used = int(self.offsets[self.n])
+        data = self.data if self.data is not None else np.zeros(0, dtype=np.uint8)
+        return data[:used], self.offsets[: self.n + 1]
+
+    def compact(self, keep: np.ndarray) -> None:
+        """Keep only the words where ``keep`` is True, in place (a block at a time)."""
+        data, offsets = self.spans()
+        src = np.flatnonzero(keep)
+        lens = (offsets[1:] - offsets[:-1])[src]
+        new = np.zeros(len(src) + 1, dtype=np.int32)
+        np.cumsum(lens, out=new[1:])
+        step = 1 << 16
+        for i in range(0, len(src), step):  # a word never moves right: earlier blocks are done
+            blk = src[i:i + step]
+            part, _ = _gather_spans(data, offsets[blk], lens[i:i + step])
+            data[new[i]:new[i] + len(part)] = part
+        self.offsets[: len(new)] = new
+        self.n = len(src)
+
+    def finish(self) -> Any:
+        """The words as an Arrow string array (the buffers shrink to fit first)."""
         used = int(self.offsets[self.n])
         data = self.data if self.data is not None else np.zeros(0, dtype=np.uint8)
         data.resize(used, refcheck=False)
         self.offsets.resize(self.n + 1, refcheck=False)
-        return string_array(data, self.offsets), _word_hashes(data, self.offsets)
+        return string_array(data, self.offsets)
 
 
 class _Reader:
@@ -324,6 +372,8 @@ class _Reader:
         self.pool = pa.system_memory_pool()
         self.vocab_array = (strings(sorted(options.vocab))
                             if options.vocab is not None else None)
+        self.slack = max(1, COMPACT_SLACK_BYTES // (4 * dim))
+        self.compact_at = self.slack  # rows written before duplicates are first looked for
 
     def submit(self, chunk: memoryview, first_line: int) -> int:
         """Scan a chunk, choose its rows, start parsing them; return its number of lines."""
@@ -387,8 +437,12 @@ class _Reader:
         else:
             rows, texts = self._prepare_slow(chunk, first_line, good, ws, we, multi_rows)
             data, offsets = utf8_spans(texts)
-        if not self.out.fits(len(rows)):
-            self.drain()  # growing moves the output: no parse may be writing into it
+        if self.out.rows + len(rows) > self.compact_at or not self.out.fits(len(rows)):
+            # before the output grows (and every so often): drop the rows of repeated words and
+            # of bad values, so that a file of repeats needs no more memory than its words do
+            self.drain()  # no parse may be writing into the output
+            self.compact()
+            self.compact_at = 2 * self.out.rows + self.slack
         base = self.out.rows
         block = self.out.reserve(len(rows))
         self.words.append(data, offsets)
@@ -461,43 +515,75 @@ class _Reader:
                  for first, rows in self.row_lines]
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
-    def result(self, format_name: str) -> Vectors:
-        """The vectors; a duplicate word keeps its first row (found here, once, from the
-        sorted word hashes; an exact Arrow check only when two hashes are equal)."""
-        import pyarrow.compute as pc
-
-        words, hashes = self.words.finish()
-        dead = np.asarray(self.dead, dtype=np.int64)
-        if dead.size:  # rows skipped for a bad value never held a word for good
-            alive = np.ones(len(words), dtype=bool)
-            alive[dead] = False
-            words = pc.filter(words, bools(alive), memory_pool=self.pool)
-            lines = self._lines()[alive]
-            hashes = hashes[alive]
-        else:
-            alive = None
-            lines = None
-        hashes.sort()  # in place: the hashes are not needed in row order again
-        if not (hashes[1:] == hashes[:-1]).any():  # no two equal hashes: no duplicate
-            dup = np.zeros(0, dtype=np.int64)
-        else:  # some words may repeat: find them exactly
-            first = numpy_ints(pc.index_in(words, value_set=words, memory_pool=self.pool))
-            dup = np.flatnonzero(first != np.arange(len(words)))
+    def compact(self) -> None:
+        """Drop the rows whose values were bad and the rows of words seen before (the first
+        occurrence is kept), in place; no parse may be running."""
+        data, offsets = self.words.spans()
+        if not self.words.n:
+            return
+        alive = None
+        if self.dead:  # rows skipped for a bad value never held a word for good
+            alive = np.ones(self.words.n, dtype=bool)
+            alive[np.asarray(self.dead, dtype=np.int64)] = False
+        dup = _duplicates(data, offsets, _word_hashes(data, offsets), alive)
+        if not dup.size and alive is None:
+            return
+        keep = np.ones(self.words.n, dtype=bool) if alive is None else alive
+        keep[dup] = False
+        lines = self._lines()
         if dup.size:
-            if lines is None:
-                lines = self._lines()
             self.report.duplicates += int(dup.size)
-            self.report.first_duplicate_line = int(lines[dup].min())
-            keep = np.ones(len(words), dtype=bool)
-            keep[dup] = False
-            words = pc.filter(words, bools(keep), memory_pool=self.pool)
-            if alive is not None:
-                alive[np.flatnonzero(alive)[dup]] = False
-            else:
-                alive = keep
-        rows_dead = [] if alive is None else np.flatnonzero(~alive).tolist()
-        matrix = self.out.finish(rows_dead)
+            first = int(lines[dup].min())
+            old = self.report.first_duplicate_line
+            self.report.first_duplicate_line = first if old is None else min(old, first)
+        self.row_lines = [(0, lines[keep])]
+        self.dead = []
+        self.out.compact(keep)
+        self.words.compact(keep)
+
+    def result(self, format_name: str) -> Vectors:
+        """The vectors; a duplicate word keeps its first row (found from sorted 64-bit word
+        hashes, checked byte for byte where two hashes are equal)."""
+        self.compact()
+        words = self.words.finish()
+        matrix = self.out.finish([])
         return Vectors(words, matrix, source=self.name, format=format_name)
+
+
+def _duplicates(data: np.ndarray, offsets: np.ndarray, hashes: np.ndarray,
+                alive: np.ndarray | None = None) -> np.ndarray:
+    """The sorted indices of the words equal to an earlier word (among the ``alive`` ones).
+
+    Sorted hashes with no equal neighbours prove there is none; words whose hashes are equal are
+    compared byte for byte with the first word of their hash, and a hash shared by different
+    words (a 64-bit collision) is settled exactly, word by word.
+    """
+    idx = np.arange(len(hashes)) if alive is None else np.flatnonzero(alive)
+    h = hashes[idx]
+    s = np.sort(h)
+    if not (s[1:] == s[:-1]).any():
+        return np.zeros(0, dtype=np.int64)
+    order = np.argsort(h, kind="stable")  # equal hashes stay in row order
+    hs = h[order]
+    head = np.ones(len(hs), dtype=bool)
+    head[1:] = hs[1:] != hs[:-1]
+    group = np.cumsum(head) - 1
+    first = order[np.flatnonzero(head)][group]
+    cand = np.flatnonzero(~head)
+    later, earlier = idx[order[cand]], idx[first[cand]]
+    same = get_kernel().same_words(data, offsets, later, earlier)
+    if same.all():
+        return np.sort(later)
+    odd = np.isin(group, np.unique(group[cand[~same]]))  # groups with a collision
+    dups = later[same & ~odd[cand]].tolist()
+    for g in np.unique(group[odd]).tolist():
+        seen: set[bytes] = set()
+        for r in idx[order[group == g]].tolist():
+            w = data[int(offsets[r]):int(offsets[r + 1])].tobytes()
+            if w in seen:
+                dups.append(r)
+            seen.add(w)
+    return np.sort(np.asarray(dups, dtype=np.int64))
 
 
 def read_text(source: Source, *, header: bool, options: ReadOptions,
@@ -519,7 +605,18 @@ def read_text(source: Source, *, header: bool, options: ReadOptions,
     decoded_bytes = 0
     with bar, ThreadPoolExecutor(1, thread_name_prefix="wordvecs-parse") as executor:
         chunk_bytes = min(CHUNK_BYTES, max(MIN_CHUNK_BYTES, size // 64))
-        for chunk in _chunks(source, bar, chunk_bytes):  # leaving the block waits for a parse
+        chunks = _chunks(source, bar, chunk_bytes)
+        while True:
+            try:
+                chunk = next(chunks)
+            except StopIteration:
+                break
+            except _LineTooLong as exc:
+                if reader is not None:
+                    reader.drain()  # an error in an earlier line comes first
+                raise FormatError(name, line=line_no, detail="the line is too long",
+                                  expected=f"at most {MAX_LINE_BYTES:,} bytes",
+                                  found=f"{exc.seen:,} bytes without a line break") from None
             decoded_bytes += len(chunk)
             if reader is None:
                 offset, line_no, dim, header_count = _start(chunk, line_no, header, name,
@@ -587,7 +684,7 @@ def _estimate_rows(chunk: memoryview, size: int, source: Source) -> int:
     return int(len(chunk) / per_line * 2) + 16  # compressed: unknown length; grows as needed
 
 
-def _gather_spans(chunk: memoryview, starts: np.ndarray, lens: np.ndarray
+def _gather_spans(chunk: memoryview | np.ndarray, starts: np.ndarray, lens: np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray]:
     """The bytes of spans ``chunk[s:s + n]`` one after another, and their int32 offsets."""
     offsets = np.zeros(len(lens) + 1, dtype=np.int32)
