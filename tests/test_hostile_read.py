@@ -24,6 +24,7 @@ from click.testing import CliRunner
 import wordvecs
 from wordvecs import FormatError, SourceError
 from wordvecs.cli import cli
+from wordvecs.formats import _rows as rows_mod
 from wordvecs.formats import binary as binary_mod
 from wordvecs.formats import text as text_mod
 
@@ -316,7 +317,7 @@ def test_repeats_dropped_while_reading_match_a_plain_reference(tmp_path, monkeyp
     of each word, as a dict over the lines does; bad rows (skipped) never count as the first."""
     monkeypatch.setattr(text_mod, "CHUNK_BYTES", 1 << 12)
     monkeypatch.setattr(text_mod, "MIN_CHUNK_BYTES", 1 << 12)
-    monkeypatch.setattr(text_mod, "COMPACT_SLACK_BYTES", 64)
+    monkeypatch.setattr(rows_mod, "COMPACT_SLACK_BYTES", 64)
     rng = np.random.default_rng(5)
     lines, ref = [], {}
     for i in range(3000):

@@ -7,9 +7,7 @@ kept (``vocab=``, ``limit=``, duplicates, bad lines) and reports what was odd.
 
 from __future__ import annotations
 
-import mmap
 import re
-import sys
 import warnings
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -26,14 +24,13 @@ from ..progress import Progress, progress_enabled
 from ..sources import Source
 from ..vectors import Vectors
 from ._kernel import get_kernel
+from ._rows import _gather_spans, _Kept, _Output
 
 __all__ = ["ReadOptions", "parse_header", "read_text", "write_text"]
 
 CHUNK_BYTES = 16 << 20  # the largest chunk; a small file reads in ~64 chunks of at least 1 MB
 MIN_CHUNK_BYTES = 1 << 20
 MAX_LINE_BYTES = 64 << 20  # a longer line is an error (1,000,000 values fit in 25 MB)
-# rows written beyond twice the rows kept at the last check, at most: then duplicates are dropped
-COMPACT_SLACK_BYTES = 256 << 20
 _BOM = b"\xef\xbb\xbf"
 _HEADER_RE = re.compile(rb"^\s*(-?\d+)\s+(-?\d+)\s*$")
 _MAX_DIM = 1_000_000
@@ -197,77 +194,6 @@ _LONE_CR = {"detail": "a carriage return (\\r) inside the line: two rows run tog
             "Mac line ends (a lone \\r is not a line break; \\r\\n is)"}
 
 
-def _no_huge_pages(array: np.ndarray) -> None:
-    """Ask Linux not to back ``array`` with transparent huge pages (best effort).
-
-    NumPy asks for them on large arrays; where the kernel compacts memory to find them
-    (``defrag=madvise``), first touching a fresh 480 MB matrix stalled for up to 0.5 s here.
-    The parse writes every row once, so 4 KB pages cost nothing.
-    """
-    if sys.platform != "linux" or array.nbytes < (8 << 20):
-        return
-    try:
-        import ctypes
-
-        page = mmap.PAGESIZE
-        start = array.ctypes.data
-        aligned = -(-start // page) * page
-        length = (start + array.nbytes - aligned) // page * page
-        if length > 0:
-            ctypes.CDLL(None).madvise(ctypes.c_void_p(aligned), ctypes.c_size_t(length),
-                                      _MADV_NOHUGEPAGE)
-    except (OSError, AttributeError):
-        pass
-
-
-_MADV_NOHUGEPAGE = 15
-
-
-def _grow(array: np.ndarray, need: int) -> np.ndarray:
-    """``array`` with room for ``need`` rows, grown in place by at least half (realloc: the
-    array may move, so no view of it may be in use)."""
-    if need > len(array):
-        array.resize((max(need, len(array) * 3 // 2), *array.shape[1:]), refcheck=False)
-    return array
-
-
-class _Output:
-    """The growing float32 matrix; grown and shrunk in place (realloc), never copied whole."""
-
-    def __init__(self, capacity: int, dim: int) -> None:
-        self.array = np.empty((max(capacity, 16), dim), dtype=np.float32)
-        _no_huge_pages(self.array)
-        self.rows = 0
-
-    def fits(self, k: int) -> bool:
-        """True when ``k`` more rows fit without growing (growing moves the array)."""
-        return self.rows + k <= self.array.shape[0]
-
-    def reserve(self, k: int) -> np.ndarray:
-        need = self.rows + k
-        _grow(self.array, need)
-        block = self.array[self.rows:need]
-        self.rows = need
-        return block
-
-    def compact(self, keep: np.ndarray) -> None:
-        """Keep only the rows where ``keep`` is True, in place (a block at a time)."""
-        src = np.flatnonzero(keep)
-        step = max(1, (4 << 20) // max(4 * self.array.shape[1], 1))
-        for i in range(0, len(src), step):  # a row never moves right: earlier blocks are done
-            blk = src[i:i + step]
-            self.array[i:i + len(blk)] = self.array[blk]
-        self.rows = len(src)
-
-    def finish(self, dead: list[int]) -> np.ndarray:
-        if dead:  # rows whose values turned out bad (on_bad_line="skip"): close the gaps
-            keep = np.ones(self.rows, dtype=bool)
-            keep[dead] = False
-            return np.ascontiguousarray(self.array[: self.rows][keep])
-        self.array.resize((self.rows, self.array.shape[1]), refcheck=False)
-        return self.array
-
-
 @dataclass
 class _Job:
     """One chunk whose rows are reserved and whose numbers are being parsed in the background."""
@@ -285,86 +211,16 @@ class _Job:
     future: Future[tuple[int, int]] | None = None
 
 
-def _word_hashes(data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """The kernel's 64-bit hash of each word (``data[offsets[i]:offsets[i + 1]]``).
-
-    Equal words have equal hashes, so sorted hashes with no equal neighbours prove there is no
-    duplicate; equal hashes are then checked exactly. Far less memory than a hash table of
-    strings, and computed once, at the end, when the read buffers are gone.
-    """
-    return get_kernel().word_hashes(data, offsets)
-
-
-class _Words:
-    """The kept words, appended chunk by chunk into growing buffers (UTF-8 bytes and int32
-    offsets): the final Arrow array wraps them without a copy."""
-
-    def __init__(self, rows: int) -> None:
-        self.rows = max(rows, 16)
-        self.n = 0
-        self.data: np.ndarray | None = None  # sized from the first chunk's words
-        self.offsets = np.zeros(self.rows + 1, dtype=np.int32)
-
-    def append(self, data: np.ndarray, offsets: np.ndarray) -> None:
-        k = len(offsets) - 1
-        start, stop = int(offsets[0]), int(offsets[-1])
-        used = int(self.offsets[self.n])
-        if self.data is None:
-            per_word = (stop - start) / k if k else 8.0
-            self.data = np.empty(int(self.rows * per_word * 1.1) + 64, dtype=np.uint8)
-        if used + stop - start >= 2**31:
-            raise ValueError("the words of one file exceed 2 GB")
-        self.data = _grow(self.data, used + stop - start)
-        self.offsets = _grow(self.offsets, self.n + k + 1)
-        self.data[used:used + stop - start] = data[start:stop]
-        self.offsets[self.n + 1:self.n + k + 1] = offsets[1:] - (start - used)
-        self.n += k
-
-    def spans(self) -> tuple[np.ndarray, np.ndarray]:
-        """The words' bytes and offsets so far (views of the buffers)."""
-        used = int(self.offsets[self.n])
-        data = self.data if self.data is not None else np.zeros(0, dtype=np.uint8)
-        return data[:used], self.offsets[: self.n + 1]
-
-    def compact(self, keep: np.ndarray) -> None:
-        """Keep only the words where ``keep`` is True, in place (a block at a time)."""
-        data, offsets = self.spans()
-        src = np.flatnonzero(keep)
-        lens = (offsets[1:] - offsets[:-1])[src]
-        new = np.zeros(len(src) + 1, dtype=np.int32)
-        np.cumsum(lens, out=new[1:])
-        step = 1 << 16
-        for i in range(0, len(src), step):  # a word never moves right: earlier blocks are done
-            blk = src[i:i + step]
-            part, _ = _gather_spans(data, offsets[blk], lens[i:i + step])
-            data[new[i]:new[i] + len(part)] = part
-        self.offsets[: len(new)] = new
-        self.n = len(src)
-
-    def finish(self) -> Any:
-        """The words as an Arrow string array (the buffers shrink to fit first)."""
-        used = int(self.offsets[self.n])
-        data = self.data if self.data is not None else np.zeros(0, dtype=np.uint8)
-        data.resize(used, refcheck=False)
-        self.offsets.resize(self.n + 1, refcheck=False)
-        return string_array(data, self.offsets)
-
-
-class _Reader:
+class _Reader(_Kept):
     """The state of one text read: kept words, the output, and what was odd."""
 
     def __init__(self, name: str, kernel: Any, options: ReadOptions, dim: int, out: _Output,
                  executor: ThreadPoolExecutor) -> None:
         import pyarrow as pa
 
-        self.name, self.kernel, self.options, self.dim, self.out = name, kernel, options, dim, out
+        super().__init__(name, out, _Report())
+        self.kernel, self.options, self.dim = kernel, options, dim
         self.executor = executor
-        self.report = _Report()
-        self.words = _Words(out.array.shape[0])  # the kept rows' words, in order
-        # the line of each kept row, per chunk: (first line, the rows' lines in the chunk, or
-        # their number when every line of the chunk is a row); read only for what was odd
-        self.row_lines: list[tuple[int, np.ndarray | int]] = []
-        self.dead: list[int] = []
         self.seen_rows = 0  # vectors read from the file, kept or not (what `limit` counts)
         self.pending: _Job | None = None
         self.fast_words = options.encoding.lower().replace("_", "-") in ("utf-8", "utf8")
@@ -372,8 +228,6 @@ class _Reader:
         self.pool = pa.system_memory_pool()
         self.vocab_array = (strings(sorted(options.vocab))
                             if options.vocab is not None else None)
-        self.slack = max(1, COMPACT_SLACK_BYTES // (4 * dim))
-        self.compact_at = self.slack  # rows written before duplicates are first looked for
 
     def submit(self, chunk: memoryview, first_line: int) -> int:
         """Scan a chunk, choose its rows, start parsing them; return its number of lines."""
@@ -437,12 +291,11 @@ class _Reader:
         else:
             rows, texts = self._prepare_slow(chunk, first_line, good, ws, we, multi_rows)
             data, offsets = utf8_spans(texts)
-        if self.out.rows + len(rows) > self.compact_at or not self.out.fits(len(rows)):
+        if self.needs_compact(len(rows)):
             # before the output grows (and every so often): drop the rows of repeated words and
             # of bad values, so that a file of repeats needs no more memory than its words do
             self.drain()  # no parse may be writing into the output
             self.compact()
-            self.compact_at = 2 * self.out.rows + self.slack
         base = self.out.rows
         block = self.out.reserve(len(rows))
         self.words.append(data, offsets)
@@ -509,81 +362,7 @@ class _Reader:
             for extra in job.short[1:].tolist():
                 _bad_line(name, extra + job.first_line, options, self.report)
 
-    def _lines(self) -> np.ndarray:
-        """The line number of each kept row."""
-        parts = [first + (np.arange(rows) if isinstance(rows, int) else rows)
-                 for first, rows in self.row_lines]
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
-    def compact(self) -> None:
-        """Drop the rows whose values were bad and the rows of words seen before (the first
-        occurrence is kept), in place; no parse may be running."""
-        data, offsets = self.words.spans()
-        if not self.words.n:
-            return
-        alive = None
-        if self.dead:  # rows skipped for a bad value never held a word for good
-            alive = np.ones(self.words.n, dtype=bool)
-            alive[np.asarray(self.dead, dtype=np.int64)] = False
-        dup = _duplicates(data, offsets, _word_hashes(data, offsets), alive)
-        if not dup.size and alive is None:
-            return
-        keep = np.ones(self.words.n, dtype=bool) if alive is None else alive
-        keep[dup] = False
-        lines = self._lines()
-        if dup.size:
-            self.report.duplicates += int(dup.size)
-            first = int(lines[dup].min())
-            old = self.report.first_duplicate_line
-            self.report.first_duplicate_line = first if old is None else min(old, first)
-        self.row_lines = [(0, lines[keep])]
-        self.dead = []
-        self.out.compact(keep)
-        self.words.compact(keep)
-
-    def result(self, format_name: str) -> Vectors:
-        """The vectors; a duplicate word keeps its first row (found from sorted 64-bit word
-        hashes, checked byte for byte where two hashes are equal)."""
-        self.compact()
-        words = self.words.finish()
-        matrix = self.out.finish([])
-        return Vectors(words, matrix, source=self.name, format=format_name)
-
-
-def _duplicates(data: np.ndarray, offsets: np.ndarray, hashes: np.ndarray,
-                alive: np.ndarray | None = None) -> np.ndarray:
-    """The sorted indices of the words equal to an earlier word (among the ``alive`` ones).
-
-    Sorted hashes with no equal neighbours prove there is none; words whose hashes are equal are
-    compared byte for byte with the first word of their hash, and a hash shared by different
-    words (a 64-bit collision) is settled exactly, word by word.
-    """
-    idx = np.arange(len(hashes)) if alive is None else np.flatnonzero(alive)
-    h = hashes[idx]
-    s = np.sort(h)
-    if not (s[1:] == s[:-1]).any():
-        return np.zeros(0, dtype=np.int64)
-    order = np.argsort(h, kind="stable")  # equal hashes stay in row order
-    hs = h[order]
-    head = np.ones(len(hs), dtype=bool)
-    head[1:] = hs[1:] != hs[:-1]
-    group = np.cumsum(head) - 1
-    first = order[np.flatnonzero(head)][group]
-    cand = np.flatnonzero(~head)
-    later, earlier = idx[order[cand]], idx[first[cand]]
-    same = get_kernel().same_words(data, offsets, later, earlier)
-    if same.all():
-        return np.sort(later)
-    odd = np.isin(group, np.unique(group[cand[~same]]))  # groups with a collision
-    dups = later[same & ~odd[cand]].tolist()
-    for g in np.unique(group[odd]).tolist():
-        seen: set[bytes] = set()
-        for r in idx[order[group == g]].tolist():
-            w = data[int(offsets[r]):int(offsets[r + 1])].tobytes()
-            if w in seen:
-                dups.append(r)
-            seen.add(w)
-    return np.sort(np.asarray(dups, dtype=np.int64))
 
 
 def read_text(source: Source, *, header: bool, options: ReadOptions,
@@ -641,7 +420,7 @@ def read_text(source: Source, *, header: bool, options: ReadOptions,
     seen = reader.seen_rows
     if header and header_count is not None and limit is None:
         report.check_header(header_count, seen)
-    vectors = reader.result(format_name)
+    vectors = reader.vectors(format_name)
     report.emit(name, len(vectors), options.errors)
     return vectors
 
@@ -682,16 +461,6 @@ def _estimate_rows(chunk: memoryview, size: int, source: Source) -> int:
     if source.is_plain:
         return int(size / per_line * 1.02) + 16
     return int(len(chunk) / per_line * 2) + 16  # compressed: unknown length; grows as needed
-
-
-def _gather_spans(chunk: memoryview | np.ndarray, starts: np.ndarray, lens: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """The bytes of spans ``chunk[s:s + n]`` one after another, and their int32 offsets."""
-    offsets = np.zeros(len(lens) + 1, dtype=np.int32)
-    np.cumsum(lens, out=offsets[1:])
-    src = np.arange(int(offsets[-1]), dtype=np.int64) - np.repeat(offsets[:-1] - starts, lens)
-    np.minimum(src, len(chunk) - 1, out=src)  # (a separator slot past the chunk's last byte)
-    return np.frombuffer(chunk, dtype=np.uint8)[src], offsets
 
 
 def _join_words(chunk: memoryview, starts: np.ndarray, ends: np.ndarray) -> bytes:
