@@ -340,3 +340,107 @@ def test_repeats_dropped_while_reading_match_a_plain_reference(tmp_path, monkeyp
     n_dups = sum(1 for ln in lines if "x" not in ln.split()[1:]) - len(ref)
     assert f"{n_dups:,} duplicate word(s) skipped" in msg
     assert f"first duplicate at line {first_dup})" in msg
+
+
+# --- word2vec binary: entries across chunk refills, \r before words, NUL bytes ------------------
+
+def _entries(n: int, dim: int, seps: list[bytes], seed: int = 0) -> tuple[bytes, list[str],
+                                                                          np.ndarray]:
+    rng = np.random.default_rng(seed)
+    words = [f"w{i}" + "x" * int(rng.integers(0, 12)) for i in range(n)]
+    m = rng.standard_normal((n, dim)).astype(np.float32)
+    body = b"".join(w.encode() + b" " + row.astype("<f4").tobytes() + seps[i % len(seps)]
+                    for i, (w, row) in enumerate(zip(words, m)))
+    return f"{n} {dim}\n".encode() + body, words, m
+
+
+@pytest.mark.parametrize("chunk", [16, 37, 64, 101, 1000, 1 << 20])
+@pytest.mark.parametrize("seps", [[b"\n"], [b""], [b"\r\n"], [b"\r"], [b"", b"\n", b"\r", b"\r\n"]])
+def test_binary_entries_across_chunk_refills(tmp_path, monkeypatch, kernel, chunk, seps):
+    """Every entry is read whole whichever chunk boundary cuts it (chunks down to 16 bytes, so
+    most entries straddle a refill), with \\n, \\r, both or nothing between entries."""
+    monkeypatch.setattr(binary_mod, "CHUNK_BYTES", chunk)
+    data, words, m = _entries(300, 5, seps)
+    p = tmp_path / "v.bin"
+    p.write_bytes(data)
+    v = wordvecs.load(p, format="word2vec-binary")
+    assert v.words == words
+    assert v.matrix.tobytes() == m.tobytes()
+
+
+def test_binary_scan_limit_in_a_chunk(tmp_path, monkeypatch, kernel):
+    """MAX_ENTRIES entries per scan: a buffer with more is scanned again from where it stopped."""
+    monkeypatch.setattr(binary_mod, "MAX_ENTRIES", 7)
+    data, words, m = _entries(100, 3, [b"\n"])
+    p = tmp_path / "v.bin"
+    p.write_bytes(data)
+    v = wordvecs.load(p)
+    assert v.words == words and v.matrix.tobytes() == m.tobytes()
+    v = wordvecs.load(p, limit=20)
+    assert v.words == words[:20] and v.matrix.tobytes() == m[:20].tobytes()
+
+
+def test_binary_carriage_return_before_a_word_is_skipped(tmp_path, kernel):
+    row = np.float32([1, 2]).tobytes()
+    p = tmp_path / "v.bin"
+    p.write_bytes(b"3 2\na " + row + b"\r\rb " + row + b"\r\n\nc " + row + b"\r")
+    v = wordvecs.load(p, format="word2vec-binary")
+    assert v.words == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("index", [0, 250])
+def test_binary_nul_in_a_word_names_its_offset(tmp_path, kernel, index):
+    data, words, _m = _entries(300, 4, [b"\n"])
+    start = data.index(words[index].encode() + b" ", len("300 4\n") if index == 0 else 100)
+    bad = data[:start] + b"n\x00" + data[start + 2:]
+    p = tmp_path / "v.bin"
+    p.write_bytes(bad)
+    with pytest.raises(FormatError, match="NUL") as err:
+        wordvecs.load(p, format="word2vec-binary")
+    assert err.value.offset == start
+
+
+def test_binary_duplicates_keep_the_first_and_name_its_offset(tmp_path, kernel):
+    row = np.float32([1, 2]).tobytes()
+    other = np.float32([3, 4]).tobytes()
+    data = b"3 2\na " + row + b"\nb " + row + b"\na " + other + b"\n"
+    p = tmp_path / "v.bin"
+    p.write_bytes(data)
+    with pytest.warns(wordvecs.WordvecsWarning, match=r"1 duplicate word\(s\).*byte offset 26\)"):
+        v = wordvecs.load(p)
+    assert v.words == ["a", "b"]
+    np.testing.assert_array_equal(v.matrix, [[1, 2], [1, 2]])
+
+
+def test_binary_kernels_agree_with_gensim(tmp_path, glove50):
+    """GloVe 50d (first 20,000 rows) written as binary: both kernels equal gensim's loader,
+    and with vocab= the kept rows are gensim's rows of those words."""
+    from gensim.models import KeyedVectors
+
+    from wordvecs.formats import _kernel
+
+    sub = wordvecs.Vectors(list(glove50.words[:20_000]), np.asarray(glove50.matrix[:20_000]))
+    p = tmp_path / "g.bin"
+    sub.save(p, format="word2vec-binary")
+    kv = KeyedVectors.load_word2vec_format(str(p), binary=True)
+    vocab = set(sub.words[::7])
+    for k in ["python", "c"] if _kernel.compiled_kernel() is not None else ["python"]:
+        _kernel.set_kernel(k)
+        try:
+            v = wordvecs.load(p)
+            small = wordvecs.load(p, vocab=vocab)
+        finally:
+            _kernel.set_kernel(None)
+        assert v.words == kv.index_to_key
+        assert v.matrix.tobytes() == kv.vectors.astype(np.float32).tobytes()
+        assert small.words == [w for w in kv.index_to_key if w in vocab]
+        np.testing.assert_array_equal(small.matrix, kv[small.words])
+
+
+def test_one_member_zip_needs_no_member_name(tmp_path, kernel):
+    z = tmp_path / "vectors.zip"
+    with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("sub/glove.small.txt", ROWS)
+    v = wordvecs.load(z)
+    assert len(v) == 10_000 and v.source == f"{z}#sub/glove.small.txt"
+    np.testing.assert_array_equal(v.matrix, _expected_rows())
