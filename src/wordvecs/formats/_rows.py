@@ -257,7 +257,7 @@ def _duplicates(data: np.ndarray, offsets: np.ndarray, hashes: np.ndarray,
     return np.sort(np.asarray(dups, dtype=np.int64))
 
 
-def _gather_spans(chunk: memoryview | np.ndarray, starts: np.ndarray, lens: np.ndarray
+def _gather_spans(chunk: bytes | memoryview | np.ndarray, starts: np.ndarray, lens: np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray]:
     """The bytes of spans ``chunk[s:s + n]`` one after another, and their int32 offsets."""
     offsets = np.zeros(len(lens) + 1, dtype=np.int32)

@@ -190,8 +190,9 @@ def _infer_dim(head: bytes, name: str, first_line: int, kernel: Any) -> int:
 
 
 _MAX_FIELDS = 1 << 62
-_LONE_CR = {"detail": "a carriage return (\\r) inside the line: two rows run together, or old "
-            "Mac line ends (a lone \\r is not a line break; \\r\\n is)"}
+_LONE_CR: dict[str, Any] = {
+    "detail": "a carriage return (\\r) inside the line: two rows run together, or old Mac line "
+    "ends (a lone \\r is not a line break; \\r\\n is)"}
 
 
 @dataclass
