@@ -58,20 +58,15 @@ def read_binary(source: Source, *, options: ReadOptions) -> Vectors:
     bar = Progress(size, f"reading {source.path.name}",
                    enabled=progress_enabled(options.progress, size))
     with bar, source.open(on_read=bar.update if compressed else None) as fh:
-        def read(n: int) -> bytes:
-            data = fh.read(n)  # (read errors are FormatErrors, raised by the source)
-            if not compressed:
-                bar.update(len(data))
-            return data
-
-        buf = read(CHUNK_BYTES)
+        chunk = _Chunk(fh, None if compressed else bar)
+        buf, eof = chunk.fill(0)
         if not buf:
             raise FormatError(name, "the file is empty", expected="a word2vec binary header")
-        nl = buf.find(b"\n")
-        parsed = parse_header(buf[:nl]) if 0 <= nl <= 100 else None
+        nl = bytes(buf[:101]).find(b"\n")
+        parsed = parse_header(bytes(buf[:nl])) if 0 <= nl <= 100 else None
         if parsed is None:
             raise FormatError(name, line=1, expected="a word2vec binary header 'count dim'",
-                              found=repr(buf[:40]))
+                              found=repr(bytes(buf[:40])))
         header_count, dim = parsed
         if not 0 < dim <= 1_000_000:
             raise FormatError(name, line=1, detail="absurd header",
@@ -87,7 +82,6 @@ def read_binary(source: Source, *, options: ReadOptions) -> Vectors:
         base = 0  # file offset of buf[0]
         pos = nl + 1
         seen = 0
-        eof = False
         first = True
         while True:
             todo = MAX_ENTRIES if limit is None else min(MAX_ENTRIES, limit - seen)
@@ -96,7 +90,7 @@ def read_binary(source: Source, *, options: ReadOptions) -> Vectors:
                 if first:
                     first = False
                     vec = int(we[0]) + 1
-                    if looks_like_text(buf[vec:vec + vec_bytes]):
+                    if looks_like_text(bytes(buf[vec:vec + vec_bytes])):
                         raise FormatError(name, "this looks like a text file, not word2vec "
                                           "binary; read it with format='word2vec' or 'auto'",
                                           offset=base + vec)
@@ -111,17 +105,14 @@ def read_binary(source: Source, *, options: ReadOptions) -> Vectors:
             if status == 2:
                 continue  # (MAX_ENTRIES read: the buffer has more)
             if eof:
-                rest = buf[pos:]
+                rest = bytes(buf[pos:])
                 if rest.strip():
                     raise FormatError(name, offset=base + pos, detail="truncated file",
                                       expected=f"a word and {vec_bytes} bytes of vector",
                                       found=f"{len(rest)} bytes before the end of the file")
                 break
-            more = read(CHUNK_BYTES)
-            if not more:
-                eof = True
             base += pos
-            buf = buf[pos:] + more
+            buf, eof = chunk.fill(pos)  # the entry cut by the end moves to the front
             pos = 0
     if limit is None:
         report.check_header(header_count, seen)
@@ -133,7 +124,36 @@ def read_binary(source: Source, *, options: ReadOptions) -> Vectors:
     return v
 
 
-def _take(buf: bytes, base: int, ws: np.ndarray, we: np.ndarray, dim: int, kept: _Kept,
+class _Chunk:
+    """One reused buffer: each fill moves the unread tail to the front and reads after it."""
+
+    def __init__(self, fh: Any, bar: Progress | None) -> None:
+        self.fh, self.bar = fh, bar
+        self.buffer = bytearray(CHUNK_BYTES)
+        self.n = 0
+
+    def fill(self, pos: int) -> tuple[memoryview, bool]:
+        """``(the bytes from pos on and as many more as fit, True at the end of the file)``."""
+        tail = self.n - pos
+        if tail > len(self.buffer) // 2:  # an entry longer than half the buffer: make room
+            self.buffer = self.buffer[pos:self.n] + bytearray(tail + CHUNK_BYTES)
+        elif tail:
+            self.buffer[:tail] = self.buffer[pos:self.n]
+        view = memoryview(self.buffer)
+        n, eof = tail, False
+        while n < len(self.buffer):  # (read errors are FormatErrors, raised by the source)
+            got = self.fh.readinto(view[n:])
+            if not got:
+                eof = True
+                break
+            n += got
+        if self.bar is not None:
+            self.bar.update(n - tail)
+        self.n = n
+        return view[:n], eof
+
+
+def _take(buf: memoryview, base: int, ws: np.ndarray, we: np.ndarray, dim: int, kept: _Kept,
           options: ReadOptions, fast_words: bool, vocab_array: Any, pool: Any, kernel: Any,
           pc: Any) -> None:
     """Keep the entries of one scan: their words (checked), then their vectors."""
@@ -164,13 +184,13 @@ def _take(buf: bytes, base: int, ws: np.ndarray, we: np.ndarray, dim: int, kept:
     kept.row_lines.append((base, ws[rows]))
 
 
-def _slow_words(buf: bytes, base: int, ws: np.ndarray, we: np.ndarray, kept: _Kept,
+def _slow_words(buf: memoryview, base: int, ws: np.ndarray, we: np.ndarray, kept: _Kept,
                 options: ReadOptions) -> tuple[np.ndarray, list[str]]:
     report, name, vocab = kept.report, kept.name, options.vocab
     keep: list[int] = []
     texts: list[str] = []
     for j, (s, e) in enumerate(zip(ws.tolist(), we.tolist())):
-        raw = buf[s:e]
+        raw = bytes(buf[s:e])
         if b"\x00" in raw:
             raise FormatError(name, offset=base + s, detail="a NUL byte in the word",
                               found=repr(raw[:60]))
