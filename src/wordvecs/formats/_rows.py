@@ -194,7 +194,7 @@ class _Kept:
         if self.dead:  # rows skipped for a bad value never held a word for good
             alive = np.ones(self.words.n, dtype=bool)
             alive[np.asarray(self.dead, dtype=np.int64)] = False
-        dup = _duplicates(data, offsets, _word_hashes(data, offsets), alive)
+        dup = _duplicates(data, offsets, alive)
         if not dup.size and alive is None:
             self.compact_at = 2 * self.out.rows + self.slack
             return
@@ -221,19 +221,22 @@ class _Kept:
         return Vectors(words, matrix, source=self.name, format=format_name)
 
 
-def _duplicates(data: np.ndarray, offsets: np.ndarray, hashes: np.ndarray,
-                alive: np.ndarray | None = None) -> np.ndarray:
+def _duplicates(data: np.ndarray, offsets: np.ndarray, alive: np.ndarray | None = None
+                ) -> np.ndarray:
     """The sorted indices of the words equal to an earlier word (among the ``alive`` ones).
 
     Sorted hashes with no equal neighbours prove there is none; words whose hashes are equal are
     compared byte for byte with the first word of their hash, and a hash shared by different
     words (a 64-bit collision) is settled exactly, word by word.
     """
-    idx = np.arange(len(hashes)) if alive is None else np.flatnonzero(alive)
-    h = hashes[idx]
-    s = np.sort(h)
-    if not (s[1:] == s[:-1]).any():
+    h = _word_hashes(data, offsets)
+    if alive is not None:
+        h = h[alive]
+    h.sort()  # in place: the common answer (no two equal) needs nothing more
+    if not (h[1:] == h[:-1]).any():
         return np.zeros(0, dtype=np.int64)
+    idx = np.arange(len(offsets) - 1) if alive is None else np.flatnonzero(alive)
+    h = _word_hashes(data, offsets)[idx]  # again, in row order
     order = np.argsort(h, kind="stable")  # equal hashes stay in row order
     hs = h[order]
     head = np.ones(len(hs), dtype=bool)
