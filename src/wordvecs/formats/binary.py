@@ -24,7 +24,8 @@ from .text import ReadOptions, _Report, parse_header
 
 __all__ = ["looks_like_text", "read_binary", "write_binary"]
 
-CHUNK_BYTES = 16 << 20
+CHUNK_BYTES = 16 << 20  # the largest chunk; a small file reads in ~64 chunks of at least 1 MB
+MIN_CHUNK_BYTES = 1 << 20
 MAX_WORD_BYTES = 1 << 16
 MAX_ENTRIES = 1 << 20  # entries per scan, at most (bounds the per-scan arrays)
 _TEXT_BYTES = frozenset(b"0123456789.-+eEinfaINFA \t\r\n")
@@ -58,7 +59,8 @@ def read_binary(source: Source, *, options: ReadOptions) -> Vectors:
     bar = Progress(size, f"reading {source.path.name}",
                    enabled=progress_enabled(options.progress, size))
     with bar, source.open(on_read=bar.update if compressed else None) as fh:
-        chunk = _Chunk(fh, None if compressed else bar)
+        chunk = _Chunk(fh, None if compressed else bar,
+                       min(CHUNK_BYTES, max(MIN_CHUNK_BYTES, size // 64)))
         buf, eof = chunk.fill(0)
         if not buf:
             raise FormatError(name, "the file is empty", expected="a word2vec binary header")
@@ -117,9 +119,9 @@ def read_binary(source: Source, *, options: ReadOptions) -> Vectors:
     if limit is None:
         report.check_header(header_count, seen)
     v = kept.vectors("word2vec-binary")
-    finite = np.isfinite(v.matrix)
-    if not finite.all():
-        report.nonfinite = int(finite.size - np.count_nonzero(finite))
+    step = max(1, (1 << 20) // dim)
+    report.nonfinite = sum(int(block.size - np.count_nonzero(np.isfinite(block)))
+                           for block in (v.matrix[i:i + step] for i in range(0, len(v), step)))
     report.emit(name, len(v), options.errors)
     return v
 
@@ -127,16 +129,16 @@ def read_binary(source: Source, *, options: ReadOptions) -> Vectors:
 class _Chunk:
     """One reused buffer: each fill moves the unread tail to the front and reads after it."""
 
-    def __init__(self, fh: Any, bar: Progress | None) -> None:
-        self.fh, self.bar = fh, bar
-        self.buffer = bytearray(CHUNK_BYTES)
+    def __init__(self, fh: Any, bar: Progress | None, size: int) -> None:
+        self.fh, self.bar, self.size = fh, bar, size
+        self.buffer = bytearray(size)
         self.n = 0
 
     def fill(self, pos: int) -> tuple[memoryview, bool]:
         """``(the bytes from pos on and as many more as fit, True at the end of the file)``."""
         tail = self.n - pos
         if tail > len(self.buffer) // 2:  # an entry longer than half the buffer: make room
-            self.buffer = self.buffer[pos:self.n] + bytearray(tail + CHUNK_BYTES)
+            self.buffer = self.buffer[pos:self.n] + bytearray(tail + self.size)
         elif tail:
             self.buffer[:tail] = self.buffer[pos:self.n]
         view = memoryview(self.buffer)
