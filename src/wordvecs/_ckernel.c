@@ -1,8 +1,12 @@
 /* The compiled text kernel of wordvecs: the same contract and results as formats/_pykernel.py.
  *
  * scan_lines(buf, dim) -> (word_start, word_end, vec_start, vec_end, nfields)   int64 arrays
+ *     (nfields -1: a \r inside the line, not only at its end)
  * parse_rows(buf, vec_start, vec_end, out) -> (first bad row or -1, nan/inf values before it)
  * word_hashes(data, offsets) -> uint64 array                                   the words' hashes
+ * same_words(data, offsets, a, b) -> bool array              word a[i] == word b[i], exactly
+ * scan_binary(buf, pos, dim, max_entries, max_word) -> (word_start, word_end, next, status)
+ * copy_rows(buf, starts, out)                       word2vec binary: the entries, their vectors
  *
  * Every value is exactly np.float32(float(token)): the token is rounded correctly to a double
  * (Clinger's fast path when it is exact, else strtod_l in the "C" locale, correctly rounded in
@@ -477,6 +481,10 @@ static void scan_line(const char *buf, Py_ssize_t pos, Py_ssize_t end, Py_ssize_
             }
         }
     }
+    if (memchr(buf + pos, '\r', (size_t)(end - pos)) != NULL) { /* a lone \r inside the line */
+        *nf = -1;
+        return;
+    }
     Py_ssize_t p = pos, count = 0, first_end = 0, second_start = 0;
     while (p < end && is_ws[(unsigned char)buf[p]]) p++;
     Py_ssize_t lead = p;
@@ -623,6 +631,157 @@ done:
     return result;
 }
 
+/* ---- same_words ---------------------------------------------------------------------------- */
+
+/* same_words(data, offsets, a, b) -> bool array: word a[i] equals word b[i] byte for byte. */
+static PyObject *same_words(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    PyObject *off_obj, *a_obj, *b_obj, *result = NULL;
+    PyArrayObject *off = NULL, *a = NULL, *b = NULL;
+    if (!PyArg_ParseTuple(args, "y*OOO:same_words", &view, &off_obj, &a_obj, &b_obj)) return NULL;
+    off = (PyArrayObject *)PyArray_FROM_OTF(off_obj, NPY_INT64, NPY_ARRAY_IN_ARRAY);
+    if (off == NULL || (a = as_int64(a_obj, "a")) == NULL || (b = as_int64(b_obj, "b")) == NULL)
+        goto done;
+    Py_ssize_t nw = PyArray_NDIM(off) == 1 ? PyArray_DIM(off, 0) - 1 : -1, n = PyArray_DIM(a, 0);
+    if (nw < 0 || PyArray_DIM(b, 0) != n) {
+        PyErr_SetString(PyExc_ValueError, "offsets must be 1-d; a and b of one length");
+        goto done;
+    }
+    const int64_t *o = (const int64_t *)PyArray_DATA(off);
+    const int64_t *ia = (const int64_t *)PyArray_DATA(a), *ib = (const int64_t *)PyArray_DATA(b);
+    for (Py_ssize_t i = 0; i < nw; i++)
+        if (o[i] < 0 || o[i] > o[i + 1] || o[i + 1] > view.len) {
+            PyErr_Format(PyExc_ValueError, "word %zd is outside the data", i);
+            goto done;
+        }
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (ia[i] < 0 || ia[i] >= nw || ib[i] < 0 || ib[i] >= nw) {
+            PyErr_Format(PyExc_ValueError, "pair %zd names a word that does not exist", i);
+            goto done;
+        }
+    npy_intp shape[1] = {n};
+    result = PyArray_SimpleNew(1, shape, NPY_BOOL);
+    if (result == NULL) goto done;
+    npy_bool *r = (npy_bool *)PyArray_DATA((PyArrayObject *)result);
+    const char *d = (const char *)view.buf;
+    Py_BEGIN_ALLOW_THREADS for (Py_ssize_t i = 0; i < n; i++) {
+        int64_t la = o[ia[i] + 1] - o[ia[i]], lb = o[ib[i] + 1] - o[ib[i]];
+        r[i] = la == lb && memcmp(d + o[ia[i]], d + o[ib[i]], (size_t)la) == 0;
+    }
+    Py_END_ALLOW_THREADS
+done:
+    Py_XDECREF(off);
+    Py_XDECREF(a);
+    Py_XDECREF(b);
+    PyBuffer_Release(&view);
+    return result;
+}
+
+/* ---- word2vec binary ----------------------------------------------------------------------- */
+
+/* scan_binary(buf, pos, dim, max_entries, max_word) -> (word_start, word_end, next, status)
+ * Entries from pos: '\n' and '\r' before a word are skipped, the word runs to the next space, the
+ * vector is the 4*dim bytes after it. status 0: the buffer ends before the next entry is whole
+ * (or the buffer is done); 1: no space within max_word bytes of `next`; 2: max_entries read. */
+static PyObject *scan_binary(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    Py_ssize_t pos, dim, max_entries, max_word;
+    if (!PyArg_ParseTuple(args, "y*nnnn:scan_binary", &view, &pos, &dim, &max_entries, &max_word))
+        return NULL;
+    const char *buf = (const char *)view.buf;
+    Py_ssize_t size = view.len, vec = 4 * dim;
+    if (pos < 0 || pos > size || dim < 1 || max_entries < 0 || max_word < 1) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "scan_binary: bad arguments");
+        return NULL;
+    }
+    Py_ssize_t cap = (size - pos) / (vec + 1) + 1;
+    if (cap > max_entries) cap = max_entries;
+    npy_intp shape[1] = {cap};
+    PyObject *ws_obj = PyArray_SimpleNew(1, shape, NPY_INT64);
+    PyObject *we_obj = PyArray_SimpleNew(1, shape, NPY_INT64);
+    if (ws_obj == NULL || we_obj == NULL) {
+        Py_XDECREF(ws_obj);
+        Py_XDECREF(we_obj);
+        PyBuffer_Release(&view);
+        return NULL;
+    }
+    int64_t *ws = (int64_t *)PyArray_DATA((PyArrayObject *)ws_obj);
+    int64_t *we = (int64_t *)PyArray_DATA((PyArrayObject *)we_obj);
+    Py_ssize_t n = 0;
+    int status = 0;
+    Py_BEGIN_ALLOW_THREADS for (;;) {
+        if (n == max_entries) {
+            status = 2;
+            break;
+        }
+        while (pos < size && (buf[pos] == '\n' || buf[pos] == '\r')) pos++;
+        if (pos >= size) break;
+        Py_ssize_t room = size - pos < max_word ? size - pos : max_word;
+        const char *sp = memchr(buf + pos, ' ', (size_t)room);
+        if (sp == NULL) {
+            status = size - pos >= max_word ? 1 : 0;
+            break;
+        }
+        Py_ssize_t s = sp - buf;
+        if (s + 1 + vec > size) break;
+        ws[n] = pos;
+        we[n] = s;
+        n++;
+        pos = s + 1 + vec;
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
+    /* cap >= n always: each entry takes at least vec + 1 bytes */
+    PyObject *ws_n = PySequence_GetSlice(ws_obj, 0, n), *we_n = PySequence_GetSlice(we_obj, 0, n);
+    Py_DECREF(ws_obj);
+    Py_DECREF(we_obj);
+    if (ws_n == NULL || we_n == NULL) {
+        Py_XDECREF(ws_n);
+        Py_XDECREF(we_n);
+        return NULL;
+    }
+    return Py_BuildValue("(NNni)", ws_n, we_n, pos, status);
+}
+
+/* copy_rows(buf, starts, out): row i of out (float32, C order) is the 4*dim bytes at starts[i]. */
+static PyObject *copy_rows(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    PyObject *st_obj, *out_obj, *result = NULL;
+    PyArrayObject *st = NULL;
+    if (!PyArg_ParseTuple(args, "y*OO:copy_rows", &view, &st_obj, &out_obj)) return NULL;
+    if (!PyArray_Check(out_obj) || PyArray_TYPE((PyArrayObject *)out_obj) != NPY_FLOAT32 ||
+        PyArray_NDIM((PyArrayObject *)out_obj) != 2 ||
+        !PyArray_IS_C_CONTIGUOUS((PyArrayObject *)out_obj) ||
+        !PyArray_ISWRITEABLE((PyArrayObject *)out_obj)) {
+        PyErr_SetString(PyExc_ValueError, "out must be a writeable C-contiguous 2-d float32 array");
+        goto done;
+    }
+    PyArrayObject *out = (PyArrayObject *)out_obj;
+    Py_ssize_t k = PyArray_DIM(out, 0), row = 4 * PyArray_DIM(out, 1);
+    if ((st = as_int64(st_obj, "starts")) == NULL) goto done;
+    if (PyArray_DIM(st, 0) != k) {
+        PyErr_SetString(PyExc_ValueError, "starts needs one entry per row of out");
+        goto done;
+    }
+    const int64_t *s = (const int64_t *)PyArray_DATA(st);
+    for (Py_ssize_t i = 0; i < k; i++)
+        if (s[i] < 0 || s[i] + row > view.len) {
+            PyErr_Format(PyExc_ValueError, "row %zd starts outside the buffer", i);
+            goto done;
+        }
+    char *o = (char *)PyArray_DATA(out);
+    const char *b = (const char *)view.buf;
+    Py_BEGIN_ALLOW_THREADS for (Py_ssize_t i = 0; i < k; i++) memcpy(o + i * row, b + s[i], (size_t)row);
+    Py_END_ALLOW_THREADS
+    Py_INCREF(Py_None);
+    result = Py_None;
+done:
+    Py_XDECREF(st);
+    PyBuffer_Release(&view);
+    return result;
+}
+
 /* ---- module -------------------------------------------------------------------------------- */
 
 static PyMethodDef methods[] = {
@@ -632,6 +791,12 @@ static PyMethodDef methods[] = {
      "parse_rows(buf, vec_start, vec_end, out) -> (first bad row or -1, nonfinite): see _pykernel."},
     {"word_hashes", word_hashes, METH_VARARGS,
      "word_hashes(data, offsets) -> a uint64 hash of each word: see _pykernel."},
+    {"same_words", same_words, METH_VARARGS,
+     "same_words(data, offsets, a, b) -> bool array, word a[i] == word b[i]: see _pykernel."},
+    {"scan_binary", scan_binary, METH_VARARGS,
+     "scan_binary(buf, pos, dim, max_entries, max_word) -> (word_start, word_end, next, status)"},
+    {"copy_rows", copy_rows, METH_VARARGS,
+     "copy_rows(buf, starts, out): row i of out is the 4 * dim bytes at starts[i]."},
     {NULL, NULL, 0, NULL},
 };
 

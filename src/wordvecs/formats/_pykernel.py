@@ -5,7 +5,9 @@ Two functions make the kernel; the compiled ``wordvecs._ckernel`` has the same s
 ``scan_lines(buf, dim) -> (word_start, word_end, vec_start, vec_end, nfields)``
     One entry per line of ``buf`` (lines end at ``\\n``; the last may lack it), all int64 arrays of
     byte offsets into ``buf``. Fields are separated by runs of ASCII white space (space, \\t,
-    \\v, \\f, \\r); trailing white space is ignored. ``nfields`` is 0 for a blank line. When
+    \\v, \\f); trailing white space is ignored. ``nfields`` is 0 for a blank line, -1 for a line
+    with a ``\\r`` that is not part of its trailing white space (a lone carriage return: two rows
+    run together, or old Mac line ends; never read as a field separator). When
     ``nfields > dim`` the last ``dim`` fields are the vector (``vec_start:vec_end``) and
     everything before them, trimmed, is the word (``word_start:word_end``), which may then contain
     spaces. When ``nfields <= dim`` (a bad line) the offsets are 0.
@@ -20,13 +22,17 @@ Two functions make the kernel; the compiled ``wordvecs._ckernel`` has the same s
     A 64-bit polynomial hash of each word ``data[offsets[i]:offsets[i + 1]]``: the sum of
     ``(byte + 1) * 0x100000001B3 ** position``, plus the word's length, modulo 2**64. Equal words
     have equal hashes; the reader proves a file has no duplicate word from the sorted hashes.
+
+``same_words``, ``scan_binary`` and ``copy_rows`` (the exact duplicate check, and the entries of
+a word2vec binary buffer and their vectors) are documented where they are defined.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["NAME", "parse_rows", "scan_lines", "word_hashes"]
+__all__ = ["NAME", "copy_rows", "parse_rows", "same_words", "scan_binary", "scan_lines",
+           "word_hashes"]
 
 NAME = "python"
 _ODD_SPACE = (b"\t", b"\r", b"\x0b", b"\x0c")
@@ -54,7 +60,9 @@ def scan_lines(buf: bytes | memoryview, dim: int) -> tuple[np.ndarray, ...]:
         nl = find(b"\n", pos)
         end = size if nl < 0 else nl
         line = buf[pos:end].rstrip()
-        if line:
+        if line and not plain and b"\r" in line:
+            nf[i] = -1
+        elif line:
             if (line.count(b" ") == dim and b"  " not in line and line[0] != 32
                     and (plain or not any(c in line for c in _ODD_SPACE))):
                 sp = line.index(b" ")
@@ -162,3 +170,72 @@ def _hash_batch(data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
         sums = np.add.reduceat(terms, np.minimum(offsets[:-1] - start, len(terms) - 1))
         sums[lens == 0] = 0  # (reduceat gives an empty word the next word's first term)
         return sums + lens.astype(np.uint64)
+
+
+def same_words(data: bytes | memoryview | np.ndarray, offsets: np.ndarray, a: np.ndarray,
+               b: np.ndarray) -> np.ndarray:
+    """``word[a[i]] == word[b[i]]`` byte for byte (word ``i`` is ``data[offsets[i]:
+    offsets[i + 1]]``), for each ``i``."""
+    data = np.frombuffer(data, dtype=np.uint8)
+    off = np.asarray(offsets, dtype=np.int64)
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    la, lb = off[a + 1] - off[a], off[b + 1] - off[b]
+    same = la == lb
+    sel = np.flatnonzero(same)
+    for i in range(0, len(sel), _HASH_BATCH):
+        part = sel[i:i + _HASH_BATCH]
+        lens = la[part]
+        pos = np.zeros(len(part) + 1, dtype=np.int64)
+        np.cumsum(lens, out=pos[1:])
+        within = np.arange(int(pos[-1]), dtype=np.int64) - np.repeat(pos[:-1], lens)
+        x = data[np.repeat(off[a[part]], lens) + within]
+        y = data[np.repeat(off[b[part]], lens) + within]
+        diff = np.zeros(len(x) + 1, dtype=np.int64)
+        np.cumsum(x != y, out=diff[1:])
+        same[part] = diff[pos[1:]] == diff[pos[:-1]]
+    return same
+
+
+def scan_binary(buf: bytes | memoryview, pos: int, dim: int, max_entries: int, max_word: int
+                ) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """The word2vec binary entries of ``buf`` from ``pos``: ``(word_start, word_end, next,
+    status)``. ``\\n`` and ``\\r`` before a word are skipped; the word runs to the next space and
+    the vector is the ``4 * dim`` bytes after that space. ``next`` is where the first entry not
+    read starts; ``status`` 0: the buffer ends before that entry is whole, 1: it has no space
+    within ``max_word`` bytes, 2: ``max_entries`` were read."""
+    buf = bytes(buf)
+    size = len(buf)
+    vec = 4 * dim
+    ws: list[int] = []
+    we: list[int] = []
+    status = 0
+    while True:
+        if len(ws) == max_entries:
+            status = 2
+            break
+        while pos < size and buf[pos] in (10, 13):
+            pos += 1
+        if pos >= size:
+            break
+        sp = buf.find(b" ", pos, pos + max_word)
+        if sp < 0:
+            status = 1 if size - pos >= max_word else 0
+            break
+        if sp + 1 + vec > size:
+            break
+        ws.append(pos)
+        we.append(sp)
+        pos = sp + 1 + vec
+    return np.asarray(ws, dtype=np.int64), np.asarray(we, dtype=np.int64), pos, status
+
+
+def copy_rows(buf: bytes | memoryview, starts: np.ndarray, out: np.ndarray) -> None:
+    """Row ``i`` of ``out`` (float32) is the ``4 * dim`` little-endian bytes at ``starts[i]``."""
+    u8 = np.frombuffer(buf, dtype=np.uint8)
+    k, dim = out.shape
+    step = max(1, (1 << 20) // max(4 * dim, 1))
+    cols = np.arange(4 * dim, dtype=np.int64)
+    for i in range(0, k, step):
+        idx = np.asarray(starts[i:i + step], dtype=np.int64)[:, None] + cols
+        out[i:i + step] = u8[idx].view("<f4").reshape(len(idx), dim)

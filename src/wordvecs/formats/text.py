@@ -7,9 +7,7 @@ kept (``vocab=``, ``limit=``, duplicates, bad lines) and reports what was odd.
 
 from __future__ import annotations
 
-import mmap
 import re
-import sys
 import warnings
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -19,18 +17,20 @@ from typing import Any
 
 import numpy as np
 
-from .._arrow import bools, numpy_bools, numpy_ints, string_array, string_spans, strings, utf8_spans
+from .._arrow import numpy_bools, string_array, string_spans, strings, utf8_spans
 from .._atomic import atomic_file
 from ..errors import FormatError, WordvecsWarning
 from ..progress import Progress, progress_enabled
 from ..sources import Source
 from ..vectors import Vectors
 from ._kernel import get_kernel
+from ._rows import _gather_spans, _Kept, _Output
 
 __all__ = ["ReadOptions", "parse_header", "read_text", "write_text"]
 
 CHUNK_BYTES = 16 << 20  # the largest chunk; a small file reads in ~64 chunks of at least 1 MB
 MIN_CHUNK_BYTES = 1 << 20
+MAX_LINE_BYTES = 64 << 20  # a longer line is an error (1,000,000 values fit in 25 MB)
 _BOM = b"\xef\xbb\xbf"
 _HEADER_RE = re.compile(rb"^\s*(-?\d+)\s+(-?\d+)\s*$")
 _MAX_DIM = 1_000_000
@@ -110,6 +110,14 @@ def _is_number(token: str) -> bool:
     return "_" not in token
 
 
+class _LineTooLong(Exception):
+    """Raised by _chunks for a line longer than MAX_LINE_BYTES (the reader names the line)."""
+
+    def __init__(self, seen: int) -> None:
+        super().__init__(seen)
+        self.seen = seen
+
+
 def _chunks(source: Source, bar: Progress, chunk_bytes: int = CHUNK_BYTES
             ) -> Iterator[memoryview]:
     """Yield chunks of whole lines (the last may lack its ``\\n``), without copying them.
@@ -124,23 +132,23 @@ def _chunks(source: Source, bar: Progress, chunk_bytes: int = CHUNK_BYTES
         carry = b""
         first = True
         eof = False
+        view = memoryview(b"")
         while not eof:
             buf = bufs[which]
             n = len(carry)
             if n > len(buf) // 2:  # a line longer than half a chunk: make room
-                buf = bufs[which] = bytearray(2 * n + chunk_bytes)
+                bufs[which] = bytearray()
+                del buf, view  # the old buffer goes first; the new one ends just past the
+                buf = bufs[which] = bytearray(  # longest line allowed
+                    min(2 * n + chunk_bytes, MAX_LINE_BYTES + chunk_bytes))
             buf[:n] = carry
             view = memoryview(buf)
-            try:
-                while n < len(buf):
-                    got = fh.readinto(view[n:])  # type: ignore[attr-defined]
-                    if not got:
-                        eof = True
-                        break
-                    n += got
-            except (OSError, EOFError, ValueError) as exc:
-                raise FormatError(source.name, "the compressed stream is truncated or damaged",
-                                  found=str(exc)) from None
+            while n < len(buf):  # (read errors are FormatErrors, raised by the source)
+                got = fh.readinto(view[n:])  # type: ignore[attr-defined]
+                if not got:
+                    eof = True
+                    break
+                n += got
             if not compressed:
                 bar.update(n - len(carry))
             start = 0
@@ -150,8 +158,12 @@ def _chunks(source: Source, bar: Progress, chunk_bytes: int = CHUNK_BYTES
                     start = len(_BOM)
             end = n if eof else buf.rfind(b"\n", start, n) + 1
             if end <= start and not eof:  # no line ends in this buffer: read on
+                if n - start > MAX_LINE_BYTES:
+                    raise _LineTooLong(n - start)
                 carry = bytes(view[start:n])
                 continue
+            if eof and n - start > MAX_LINE_BYTES and buf.rfind(b"\n", start, n) < 0:
+                raise _LineTooLong(n - start)
             carry = bytes(view[end:n])
             if end > start:
                 yield view[start:end]
@@ -164,6 +176,8 @@ def _infer_dim(head: bytes, name: str, first_line: int, kernel: Any) -> int:
     if len(newlines) >= 1000:
         head = head[: int(newlines[999]) + 1]
     nf = kernel.scan_lines(head, _MAX_FIELDS)[4]  # (more than any line has: only counts)
+    if not (nf > 0).any() and (nf < 0).any():
+        raise FormatError(name, line=first_line + int(np.argmax(nf < 0)), **_LONE_CR)
     nf = nf[nf > 0]
     if not nf.size:
         raise FormatError(name, "no vectors found", expected="lines of a word followed by numbers")
@@ -176,68 +190,9 @@ def _infer_dim(head: bytes, name: str, first_line: int, kernel: Any) -> int:
 
 
 _MAX_FIELDS = 1 << 62
-
-
-def _no_huge_pages(array: np.ndarray) -> None:
-    """Ask Linux not to back ``array`` with transparent huge pages (best effort).
-
-    NumPy asks for them on large arrays; where the kernel compacts memory to find them
-    (``defrag=madvise``), first touching a fresh 480 MB matrix stalled for up to 0.5 s here.
-    The parse writes every row once, so 4 KB pages cost nothing.
-    """
-    if sys.platform != "linux" or array.nbytes < (8 << 20):
-        return
-    try:
-        import ctypes
-
-        page = mmap.PAGESIZE
-        start = array.ctypes.data
-        aligned = -(-start // page) * page
-        length = (start + array.nbytes - aligned) // page * page
-        if length > 0:
-            ctypes.CDLL(None).madvise(ctypes.c_void_p(aligned), ctypes.c_size_t(length),
-                                      _MADV_NOHUGEPAGE)
-    except (OSError, AttributeError):
-        pass
-
-
-_MADV_NOHUGEPAGE = 15
-
-
-def _grow(array: np.ndarray, need: int) -> np.ndarray:
-    """``array`` with room for ``need`` rows, grown in place by at least half (realloc: the
-    array may move, so no view of it may be in use)."""
-    if need > len(array):
-        array.resize((max(need, len(array) * 3 // 2), *array.shape[1:]), refcheck=False)
-    return array
-
-
-class _Output:
-    """The growing float32 matrix; grown and shrunk in place (realloc), never copied whole."""
-
-    def __init__(self, capacity: int, dim: int) -> None:
-        self.array = np.empty((max(capacity, 16), dim), dtype=np.float32)
-        _no_huge_pages(self.array)
-        self.rows = 0
-
-    def fits(self, k: int) -> bool:
-        """True when ``k`` more rows fit without growing (growing moves the array)."""
-        return self.rows + k <= self.array.shape[0]
-
-    def reserve(self, k: int) -> np.ndarray:
-        need = self.rows + k
-        _grow(self.array, need)
-        block = self.array[self.rows:need]
-        self.rows = need
-        return block
-
-    def finish(self, dead: list[int]) -> np.ndarray:
-        if dead:  # rows whose values turned out bad (on_bad_line="skip"): close the gaps
-            keep = np.ones(self.rows, dtype=bool)
-            keep[dead] = False
-            return np.ascontiguousarray(self.array[: self.rows][keep])
-        self.array.resize((self.rows, self.array.shape[1]), refcheck=False)
-        return self.array
+_LONE_CR: dict[str, Any] = {
+    "detail": "a carriage return (\\r) inside the line: two rows run together, or old Mac line "
+    "ends (a lone \\r is not a line break; \\r\\n is)"}
 
 
 @dataclass
@@ -257,66 +212,16 @@ class _Job:
     future: Future[tuple[int, int]] | None = None
 
 
-def _word_hashes(data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """The kernel's 64-bit hash of each word (``data[offsets[i]:offsets[i + 1]]``).
-
-    Equal words have equal hashes, so sorted hashes with no equal neighbours prove there is no
-    duplicate; equal hashes are then checked exactly. Far less memory than a hash table of
-    strings, and computed once, at the end, when the read buffers are gone.
-    """
-    return get_kernel().word_hashes(data, offsets)
-
-
-class _Words:
-    """The kept words, appended chunk by chunk into growing buffers (UTF-8 bytes and int32
-    offsets): the final Arrow array wraps them without a copy."""
-
-    def __init__(self, rows: int) -> None:
-        self.rows = max(rows, 16)
-        self.n = 0
-        self.data: np.ndarray | None = None  # sized from the first chunk's words
-        self.offsets = np.zeros(self.rows + 1, dtype=np.int32)
-
-    def append(self, data: np.ndarray, offsets: np.ndarray) -> None:
-        k = len(offsets) - 1
-        start, stop = int(offsets[0]), int(offsets[-1])
-        used = int(self.offsets[self.n])
-        if self.data is None:
-            per_word = (stop - start) / k if k else 8.0
-            self.data = np.empty(int(self.rows * per_word * 1.1) + 64, dtype=np.uint8)
-        if used + stop - start >= 2**31:
-            raise ValueError("the words of one file exceed 2 GB")
-        self.data = _grow(self.data, used + stop - start)
-        self.offsets = _grow(self.offsets, self.n + k + 1)
-        self.data[used:used + stop - start] = data[start:stop]
-        self.offsets[self.n + 1:self.n + k + 1] = offsets[1:] - (start - used)
-        self.n += k
-
-    def finish(self) -> tuple[Any, np.ndarray]:
-        """The words as an Arrow string array (the buffers shrink to fit first) and their
-        hashes."""
-        used = int(self.offsets[self.n])
-        data = self.data if self.data is not None else np.zeros(0, dtype=np.uint8)
-        data.resize(used, refcheck=False)
-        self.offsets.resize(self.n + 1, refcheck=False)
-        return string_array(data, self.offsets), _word_hashes(data, self.offsets)
-
-
-class _Reader:
+class _Reader(_Kept):
     """The state of one text read: kept words, the output, and what was odd."""
 
     def __init__(self, name: str, kernel: Any, options: ReadOptions, dim: int, out: _Output,
                  executor: ThreadPoolExecutor) -> None:
         import pyarrow as pa
 
-        self.name, self.kernel, self.options, self.dim, self.out = name, kernel, options, dim, out
+        super().__init__(name, out, _Report())
+        self.kernel, self.options, self.dim = kernel, options, dim
         self.executor = executor
-        self.report = _Report()
-        self.words = _Words(out.array.shape[0])  # the kept rows' words, in order
-        # the line of each kept row, per chunk: (first line, the rows' lines in the chunk, or
-        # their number when every line of the chunk is a row); read only for what was odd
-        self.row_lines: list[tuple[int, np.ndarray | int]] = []
-        self.dead: list[int] = []
         self.seen_rows = 0  # vectors read from the file, kept or not (what `limit` counts)
         self.pending: _Job | None = None
         self.fast_words = options.encoding.lower().replace("_", "-") in ("utf-8", "utf8")
@@ -355,6 +260,8 @@ class _Reader:
             arr.validate(full=True)
         except pa.ArrowInvalid:
             return None
+        if (data == 0).any():  # a NUL byte in a word: the slow path says where
+            return None
         return arr, data, offsets
 
     def _prepare(self, chunk: memoryview, first_line: int) -> _Job:
@@ -362,7 +269,7 @@ class _Reader:
 
         options, dim = self.options, self.dim
         ws, we, vs, ve, nf = self.kernel.scan_lines(chunk, dim)
-        short = np.flatnonzero((nf != 0) & (nf <= dim))
+        short = np.flatnonzero((nf != 0) & (nf <= dim))  # (-1: a lone \r in the line)
         good = np.flatnonzero(nf > dim)
         first_short = int(short[0]) if short.size else None
         if first_short is not None and options.on_bad_line == "error":
@@ -385,8 +292,11 @@ class _Reader:
         else:
             rows, texts = self._prepare_slow(chunk, first_line, good, ws, we, multi_rows)
             data, offsets = utf8_spans(texts)
-        if not self.out.fits(len(rows)):
-            self.drain()  # growing moves the output: no parse may be writing into it
+        if self.needs_compact(len(rows)):
+            # before the output grows (and every so often): drop the rows of repeated words and
+            # of bad values, so that a file of repeats needs no more memory than its words do
+            self.drain()  # no parse may be writing into the output
+            self.compact()
         base = self.out.rows
         block = self.out.reserve(len(rows))
         self.words.append(data, offsets)
@@ -397,8 +307,8 @@ class _Reader:
     def _prepare_slow(self, chunk: memoryview, first_line: int, good: np.ndarray,
                       ws: np.ndarray, we: np.ndarray, multi_rows: np.ndarray
                       ) -> tuple[np.ndarray, list[str]]:
-        """Words one by one: invalid bytes (named, replaced or skipped), words with white space
-        (a row whose extra fields are all numbers has too many values)."""
+        """Words one by one: invalid bytes (named, replaced or skipped), NUL bytes, words with
+        white space (a row whose extra fields are all numbers has too many values)."""
         options, dim, name, report = self.options, self.dim, self.name, self.report
         lines = (good + first_line).tolist()
         texts = _decode_words(chunk, ws[good], we[good], lines, name, options, report)
@@ -408,6 +318,10 @@ class _Reader:
         keep_words: list[str] = []
         for j, w in enumerate(texts):
             if w is None:
+                continue
+            if "\x00" in w:
+                _bad_line(name, lines[j], options, report, detail="a NUL byte in the word",
+                          found=repr(w[:60]))
                 continue
             if multi[j] and all(_is_number(t) for t in w.split()[1:]):
                 _bad_line(name, lines[j], options, report, expected=f"{dim} values after the word",
@@ -441,54 +355,15 @@ class _Reader:
         self.report.nonfinite += nonfinite
         if job.first_short is not None:
             line = job.first_short + job.first_line
-            _bad_line(name, line, options, self.report, expected=f"{self.dim} values after the "
-                      "word", found=f"{max(int(job.nf[job.first_short]) - 1, 0)}")
+            if job.nf[job.first_short] < 0:
+                _bad_line(name, line, options, self.report, **_LONE_CR)
+            else:
+                _bad_line(name, line, options, self.report, expected=f"{self.dim} values after "
+                          "the word", found=f"{max(int(job.nf[job.first_short]) - 1, 0)}")
             for extra in job.short[1:].tolist():
                 _bad_line(name, extra + job.first_line, options, self.report)
 
-    def _lines(self) -> np.ndarray:
-        """The line number of each kept row."""
-        parts = [first + (np.arange(rows) if isinstance(rows, int) else rows)
-                 for first, rows in self.row_lines]
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
-    def result(self, format_name: str) -> Vectors:
-        """The vectors; a duplicate word keeps its first row (found here, once, from the
-        sorted word hashes; an exact Arrow check only when two hashes are equal)."""
-        import pyarrow.compute as pc
-
-        words, hashes = self.words.finish()
-        dead = np.asarray(self.dead, dtype=np.int64)
-        if dead.size:  # rows skipped for a bad value never held a word for good
-            alive = np.ones(len(words), dtype=bool)
-            alive[dead] = False
-            words = pc.filter(words, bools(alive), memory_pool=self.pool)
-            lines = self._lines()[alive]
-            hashes = hashes[alive]
-        else:
-            alive = None
-            lines = None
-        hashes.sort()  # in place: the hashes are not needed in row order again
-        if not (hashes[1:] == hashes[:-1]).any():  # no two equal hashes: no duplicate
-            dup = np.zeros(0, dtype=np.int64)
-        else:  # some words may repeat: find them exactly
-            first = numpy_ints(pc.index_in(words, value_set=words, memory_pool=self.pool))
-            dup = np.flatnonzero(first != np.arange(len(words)))
-        if dup.size:
-            if lines is None:
-                lines = self._lines()
-            self.report.duplicates += int(dup.size)
-            self.report.first_duplicate_line = int(lines[dup].min())
-            keep = np.ones(len(words), dtype=bool)
-            keep[dup] = False
-            words = pc.filter(words, bools(keep), memory_pool=self.pool)
-            if alive is not None:
-                alive[np.flatnonzero(alive)[dup]] = False
-            else:
-                alive = keep
-        rows_dead = [] if alive is None else np.flatnonzero(~alive).tolist()
-        matrix = self.out.finish(rows_dead)
-        return Vectors(words, matrix, source=self.name, format=format_name)
 
 
 def read_text(source: Source, *, header: bool, options: ReadOptions,
@@ -510,7 +385,18 @@ def read_text(source: Source, *, header: bool, options: ReadOptions,
     decoded_bytes = 0
     with bar, ThreadPoolExecutor(1, thread_name_prefix="wordvecs-parse") as executor:
         chunk_bytes = min(CHUNK_BYTES, max(MIN_CHUNK_BYTES, size // 64))
-        for chunk in _chunks(source, bar, chunk_bytes):  # leaving the block waits for a parse
+        chunks = _chunks(source, bar, chunk_bytes)
+        while True:
+            try:
+                chunk = next(chunks)
+            except StopIteration:
+                break
+            except _LineTooLong as exc:
+                if reader is not None:
+                    reader.drain()  # an error in an earlier line comes first
+                raise FormatError(name, line=line_no, detail="the line is too long",
+                                  expected=f"at most {MAX_LINE_BYTES:,} bytes",
+                                  found=f"{exc.seen:,} bytes without a line break") from None
             decoded_bytes += len(chunk)
             if reader is None:
                 offset, line_no, dim, header_count = _start(chunk, line_no, header, name,
@@ -535,7 +421,7 @@ def read_text(source: Source, *, header: bool, options: ReadOptions,
     seen = reader.seen_rows
     if header and header_count is not None and limit is None:
         report.check_header(header_count, seen)
-    vectors = reader.result(format_name)
+    vectors = reader.vectors(format_name)
     report.emit(name, len(vectors), options.errors)
     return vectors
 
@@ -576,16 +462,6 @@ def _estimate_rows(chunk: memoryview, size: int, source: Source) -> int:
     if source.is_plain:
         return int(size / per_line * 1.02) + 16
     return int(len(chunk) / per_line * 2) + 16  # compressed: unknown length; grows as needed
-
-
-def _gather_spans(chunk: memoryview, starts: np.ndarray, lens: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """The bytes of spans ``chunk[s:s + n]`` one after another, and their int32 offsets."""
-    offsets = np.zeros(len(lens) + 1, dtype=np.int32)
-    np.cumsum(lens, out=offsets[1:])
-    src = np.arange(int(offsets[-1]), dtype=np.int64) - np.repeat(offsets[:-1] - starts, lens)
-    np.minimum(src, len(chunk) - 1, out=src)  # (a separator slot past the chunk's last byte)
-    return np.frombuffer(chunk, dtype=np.uint8)[src], offsets
 
 
 def _join_words(chunk: memoryview, starts: np.ndarray, ends: np.ndarray) -> bytes:
