@@ -255,7 +255,9 @@ def _sniff(path: Path) -> str | None:
 def _zip_members(path: Path) -> list[str]:
     try:
         with zipfile.ZipFile(path) as zf:
-            return [i.filename for i in zf.infolist() if not i.is_dir()]
+            # not ZipInfo.is_dir(): it fails on an empty member name (a damaged directory)
+            return [i.filename for i in zf.infolist()
+                    if i.filename and not i.filename.endswith("/")]
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
         # the directory of members is at the end: a cut archive has none
         raise FormatError(path, "not a valid zip archive (cut short, or damaged)",

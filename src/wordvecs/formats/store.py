@@ -30,6 +30,7 @@ import mmap
 import os
 import re
 import stat
+import tokenize
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
@@ -333,7 +334,8 @@ def _map_npy(fd: int, where: Path, shape: tuple[int, ...] | None, dtype: str | N
             if read is None:
                 raise ValueError(f"npy format version {version}")
             found_shape, fortran, found_dtype = read(fh)
-        except (ValueError, OSError, SyntaxError) as exc:
+        except (ValueError, OSError, SyntaxError, TypeError, RecursionError,
+                tokenize.TokenError) as exc:  # numpy parses the header with ast.literal_eval
             raise StoreError(f"{where}: damaged store: not a readable .npy file ({size} bytes; "
                              f"{exc})") from None
         offset = fh.tell()
