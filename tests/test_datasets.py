@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from wordvecs.datasets import (
     OOV,
@@ -344,3 +346,33 @@ def test_read_texts_csv_and_jsonl_columns_without_labels(tmp_path: Path) -> None
     assert read_texts(j).ids == [1, 3]
     with pytest.raises(DataError, match="no id column 'nope'"):
         read_texts(j, id_column="nope")
+
+
+# --- issue 16: the split's "at least one training example per class" guard ----------------------
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(1, 6), min_size=1, max_size=5),
+       st.sampled_from([0.0, 0.1, 0.2, 0.3]), st.sampled_from([0.0, 0.2, 0.3, 0.5, 0.6]),
+       st.integers(0, 3))
+def test_stratified_split_keeps_a_training_example_of_every_class(
+        sizes: list[int], val: float, test: float, seed: int) -> None:
+    labels = [f"c{k}" for k, n in enumerate(sizes) for _ in range(n)]
+    tr, va, te = stratified_split(labels, seed=seed, val=val, test=test)
+    assert sorted(np.concatenate([tr, va, te]).tolist()) == list(range(len(labels)))
+    assert {labels[i] for i in tr} == set(labels)
+    for k, n in enumerate(sizes):  # each share as asked, unless it would empty training
+        n_test = sum(labels[i] == f"c{k}" for i in te)
+        assert n_test == min(round(n * test), n - 1)
+
+
+def test_stratified_split_single_example_class_goes_to_training() -> None:
+    labels = ["a"] * 10 + ["b"]
+    tr, _, _ = stratified_split(labels, seed=0, val=0.3, test=0.6)
+    assert 10 in tr.tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(1, 8), min_size=1, max_size=5), st.sampled_from([0.01, 0.1, 0.5]))
+def test_stratified_subsample_keeps_every_class(sizes: list[int], fraction: float) -> None:
+    labels = [f"c{k}" for k, n in enumerate(sizes) for _ in range(n)]
+    keep = stratified_subsample(labels, np.arange(len(labels)), fraction, seed=0)
+    assert {labels[i] for i in keep} == set(labels)

@@ -87,13 +87,13 @@ class Classifier:
         self.labels = list(labels)
         self.max_len = int(max_len)
         self.info = dict(info or {})
+        self._check()  # shapes first: a label too many is said as such, not as a bad prior
         n = len(self.labels)
         self.prior = np.full(n, 1 / n) if prior is None else np.asarray(prior, dtype=np.float64)
         if (self.prior.shape != (n,) or not np.all(np.isfinite(self.prior))
                 or np.any(self.prior < 0) or not math.isclose(self.prior.sum(), 1, abs_tol=1e-6)):
             raise DataError(f"prior must be {n} non-negative numbers that sum to 1. "
-                            f"Received: {list(np.atleast_1d(self.prior))!r}")
-        self._check()
+                            f"Received: {np.atleast_1d(self.prior).tolist()!r}")
 
     def _check(self) -> None:
         emb = next((la for la in self.model.layers if la.__class__.__name__ == "Embedding"), None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -171,7 +172,11 @@ def predict(model_dir: Path, texts: tuple[str, ...], input_: str | None, fmt: st
                                "or --data)")
     if input_ is not None:  # read (and check) the input before the model's slow load
         if input_ == "-":
-            stdin = click.get_text_stream("stdin").read()  # type: ignore[operator]
+            from ..dataset_io import decode_bytes
+
+            raw = getattr(sys.stdin, "buffer", None)
+            stdin = (decode_bytes(raw.read(), "<stdin>", encoding) if raw is not None
+                     else sys.stdin.read())
             inputs = read_texts(text=stdin, format=fmt, id_column=id_column)
         else:
             inputs = read_texts(input_, format=fmt, text_column=text_column,
