@@ -76,7 +76,8 @@ class Classifier:
     """
 
     def __init__(self, model: Any, vocabulary: Vocabulary, labels: Sequence[str], max_len: int,
-                 info: dict[str, Any] | None = None, prior: Sequence[float] | None = None
+                 info: dict[str, Any] | None = None,
+                 prior: Sequence[float] | np.ndarray | None = None
                  ) -> None:
         if isinstance(labels, str) or not all(isinstance(y, str) and y for y in labels):
             raise DataError(f"labels must be a list of non-empty strings. Received: {labels!r}")

@@ -300,7 +300,7 @@ def run_experiment(data: TextData, vectors: Vectors, config: TrainConfig | None 
     bar = Progress(len(fractions) * len(config.modes), "training", unit="run",
                    enabled=progress_enabled(progress))
     runs: list[RunResult] = []
-    best: tuple[float, RunResult, Any, Vocabulary] | None = None
+    best: tuple[float, RunResult, Any, Vocabulary, np.ndarray] | None = None
     coverage: dict[str, Any] = {}
     coverage_summary = ""
     rows = dim = 0
