@@ -117,6 +117,13 @@ def test_train_bad_options(data_csv: Path, tmp_path: Path) -> None:
     assert "fraction" in _err(r)
 
 
+def test_predict_one_source_of_texts(tmp_path: Path) -> None:
+    (tmp_path / "in.txt").write_text("a\n")
+    for extra in (["x", "--input", str(tmp_path / "in.txt")], ["x", "--data", str(tmp_path)]):
+        assert "give one of TEXTS, --input or --data" in _err(
+            CliRunner().invoke(cli, ["predict", str(tmp_path), *extra]))
+
+
 def test_predict_not_a_model(tmp_path: Path) -> None:
     assert "not a saved classifier" in _err(CliRunner().invoke(cli, ["predict", str(tmp_path),
                                                                      "x"]))

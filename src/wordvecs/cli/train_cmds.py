@@ -165,8 +165,8 @@ def predict(model_dir: Path, texts: tuple[str, ...], input_: str | None, fmt: st
 
     if texts == ("-",) and input_ is None:
         texts, input_ = (), "-"
-    if texts and input_ is not None:
-        raise click.UsageError("give TEXTS or --input, not both")
+    if sum(map(bool, (texts, input_ is not None, data is not None))) > 1:
+        raise click.UsageError("give one of TEXTS, --input or --data")
     if not texts and input_ is None and data is None:
         raise click.UsageError("give at least one text (or --input FILE, - for standard input, "
                                "or --data)")
