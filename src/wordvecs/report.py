@@ -13,7 +13,11 @@ from .errors import require
 if TYPE_CHECKING:
     from .train import Experiment
 
-__all__ = ["human_bytes", "results_table", "write_report"]
+__all__ = ["REPORT_FILES", "format_seconds", "human_bytes", "learning_curve_figure",
+           "results_table", "write_report"]
+
+#: The files :func:`write_report` writes (and refuses to replace unless ``overwrite``).
+REPORT_FILES = ("report.md", "report.json", "learning_curve.png", "training_curves.png")
 
 _COLORS = {"frozen": "tab:blue", "finetune": "tab:orange", "scratch": "tab:green"}
 
@@ -29,6 +33,11 @@ def human_bytes(n: float | None) -> str:
     return f"{n:.1f} TB"  # pragma: no cover
 
 
+def format_seconds(seconds: float) -> str:
+    """A run's training time in seconds as the console and ``report.md`` both show it: ``7.4``."""
+    return f"{seconds:.1f}"
+
+
 def results_table(exp: Experiment) -> str:
     """The per-mode, per-fraction table as Markdown."""
     head = ("| mode | train fraction | train docs | test accuracy | macro-F1 | epochs | "
@@ -36,7 +45,7 @@ def results_table(exp: Experiment) -> str:
     lines = [head, "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in sorted(exp.runs, key=lambda r: (r.fraction, exp.config.modes.index(r.mode))):
         lines.append(f"| {r.mode} | {r.fraction:.0%} | {r.train_size:,} | {r.test_accuracy:.3f} "
-                     f"| {r.macro_f1:.3f} | {r.epochs} | {r.train_seconds:.1f} "
+                     f"| {r.macro_f1:.3f} | {r.epochs} | {format_seconds(r.train_seconds)} "
                      f"| {r.trainable_params:,} | {r.frozen_params:,} |")
     return "\n".join(lines)
 
@@ -84,28 +93,47 @@ def _save_png(fig: Any, path: Path) -> Path:
     return path
 
 
-def _plot(exp: Experiment, out: Path) -> list[Path]:
+def _fit_labels(fig: Any, ax: Any, labels: list[Any]) -> None:
+    """Widen the y range until every value label lies inside the axes (clear of the title)."""
+    fig.canvas.draw()
+    for _ in range(6):
+        renderer = fig.canvas.get_renderer()
+        box = ax.get_window_extent(renderer)
+        boxes = [a.get_window_extent(renderer) for a in labels]
+        over = max((b.y1 for b in boxes), default=box.y1) - box.y1
+        under = box.y0 - min((b.y0 for b in boxes), default=box.y0)
+        if over <= 0 and under <= 0:
+            return
+        y0, y1 = ax.get_ylim()
+        per_px = (y1 - y0) / box.height
+        ax.set_ylim(y0 - max(under + 3, 0) * per_px if under > 0 else y0,
+                    y1 + (over + 3) * per_px if over > 0 else y1)
+        fig.tight_layout()
+        fig.canvas.draw()
+
+
+def learning_curve_figure(exp: Experiment) -> Any:
+    """The learning curve: test accuracy against training documents, a line per mode."""
     require("matplotlib", "plot")
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
 
-    paths = []
     modes = list(exp.config.modes)
     fractions = sorted({r.fraction for r in exp.runs})
-
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
+    labels = []
     for k, mode in enumerate(modes):
         runs = sorted((r for r in exp.runs if r.mode == mode), key=lambda r: r.fraction)
         xs = [r.train_size for r in runs]
         ys = [r.test_accuracy for r in runs]
         ax.plot(xs, ys, marker="o", label=mode, color=_COLORS.get(mode))
         for x, y in zip(xs, ys):
-            ax.annotate(f"{y:.3f}", (x, y), textcoords="offset points",
-                        xytext=(14 * (k - 1), 8 if k % 2 == 0 else -14), ha="center", fontsize=8,
-                        color=_COLORS.get(mode))
+            labels.append(ax.annotate(
+                f"{y:.3f}", (x, y), textcoords="offset points",
+                xytext=(14 * (k - 1), 8 if k % 2 == 0 else -14), ha="center", fontsize=8,
+                color=_COLORS.get(mode)))
     sizes = sorted({r.train_size for r in exp.runs})
     if len(sizes) > 1:
         ax.set_xscale("log")
@@ -119,7 +147,20 @@ def _plot(exp: Experiment, out: Path) -> list[Path]:
     ax.grid(alpha=0.3)
     ax.legend(title="embedding")
     fig.tight_layout()
-    paths.append(_save_png(fig, out / "learning_curve.png"))
+    _fit_labels(fig, ax, labels)
+    return fig
+
+
+def _plot(exp: Experiment, out: Path) -> list[Path]:
+    require("matplotlib", "plot")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    modes = list(exp.config.modes)
+    paths = [_save_png(learning_curve_figure(exp), out / "learning_curve.png")]
 
     fig, axes = plt.subplots(1, len(modes), figsize=(4.2 * len(modes), 3.8), dpi=110,
                              sharey=True, squeeze=False)
@@ -142,10 +183,19 @@ def _plot(exp: Experiment, out: Path) -> list[Path]:
     return paths
 
 
-def write_report(exp: Experiment, out: str | os.PathLike[str], *, plots: bool = True
-                 ) -> dict[str, Path]:
-    """Write ``report.md``, ``report.json`` and (with ``plots``) the PNGs into ``out``."""
+def write_report(exp: Experiment, out: str | os.PathLike[str], *, plots: bool = True,
+                 overwrite: bool = False) -> dict[str, Path]:
+    """Write ``report.md``, ``report.json`` and (with ``plots``) the PNGs into ``out``.
+
+    An earlier report there is replaced only with ``overwrite``; no other file is touched.
+    """
+    from .errors import DataError
+
     out = Path(out)
+    taken = [n for n in REPORT_FILES if (out / n).exists() or (out / n).is_symlink()]
+    if taken and not overwrite:
+        raise DataError(f"{out}: holds an earlier report ({', '.join(taken)}); give --force "
+                        "(overwrite=True) to replace it")
     out.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Any] = {"md": out / "report.md", "json": out / "report.json"}
     with atomic_file(paths["json"]) as tmp:

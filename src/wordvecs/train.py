@@ -10,11 +10,9 @@ saved as a :class:`Classifier` that needs no vector file to predict.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ._atomic import atomic_file
+from .classifier import CLASSIFIER_FILES, Classifier, load_classifier
 from .datasets import (
     TextData,
     Tokenizer,
@@ -32,17 +30,21 @@ from .datasets import (
     stratified_subsample,
     validate_dataset,
 )
-from .errors import DataError, VocabularyError, require
+from .errors import DataError, require
+from .progress import Progress, progress_enabled
 from .vectors import Vectors
 
 __all__ = [
     "MODELS",
     "MODES",
+    "RUN_FILES",
     "Classifier",
     "Experiment",
     "RunResult",
     "TrainConfig",
     "build_model",
+    "check_out",
+    "check_split",
     "load_classifier",
     "macro_f1",
     "run_experiment",
@@ -52,7 +54,9 @@ log = logging.getLogger(__name__)
 
 MODES = ("frozen", "finetune", "scratch")
 MODELS = ("avg", "cnn", "bilstm")
-CLASSIFIER_FORMAT = 1
+#: Every file a run writes into its folder: the report's and the saved classifier's.
+RUN_FILES = ("report.md", "report.json", "learning_curve.png", "training_curves.png",
+             *CLASSIFIER_FILES)
 
 
 @dataclass
@@ -221,9 +225,52 @@ def _seed_everything(seed: int) -> None:
 ProgressFn = Callable[[str], None]
 
 
+def check_out(out: str | os.PathLike[str], *, overwrite: bool = False) -> None:
+    """Raise :class:`DataError` when ``out`` holds an earlier run's files and not ``overwrite``.
+
+    Only the files a run writes (:data:`RUN_FILES`) count, and only those are ever replaced:
+    anything else in the folder is left alone.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise DataError(f"{out}: exists and is not a folder")
+    taken = [n for n in RUN_FILES if (out / n).exists() or (out / n).is_symlink()]
+    if taken and not overwrite:
+        raise DataError(f"{out}: holds an earlier run ({', '.join(taken)}); give --force "
+                        "(overwrite=True) to replace it, or another --out")
+
+
+def check_split(data: TextData, config: TrainConfig | None = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Check ``data`` and return its stratified train / validation / test indices.
+
+    Cheap (no vectors, no Keras): the CLI calls it before loading anything big, so too few rows
+    are reported at once.
+    """
+    config = config or TrainConfig()
+    config.check()
+    validate_dataset(data)
+    train_idx, val_idx, test_idx = stratified_split(data.labels, config.seed, config.val,
+                                                    config.test)
+    if len(val_idx) == 0 or len(test_idx) == 0:
+        raise DataError(f"{data.source}: {len(data)} rows are too few for a validation and a "
+                        f"test split ({config.val:.0%} and {config.test:.0%} of each class); "
+                        "give more rows")
+    return train_idx, val_idx, test_idx
+
+
+def run_line(run: RunResult) -> str:
+    """The console's line for a run (its time rounded as the report rounds it)."""
+    from .report import format_seconds
+
+    return (f"{run.mode:<9} {run.fraction:>5.0%} of train ({run.train_size:,} docs): test "
+            f"accuracy {run.test_accuracy:.3f}, macro-F1 {run.macro_f1:.3f}, {run.epochs} "
+            f"epochs, {format_seconds(run.train_seconds)} s")
+
+
 def run_experiment(data: TextData, vectors: Vectors, config: TrainConfig | None = None, *,
-                   out: str | os.PathLike[str] | None = None, progress: bool = True,
-                   on_event: ProgressFn | None = None) -> Experiment:
+                   out: str | os.PathLike[str] | None = None, progress: bool | None = None,
+                   on_event: ProgressFn | None = None, overwrite: bool = False) -> Experiment:
     """Train every mode at every fraction; save the best model to ``out`` (when given).
 
     Args:
@@ -232,24 +279,22 @@ def run_experiment(data: TextData, vectors: Vectors, config: TrainConfig | None 
         config: the settings; :class:`TrainConfig` defaults when ``None``.
         out: a folder for the best :class:`Classifier` (the report is written separately by
             :func:`wordvecs.report.write_report`).
-        progress: a progress bar over the runs, updated each epoch.
+        progress: a progress bar over the runs, updated each epoch; ``None``: only when
+            standard error is a terminal (off a terminal, ``on_event``'s lines are the progress).
         on_event: called with a line of text after each run (the CLI prints it).
+        overwrite: replace a classifier already saved in ``out``.
     """
     from .matrix import build_matrix
 
     config = config or TrainConfig()
-    config.check()
-    validate_dataset(data)
+    train_idx, val_idx, test_idx = check_split(data, config)
+    if out is not None:  # before any training: a refused save must not cost the runs
+        Classifier.check_destination(out, overwrite=overwrite)
     keras = _keras()
     t_start = time.perf_counter()
     classes = data.classes
     label_index = {c: i for i, c in enumerate(classes)}
     y_all = np.array([label_index[y] for y in data.labels], dtype=np.int32)
-    train_idx, val_idx, test_idx = stratified_split(data.labels, config.seed, config.val,
-                                                    config.test)
-    if len(val_idx) == 0 or len(test_idx) == 0:
-        raise DataError(f"{data.source}: {len(data)} rows are too few for a validation and a "
-                        "test split; give more rows")
     fractions = sorted(set(config.fractions))
     tokenizer = Tokenizer(mode=config.tokenizer)
     full_vocab = Vocabulary.from_texts([data.texts[i] for i in train_idx], config.max_tokens,
@@ -257,14 +302,10 @@ def run_experiment(data: TextData, vectors: Vectors, config: TrainConfig | None 
     lengths = [len(full_vocab.tokenizer(data.texts[i])) for i in train_idx]
     max_len = config.max_len or default_max_len(lengths)
 
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(fractions) * len(config.modes), desc="training", unit="run",
-                   leave=False, dynamic_ncols=True)
+    bar = Progress(len(fractions) * len(config.modes), "training", unit="run",
+                   enabled=progress_enabled(progress))
     runs: list[RunResult] = []
-    best: tuple[float, RunResult, Any, Vocabulary] | None = None
+    best: tuple[float, RunResult, Any, Vocabulary, np.ndarray] | None = None
     coverage: dict[str, Any] = {}
     coverage_summary = ""
     rows = dim = 0
@@ -284,15 +325,14 @@ def run_experiment(data: TextData, vectors: Vectors, config: TrainConfig | None 
             x_te = vocab.encode([data.texts[i] for i in test_idx], max_len)
             y_tr, y_va, y_te = y_all[sub], y_all[val_idx], y_all[test_idx]
             for mode in config.modes:
-                if bar is not None:
-                    bar.set_description(f"{mode} @ {fraction:g}")
+                bar.set_description(f"{mode} @ {fraction:g}")
                 _seed_everything(config.seed)
                 model = build_model(config.model, max_len=max_len, n_classes=len(classes),
                                     rows=em.rows, dim=em.dim, mode=mode, matrix=em.matrix,
                                     learning_rate=config.learning_rate)
                 callbacks: list[Any] = [keras.callbacks.EarlyStopping(
                     monitor="val_loss", patience=config.patience, restore_best_weights=True)]
-                if bar is not None:
+                if bar.active:
                     callbacks.append(_BarCallback(bar))
                 t0 = time.perf_counter()
                 hist = model.fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=config.epochs,
@@ -310,33 +350,30 @@ def run_experiment(data: TextData, vectors: Vectors, config: TrainConfig | None 
                     macro_f1=macro_f1(y_te, pred_te, len(classes)),
                     val_accuracy=float(np.mean(pred_va == y_va)),
                     epochs=len(history["loss"]), best_epoch=best_epoch,
-                    train_seconds=round(seconds, 2), trainable_params=trainable,
+                    train_seconds=round(seconds, 1), trainable_params=trainable,
                     frozen_params=frozen, history=history)
                 runs.append(run)
                 if fraction == fractions[-1] and (best is None or run.val_accuracy > best[0]):
-                    best = (run.val_accuracy, run, model, vocab)
-                if bar is not None:
-                    bar.update(1)
-                line = (f"{mode:<9} {fraction:>5.0%} of train ({len(sub):,} docs): test accuracy "
-                        f"{run.test_accuracy:.3f}, macro-F1 {run.macro_f1:.3f}, {run.epochs} "
-                        f"epochs, {seconds:.1f} s")
+                    best = (run.val_accuracy, run, model, vocab, np.bincount(
+                        y_tr, minlength=len(classes)) / len(y_tr))
+                bar.update(1)
+                line = run_line(run)
                 log.info(line)
                 if on_event is not None:
                     on_event(line)
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
 
     assert best is not None
-    _, best_run, best_model, best_vocab = best
+    _, best_run, best_model, best_vocab, prior = best
     best_info: dict[str, Any] = {"mode": best_run.mode, "fraction": best_run.fraction,
                                  "val_accuracy": best_run.val_accuracy,
                                  "test_accuracy": best_run.test_accuracy}
     if out is not None:
         clf = Classifier(best_model, best_vocab, classes, max_len,
                          info={"model": config.model, "mode": best_run.mode,
-                               "vectors": vectors.source, "seed": config.seed})
-        clf.save(out)
+                               "vectors": vectors.source, "seed": config.seed}, prior=prior)
+        clf.save(out, overwrite=overwrite)
         best_info["path"] = str(Path(out))
 
     n_train = len(train_idx)
@@ -371,124 +408,3 @@ class _BarCallback:
                 bar.set_postfix(epoch=epoch + 1, val_acc=f"{logs.get('val_accuracy', 0):.3f}")
 
         return _CB()
-
-
-# --- the saved classifier ------------------------------------------------------------------------
-class Classifier:
-    """A trained text classifier: a Keras model with its vocabulary, labels and padding length."""
-
-    def __init__(self, model: Any, vocabulary: Vocabulary, labels: Sequence[str], max_len: int,
-                 info: dict[str, Any] | None = None) -> None:
-        self.model = model
-        self.vocabulary = vocabulary
-        self.labels = list(labels)
-        self.max_len = int(max_len)
-        self.info = dict(info or {})
-        self._check()
-
-    def _check(self) -> None:
-        emb = next((la for la in self.model.layers if la.__class__.__name__ == "Embedding"), None)
-        if emb is not None and emb.input_dim != len(self.vocabulary):
-            raise VocabularyError(f"the model's Embedding has {emb.input_dim:,} rows but the "
-                                  f"vocabulary has {len(self.vocabulary):,} indices")
-        n_out = int(self.model.outputs[0].shape[-1])
-        if n_out != len(self.labels):
-            raise DataError(f"the model predicts {n_out} classes but there are "
-                            f"{len(self.labels)} labels")
-        in_len = self.model.inputs[0].shape[-1]
-        if in_len is not None and int(in_len) != self.max_len:
-            raise DataError(f"the model takes sequences of {in_len} tokens but max_len is "
-                            f"{self.max_len}")
-
-    def __repr__(self) -> str:
-        return (f"<Classifier {len(self.labels)} labels, vocabulary {len(self.vocabulary):,}, "
-                f"max_len {self.max_len}>")
-
-    def _encode(self, texts: Sequence[str]) -> np.ndarray:
-        if isinstance(texts, str):
-            raise TypeError("predict takes a list of texts, not a single string")
-        for n, t in enumerate(texts, start=1):
-            if not isinstance(t, str) or not t.strip():
-                raise DataError(f"text {n} is empty")
-        return self.vocabulary.encode(texts, self.max_len)
-
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """float32 array (n, classes): each text's probability for each of :attr:`labels`."""
-        if len(texts) == 0:
-            return np.zeros((0, len(self.labels)), dtype=np.float32)
-        return np.asarray(self.model.predict(self._encode(texts), batch_size=256, verbose=0),
-                          dtype=np.float32)
-
-    def predict(self, texts: Sequence[str]) -> list[tuple[str, float]]:
-        """Each text's most likely label and its probability."""
-        proba = self.predict_proba(texts)
-        best = np.argmax(proba, axis=1) if len(proba) else np.zeros(0, dtype=np.int64)
-        return [(self.labels[int(i)], float(proba[n, i])) for n, i in enumerate(best)]
-
-    def evaluate(self, texts: Sequence[str], labels: Sequence[str]) -> dict[str, float]:
-        """Accuracy and macro-F1 on labelled texts; a label training never saw is a DataError."""
-        index = {c: i for i, c in enumerate(self.labels)}
-        for n, y in enumerate(labels, start=1):
-            if y not in index:
-                raise DataError(f"row {n}: label {y!r} was never seen in training; the model "
-                                f"knows {', '.join(map(repr, self.labels))}")
-        if len(texts) != len(labels):
-            raise DataError(f"{len(texts)} texts for {len(labels)} labels")
-        y_true = np.array([index[y] for y in labels])
-        y_pred = np.argmax(self.predict_proba(texts), axis=1)
-        return {"accuracy": float(np.mean(y_true == y_pred)),
-                "macro_f1": macro_f1(y_true, y_pred, len(self.labels)), "documents": len(texts)}
-
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write ``model.keras``, ``vocabulary.json``, ``labels.json`` and ``classifier.json``.
-
-        Each file is written under a temporary name and renamed into place; no pickle.
-        """
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        tmp = path / f".model-{uuid.uuid4().hex[:12]}.keras"  # Keras wants the .keras suffix
-        model = self.model
-        if getattr(model, "optimizer", None) is not None:
-            # The optimizer's state (Adam keeps two slots a weight) would triple the file.
-            keras = _keras()
-            model = keras.models.clone_model(self.model)
-            model.set_weights(self.model.get_weights())
-        try:
-            model.save(tmp)
-            os.replace(tmp, path / "model.keras")
-        finally:
-            if tmp.exists():
-                tmp.unlink()
-        self.vocabulary.save(path / "vocabulary.json")
-        _write_json(path / "labels.json", self.labels)
-        _write_json(path / "classifier.json", {
-            "format": CLASSIFIER_FORMAT, "max_len": self.max_len,
-            "tokenizer": self.vocabulary.tokenizer.to_dict(), **self.info})
-        return path
-
-
-def _write_json(path: Path, obj: Any) -> None:
-    with atomic_file(path) as tmp:
-        tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-def load_classifier(path: str | os.PathLike[str]) -> Classifier:
-    """Load a :class:`Classifier` saved by ``wordvecs train`` (no vector file needed)."""
-    path = Path(path)
-    names = ("model.keras", "vocabulary.json", "labels.json", "classifier.json")
-    missing = [n for n in names if not (path / n).is_file()]
-    if missing:
-        raise DataError(f"{path}: not a saved classifier (missing {', '.join(missing)})")
-    try:
-        meta = json.loads((path / "classifier.json").read_text(encoding="utf-8"))
-        labels = json.loads((path / "labels.json").read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{path}: damaged classifier JSON ({exc.msg})") from None
-    if meta.get("format") != CLASSIFIER_FORMAT:
-        raise DataError(f"{path}: classifier format {meta.get('format')!r}; this release reads "
-                        f"{CLASSIFIER_FORMAT}")
-    vocab = Vocabulary.load(path / "vocabulary.json")
-    keras = _keras()
-    model = keras.saving.load_model(path / "model.keras", compile=False)
-    info = {k: v for k, v in meta.items() if k not in ("format", "max_len", "tokenizer")}
-    return Classifier(model, vocab, labels, int(meta["max_len"]), info=info)

@@ -81,16 +81,18 @@ def _show_words(v: Any) -> None:
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--quick", is_flag=True,
               help="A smoke test: 300 articles, 2 epochs, max_len 64, fractions 0.3,1.0.")
+@click.option("--force", is_flag=True, help="Replace an earlier demo's report and model in --out.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 def demo(vectors: str, out: Path, fractions: str, epochs: int, max_len: int, seed: int,
-         quick: bool, quiet: bool) -> None:
+         quick: bool, force: bool, quiet: bool) -> None:
     """GloVe 6B 50d on BBC News: neighbours, analogy, coverage, frozen vs fine-tuned vs scratch."""
     import wordvecs
 
     from ..datasets import bbc_news_path, read_folder, stratified_subsample
-    from ..train import TrainConfig
+    from ..train import TrainConfig, check_out
     from .train_cmds import _floats, quiet_keras, run_and_report
 
+    check_out(out, overwrite=force)  # before the vectors load
     quiet_keras()
     t0 = time.perf_counter()
     v = wordvecs.load(vectors)
@@ -109,7 +111,7 @@ def demo(vectors: str, out: Path, fractions: str, epochs: int, max_len: int, see
                f"({', '.join(data.classes)}); split 70/10/20 stratified (seed {seed})")
     config = TrainConfig(model="cnn", epochs=epochs, max_len=max_len,
                          fractions=_floats(fractions), seed=seed)
-    run_and_report(data, v, config, out, quiet=quiet)
+    run_and_report(data, v, config, out, quiet=quiet, force=force)
     click.echo(f"demo done in {time.perf_counter() - t0:.0f} s; "
                f"try: wordvecs predict {out} \"Shares rose after the bank cut interest rates\"")
 

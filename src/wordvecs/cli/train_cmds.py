@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,7 @@ import click
 
 from .common import DEFAULT_VECTORS, human_bytes, quiet_option
 
-__all__ = ["quiet_keras", "register", "run_and_report"]
+__all__ = ["force_option", "quiet_keras", "register", "run_and_report"]
 
 
 def _floats(value: str) -> tuple[float, ...]:
@@ -38,15 +40,27 @@ def quiet_keras() -> None:
         pass
 
 
-def run_and_report(data: Any, vectors: Any, config: Any, out: Path, *, quiet: bool) -> Any:
-    """Run the experiment, write the report into ``out``, echo the table; returns the Experiment."""
+force_option = click.option("--force", is_flag=True,
+                            help="Replace an earlier run's report and model in --out.")
+encoding_option = click.option("--encoding", default=None, metavar="CODEC",
+                               help="The data's encoding when it is not UTF-8 and has no "
+                                    "byte-order mark (e.g. cp1252, utf-16).")
+
+
+def run_and_report(data: Any, vectors: Any, config: Any, out: Path, *, quiet: bool,
+                   force: bool = False) -> Any:
+    """Run the experiment, write the report into ``out``, echo the table; returns the Experiment.
+
+    Progress: a bar on a terminal only (none with ``quiet``); otherwise the one line a run.
+    """
     from ..report import results_table, write_report
     from ..train import run_experiment
 
     quiet_keras()
-    exp = run_experiment(data, vectors, config, out=out, progress=not quiet,
-                         on_event=None if quiet else lambda line: click.echo(f"  {line}"))
-    paths = write_report(exp, out)
+    exp = run_experiment(data, vectors, config, out=out, progress=False if quiet else None,
+                         on_event=None if quiet else lambda line: click.echo(f"  {line}"),
+                         overwrite=force)
+    paths = write_report(exp, out, overwrite=force)
     click.echo()
     click.echo(results_table(exp))
     click.echo()
@@ -86,32 +100,36 @@ def run_and_report(data: Any, vectors: Any, config: Any, out: Path, *, quiet: bo
               default="standard", show_default=True,
               help="social: posts (URLs, @handles, #hashtags, emoji, elongations); with GloVe "
                    "Twitter vectors it writes their <user>, <hashtag>... tokens.")
+@encoding_option
 @click.option("--out", "-o", "out", default="wordvecs-train", show_default=True,
               type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the report, the plots and the best model.")
+@force_option
 @quiet_option
 def train(data: Path, vectors: str, modes: str, model: str, epochs: int, max_tokens: int,
           max_len: int | None, fractions: str, seed: int, text_column: str | None,
-          label_column: str | None, tokenizer: str, out: Path, quiet: bool) -> None:
+          label_column: str | None, tokenizer: str, encoding: str | None, out: Path,
+          force: bool, quiet: bool) -> None:
     """Train a text classifier on DATA with frozen, fine-tuned and scratch embeddings.
 
     DATA is a CSV, TSV or JSONL file (text and label columns) or a folder with one sub-folder
-    per class. Writes report.md, report.json, PNG plots and the best model into --out.
+    per class. Writes report.md, report.json, PNG plots and the best model into --out (an
+    earlier run there is replaced only with --force; no other file is touched).
     """
     import wordvecs
 
-    from ..datasets import read_dataset, validate_dataset
-
-    quiet_keras()
+    from ..datasets import read_dataset
     from ..social import is_glove_twitter
-    from ..train import TrainConfig
+    from ..train import TrainConfig, check_out, check_split
 
     config = TrainConfig(modes=_names(modes), model=model, epochs=epochs, max_tokens=max_tokens,
                          max_len=max_len, fractions=_floats(fractions), seed=seed,
                          tokenizer=tokenizer)
     config.check()
-    ds = read_dataset(data, text_column=text_column, label_column=label_column)
-    validate_dataset(ds)
+    check_out(out, overwrite=force)
+    ds = read_dataset(data, text_column=text_column, label_column=label_column,
+                      encoding=encoding)
+    check_split(ds, config)  # too few rows: said before the vectors load
     click.echo(f"data: {ds.source} ({ds.format}), {len(ds):,} documents, "
                f"{len(ds.classes)} classes")
     v = wordvecs.load(vectors)
@@ -119,42 +137,101 @@ def train(data: Path, vectors: str, modes: str, model: str, epochs: int, max_tok
         config = dataclasses.replace(config, tokenizer="social-twitter")
     click.echo(f"vectors: {vectors}, {len(v):,} words x {v.dim} dims; "
                f"tokenizer: {config.tokenizer}")
-    run_and_report(ds, v, config, out, quiet=quiet)
+    run_and_report(ds, v, config, out, quiet=quiet, force=force)
 
 
 @click.command()
 @click.argument("model_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.argument("texts", nargs=-1)
+@click.option("--input", "-i", "input_", default=None, metavar="FILE",
+              help="Texts to classify: one a line, or a CSV/TSV/JSONL text column; - for "
+                   "standard input.")
+@click.option("--format", "fmt", type=click.Choice(["auto", "lines", "csv", "tsv", "jsonl"]),
+              default="auto", show_default=True,
+              help="Format of --input (auto: from the suffix; lines otherwise).")
+@click.option("--id-column", default=None, help="Column of --input whose value names each result "
+              "[default: the line number].")
+@click.option("--jsonl", "as_jsonl", is_flag=True,
+              help="One JSON object a result: id, label, probability, probabilities, "
+                   "known_tokens, from_prior.")
 @click.option("--data", "data", type=click.Path(exists=True, path_type=Path), default=None,
               help="Score a labelled data set (CSV, TSV, JSONL or folder) instead of TEXTS.")
-@click.option("--text-column", default=None, help="Text column of --data.")
+@click.option("--text-column", default=None, help="Text column of --input or --data.")
 @click.option("--label-column", default=None, help="Label column of --data.")
-def predict(model_dir: Path, texts: tuple[str, ...], data: Path | None, text_column: str | None,
-            label_column: str | None) -> None:
-    """Classify TEXTS with a model saved by ``wordvecs train``: a line each, label and probability.
+@encoding_option
+def predict(model_dir: Path, texts: tuple[str, ...], input_: str | None, fmt: str,
+            id_column: str | None, as_jsonl: bool, data: Path | None, text_column: str | None,
+            label_column: str | None, encoding: str | None) -> None:
+    """Classify TEXTS with a model saved by ``wordvecs train``.
 
-    Texts may also come on standard input, one per line, with "-".
+    TEXTS on the command line print a line each: label and probability. With --input (or "-"
+    for standard input) each result is prefixed by the text's line number (or --id-column):
+    ID, label, probability, tab-separated; a blank line keeps its number with empty fields. A
+    text whose words the vocabulary does not know gets the training prior, with a warning.
     """
     quiet_keras()
+    from ..datasets import read_texts
     from ..train import load_classifier
 
-    if not texts and data is None:
-        raise click.UsageError("give at least one text (or - for standard input, or --data)")
+    if texts == ("-",) and input_ is None:
+        texts, input_ = (), "-"
+    if sum(map(bool, (texts, input_ is not None, data is not None))) > 1:
+        raise click.UsageError("give one of TEXTS, --input or --data")
+    if not texts and input_ is None and data is None:
+        raise click.UsageError("give at least one text (or --input FILE, - for standard input, "
+                               "or --data)")
+    if input_ is not None:  # read (and check) the input before the model's slow load
+        if input_ == "-":
+            from ..dataset_io import decode_bytes
+
+            raw = getattr(sys.stdin, "buffer", None)
+            stdin = (decode_bytes(raw.read(), "<stdin>", encoding) if raw is not None
+                     else sys.stdin.read())
+            inputs = read_texts(text=stdin, format=fmt, id_column=id_column)
+        else:
+            inputs = read_texts(input_, format=fmt, text_column=text_column,
+                                id_column=id_column, encoding=encoding)
+        ids, items, numbered = inputs.ids, inputs.texts, True
+    else:
+        ids, items, numbered = list(range(1, len(texts) + 1)), list(texts), False
     clf = load_classifier(model_dir)
     if data is not None:
         from ..datasets import read_dataset
 
-        ds = read_dataset(data, text_column=text_column, label_column=label_column)
+        ds = read_dataset(data, text_column=text_column, label_column=label_column,
+                          encoding=encoding)
         scores = clf.evaluate(ds.texts, ds.labels)
         click.echo(f"{scores['documents']:,} documents: accuracy {scores['accuracy']:.3f}, "
                    f"macro-F1 {scores['macro_f1']:.3f}")
         return
-    items = list(texts)
-    if items == ["-"]:
-        stdin = click.get_text_stream("stdin").read()  # type: ignore[operator]
-        items = [t for t in stdin.splitlines() if t.strip()]
-    for label, prob in clf.predict(items):
-        click.echo(f"{label}\t{prob:.3f}")
+    if not numbered:
+        for n, t in enumerate(items, start=1):
+            if not t.strip():
+                raise click.UsageError(f"text {n} is empty")
+    keep = [n for n, t in enumerate(items) if t.strip()]
+    results = dict(zip(keep, clf.predict_details([items[n] for n in keep])))
+    for n, (ident, _) in enumerate(zip(ids, items)):
+        res = results.get(n)
+        if res is not None and res.from_prior:
+            click.echo(f"warning: text {ident}: no word the vocabulary knows; answered with the "
+                       "training prior", err=True)
+        click.echo(_format_result(ident, res, as_jsonl=as_jsonl, numbered=numbered))
+
+
+def _format_result(ident: int | str, res: Any, *, as_jsonl: bool, numbered: bool) -> str:
+    if as_jsonl:
+        obj: dict[str, Any] = {"id": ident}
+        if res is None:
+            obj.update(label=None, probability=None, empty=True)
+        else:
+            obj.update(label=res.label, probability=round(res.probability, 6),
+                       probabilities={k: round(v, 6) for k, v in res.probabilities.items()},
+                       known_tokens=res.known_tokens, from_prior=res.from_prior)
+        return json.dumps(obj, ensure_ascii=False)
+    fields = [] if res is None else [res.label, f"{res.probability:.3f}"]
+    if not numbered:
+        return "\t".join(fields)
+    return "\t".join([str(ident), *(fields or ["", ""])])
 
 
 def register(cli: click.Group) -> None:

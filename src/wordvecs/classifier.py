@@ -1,0 +1,340 @@
+"""The saved classifier: a Keras model with its vocabulary, labels, padding length and prior.
+
+A classifier folder holds ``model.keras``, ``vocabulary.json``, ``labels.json`` and
+``classifier.json``; no pickle. ``classifier.json`` records the SHA-256 of the three others, and
+:func:`load_classifier` checks them, then every field (types, shapes against the model), and the
+Keras config (only Keras modules, no code) before Keras reads it, so a damaged or hostile folder
+is a one-line :class:`~wordvecs.errors.DataError`, never a wrong label or a hang.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import uuid
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._atomic import atomic_file
+from .datasets import Vocabulary
+from .errors import DataError, VocabularyError, require
+
+__all__ = ["CLASSIFIER_FILES", "Classifier", "Prediction", "load_classifier"]
+
+log = logging.getLogger(__name__)
+
+CLASSIFIER_FORMAT = 2
+#: The files a saved classifier is made of (the only ones :meth:`Classifier.save` writes).
+CLASSIFIER_FILES = ("model.keras", "vocabulary.json", "labels.json", "classifier.json")
+_DIGESTED = ("model.keras", "vocabulary.json", "labels.json")
+_KERAS_MEMBERS = {"metadata.json", "config.json", "model.weights.h5"}
+_MAX_CONFIG_BYTES = 16 << 20
+_META_KEYS = {"format", "max_len", "tokenizer", "prior", "sha256"}
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One text's result: the most likely label, its probability, and how it was reached.
+
+    ``known_tokens`` counts the tokens the vocabulary knows; with none, the model has nothing to
+    go on and the result is the training prior (``from_prior`` is true).
+    """
+
+    label: str
+    probability: float
+    probabilities: dict[str, float]
+    tokens: int
+    known_tokens: int
+    from_prior: bool
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _keras() -> Any:
+    return require("keras", "keras")
+
+
+class Classifier:
+    """A trained text classifier: a Keras model with its vocabulary, labels and padding length.
+
+    ``prior``: each label's share of the training data (uniform when not given), the answer for
+    a text in which the vocabulary knows no token.
+    """
+
+    def __init__(self, model: Any, vocabulary: Vocabulary, labels: Sequence[str], max_len: int,
+                 info: dict[str, Any] | None = None,
+                 prior: Sequence[float] | np.ndarray | None = None
+                 ) -> None:
+        if isinstance(labels, str) or not all(isinstance(y, str) and y for y in labels):
+            raise DataError(f"labels must be a list of non-empty strings. Received: {labels!r}")
+        if len(set(labels)) != len(labels):
+            raise DataError(f"labels must be distinct. Received: {list(labels)!r}")
+        self.model = model
+        self.vocabulary = vocabulary
+        self.labels = list(labels)
+        self.max_len = int(max_len)
+        self.info = dict(info or {})
+        self._check()  # shapes first: a label too many is said as such, not as a bad prior
+        n = len(self.labels)
+        self.prior = np.full(n, 1 / n) if prior is None else np.asarray(prior, dtype=np.float64)
+        if (self.prior.shape != (n,) or not np.all(np.isfinite(self.prior))
+                or np.any(self.prior < 0) or not math.isclose(self.prior.sum(), 1, abs_tol=1e-6)):
+            raise DataError(f"prior must be {n} non-negative numbers that sum to 1. "
+                            f"Received: {np.atleast_1d(self.prior).tolist()!r}")
+
+    def _check(self) -> None:
+        emb = next((la for la in self.model.layers if la.__class__.__name__ == "Embedding"), None)
+        if emb is not None and emb.input_dim != len(self.vocabulary):
+            raise VocabularyError(f"the model's Embedding has {emb.input_dim:,} rows but the "
+                                  f"vocabulary has {len(self.vocabulary):,} indices")
+        n_out = int(self.model.outputs[0].shape[-1])
+        if n_out != len(self.labels):
+            raise DataError(f"the model predicts {n_out} classes but there are "
+                            f"{len(self.labels)} labels")
+        in_len = self.model.inputs[0].shape[-1]
+        if in_len is not None and int(in_len) != self.max_len:
+            raise DataError(f"the model takes sequences of {in_len} tokens but max_len is "
+                            f"{self.max_len}")
+
+    def __repr__(self) -> str:
+        return (f"<Classifier {len(self.labels)} labels, vocabulary {len(self.vocabulary):,}, "
+                f"max_len {self.max_len}>")
+
+    def _encode(self, texts: Sequence[str]) -> tuple[np.ndarray, list[int], list[int]]:
+        if isinstance(texts, str):
+            raise TypeError("predict takes a list of texts, not a single string")
+        for n, t in enumerate(texts, start=1):
+            if not isinstance(t, str) or not t.strip():
+                raise DataError(f"text {n} is empty")
+        seqs = [self.vocabulary.encode_one(t) for t in texts]
+        x = np.zeros((len(seqs), self.max_len), dtype=np.int32)
+        for i, s in enumerate(seqs):
+            s = s[: self.max_len]
+            x[i, : len(s)] = s
+        return x, [len(s) for s in seqs], [sum(1 for i in s if i > 1) for s in seqs]
+
+    def _proba(self, texts: Sequence[str]) -> tuple[np.ndarray, list[int], list[int], np.ndarray]:
+        if len(texts) == 0:
+            return np.zeros((0, len(self.labels)), dtype=np.float32), [], [], np.zeros(0, bool)
+        x, n_tokens, n_known = self._encode(texts)
+        proba = np.asarray(self.model.predict(x, batch_size=256, verbose=0), dtype=np.float32)
+        prior = np.array(n_known) == 0
+        bad = ~np.all(np.isfinite(proba), axis=1) & ~prior
+        if bad.any():
+            log.warning("the model gave non-finite probabilities for %d text(s); answered with "
+                        "the prior", int(bad.sum()))
+        use = prior | bad
+        proba[use] = self.prior.astype(np.float32)
+        return proba, n_tokens, n_known, use
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """float32 array (n, classes): each text's probability for each of :attr:`labels`.
+
+        A text in which the vocabulary knows no token gets :attr:`prior`.
+        """
+        return self._proba(texts)[0]
+
+    def predict(self, texts: Sequence[str]) -> list[tuple[str, float]]:
+        """Each text's most likely label and its probability."""
+        return [(p.label, p.probability) for p in self.predict_details(texts)]
+
+    def predict_details(self, texts: Sequence[str]) -> list[Prediction]:
+        """Each text's :class:`Prediction`: label, probabilities, known tokens, prior used."""
+        proba, n_tokens, n_known, used_prior = self._proba(texts)
+        out = []
+        for n, row in enumerate(proba):
+            i = int(np.argmax(row))
+            out.append(Prediction(self.labels[i], float(row[i]),
+                                  {y: float(p) for y, p in zip(self.labels, row)},
+                                  n_tokens[n], n_known[n], bool(used_prior[n])))
+        return out
+
+    def evaluate(self, texts: Sequence[str], labels: Sequence[str]) -> dict[str, float]:
+        """Accuracy and macro-F1 on labelled texts; a label training never saw is a DataError."""
+        from .train import macro_f1
+
+        index = {c: i for i, c in enumerate(self.labels)}
+        for n, y in enumerate(labels, start=1):
+            if y not in index:
+                raise DataError(f"row {n}: label {y!r} was never seen in training; the model "
+                                f"knows {', '.join(map(repr, self.labels))}")
+        if len(texts) != len(labels):
+            raise DataError(f"{len(texts)} texts for {len(labels)} labels")
+        y_true = np.array([index[y] for y in labels])
+        y_pred = np.argmax(self.predict_proba(texts), axis=1)
+        return {"accuracy": float(np.mean(y_true == y_pred)),
+                "macro_f1": macro_f1(y_true, y_pred, len(self.labels)), "documents": len(texts)}
+
+    @staticmethod
+    def check_destination(path: str | os.PathLike[str], *, overwrite: bool = False) -> None:
+        """Raise :class:`DataError` when ``path`` holds a classifier's files and not
+        ``overwrite``, or is not a folder."""
+        path = Path(path)
+        if path.exists() and not path.is_dir():
+            raise DataError(f"{path}: exists and is not a folder")
+        taken = [n for n in CLASSIFIER_FILES if (path / n).exists() or (path / n).is_symlink()]
+        if taken and not overwrite:
+            raise DataError(f"{path}: already holds a saved classifier ({', '.join(taken)}); "
+                            "pass overwrite=True (--force) to replace it")
+
+    def save(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+        """Write ``model.keras``, ``vocabulary.json``, ``labels.json`` and ``classifier.json``.
+
+        Each file is written under a temporary name and renamed into place; no pickle. A folder
+        that already holds any of these files is refused unless ``overwrite``; no other file in
+        it is touched.
+        """
+        path = Path(path)
+        self.check_destination(path, overwrite=overwrite)
+        path.mkdir(parents=True, exist_ok=True)
+        tmp = path / f".model-{uuid.uuid4().hex[:12]}.keras"  # Keras wants the .keras suffix
+        model = self.model
+        if getattr(model, "optimizer", None) is not None:
+            # The optimizer's state (Adam keeps two slots a weight) would triple the file.
+            keras = _keras()
+            model = keras.models.clone_model(self.model)
+            model.set_weights(self.model.get_weights())
+        try:
+            model.save(tmp)
+            os.replace(tmp, path / "model.keras")
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+        self.vocabulary.save(path / "vocabulary.json")
+        _write_json(path / "labels.json", self.labels)
+        # Written last, with the digests of what was written: a save cut short does not load.
+        _write_json(path / "classifier.json", {
+            "format": CLASSIFIER_FORMAT, "max_len": self.max_len,
+            "tokenizer": self.vocabulary.tokenizer.to_dict(),
+            "prior": [float(p) for p in self.prior],
+            "sha256": {n: _sha256(path / n) for n in _DIGESTED}, **self.info})
+        return path
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    with atomic_file(path) as tmp:
+        tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}, byte offset {exc.start}: not UTF-8 JSON") from None
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path}: damaged JSON ({exc.msg}, line {exc.lineno})") from None
+    except RecursionError:
+        raise DataError(f"{path}: JSON nested too deeply") from None
+
+
+def _check_keras_config(path: Path) -> None:
+    """Refuse a ``.keras`` file with unexpected members or a config naming a non-Keras module."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = {i.filename: i for i in zf.infolist()}
+            extra = sorted(set(infos) - _KERAS_MEMBERS)
+            if extra or "config.json" not in infos:
+                raise DataError(f"{path}: not a Keras model file of a wordvecs classifier "
+                                f"(members {sorted(infos)}; expected "
+                                f"{sorted(_KERAS_MEMBERS)})")
+            if infos["config.json"].file_size > _MAX_CONFIG_BYTES:
+                raise DataError(f"{path}: config.json is {infos['config.json'].file_size:,} "
+                                f"bytes, more than a classifier's config takes")
+            raw = zf.read("config.json")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
+        raise DataError(f"{path}: not a Keras model file ({exc})") from None
+    try:
+        config = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(f"{path}: config.json is damaged ({exc})") from None
+    except RecursionError:
+        raise DataError(f"{path}: config.json nested too deeply") from None
+    stack = [config]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            module = node.get("module")
+            if "module" in node and not (isinstance(module, str) and (
+                    module == "keras" or module.startswith("keras."))):
+                raise DataError(f"{path}: the model's config names the module {module!r} "
+                                f"(class {node.get('class_name')!r}); a classifier holds Keras "
+                                "layers only")
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
+def load_classifier(path: str | os.PathLike[str]) -> Classifier:
+    """Load a :class:`Classifier` saved by ``wordvecs train`` (no vector file needed).
+
+    Every file is checked (digests, types, shapes against the model) before it is used.
+    """
+    path = Path(path)
+    missing = [n for n in CLASSIFIER_FILES if not (path / n).is_file()]
+    if missing:
+        raise DataError(f"{path}: not a saved classifier (missing {', '.join(missing)})")
+    meta = _read_json(path / "classifier.json")
+    if not isinstance(meta, dict):
+        raise DataError(f"{path / 'classifier.json'}: expected a JSON object, found "
+                        f"{type(meta).__name__}")
+    fmt = meta.get("format")
+    if fmt not in (1, CLASSIFIER_FORMAT) or isinstance(fmt, bool):
+        raise DataError(f"{path}: classifier format {fmt!r}; this release reads 1 and "
+                        f"{CLASSIFIER_FORMAT}")
+    if fmt == 1:
+        log.warning("%s: a format-1 classifier has no digests; its files cannot be checked "
+                    "against each other", path)
+    else:
+        digests = meta.get("sha256")
+        if not isinstance(digests, dict) or set(digests) != set(_DIGESTED):
+            raise DataError(f"{path / 'classifier.json'}: 'sha256' must give the digest of "
+                            f"{', '.join(_DIGESTED)}")
+        for name in _DIGESTED:
+            if _sha256(path / name) != digests[name]:
+                raise DataError(f"{path / name}: changed since it was saved (its SHA-256 is not "
+                                "the one classifier.json records); save the classifier again")
+    max_len = meta.get("max_len")
+    if type(max_len) is not int or max_len < 1:
+        raise DataError(f"{path / 'classifier.json'}: max_len must be a positive integer. "
+                        f"Received: {max_len!r}")
+    labels = _read_json(path / "labels.json")
+    if not isinstance(labels, list) or not labels or not all(
+            isinstance(y, str) and y for y in labels):
+        raise DataError(f"{path / 'labels.json'}: expected a list of non-empty strings, found "
+                        f"{json.dumps(labels)[:80]}")
+    prior = meta.get("prior")
+    if prior is not None and (not isinstance(prior, list) or not all(
+            isinstance(p, int | float) and not isinstance(p, bool) for p in prior)):
+        raise DataError(f"{path / 'classifier.json'}: prior must be a list of numbers")
+    vocab = Vocabulary.load(path / "vocabulary.json")
+    tok = meta.get("tokenizer")
+    if tok is not None and tok != vocab.tokenizer.to_dict() and fmt >= 2:
+        raise DataError(f"{path}: classifier.json and vocabulary.json name different "
+                        "tokenizers")
+    _check_keras_config(path / "model.keras")
+    keras = _keras()
+    try:
+        model = keras.saving.load_model(path / "model.keras", compile=False, safe_mode=True)
+    except Exception as exc:  # a third-party loader on a file from outside: say what, one line
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise DataError(f"{path / 'model.keras'}: Keras cannot load it "
+                        f"({type(exc).__name__}: {first[:200]})") from None
+    info = {k: v for k, v in meta.items() if k not in _META_KEYS}
+    try:
+        return Classifier(model, vocab, labels, max_len, info=info, prior=prior)
+    except (DataError, VocabularyError) as exc:
+        raise DataError(f"{path}: {exc}") from None
