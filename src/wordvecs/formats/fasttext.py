@@ -99,14 +99,10 @@ def _args(data: bytes, floret: bool) -> dict[str, int | float] | None:
 
 
 def looks_like_fasttext(head: bytes) -> bool:
-    """True when ``head`` starts with the fastText magic, a known version and a consistent header
-    (fastText's or floret's layout)."""
-    if len(head) < 8 + _FLORET_ARGS.size + _DICT.size or not head.startswith(MAGIC_BYTES):
-        return False
-    version = struct.unpack_from("<i", head, 4)[0]
-    body = head[8:]
-    return version in VERSIONS and (_args(body, False) is not None
-                                    or _args(body, True) is not None)
+    """True when ``head`` starts with the fastText magic number (no text or word2vec file can:
+    its bytes hold a NUL). The reader then checks the version and that the header is consistent
+    (fastText's or floret's layout), naming the byte offset of what is wrong."""
+    return head.startswith(MAGIC_BYTES)
 
 
 class _Reader:
