@@ -431,3 +431,36 @@ def test_fuzz_mutated_models(models, tmp_path, data):
 def test_fuzz_random_bytes_after_the_magic(tmp_path, blob):
     with pytest.raises(WordvecsError):
         _load_bytes(tmp_path, struct.pack("<ii", 793712314, 12) + blob, "z.bin")
+
+
+# --- the CLI -------------------------------------------------------------------------------------
+def test_cli_info_convert_similar(models, tmp_path):
+    from click.testing import CliRunner
+
+    from wordvecs.cli import cli
+
+    runner = CliRunner()
+    res = runner.invoke(cli, ["info", str(models["u"])])
+    assert res.exit_code == 0, res.output
+    assert "format:  fasttext-bin" in res.output
+    assert "subwords: hash=fnv1a minn=2 maxn=4 bucket=4,000" in res.output
+    res = runner.invoke(cli, ["info", str(models["floret"])])
+    assert "hash=murmur3" in res.output and "hash_count=2" in res.output
+    store = tmp_path / "u.wv"
+    res = runner.invoke(cli, ["convert", str(models["u"]), str(store)])
+    assert res.exit_code == 0, res.output
+    v, s = wordvecs.load(models["u"]), wordvecs.load(store)
+    assert s.words == v.words and np.array_equal(s.matrix, v.matrix)
+    res = runner.invoke(cli, ["similar", "kalomiqu", "--vectors", str(models["u"]), "-n", "3"])
+    assert res.exit_code == 0, res.output
+    want = v.similar_by_vector(v["kalomiqu"], topn=3)
+    assert res.output.splitlines()[1].split()[0] == want[0][0]
+    word = v.words[5]  # a vocabulary word: itself left out, as before
+    res = runner.invoke(cli, ["similar", word, "--vectors", str(models["u"]), "-n", "3"])
+    assert res.exit_code == 0
+    assert word not in [ln.split()[0] for ln in res.output.splitlines()[1:]]
+    ftz = wordvecs.load(models["ftz"])
+    cands = ["".join(chr(0x4E00 + i * 7 + j) for j in range(2)) for i in range(50)]
+    lost = cands[int(np.argmin(ftz.subwords.word_vectors(cands)[1]))]
+    res = runner.invoke(cli, ["similar", lost, "--vectors", str(models["ftz"])])
+    assert res.exit_code == 2 and len(res.output.strip().splitlines()) == 1
