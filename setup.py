@@ -28,7 +28,8 @@ if ft_source.exists():
             "wordvecs._ftkernel",
             sources=[str(ft_source)],
             # no -ffast-math, no FMA contraction: float32 sums must match fastText's bit for bit
-            extra_compile_args=["-O2", "-ffp-contract=off"],
+            extra_compile_args=["-O3", "-ffp-contract=off", "-pthread"],
+            extra_link_args=["-pthread"],
             optional=True,
         )
     )

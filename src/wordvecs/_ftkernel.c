@@ -9,7 +9,9 @@
  * order, of the word's own input row (when it has one) and the rows of its character n-grams of
  * "<word>" (minn..maxn UTF-8 characters, hashed with FNV-1a over *signed* chars, or, for floret,
  * with MurmurHash3_x64_128 into hash_count buckets; a pruned .ftz maps buckets through prune[]),
- * times (float)(1.0 / count). mask[k] is 1 when count > 0. The GIL is released while computing.
+ * times (float)(1.0 / count). mask[k] is 1 when count > 0. The GIL is released while computing,
+ * and large batches are split over the machine's cores (WORDVECS_THREADS caps them): each word is
+ * computed by one thread in fastText's order, so the bits do not depend on the thread count.
  *
  * own_mode 0: a dictionary word uses its own row (fastText); 1: only entry 0 does (floret).
  * prune_size -1: no pruning; 0: every n-gram was pruned; > 0: prune[bucket] is the row or -1.
@@ -17,9 +19,11 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- hashes ------------------------------------------------------------------------------- */
 
@@ -101,15 +105,17 @@ typedef struct {
     const int32_t *prune;
 } params_t;
 
-static inline void add_row(const params_t *p, float *acc, int64_t row, int64_t *count) {
+/* Rows are first collected (rows[0..count)), prefetched, then summed in the same order: the
+ * memory of a word's ~40 random rows is fetched in parallel, and the sum is fastText's. */
+static inline void add_row(const params_t *p, int64_t *rows, int64_t row, int64_t *count) {
     if (row < 0 || row >= p->rows) return; /* never outside the table */
-    const float *r = p->table + row * p->dim;
-    for (int64_t j = 0; j < p->dim; j++) acc[j] += r[j];
-    (*count)++;
+    const char *r = (const char *)(p->table + row * p->dim);
+    for (int64_t b = 0; b < p->dim * 4; b += 64) __builtin_prefetch(r + b);
+    rows[(*count)++] = row;
 }
 
 /* Dictionary::pushHash: the row of bucket h, or nothing when it was pruned. */
-static inline void push_hash(const params_t *p, float *acc, int64_t h, int64_t *count) {
+static inline void push_hash(const params_t *p, int64_t *acc, int64_t h, int64_t *count) {
     if (p->prune_size == 0) return;
     if (p->prune_size > 0) {
         h = p->prune[h];
@@ -118,7 +124,7 @@ static inline void push_hash(const params_t *p, float *acc, int64_t h, int64_t *
     add_row(p, acc, p->nwords + h, count);
 }
 
-static inline void hash_ngram(const params_t *p, float *acc, const unsigned char *s,
+static inline void hash_ngram(const params_t *p, int64_t *acc, const unsigned char *s,
                               Py_ssize_t n, int64_t *count) {
     if (p->hash_kind == 0) {
         push_hash(p, acc, (int64_t)(fnv1a(s, n) % (uint32_t)p->bucket), count);
@@ -136,7 +142,7 @@ static inline void hash_ngram(const params_t *p, float *acc, const unsigned char
 }
 
 /* Dictionary::computeSubwords over w = "<" word ">" (length n). */
-static void subwords(const params_t *p, float *acc, const unsigned char *w, Py_ssize_t n,
+static void subwords(const params_t *p, int64_t *acc, const unsigned char *w, Py_ssize_t n,
                      int64_t *count) {
     if (p->hash_kind == 1) hash_ngram(p, acc, w, n, count); /* floret: the whole word too */
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -151,22 +157,63 @@ static void subwords(const params_t *p, float *acc, const unsigned char *w, Py_s
     }
 }
 
+/* The most rows a word of n bytes can have: its own, and hash_count per n-gram (at most maxn
+ * n-grams start at each of the n + 2 bytes of "<word>") plus the whole word (floret). */
+static size_t max_rows(const params_t *p, Py_ssize_t n) {
+    return (size_t)(2 + (n + 2) * (int64_t)(p->maxn > 0 ? p->maxn : 0) + 1) * (size_t)p->hash_count;
+}
+
 static int64_t one_word(const params_t *p, const unsigned char *word, Py_ssize_t n, int64_t id,
-                        unsigned char *wrap, float *acc) {
+                        unsigned char *wrap, int64_t *rows, float *acc) {
     int64_t count = 0;
-    for (int64_t j = 0; j < p->dim; j++) acc[j] = 0.0f;
-    if (id >= 0 && (p->own_mode == 0 || id == 0)) add_row(p, acc, id, &count);
+    if (id >= 0 && (p->own_mode == 0 || id == 0)) add_row(p, rows, id, &count);
     if (!(n == 4 && memcmp(word, "</s>", 4) == 0)) {
         wrap[0] = '<';
         memcpy(wrap + 1, word, (size_t)n);
         wrap[n + 1] = '>';
-        subwords(p, acc, wrap, n + 2, &count);
+        subwords(p, rows, wrap, n + 2, &count);
+    }
+    for (int64_t j = 0; j < p->dim; j++) acc[j] = 0.0f;
+    for (int64_t k = 0; k < count; k++) {
+        const float *r = p->table + rows[k] * p->dim;
+        for (int64_t j = 0; j < p->dim; j++) acc[j] += r[j];
     }
     if (count > 0) {
         float scale = (float)(1.0 / (double)count);
         for (int64_t j = 0; j < p->dim; j++) acc[j] *= scale;
     }
     return count;
+}
+
+/* ---- threads ------------------------------------------------------------------------------ */
+
+#define MAX_THREADS 16
+#define MIN_WORDS_PER_THREAD 2048
+
+typedef struct {
+    const params_t *p;
+    const unsigned char *data;
+    const int64_t *off, *ids;
+    float *out;
+    unsigned char *mask, *wrap;
+    int64_t *rows;
+    Py_ssize_t lo, hi;
+} job_t;
+
+static void *run_job(void *arg) {
+    job_t *j = (job_t *)arg;
+    for (Py_ssize_t k = j->lo; k < j->hi; k++)
+        j->mask[k] = one_word(j->p, j->data + j->off[k], (Py_ssize_t)(j->off[k + 1] - j->off[k]),
+                              j->ids[k], j->wrap, j->rows, j->out + k * j->p->dim) > 0;
+    return NULL;
+}
+
+static int n_threads(Py_ssize_t nw) {
+    const char *env = getenv("WORDVECS_THREADS");
+    long n = env ? strtol(env, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
+    if (n > MAX_THREADS) n = MAX_THREADS;
+    if (n > nw / MIN_WORDS_PER_THREAD) n = (long)(nw / MIN_WORDS_PER_THREAD);
+    return n < 1 ? 1 : (int)n;
 }
 
 /* ---- Python entry point -------------------------------------------------------------------- */
@@ -198,23 +245,39 @@ static PyObject *word_vectors(PyObject *self, PyObject *args) {
         }
         if (off[k + 1] - off[k] > longest) longest = (Py_ssize_t)(off[k + 1] - off[k]);
     }
-    unsigned char *wrap = malloc((size_t)longest + 2);
-    if (!wrap) {
-        PyErr_NoMemory();
-        goto done;
-    }
+    int nt = n_threads(nw);
     params_t p = {(const float *)tab.buf, (int64_t)(tab.len / 4 / dim), dim, nwords, bucket,
                   prune_size, minn, maxn, hash_kind, hash_count, own_mode, (uint32_t)seed,
                   (const int32_t *)prune.buf};
-    float *o = (float *)out.buf;
-    unsigned char *m = (unsigned char *)mask.buf;
-    const unsigned char *d = (const unsigned char *)data.buf;
+    size_t nrows = max_rows(&p, longest);
+    unsigned char *wrap = malloc(((size_t)longest + 2) * (size_t)nt);
+    int64_t *rowbuf = malloc(nrows * sizeof(int64_t) * (size_t)nt);
+    if (!wrap || !rowbuf) {
+        free(wrap);
+        free(rowbuf);
+        PyErr_NoMemory();
+        goto done;
+    }
+    job_t jobs[MAX_THREADS];
+    pthread_t tids[MAX_THREADS];
+    for (int t = 0; t < nt; t++) {
+        job_t j = {&p, (const unsigned char *)data.buf, off, idv, (float *)out.buf,
+                   (unsigned char *)mask.buf, wrap + (size_t)t * ((size_t)longest + 2),
+                   rowbuf + (size_t)t * nrows, nw * t / nt, nw * (t + 1) / nt};
+        jobs[t] = j;
+    }
     Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t k = 0; k < nw; k++)
-        m[k] = one_word(&p, d + off[k], (Py_ssize_t)(off[k + 1] - off[k]), idv[k], wrap,
-                        o + k * dim) > 0;
+    int started = 0;
+    for (int t = 1; t < nt; t++) {
+        if (pthread_create(&tids[t], NULL, run_job, &jobs[t]) != 0) break;
+        started = t;
+    }
+    run_job(&jobs[0]);
+    for (int t = started + 1; t < nt; t++) run_job(&jobs[t]); /* any thread that did not start */
+    for (int t = 1; t <= started; t++) pthread_join(tids[t], NULL);
     Py_END_ALLOW_THREADS
     free(wrap);
+    free(rowbuf);
     result = Py_None;
     Py_INCREF(result);
 done:
@@ -222,6 +285,77 @@ done:
     PyBuffer_Release(&ids); PyBuffer_Release(&out); PyBuffer_Release(&mask);
     PyBuffer_Release(&prune);
     return result;
+}
+
+/* scan_entries(buf, pos, first, size, nwords, max_word) -> (words, parsed, pos, status, found)
+ *
+ * Parse fastText dictionary entries (word bytes, NUL, int64 count, int8 type) number first,
+ * first + 1, ... size - 1 from buf[pos:]. words: the parsed words joined by NUL bytes. status 0:
+ * all parsed; 1: buf ends inside the entry at pos (feed more bytes); 2: the type byte at pos is
+ * not 0 for an entry < nwords or 1 after (found: its value); 3: no NUL within max_word bytes. */
+static PyObject *scan_entries(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    Py_ssize_t pos, first, size, nwords, max_word;
+    if (!PyArg_ParseTuple(args, "y*nnnnn:scan_entries", &view, &pos, &first, &size, &nwords,
+                          &max_word))
+        return NULL;
+    const unsigned char *b = (const unsigned char *)view.buf;
+    Py_ssize_t n = view.len, i = first, out_len = 0, cap = 1 << 16;
+    int status = 0, found = 0;
+    unsigned char *out = malloc((size_t)cap);
+    if (!out) {
+        PyBuffer_Release(&view);
+        return PyErr_NoMemory();
+    }
+    Py_BEGIN_ALLOW_THREADS
+    while (i < size) {
+        const unsigned char *nul = pos < n ? memchr(b + pos, 0, (size_t)(n - pos)) : NULL;
+        if (!nul) {
+            status = (n - pos > max_word) ? 3 : 1;
+            break;
+        }
+        Py_ssize_t end = nul - b;
+        if (end - pos > max_word) {
+            status = 3;
+            break;
+        }
+        if (end + 10 > n) {
+            status = 1;
+            break;
+        }
+        int kind = (int)(signed char)b[end + 9];
+        if (kind != (i < nwords ? 0 : 1)) {
+            status = 2;
+            found = kind;
+            pos = end + 9;
+            break;
+        }
+        Py_ssize_t need = out_len + (end - pos) + 1;
+        if (need > cap) {
+            while (cap < need) cap *= 2;
+            unsigned char *grown = realloc(out, (size_t)cap);
+            if (!grown) {
+                status = -1;
+                break;
+            }
+            out = grown;
+        }
+        if (i > first) out[out_len++] = 0;
+        memcpy(out + out_len, b + pos, (size_t)(end - pos));
+        out_len += end - pos;
+        pos = end + 10;
+        i++;
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
+    if (status == -1) {
+        free(out);
+        return PyErr_NoMemory();
+    }
+    PyObject *words = PyBytes_FromStringAndSize((const char *)out, out_len);
+    free(out);
+    if (!words) return NULL;
+    return Py_BuildValue("(Nnnii)", words, i - first, pos, status, found);
 }
 
 /* murmur3(data, seed) -> (h1, h2): for the tests of the Python implementation. */
@@ -238,6 +372,7 @@ static PyObject *murmur3(PyObject *self, PyObject *args) {
 static PyMethodDef methods[] = {
     {"word_vectors", word_vectors, METH_VARARGS, "fastText get_word_vector of many words."},
     {"murmur3", murmur3, METH_VARARGS, "MurmurHash3_x64_128 of bytes: (h1, h2)."},
+    {"scan_entries", scan_entries, METH_VARARGS, "Parse fastText dictionary entries."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -139,25 +139,6 @@ class _Reader:
         self.offset += n
         return data
 
-    def word(self) -> bytes:
-        """Bytes up to a NUL (the NUL consumed)."""
-        while True:
-            j = self._buf.find(b"\0", self._pos)
-            if j >= 0:
-                data = self._buf[self._pos:j]
-                self.offset += j + 1 - self._pos
-                self._pos = j + 1
-                return data
-            have = len(self._buf) - self._pos
-            if have > MAX_WORD_BYTES:
-                raise FormatError(self.name, offset=self.offset, expected="a NUL-terminated word "
-                                  f"of at most {MAX_WORD_BYTES:,} bytes", found="no NUL")
-            before = len(self._buf)
-            self._fill(have + (1 << 16))
-            if len(self._buf) - self._pos == have and len(self._buf) <= before:
-                raise FormatError(self.name, "the file ends early", offset=self.offset + have,
-                                  expected="a NUL-terminated word", found="end of file")
-
     def floats(self, count: int, what: str) -> np.ndarray:
         """``count`` float32 values, read in chunks (allocated only as the bytes arrive)."""
         nbytes = count * 4
@@ -236,6 +217,66 @@ def _header(r: _Reader) -> FastTextHeader:
     return FastTextHeader(fields, plain is None, version)
 
 
+def py_scan_entries(buf: bytes, pos: int, first: int, size: int, nwords: int, max_word: int
+                    ) -> tuple[bytes, int, int, int, int]:
+    """The pure-Python ``scan_entries`` of the compiled kernel (same contract, same results)."""
+    words = []
+    i = first
+    n = len(buf)
+    status = found = 0
+    while i < size:
+        end = buf.find(b"\0", pos, pos + max_word + 1)
+        if end < 0:
+            status = 3 if n - pos > max_word else 1
+            break
+        if end + 10 > n:
+            status = 1
+            break
+        kind = struct.unpack_from("<b", buf, end + 9)[0]
+        if kind != (0 if i < nwords else 1):
+            status, found, pos = 2, kind, end + 9
+            break
+        words.append(buf[pos:end])
+        pos = end + 10
+        i += 1
+    return b"\0".join(words), i - first, pos, status, found
+
+
+def _entries(r: _Reader, size: int, nwords: int) -> list[str]:
+    """The dictionary's ``size`` words (labels after ``nwords``), their exact bytes kept: a word
+    that is not UTF-8 is decoded with ``surrogateescape`` (and encoded back so for hashing)."""
+    from ..subwords import compiled_kernel
+
+    kernel = compiled_kernel()
+    scan = kernel.scan_entries if kernel is not None else py_scan_entries
+    entries: list[str] = []
+    r._fill(1 << 22)
+    while len(entries) < size:
+        i = len(entries)
+        words, parsed, pos, status, found = scan(r._buf, r._pos, i, size, nwords,
+                                                 MAX_WORD_BYTES)
+        if parsed:
+            entries.extend(words.decode("utf-8", "surrogateescape").split("\0"))
+        r.offset += pos - r._pos
+        r._pos = pos
+        if status == 2:
+            raise FormatError(r.name, f"dictionary entry {len(entries)}", offset=r.offset,
+                              expected="type 0 (word)" if len(entries) < nwords
+                              else "type 1 (label)", found=f"type {found}")
+        if status == 3:
+            raise FormatError(r.name, f"dictionary entry {len(entries)}", offset=r.offset,
+                              expected=f"a NUL-terminated word of at most {MAX_WORD_BYTES:,} "
+                              "bytes", found="no NUL")
+        if status == 1:
+            have = len(r._buf) - r._pos
+            r._fill(have + (1 << 22))
+            if len(r._buf) - r._pos == have:
+                raise FormatError(r.name, "the file ends early", offset=r.offset + have,
+                                  expected=f"dictionary entry {len(entries)}: a NUL-terminated "
+                                  "word, an int64 count and an int8 type", found="end of file")
+    return entries
+
+
 def _dictionary(r: _Reader, h: FastTextHeader) -> tuple[list[str], int, int, np.ndarray | None]:
     start = r.offset
     size, nwords, _nlabels, _ntokens, prune_size = _DICT.unpack(r.read(_DICT.size, "a dictionary"))
@@ -243,20 +284,7 @@ def _dictionary(r: _Reader, h: FastTextHeader) -> tuple[list[str], int, int, np.
         raise FormatError(r.name, "the dictionary cannot fit in the file", offset=start,
                           expected=f"room for {size:,} entries of at least 10 bytes",
                           found=f"{r.size - r.offset:,} bytes left")
-    entries: list[str] = []
-    for i in range(size):
-        at = r.offset
-        raw = r.word()
-        _count, kind = _ENTRY.unpack(r.read(_ENTRY.size, "an entry's count and type"))
-        if kind != (0 if i < nwords else 1):
-            raise FormatError(r.name, f"dictionary entry {i}", offset=r.offset - 1,
-                              expected="type 0 (word)" if i < nwords else "type 1 (label)",
-                              found=f"type {kind}")
-        try:
-            entries.append(raw.decode("utf-8"))
-        except UnicodeDecodeError:  # fastText keeps the bytes: so do we (and hash them as such)
-            entries.append(raw.decode("utf-8", "surrogateescape"))
-        del at
+    entries = _entries(r, size, nwords)
     prune = None
     if prune_size > 0:
         at = r.offset
