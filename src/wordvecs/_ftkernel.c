@@ -163,8 +163,9 @@ static size_t max_rows(const params_t *p, Py_ssize_t n) {
     return (size_t)(2 + (n + 2) * (int64_t)(p->maxn > 0 ? p->maxn : 0) + 1) * (size_t)p->hash_count;
 }
 
-static int64_t one_word(const params_t *p, const unsigned char *word, Py_ssize_t n, int64_t id,
-                        unsigned char *wrap, int64_t *rows, float *acc) {
+/* The rows of one word, in fastText's order (each prefetched as it is found). */
+static int64_t collect_rows(const params_t *p, const unsigned char *word, Py_ssize_t n,
+                            int64_t id, unsigned char *wrap, int64_t *rows) {
     int64_t count = 0;
     if (id >= 0 && (p->own_mode == 0 || id == 0)) add_row(p, rows, id, &count);
     if (!(n == 4 && memcmp(word, "</s>", 4) == 0)) {
@@ -173,6 +174,11 @@ static int64_t one_word(const params_t *p, const unsigned char *word, Py_ssize_t
         wrap[n + 1] = '>';
         subwords(p, rows, wrap, n + 2, &count);
     }
+    return count;
+}
+
+/* FastText::getWordVector: the rows summed in order in float32, times (float)(1.0 / count). */
+static void sum_rows(const params_t *p, const int64_t *rows, int64_t count, float *acc) {
     for (int64_t j = 0; j < p->dim; j++) acc[j] = 0.0f;
     for (int64_t k = 0; k < count; k++) {
         const float *r = p->table + rows[k] * p->dim;
@@ -182,7 +188,6 @@ static int64_t one_word(const params_t *p, const unsigned char *word, Py_ssize_t
         float scale = (float)(1.0 / (double)count);
         for (int64_t j = 0; j < p->dim; j++) acc[j] *= scale;
     }
-    return count;
 }
 
 /* ---- threads ------------------------------------------------------------------------------ */
@@ -197,14 +202,29 @@ typedef struct {
     float *out;
     unsigned char *mask, *wrap;
     int64_t *rows;
+    size_t nrows;
     Py_ssize_t lo, hi;
 } job_t;
 
+/* Words lo..hi-1, pipelined: the rows of word k + 1 are found and prefetched before word k is
+ * summed, so their memory arrives while the CPU adds. */
 static void *run_job(void *arg) {
     job_t *j = (job_t *)arg;
-    for (Py_ssize_t k = j->lo; k < j->hi; k++)
-        j->mask[k] = one_word(j->p, j->data + j->off[k], (Py_ssize_t)(j->off[k + 1] - j->off[k]),
-                              j->ids[k], j->wrap, j->rows, j->out + k * j->p->dim) > 0;
+    int64_t *cur = j->rows, *nxt = j->rows + j->nrows, *tmp, ncur = 0, nnxt = 0;
+    if (j->lo < j->hi)
+        ncur = collect_rows(j->p, j->data + j->off[j->lo],
+                            (Py_ssize_t)(j->off[j->lo + 1] - j->off[j->lo]), j->ids[j->lo],
+                            j->wrap, cur);
+    for (Py_ssize_t k = j->lo; k < j->hi; k++) {
+        if (k + 1 < j->hi)
+            nnxt = collect_rows(j->p, j->data + j->off[k + 1],
+                                (Py_ssize_t)(j->off[k + 2] - j->off[k + 1]), j->ids[k + 1],
+                                j->wrap, nxt);
+        sum_rows(j->p, cur, ncur, j->out + k * j->p->dim);
+        j->mask[k] = ncur > 0;
+        tmp = cur, cur = nxt, nxt = tmp;
+        ncur = nnxt;
+    }
     return NULL;
 }
 
@@ -251,7 +271,7 @@ static PyObject *word_vectors(PyObject *self, PyObject *args) {
                   (const int32_t *)prune.buf};
     size_t nrows = max_rows(&p, longest);
     unsigned char *wrap = malloc(((size_t)longest + 2) * (size_t)nt);
-    int64_t *rowbuf = malloc(nrows * sizeof(int64_t) * (size_t)nt);
+    int64_t *rowbuf = malloc(2 * nrows * sizeof(int64_t) * (size_t)nt);
     if (!wrap || !rowbuf) {
         free(wrap);
         free(rowbuf);
@@ -263,7 +283,7 @@ static PyObject *word_vectors(PyObject *self, PyObject *args) {
     for (int t = 0; t < nt; t++) {
         job_t j = {&p, (const unsigned char *)data.buf, off, idv, (float *)out.buf,
                    (unsigned char *)mask.buf, wrap + (size_t)t * ((size_t)longest + 2),
-                   rowbuf + (size_t)t * nrows, nw * t / nt, nw * (t + 1) / nt};
+                   rowbuf + 2 * (size_t)t * nrows, nrows, nw * t / nt, nw * (t + 1) / nt};
         jobs[t] = j;
     }
     Py_BEGIN_ALLOW_THREADS
