@@ -188,6 +188,39 @@ def test_against_gensim(models):
                        atol=1e-6)
 
 
+def test_format_asked_for(models):
+    v = wordvecs.load(models["u"], format="fasttext-bin")
+    assert v.format == "fasttext-bin"
+    assert wordvecs.load(models["ftz"], format="ftz").format == "fasttext-bin"
+    with pytest.raises(FormatError, match="pass format='auto' or 'fasttext-bin'"):
+        wordvecs.load(models["u"], format="bin")  # word2vec binary: the bytes say otherwise
+    text = models["u"].parent / "glove.txt"
+    text.write_text("the 0.1 0.2\nof 0.3 0.4\n")
+    with pytest.raises(FormatError, match="floret header"):
+        wordvecs.load(text, format="floret")
+    with pytest.raises(FormatError, match="magic number"):
+        wordvecs.load(text, format="fasttext-bin")
+    with pytest.raises(ValueError, match="cannot write"):
+        v.save(models["u"].parent / "x.bin", format="fasttext-bin")
+
+
+def test_many_words_over_threads_same_bits(models, monkeypatch):
+    if "c" not in KERNELS:
+        pytest.skip("the compiled kernel is not built")
+    v = wordvecs.load(models["u"])
+    rng = random.Random(5)
+    words = ["".join(rng.choice("abcdeéß日") for _ in range(rng.randint(1, 9)))
+             for _ in range(9000)] + v.words
+    monkeypatch.setenv("WORDVECS_THREADS", "1")
+    one = v.subwords.word_vectors(words)
+    monkeypatch.setenv("WORDVECS_THREADS", "4")
+    four = v.subwords.word_vectors(words)
+    assert np.array_equal(one[0], four[0]) and np.array_equal(one[1], four[1])
+    m = fasttext.load_model(str(models["u"]))
+    for k in range(0, len(words), 997):
+        assert np.array_equal(four[0][k], m.get_word_vector(words[k]))
+
+
 def test_compressed_and_zip_member(models, tmp_path):
     data = models["u"].read_bytes()
     (tmp_path / "u.bin.gz").write_bytes(gzip.compress(data))

@@ -90,6 +90,12 @@ def load(
 
         reader = read_fasttext if detected is VectorFormat.FASTTEXT_BIN else read_floret_text
         return reader(src, options=options)
+    if detected in (VectorFormat.FASTTEXT_BIN, VectorFormat.FLORET):
+        from .errors import FormatError
+
+        assert detected is not None
+        raise FormatError(src.name, f"format={fmt.value!r} was asked, but the bytes are a "
+                          f"{detected.value} model; pass format='auto' or {detected.value!r}")
     if fmt in (VectorFormat.FASTTEXT_BIN, VectorFormat.FLORET):
         from .errors import FormatError
 
