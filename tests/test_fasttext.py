@@ -508,3 +508,62 @@ def test_cli_info_convert_similar(models, tmp_path):
     lost = cands[int(np.argmin(ftz.subwords.word_vectors(cands)[1]))]
     res = runner.invoke(cli, ["similar", lost, "--vectors", str(models["ftz"])])
     assert res.exit_code == 2 and len(res.output.strip().splitlines()) == 1
+
+
+# --- a classifier keeps the subword advantage at prediction time (issue 10, item 5) -------------
+@pytest.mark.keras
+def test_classifier_subword_fallback_beats_unknown_rows_on_typos(tmp_path):
+    from wordvecs.datasets import Vocabulary
+    from wordvecs.matrix import build_matrix
+    from wordvecs.subword_predict import SubwordFallback
+    from wordvecs.train import Classifier, build_model, load_classifier
+
+    rng = random.Random(7)
+    groups = [["".join(rng.choice(letters) for _ in range(rng.randint(7, 10))) for _ in range(40)]
+              for letters in ("abcdefgh", "ijklmnop", "qrstuvwx")]
+    (tmp_path / "corpus.txt").write_text("\n".join(
+        " ".join(rng.choice(groups[i % 3]) for _ in range(10)) for i in range(3000)) + "\n")
+    _train(fasttext.train_unsupervised, tmp_path / "corpus.txt", dim=16, epoch=5, minn=3,
+           maxn=5, bucket=20000).save_model(str(tmp_path / "m.bin"))
+    v = wordvecs.load(tmp_path / "m.bin")
+
+    def docs(n: int, typo: bool) -> tuple[list[str], list[str]]:
+        texts, labels = [], []
+        for i in range(n):
+            words = [rng.choice(groups[i % 3]) for _ in range(6)]
+            if typo:  # one letter replaced in every word: none is in the vocabulary any more
+                words = [w[:3] + ("z" if w[3] != "z" else "y") + w[4:] for w in words]
+            texts.append(" ".join(words))
+            labels.append(f"c{i % 3}")
+        return texts, labels
+
+    train_texts, train_labels = docs(600, typo=False)
+    test_texts, test_labels = docs(150, typo=True)
+    vocab = Vocabulary.from_texts(train_texts)
+    assert not any(t in vocab for t in test_texts[0].split())
+    em = build_matrix(v, vocab.token_list(), seed=0)
+    model = build_model("avg", max_len=6, n_classes=3, rows=em.rows, dim=em.dim, mode="frozen",
+                        matrix=em.matrix)
+    y = np.array([int(label[1]) for label in train_labels])
+    model.fit(vocab.encode(train_texts, 6), y, epochs=15, batch_size=32, verbose=0)
+    labels = ["c0", "c1", "c2"]
+    plain = Classifier(model, vocab, labels, 6)
+    fallback = SubwordFallback.from_vectors(v.subwords, vocab.words)
+    with_subwords = Classifier(model, vocab, labels, 6, subwords=fallback)
+    acc_plain = plain.evaluate(test_texts, test_labels)["accuracy"]
+    acc_sub = with_subwords.evaluate(test_texts, test_labels)["accuracy"]
+    assert plain.evaluate(train_texts, train_labels)["accuracy"] > 0.9
+    assert acc_plain < 0.5 < 0.8 < acc_sub  # unknown rows: chance; subword vectors: the class
+    # compact: only the buckets of the vocabulary's n-grams, far smaller than the whole table
+    assert fallback.nbytes < v.subwords.table.nbytes / 4
+    # self-contained and round-trips: no vector file needed, the same probabilities
+    with_subwords.save(tmp_path / "clf")
+    (tmp_path / "m.bin").unlink()
+    back = load_classifier(tmp_path / "clf")
+    assert back.subwords is not None
+    assert np.allclose(back.predict_proba(test_texts), with_subwords.predict_proba(test_texts))
+    # compact=False: an unseen word's row is fastText's exact vector
+    exact = SubwordFallback.from_vectors(v.subwords, vocab.words, compact=False)
+    ids, extra = exact.encode(with_subwords, test_texts[:1])
+    assert ids[0, 0] == len(vocab)  # the first unseen word: the first row past the vocabulary
+    assert np.array_equal(extra[0], v[test_texts[0].split()[0]])

@@ -327,9 +327,16 @@ def run_experiment(data: TextData, vectors: Vectors, config: TrainConfig | None 
                                  "val_accuracy": best_run.val_accuracy,
                                  "test_accuracy": best_run.test_accuracy}
     if out is not None:
+        fallback = None
+        if vectors.subwords is not None:  # unseen words at prediction get subword vectors
+            from .subword_predict import SubwordFallback
+
+            fallback = SubwordFallback.from_vectors(vectors.subwords,  # type: ignore[arg-type]
+                                                    best_vocab.words)
         clf = Classifier(best_model, best_vocab, classes, max_len,
                          info={"model": config.model, "mode": best_run.mode,
-                               "vectors": vectors.source, "seed": config.seed})
+                               "vectors": vectors.source, "seed": config.seed},
+                         subwords=fallback)
         clf.save(out)
         best_info["path"] = str(Path(out))
 
@@ -372,8 +379,9 @@ class Classifier:
     """A trained text classifier: a Keras model with its vocabulary, labels and padding length."""
 
     def __init__(self, model: Any, vocabulary: Vocabulary, labels: Sequence[str], max_len: int,
-                 info: dict[str, Any] | None = None) -> None:
+                 info: dict[str, Any] | None = None, subwords: Any = None) -> None:
         self.model = model
+        self.subwords = subwords  # a SubwordFallback: unseen words get subword vectors
         self.vocabulary = vocabulary
         self.labels = list(labels)
         self.max_len = int(max_len)
@@ -410,6 +418,9 @@ class Classifier:
         """float32 array (n, classes): each text's probability for each of :attr:`labels`."""
         if len(texts) == 0:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
+        if self.subwords is not None:
+            self._encode(texts)  # the same checks
+            return self.subwords.predict_proba(self, texts)
         return np.asarray(self.model.predict(self._encode(texts), batch_size=256, verbose=0),
                           dtype=np.float32)
 
@@ -455,9 +466,14 @@ class Classifier:
                 tmp.unlink()
         self.vocabulary.save(path / "vocabulary.json")
         _write_json(path / "labels.json", self.labels)
+        extra = {}
+        if self.subwords is not None:
+            self.subwords.save(path / "subwords")
+            extra = {"subwords": {"rows": int(self.subwords.subwords.table.shape[0]),
+                                  "bytes": self.subwords.nbytes}}
         _write_json(path / "classifier.json", {
             "format": CLASSIFIER_FORMAT, "max_len": self.max_len,
-            "tokenizer": self.vocabulary.tokenizer.to_dict(), **self.info})
+            "tokenizer": self.vocabulary.tokenizer.to_dict(), **self.info, **extra})
         return path
 
 
@@ -484,5 +500,11 @@ def load_classifier(path: str | os.PathLike[str]) -> Classifier:
     vocab = Vocabulary.load(path / "vocabulary.json")
     keras = _keras()
     model = keras.saving.load_model(path / "model.keras", compile=False)
-    info = {k: v for k, v in meta.items() if k not in ("format", "max_len", "tokenizer")}
-    return Classifier(model, vocab, labels, int(meta["max_len"]), info=info)
+    info = {k: v for k, v in meta.items()
+            if k not in ("format", "max_len", "tokenizer", "subwords")}
+    subwords = None
+    if "subwords" in meta:
+        from .subword_predict import SubwordFallback
+
+        subwords = SubwordFallback.load(path / "subwords")
+    return Classifier(model, vocab, labels, int(meta["max_len"]), info=info, subwords=subwords)
