@@ -8,6 +8,7 @@ the compiled subword kernel and once with the pure-Python one.
 from __future__ import annotations
 
 import gzip
+import json
 import random
 import struct
 import warnings
@@ -556,6 +557,15 @@ def test_classifier_subword_fallback_beats_unknown_rows_on_typos(tmp_path):
     assert acc_plain < 0.5 < 0.8 < acc_sub  # unknown rows: chance; subword vectors: the class
     # compact: only the buckets of the vocabulary's n-grams, far smaller than the whole table
     assert fallback.nbytes < v.subwords.table.nbytes / 4
+    # run_experiment (wordvecs train) saves the fallback with the best model
+    from wordvecs.datasets import TextData
+    from wordvecs.train import TrainConfig, run_experiment
+
+    run_experiment(TextData(train_texts, train_labels), v,
+                   TrainConfig(modes=("frozen",), model="avg", epochs=2), out=tmp_path / "exp",
+                   progress=False)
+    meta = json.loads((tmp_path / "exp" / "classifier.json").read_text())
+    assert meta["subwords"]["bytes"] > 0 and load_classifier(tmp_path / "exp").subwords
     # self-contained and round-trips: no vector file needed, the same probabilities
     with_subwords.save(tmp_path / "clf")
     (tmp_path / "m.bin").unlink()
