@@ -430,7 +430,7 @@ def looks_like_floret(head: bytes) -> bool:
     rows ``0 v1 ... vdim``."""
     first, _, rest = head.partition(b"\n")
     fields = first.split()
-    if len(fields) != 8 or not all(f.isdigit() for f in fields[:6]):
+    if len(fields) != 8 or not all(f.isdigit() for f in fields[:6]) or fields[6:] != [b"<", b">"]:
         return False
     return rest.startswith(b"0 ") or not rest.strip()
 
