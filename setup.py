@@ -1,5 +1,6 @@
-"""Build the optional compiled text kernel. If it cannot be built, wordvecs installs without it
-and parses with its NumPy kernel (same results, slower)."""
+"""Build the optional compiled kernels: the text kernel (_ckernel) and the fastText subword kernel
+(_ftkernel). If one cannot be built, wordvecs installs without it and uses its NumPy/Python
+fallback (same results, slower)."""
 
 from pathlib import Path
 
@@ -16,6 +17,18 @@ if source.exists():
             sources=[str(source)],
             include_dirs=[np.get_include()],
             extra_compile_args=["-O3", "-pthread"],
+            extra_link_args=["-pthread"],
+            optional=True,
+        )
+    )
+ft_source = Path("src/wordvecs/_ftkernel.c")
+if ft_source.exists():
+    ext_modules.append(
+        Extension(
+            "wordvecs._ftkernel",
+            sources=[str(ft_source)],
+            # no -ffast-math, no FMA contraction: float32 sums must match fastText's bit for bit
+            extra_compile_args=["-O3", "-ffp-contract=off", "-pthread"],
             extra_link_args=["-pthread"],
             optional=True,
         )

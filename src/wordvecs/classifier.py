@@ -37,7 +37,7 @@ CLASSIFIER_FILES = ("model.keras", "vocabulary.json", "labels.json", "classifier
 _DIGESTED = ("model.keras", "vocabulary.json", "labels.json")
 _KERAS_MEMBERS = {"metadata.json", "config.json", "model.weights.h5"}
 _MAX_CONFIG_BYTES = 16 << 20
-_META_KEYS = {"format", "max_len", "tokenizer", "prior", "sha256"}
+_META_KEYS = {"format", "max_len", "tokenizer", "prior", "sha256", "subwords"}
 
 
 @dataclass(frozen=True)
@@ -77,13 +77,14 @@ class Classifier:
 
     def __init__(self, model: Any, vocabulary: Vocabulary, labels: Sequence[str], max_len: int,
                  info: dict[str, Any] | None = None,
-                 prior: Sequence[float] | np.ndarray | None = None
-                 ) -> None:
+                 prior: Sequence[float] | np.ndarray | None = None,
+                 subwords: Any = None) -> None:
         if isinstance(labels, str) or not all(isinstance(y, str) and y for y in labels):
             raise DataError(f"labels must be a list of non-empty strings. Received: {labels!r}")
         if len(set(labels)) != len(labels):
             raise DataError(f"labels must be distinct. Received: {list(labels)!r}")
         self.model = model
+        self.subwords = subwords  # a SubwordFallback: unseen words get their subword vectors
         self.vocabulary = vocabulary
         self.labels = list(labels)
         self.max_len = int(max_len)
@@ -131,7 +132,12 @@ class Classifier:
         if len(texts) == 0:
             return np.zeros((0, len(self.labels)), dtype=np.float32), [], [], np.zeros(0, bool)
         x, n_tokens, n_known = self._encode(texts)
-        proba = np.asarray(self.model.predict(x, batch_size=256, verbose=0), dtype=np.float32)
+        model = self.model
+        if self.subwords is not None:  # unseen words: extra rows holding their subword vectors
+            x, extra = self.subwords.encode(self, texts)
+            n_known = [int(np.count_nonzero(row > 1)) for row in x]
+            model = self.subwords.model_for(self, extra)
+        proba = np.asarray(model.predict(x, batch_size=256, verbose=0), dtype=np.float32)
         prior = np.array(n_known) == 0
         bad = ~np.all(np.isfinite(proba), axis=1) & ~prior
         if bad.any():
@@ -216,12 +222,17 @@ class Classifier:
                 tmp.unlink()
         self.vocabulary.save(path / "vocabulary.json")
         _write_json(path / "labels.json", self.labels)
+        extra: dict[str, Any] = {}
+        if self.subwords is not None:
+            extra["subwords"] = {"files": self.subwords.save(path / "subwords"),
+                                 "rows": int(self.subwords.subwords.table.shape[0]),
+                                 "bytes": self.subwords.nbytes}
         # Written last, with the digests of what was written: a save cut short does not load.
         _write_json(path / "classifier.json", {
             "format": CLASSIFIER_FORMAT, "max_len": self.max_len,
             "tokenizer": self.vocabulary.tokenizer.to_dict(),
             "prior": [float(p) for p in self.prior],
-            "sha256": {n: _sha256(path / n) for n in _DIGESTED}, **self.info})
+            "sha256": {n: _sha256(path / n) for n in _DIGESTED}, **self.info, **extra})
         return path
 
 
@@ -334,7 +345,14 @@ def load_classifier(path: str | os.PathLike[str]) -> Classifier:
         raise DataError(f"{path / 'model.keras'}: Keras cannot load it "
                         f"({type(exc).__name__}: {first[:200]})") from None
     info = {k: v for k, v in meta.items() if k not in _META_KEYS}
+    subwords = None
+    if "subwords" in meta:
+        from .subword_predict import SubwordFallback
+
+        subwords = SubwordFallback.load(path / "subwords", meta["subwords"].get("files")
+                                        if isinstance(meta["subwords"], dict) else None)
     try:
-        return Classifier(model, vocab, labels, max_len, info=info, prior=prior)
+        return Classifier(model, vocab, labels, max_len, info=info, prior=prior,
+                          subwords=subwords)
     except (DataError, VocabularyError) as exc:
         raise DataError(f"{path}: {exc}") from None

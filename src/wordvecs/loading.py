@@ -84,6 +84,24 @@ def load(
                           "(a store holds meta.json)")
     src = open_source(text)
     detected, head = detect(src, required=fmt is VectorFormat.AUTO)
+    if fmt in (VectorFormat.AUTO, VectorFormat.FASTTEXT_BIN, VectorFormat.FLORET) and detected in (
+            VectorFormat.FASTTEXT_BIN, VectorFormat.FLORET):
+        from .formats.fasttext import read_fasttext, read_floret_text
+
+        reader = read_fasttext if detected is VectorFormat.FASTTEXT_BIN else read_floret_text
+        return reader(src, options=options)
+    if detected in (VectorFormat.FASTTEXT_BIN, VectorFormat.FLORET):
+        from .errors import FormatError
+
+        assert detected is not None
+        raise FormatError(src.name, f"format={fmt.value!r} was asked, but the bytes are a "
+                          f"{detected.value} model; pass format='auto' or {detected.value!r}")
+    if fmt in (VectorFormat.FASTTEXT_BIN, VectorFormat.FLORET):
+        from .errors import FormatError
+
+        raise FormatError(src.name, f"format={fmt.value!r} was asked, but the bytes are not one",
+                          expected="the fastText magic number 793712314" if fmt is
+                          VectorFormat.FASTTEXT_BIN else "a floret header", found=repr(head[:16]))
     rows_follow = bool(head.split(b"\n", 1)[1:2] and head.split(b"\n", 1)[1].strip())
     if fmt is VectorFormat.AUTO:
         assert detected is not None
@@ -105,7 +123,9 @@ def _restrict(vectors: Vectors, options: ReadOptions) -> Vectors:
     if options.limit is not None and options.limit < len(vectors):
         n = options.limit
         words = vectors._arrow.slice(0, n) if vectors._arrow is not None else vectors.words[:n]
-        vectors = Vectors(words, vectors._raw[:n], source=vectors.source, format=vectors.format)
+        rows = vectors._raw[:n] if vectors._lazy is not None else None  # lazy rows stay lazy
+        vectors = Vectors(words, rows, source=vectors.source, format=vectors.format,
+                          subwords=vectors.subwords)
     if options.vocab is not None:
         vectors = vectors.subset(options.vocab)
     return vectors

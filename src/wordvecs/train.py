@@ -370,9 +370,16 @@ def run_experiment(data: TextData, vectors: Vectors, config: TrainConfig | None 
                                  "val_accuracy": best_run.val_accuracy,
                                  "test_accuracy": best_run.test_accuracy}
     if out is not None:
+        fallback = None
+        if vectors.subwords is not None:  # unseen words at prediction get subword vectors
+            from .subword_predict import SubwordFallback
+
+            fallback = SubwordFallback.from_vectors(vectors.subwords,  # type: ignore[arg-type]
+                                                    best_vocab.words)
         clf = Classifier(best_model, best_vocab, classes, max_len,
                          info={"model": config.model, "mode": best_run.mode,
-                               "vectors": vectors.source, "seed": config.seed}, prior=prior)
+                               "vectors": vectors.source, "seed": config.seed}, prior=prior,
+                         subwords=fallback)
         clf.save(out, overwrite=overwrite)
         best_info["path"] = str(Path(out))
 

@@ -14,6 +14,8 @@ from .errors import WordNotFound
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from .subwords import SubwordModel
+
 __all__ = ["Vectors"]
 
 
@@ -27,19 +29,31 @@ class Vectors:
     def __init__(
         self,
         words: Sequence[str] | pa.Array | pa.ChunkedArray,
-        matrix: np.ndarray,
+        matrix: np.ndarray | None,
         *,
         source: str | None = None,
         format: str | None = None,
+        subwords: SubwordModel | None = None,
     ) -> None:
-        if matrix.ndim != 2:
-            raise ValueError(f"matrix must be 2-D, got shape {matrix.shape}")
-        if matrix.dtype != np.float32:
-            raise ValueError(f"matrix must be float32, got {matrix.dtype}")
-        if len(words) != matrix.shape[0]:
-            raise ValueError(f"{len(words)} words for {matrix.shape[0]} matrix rows")
-        self._raw = matrix
-        self._matrix: np.ndarray | None = matrix if matrix.flags.c_contiguous else None
+        if matrix is None:
+            if subwords is None:
+                raise ValueError("matrix=None needs subwords= (the rows are computed from them)")
+            count, dim = len(words), int(subwords.dim)
+        else:
+            if matrix.ndim != 2:
+                raise ValueError(f"matrix must be 2-D, got shape {matrix.shape}")
+            if matrix.dtype != np.float32:
+                raise ValueError(f"matrix must be float32, got {matrix.dtype}")
+            if len(words) != matrix.shape[0]:
+                raise ValueError(f"{len(words)} words for {matrix.shape[0]} matrix rows")
+            count, dim = int(matrix.shape[0]), int(matrix.shape[1])
+            if subwords is not None and int(subwords.dim) != dim:
+                raise ValueError(f"subwords of dim {subwords.dim} for a matrix of dim {dim}")
+        self._shape = (count, dim)
+        self._lazy: np.ndarray | None = matrix
+        self._matrix: np.ndarray | None = (matrix if matrix is not None
+                                           and matrix.flags.c_contiguous else None)
+        self._subwords = subwords
         if isinstance(words, list):
             self._words: list[str] | None = words
             self._arrow: Any = None
@@ -54,14 +68,30 @@ class Vectors:
         self.source = source
         self.format = format
 
+    @property
+    def _raw(self) -> np.ndarray:
+        """The matrix as given; with ``matrix=None``, computed from the subwords on first use
+        (fastText's ``get_word_vector`` of every word, as its ``.vec`` holds)."""
+        if self._lazy is None:
+            assert self._subwords is not None
+            self._lazy = self._subwords.word_vectors(self.words)[0]
+            self._matrix = self._lazy
+        return self._lazy
+
+    @property
+    def subwords(self) -> SubwordModel | None:
+        """The subword model (fastText ``.bin``/``.ftz``, floret) that gives any word a vector;
+        None for plain vectors."""
+        return self._subwords
+
     # --- shape -----------------------------------------------------------------------------------
     def __len__(self) -> int:
-        return int(self._raw.shape[0])
+        return self._shape[0]
 
     @property
     def dim(self) -> int:
         """Number of dimensions of each vector."""
-        return int(self._raw.shape[1])
+        return self._shape[1]
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -126,14 +156,24 @@ class Vectors:
     def __getitem__(self, word: Any) -> np.ndarray:
         """The float32 vector of ``word`` (a copy: changing it does not change the vectors).
 
-        As in gensim, an int is a row number and a list of keys gives a 2-D array; a slice or
-        an integer array gives those rows.
+        With subwords (a fastText ``.bin``), a word not in the vocabulary gets the vector fastText's
+        ``get_word_vector`` gives it, bit for bit; only a word none of whose n-grams is in the table
+        (a pruned ``.ftz``, a model without n-grams) raises :class:`WordNotFound`. As in gensim,
+        an int is a row number and a list of keys gives a 2-D array; a slice or an integer array
+        gives those rows.
         """
         if not isinstance(word, str):
             from .gensim_api import item
 
             return item(self, word)
-        return np.array(self._raw[self.index(word)], dtype=np.float32, copy=True)
+        i = self.key_to_index.get(word)
+        if i is not None and (self._lazy is not None or self._subwords is None):
+            return np.array(self._raw[i], dtype=np.float32, copy=True)
+        if self._subwords is not None:
+            vecs, found = self._subwords.word_vectors([word])
+            if found[0] or i is not None:
+                return vecs[0]
+        raise self._missing(word)
 
     def get(self, word: str, default: Any = None, *, fallback: bool = False) -> Any:
         """The vector of ``word``, or ``default`` when it is absent.
@@ -142,9 +182,11 @@ class Vectors:
         (:class:`wordvecs.resolve.Chain`: case, Unicode, split, segment, subword) and gets
         the vector it finds; ``default`` only when no step finds one.
         """
-        i = self.key_to_index.get(word)
-        if i is not None:
-            return np.array(self._raw[i], dtype=np.float32, copy=True)
+        if isinstance(word, str) and (word in self.key_to_index or self._subwords is not None):
+            try:
+                return self[word]  # a fastText .bin: only this row, or the subword vector
+            except KeyError:
+                pass
         if fallback and isinstance(word, str):
             from .resolve import Chain
 
@@ -171,6 +213,10 @@ class Vectors:
     def rows(self, indices: np.ndarray | Sequence[int]) -> np.ndarray:
         """The float32 rows at ``indices`` (reads only those rows from a memory-mapped matrix)."""
         idx = np.asarray(indices, dtype=np.int64)
+        if self._lazy is None and self._subwords is not None:  # only these rows, not the matrix
+            words = self.words
+            return self._subwords.word_vectors([words[i] for i in idx.ravel()])[0].reshape(
+                (*idx.shape, self.dim))
         src = self._matrix if self._matrix is not None else self._raw
         return np.ascontiguousarray(src[idx], dtype=np.float32)
 
@@ -180,7 +226,7 @@ class Vectors:
         idx = np.unique(idx[idx >= 0])
         all_words = self.words
         return Vectors([all_words[i] for i in idx], self.rows(idx), source=self.source,
-                       format=self.format)
+                       format=self.format, subwords=self._subwords)
 
     # --- saving ----------------------------------------------------------------------------------
     def save(self, path: str | os.PathLike[str], format: str | None = None, *,

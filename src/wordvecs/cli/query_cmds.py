@@ -39,9 +39,19 @@ def similar(words: tuple[str, ...], vectors: str, topn: int, restrict_vocab: int
     from ..similarity import normed, similar_by_vectors
 
     v = _load(vectors)
-    rows = [v.index(w) for w in words]  # an unknown word is a one-line error
-    results = similar_by_vectors(v, normed(v)[rows], topn, restrict_vocab=restrict_vocab,
-                                 exclude=[[r] for r in rows])
+    if v.subwords is None:
+        rows = [v.index(w) for w in words]  # an unknown word is a one-line error
+        queries, exclude = normed(v)[rows], [[r] for r in rows]
+    else:  # a fastText .bin: an unseen word gets its subword vector
+        import numpy as np
+
+        found = [v.key_to_index.get(w) for w in words]
+        vecs = np.stack([v[w] for w in words])  # a word without any n-gram row: one-line error
+        norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+        queries = vecs / np.where(norms > 0, norms, 1)
+        exclude = [[r] if r is not None else [] for r in found]
+    results = similar_by_vectors(v, queries, topn, restrict_vocab=restrict_vocab,
+                                 exclude=exclude)
     for word, pairs in zip(words, results):
         click.echo(f"{word}:")
         _echo_neighbours(pairs)

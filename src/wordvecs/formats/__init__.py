@@ -9,6 +9,9 @@ name               what it is                                                   
 ``store``          a folder: ``vectors.npy`` + ``words.arrow`` + ``meta.json``      yes     yes
 =================  ===============================================================  ======  =====
 
+``fasttext-bin`` (read only): a fastText ``.bin``/``.ftz`` model or a floret ``.bin``, with its
+subword table (``formats/fasttext.py``); ``floret`` (read only): floret's ``.floret`` text table.
+
 ``fasttext`` (.vec) is an alias of ``word2vec``; ``auto`` sniffs the bytes.
 
 Writing picks the format from the file name when none is named (:func:`write_format`): ``.txt``
@@ -40,6 +43,8 @@ class VectorFormat(str, Enum):
     WORD2VEC = "word2vec"
     WORD2VEC_BINARY = "word2vec-binary"
     STORE = "store"
+    FASTTEXT_BIN = "fasttext-bin"
+    FLORET = "floret"
 
 
 _ALIASES = {
@@ -51,6 +56,8 @@ _ALIASES = {
     "bin": "word2vec-binary",
     "binary": "word2vec-binary",
     "word2vec_binary": "word2vec-binary",
+    "ftz": "fasttext-bin",
+    "fasttext_bin": "fasttext-bin",
 }
 
 
@@ -153,7 +160,7 @@ def _suffix_of(fmt: VectorFormat) -> str:
 def writer_for(name: str | VectorFormat) -> Callable[..., Path]:
     """The writer function of a format name."""
     fmt = canonical_format(name)
-    if fmt is VectorFormat.AUTO:
-        raise ValueError("cannot write format 'auto'; name one: glove, word2vec, "
+    if fmt is VectorFormat.AUTO or fmt not in FORMATS:
+        raise ValueError(f"cannot write format {fmt.value!r}; name one: glove, word2vec, "
                          "word2vec-binary, store")
     return FORMATS[fmt].write

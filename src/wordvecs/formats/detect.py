@@ -14,6 +14,12 @@ _HEAD_BYTES = 1 << 16
 
 def sniff(head: bytes) -> VectorFormat | None:
     """The format the bytes look like: glove, word2vec (text) or word2vec-binary; None if none."""
+    from .fasttext import looks_like_fasttext, looks_like_floret
+
+    if looks_like_fasttext(head):
+        return VectorFormat.FASTTEXT_BIN
+    if looks_like_floret(head):
+        return VectorFormat.FLORET
     if head.startswith(b"\xef\xbb\xbf"):
         head = head[3:]
     nl = head.find(b"\n")

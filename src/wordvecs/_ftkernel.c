@@ -1,0 +1,404 @@
+/* The compiled fastText subword kernel of wordvecs: the same contract and results as
+ * subwords.py's pure-Python path (py_word_vectors), bit for bit.
+ *
+ * word_vectors(table, dim, data, offsets, ids, out, mask, nwords, minn, maxn, bucket,
+ *              hash_kind, hash_count, seed, own_mode, prune, prune_size) -> None
+ *
+ * For word k (bytes data[offsets[k]:offsets[k+1]], dictionary entry ids[k] or -1) it writes into
+ * out[k] what fastText's FastText::getWordVector computes: the sum, in float32 and in fastText's
+ * order, of the word's own input row (when it has one) and the rows of its character n-grams of
+ * "<word>" (minn..maxn UTF-8 characters, hashed with FNV-1a over *signed* chars, or, for floret,
+ * with MurmurHash3_x64_128 into hash_count buckets; a pruned .ftz maps buckets through prune[]),
+ * times (float)(1.0 / count). mask[k] is 1 when count > 0. The GIL is released while computing,
+ * and large batches are split over the machine's cores (WORDVECS_THREADS caps them): each word is
+ * computed by one thread in fastText's order, so the bits do not depend on the thread count.
+ *
+ * own_mode 0: a dictionary word uses its own row (fastText); 1: only entry 0 does (floret).
+ * prune_size -1: no pruning; 0: every n-gram was pruned; > 0: prune[bucket] is the row or -1.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- hashes ------------------------------------------------------------------------------- */
+
+static uint32_t fnv1a(const unsigned char *s, Py_ssize_t n) {
+    uint32_t h = 2166136261u;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        h = h ^ (uint32_t)(int32_t)(int8_t)s[i]; /* fastText's signed-char quirk */
+        h = h * 16777619u;
+    }
+    return h;
+}
+
+static inline uint64_t rotl64(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+
+static inline uint64_t fmix64(uint64_t k) {
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdULL;
+    k ^= k >> 33;
+    k *= 0xc4ceb9fe1a85ec53ULL;
+    k ^= k >> 33;
+    return k;
+}
+
+static inline uint64_t load64(const unsigned char *p) {
+    uint64_t v;
+    memcpy(&v, p, 8); /* little-endian hosts, as floret's own build */
+    return v;
+}
+
+/* MurmurHash3_x64_128 (Austin Appleby's public-domain reference), as floret calls it. */
+static void murmur3_x64_128(const unsigned char *data, Py_ssize_t len, uint32_t seed,
+                            uint64_t out[2]) {
+    const Py_ssize_t nblocks = len / 16;
+    uint64_t h1 = seed, h2 = seed;
+    const uint64_t c1 = 0x87c37b91114253d5ULL, c2 = 0x4cf5ad432745937fULL;
+    for (Py_ssize_t i = 0; i < nblocks; i++) {
+        uint64_t k1 = load64(data + i * 16), k2 = load64(data + i * 16 + 8);
+        k1 *= c1; k1 = rotl64(k1, 31); k1 *= c2; h1 ^= k1;
+        h1 = rotl64(h1, 27); h1 += h2; h1 = h1 * 5 + 0x52dce729;
+        k2 *= c2; k2 = rotl64(k2, 33); k2 *= c1; h2 ^= k2;
+        h2 = rotl64(h2, 31); h2 += h1; h2 = h2 * 5 + 0x38495ab5;
+    }
+    const unsigned char *tail = data + nblocks * 16;
+    uint64_t k1 = 0, k2 = 0;
+    switch (len & 15) {
+    case 15: k2 ^= ((uint64_t)tail[14]) << 48; /* fall through */
+    case 14: k2 ^= ((uint64_t)tail[13]) << 40; /* fall through */
+    case 13: k2 ^= ((uint64_t)tail[12]) << 32; /* fall through */
+    case 12: k2 ^= ((uint64_t)tail[11]) << 24; /* fall through */
+    case 11: k2 ^= ((uint64_t)tail[10]) << 16; /* fall through */
+    case 10: k2 ^= ((uint64_t)tail[9]) << 8;   /* fall through */
+    case 9:  k2 ^= ((uint64_t)tail[8]);
+             k2 *= c2; k2 = rotl64(k2, 33); k2 *= c1; h2 ^= k2; /* fall through */
+    case 8:  k1 ^= ((uint64_t)tail[7]) << 56;  /* fall through */
+    case 7:  k1 ^= ((uint64_t)tail[6]) << 48;  /* fall through */
+    case 6:  k1 ^= ((uint64_t)tail[5]) << 40;  /* fall through */
+    case 5:  k1 ^= ((uint64_t)tail[4]) << 32;  /* fall through */
+    case 4:  k1 ^= ((uint64_t)tail[3]) << 24;  /* fall through */
+    case 3:  k1 ^= ((uint64_t)tail[2]) << 16;  /* fall through */
+    case 2:  k1 ^= ((uint64_t)tail[1]) << 8;   /* fall through */
+    case 1:  k1 ^= ((uint64_t)tail[0]);
+             k1 *= c1; k1 = rotl64(k1, 31); k1 *= c2; h1 ^= k1;
+    }
+    h1 ^= (uint64_t)len; h2 ^= (uint64_t)len;
+    h1 += h2; h2 += h1;
+    h1 = fmix64(h1); h2 = fmix64(h2);
+    h1 += h2; h2 += h1;
+    out[0] = h1;
+    out[1] = h2;
+}
+
+/* ---- one word ------------------------------------------------------------------------------ */
+
+typedef struct {
+    const float *table;
+    int64_t rows, dim, nwords, bucket, prune_size;
+    int minn, maxn, hash_kind, hash_count, own_mode;
+    uint32_t seed;
+    const int32_t *prune;
+} params_t;
+
+/* Rows are first collected (rows[0..count)), prefetched, then summed in the same order: the
+ * memory of a word's ~40 random rows is fetched in parallel, and the sum is fastText's. */
+static inline void add_row(const params_t *p, int64_t *rows, int64_t row, int64_t *count) {
+    if (row < 0 || row >= p->rows) return; /* never outside the table */
+    const char *r = (const char *)(p->table + row * p->dim);
+    for (int64_t b = 0; b < p->dim * 4; b += 64) __builtin_prefetch(r + b);
+    rows[(*count)++] = row;
+}
+
+/* Dictionary::pushHash: the row of bucket h, or nothing when it was pruned. */
+static inline void push_hash(const params_t *p, int64_t *acc, int64_t h, int64_t *count) {
+    if (p->prune_size == 0) return;
+    if (p->prune_size > 0) {
+        h = p->prune[h];
+        if (h < 0) return;
+    }
+    add_row(p, acc, p->nwords + h, count);
+}
+
+static inline void hash_ngram(const params_t *p, int64_t *acc, const unsigned char *s,
+                              Py_ssize_t n, int64_t *count) {
+    if (p->hash_kind == 0) {
+        push_hash(p, acc, (int64_t)(fnv1a(s, n) % (uint32_t)p->bucket), count);
+        return;
+    }
+    uint64_t e[2];
+    uint32_t keys[4];
+    murmur3_x64_128(s, n, p->seed, e);
+    keys[0] = (uint32_t)(e[0] & 0xffffffffu);
+    keys[1] = (uint32_t)(e[0] >> 32);
+    keys[2] = (uint32_t)(e[1] & 0xffffffffu);
+    keys[3] = (uint32_t)(e[1] >> 32);
+    for (int i = 0; i < p->hash_count; i++)
+        push_hash(p, acc, (int64_t)(keys[i] % (uint32_t)p->bucket), count);
+}
+
+/* Dictionary::computeSubwords over w = "<" word ">" (length n). */
+static void subwords(const params_t *p, int64_t *acc, const unsigned char *w, Py_ssize_t n,
+                     int64_t *count) {
+    if (p->hash_kind == 1) hash_ngram(p, acc, w, n, count); /* floret: the whole word too */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if ((w[i] & 0xC0) == 0x80) continue;
+        Py_ssize_t j = i;
+        for (int len = 1; j < n && len <= p->maxn; len++) {
+            j++;
+            while (j < n && (w[j] & 0xC0) == 0x80) j++;
+            if (len >= p->minn && !(len == 1 && (i == 0 || j == n)))
+                hash_ngram(p, acc, w + i, j - i, count);
+        }
+    }
+}
+
+/* The most rows a word of n bytes can have: its own, and hash_count per n-gram (at most maxn
+ * n-grams start at each of the n + 2 bytes of "<word>") plus the whole word (floret). */
+static size_t max_rows(const params_t *p, Py_ssize_t n) {
+    return (size_t)(2 + (n + 2) * (int64_t)(p->maxn > 0 ? p->maxn : 0) + 1) * (size_t)p->hash_count;
+}
+
+/* The rows of one word, in fastText's order (each prefetched as it is found). */
+static int64_t collect_rows(const params_t *p, const unsigned char *word, Py_ssize_t n,
+                            int64_t id, unsigned char *wrap, int64_t *rows) {
+    int64_t count = 0;
+    if (id >= 0 && (p->own_mode == 0 || id == 0)) add_row(p, rows, id, &count);
+    if (!(n == 4 && memcmp(word, "</s>", 4) == 0)) {
+        wrap[0] = '<';
+        memcpy(wrap + 1, word, (size_t)n);
+        wrap[n + 1] = '>';
+        subwords(p, rows, wrap, n + 2, &count);
+    }
+    return count;
+}
+
+/* FastText::getWordVector: the rows summed in order in float32, times (float)(1.0 / count). */
+static void sum_rows(const params_t *p, const int64_t *rows, int64_t count, float *acc) {
+    for (int64_t j = 0; j < p->dim; j++) acc[j] = 0.0f;
+    for (int64_t k = 0; k < count; k++) {
+        const float *r = p->table + rows[k] * p->dim;
+        for (int64_t j = 0; j < p->dim; j++) acc[j] += r[j];
+    }
+    if (count > 0) {
+        float scale = (float)(1.0 / (double)count);
+        for (int64_t j = 0; j < p->dim; j++) acc[j] *= scale;
+    }
+}
+
+/* ---- threads ------------------------------------------------------------------------------ */
+
+#define MAX_THREADS 16
+#define MIN_WORDS_PER_THREAD 2048
+
+typedef struct {
+    const params_t *p;
+    const unsigned char *data;
+    const int64_t *off, *ids;
+    float *out;
+    unsigned char *mask, *wrap;
+    int64_t *rows;
+    size_t nrows;
+    Py_ssize_t lo, hi;
+} job_t;
+
+/* Words lo..hi-1, pipelined: the rows of word k + 1 are found and prefetched before word k is
+ * summed, so their memory arrives while the CPU adds. */
+static void *run_job(void *arg) {
+    job_t *j = (job_t *)arg;
+    int64_t *cur = j->rows, *nxt = j->rows + j->nrows, *tmp, ncur = 0, nnxt = 0;
+    if (j->lo < j->hi)
+        ncur = collect_rows(j->p, j->data + j->off[j->lo],
+                            (Py_ssize_t)(j->off[j->lo + 1] - j->off[j->lo]), j->ids[j->lo],
+                            j->wrap, cur);
+    for (Py_ssize_t k = j->lo; k < j->hi; k++) {
+        if (k + 1 < j->hi)
+            nnxt = collect_rows(j->p, j->data + j->off[k + 1],
+                                (Py_ssize_t)(j->off[k + 2] - j->off[k + 1]), j->ids[k + 1],
+                                j->wrap, nxt);
+        sum_rows(j->p, cur, ncur, j->out + k * j->p->dim);
+        j->mask[k] = ncur > 0;
+        tmp = cur, cur = nxt, nxt = tmp;
+        ncur = nnxt;
+    }
+    return NULL;
+}
+
+static int n_threads(Py_ssize_t nw) {
+    const char *env = getenv("WORDVECS_THREADS");
+    long n = env ? strtol(env, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
+    if (n > MAX_THREADS) n = MAX_THREADS;
+    if (n > nw / MIN_WORDS_PER_THREAD) n = (long)(nw / MIN_WORDS_PER_THREAD);
+    return n < 1 ? 1 : (int)n;
+}
+
+/* ---- Python entry point -------------------------------------------------------------------- */
+
+static PyObject *word_vectors(PyObject *self, PyObject *args) {
+    Py_buffer tab, data, offs, ids, out, mask, prune;
+    Py_ssize_t dim, nwords, bucket, prune_size;
+    int minn, maxn, hash_kind, hash_count, own_mode;
+    unsigned long seed;
+    if (!PyArg_ParseTuple(args, "y*ny*y*y*w*w*niiniikiy*n:word_vectors", &tab, &dim, &data,
+                          &offs, &ids, &out, &mask, &nwords, &minn, &maxn, &bucket, &hash_kind,
+                          &hash_count, &seed, &own_mode, &prune, &prune_size))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t nw = ids.len / 8;
+    const int64_t *off = (const int64_t *)offs.buf;
+    const int64_t *idv = (const int64_t *)ids.buf;
+    if (dim <= 0 || offs.len != (nw + 1) * 8 || out.len != nw * dim * 4 || mask.len != nw ||
+        (maxn > 0 && bucket <= 0) || hash_count < 1 || hash_count > 4 ||
+        (prune_size > 0 && prune.len != bucket * 4)) {
+        PyErr_SetString(PyExc_ValueError, "word_vectors: inconsistent arguments");
+        goto done;
+    }
+    Py_ssize_t longest = 0;
+    for (Py_ssize_t k = 0; k < nw; k++) {
+        if (off[k] < 0 || off[k + 1] < off[k] || off[k + 1] > data.len) {
+            PyErr_SetString(PyExc_ValueError, "word_vectors: bad offsets");
+            goto done;
+        }
+        if (off[k + 1] - off[k] > longest) longest = (Py_ssize_t)(off[k + 1] - off[k]);
+    }
+    int nt = n_threads(nw);
+    params_t p = {(const float *)tab.buf, (int64_t)(tab.len / 4 / dim), dim, nwords, bucket,
+                  prune_size, minn, maxn, hash_kind, hash_count, own_mode, (uint32_t)seed,
+                  (const int32_t *)prune.buf};
+    size_t nrows = max_rows(&p, longest);
+    unsigned char *wrap = malloc(((size_t)longest + 2) * (size_t)nt);
+    int64_t *rowbuf = malloc(2 * nrows * sizeof(int64_t) * (size_t)nt);
+    if (!wrap || !rowbuf) {
+        free(wrap);
+        free(rowbuf);
+        PyErr_NoMemory();
+        goto done;
+    }
+    job_t jobs[MAX_THREADS];
+    pthread_t tids[MAX_THREADS];
+    for (int t = 0; t < nt; t++) {
+        job_t j = {&p, (const unsigned char *)data.buf, off, idv, (float *)out.buf,
+                   (unsigned char *)mask.buf, wrap + (size_t)t * ((size_t)longest + 2),
+                   rowbuf + 2 * (size_t)t * nrows, nrows, nw * t / nt, nw * (t + 1) / nt};
+        jobs[t] = j;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    int started = 0;
+    for (int t = 1; t < nt; t++) {
+        if (pthread_create(&tids[t], NULL, run_job, &jobs[t]) != 0) break;
+        started = t;
+    }
+    run_job(&jobs[0]);
+    for (int t = started + 1; t < nt; t++) run_job(&jobs[t]); /* any thread that did not start */
+    for (int t = 1; t <= started; t++) pthread_join(tids[t], NULL);
+    Py_END_ALLOW_THREADS
+    free(wrap);
+    free(rowbuf);
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    PyBuffer_Release(&tab); PyBuffer_Release(&data); PyBuffer_Release(&offs);
+    PyBuffer_Release(&ids); PyBuffer_Release(&out); PyBuffer_Release(&mask);
+    PyBuffer_Release(&prune);
+    return result;
+}
+
+/* scan_entries(buf, pos, first, size, nwords, max_word) -> (words, parsed, pos, status, found)
+ *
+ * Parse fastText dictionary entries (word bytes, NUL, int64 count, int8 type) number first,
+ * first + 1, ... size - 1 from buf[pos:]. words: the parsed words joined by NUL bytes. status 0:
+ * all parsed; 1: buf ends inside the entry at pos (feed more bytes); 2: the type byte at pos is
+ * not 0 for an entry < nwords or 1 after (found: its value); 3: no NUL within max_word bytes. */
+static PyObject *scan_entries(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    Py_ssize_t pos, first, size, nwords, max_word;
+    if (!PyArg_ParseTuple(args, "y*nnnnn:scan_entries", &view, &pos, &first, &size, &nwords,
+                          &max_word))
+        return NULL;
+    const unsigned char *b = (const unsigned char *)view.buf;
+    Py_ssize_t n = view.len, i = first, out_len = 0, cap = 1 << 16;
+    int status = 0, found = 0;
+    unsigned char *out = malloc((size_t)cap);
+    if (!out) {
+        PyBuffer_Release(&view);
+        return PyErr_NoMemory();
+    }
+    Py_BEGIN_ALLOW_THREADS
+    while (i < size) {
+        const unsigned char *nul = pos < n ? memchr(b + pos, 0, (size_t)(n - pos)) : NULL;
+        if (!nul) {
+            status = (n - pos > max_word) ? 3 : 1;
+            break;
+        }
+        Py_ssize_t end = nul - b;
+        if (end - pos > max_word) {
+            status = 3;
+            break;
+        }
+        if (end + 10 > n) {
+            status = 1;
+            break;
+        }
+        int kind = (int)(signed char)b[end + 9];
+        if (kind != (i < nwords ? 0 : 1)) {
+            status = 2;
+            found = kind;
+            pos = end + 9;
+            break;
+        }
+        Py_ssize_t need = out_len + (end - pos) + 1;
+        if (need > cap) {
+            while (cap < need) cap *= 2;
+            unsigned char *grown = realloc(out, (size_t)cap);
+            if (!grown) {
+                status = -1;
+                break;
+            }
+            out = grown;
+        }
+        if (i > first) out[out_len++] = 0;
+        memcpy(out + out_len, b + pos, (size_t)(end - pos));
+        out_len += end - pos;
+        pos = end + 10;
+        i++;
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
+    if (status == -1) {
+        free(out);
+        return PyErr_NoMemory();
+    }
+    PyObject *words = PyBytes_FromStringAndSize((const char *)out, out_len);
+    free(out);
+    if (!words) return NULL;
+    return Py_BuildValue("(Nnnii)", words, i - first, pos, status, found);
+}
+
+/* murmur3(data, seed) -> (h1, h2): for the tests of the Python implementation. */
+static PyObject *murmur3(PyObject *self, PyObject *args) {
+    Py_buffer data;
+    unsigned long seed;
+    if (!PyArg_ParseTuple(args, "y*k:murmur3", &data, &seed)) return NULL;
+    uint64_t e[2];
+    murmur3_x64_128((const unsigned char *)data.buf, data.len, (uint32_t)seed, e);
+    PyBuffer_Release(&data);
+    return Py_BuildValue("(KK)", (unsigned long long)e[0], (unsigned long long)e[1]);
+}
+
+static PyMethodDef methods[] = {
+    {"word_vectors", word_vectors, METH_VARARGS, "fastText get_word_vector of many words."},
+    {"murmur3", murmur3, METH_VARARGS, "MurmurHash3_x64_128 of bytes: (h1, h2)."},
+    {"scan_entries", scan_entries, METH_VARARGS, "Parse fastText dictionary entries."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef moduledef = {
+    PyModuleDef_HEAD_INIT, "wordvecs._ftkernel", "fastText subword vectors (compiled).", -1,
+    methods,
+};
+
+PyMODINIT_FUNC PyInit__ftkernel(void) { return PyModule_Create(&moduledef); }

@@ -1,0 +1,136 @@
+"""The subword half of a wordvecs store: :func:`save_subwords` and :func:`open_subwords`.
+
+``save_subwords(model, folder)`` writes, with ``allow_pickle=False``, into the store folder under
+construction::
+
+    subwords.table.npy          float32 (rows, dim): the input table (a .ftz decoded to dense rows)
+    subwords.entry_bytes.npy    uint8: the dictionary entries' exact bytes (words, then labels)
+    subwords.entry_offsets.npy  int64 (entries + 1): where each entry starts and ends
+    subwords.prune.npy          int32 (bucket,): bucket -> row, -1 when pruned (a pruned .ftz only)
+
+and returns the entry the store's ``meta.json`` keeps under ``"subwords"``: the parameters
+(``hash``, ``minn``, ``maxn``, ``bucket``, ``nwords``, ``hash_count``, ``seed``, ``prune_size``,
+``dim``) and ``files`` (name -> bytes, sha256). ``open_subwords(folder, meta)`` checks the names,
+sizes and shapes against that entry and memory-maps the table: opening takes milliseconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import StoreError
+from ..subwords import FastTextSubwords, SubwordParams, encode
+
+__all__ = ["SUBWORDS_KIND", "open_subwords", "save_subwords"]
+
+SUBWORDS_KIND = "fasttext-subwords"
+SUBWORDS_VERSION = 1
+TABLE = "subwords.table.npy"
+ENTRY_BYTES = "subwords.entry_bytes.npy"
+ENTRY_OFFSETS = "subwords.entry_offsets.npy"
+PRUNE = "subwords.prune.npy"
+_PARAMS = ("hash", "minn", "maxn", "bucket", "nwords", "hash_count", "seed", "prune_size")
+
+
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def save_subwords(model: FastTextSubwords, folder: str | Path) -> dict[str, Any]:
+    """Write ``model``'s table, dictionary and prune index as ``.npy`` files into ``folder`` (the
+    store under construction); return the ``meta.json`` entry describing them."""
+    if not isinstance(model, FastTextSubwords):
+        raise TypeError(f"cannot save subwords of type {type(model).__name__}")
+    folder = Path(folder)
+    entries = [encode(w) for w in model.entries]
+    offsets = np.zeros(len(entries) + 1, dtype=np.int64)
+    if entries:
+        np.cumsum([len(e) for e in entries], out=offsets[1:])
+    arrays = {
+        TABLE: np.ascontiguousarray(model.table, dtype="<f4"),
+        ENTRY_BYTES: np.frombuffer(b"".join(entries), dtype=np.uint8),
+        ENTRY_OFFSETS: offsets,
+    }
+    if model.prune is not None and model.params.prune_size > 0:
+        arrays[PRUNE] = np.ascontiguousarray(model.prune, dtype="<i4")
+    files = {}
+    for name, arr in arrays.items():
+        np.save(folder / name, arr, allow_pickle=False)
+        files[name] = {"bytes": (folder / name).stat().st_size, "sha256": _sha256(folder / name)}
+    p = model.params
+    meta: dict[str, Any] = {"kind": SUBWORDS_KIND, "version": SUBWORDS_VERSION,
+                            "dim": model.dim, "entries": len(entries), "files": files}
+    meta.update({k: getattr(p, k) for k in _PARAMS})
+    return meta
+
+
+def _load(folder: Path, name: str, files: Mapping[str, Any], verify: bool) -> np.ndarray:
+    path = folder / name
+    info = files.get(name)
+    if info is None or not path.is_file():
+        raise StoreError(f"{folder}: the subword file {name} is missing")
+    if path.stat().st_size != info.get("bytes"):
+        raise StoreError(f"{path}: {path.stat().st_size:,} bytes, meta.json says "
+                         f"{info.get('bytes')}")
+    if verify and _sha256(path) != info.get("sha256"):
+        raise StoreError(f"{path}: sha256 does not match meta.json")
+    try:
+        return np.load(path, mmap_mode="r", allow_pickle=False)
+    except (ValueError, OSError) as exc:
+        raise StoreError(f"{path}: not a readable .npy file ({exc})") from None
+
+
+def _entries(data: np.ndarray, offsets: np.ndarray) -> Callable[[], list[str]]:
+    def decode() -> list[str]:
+        raw = bytes(data)
+        bounds = offsets.tolist()
+        return [raw[a:b].decode("utf-8", "surrogateescape")
+                for a, b in itertools.pairwise(bounds)]
+    return decode
+
+
+def open_subwords(folder: str | Path, meta: Mapping[str, Any], *,
+                  verify: bool = False) -> FastTextSubwords:
+    """Memory-map the subword files :func:`save_subwords` wrote; ``StoreError`` when the files do
+    not match ``meta`` (names, sizes, shapes; ``verify=True`` also checks the sha256)."""
+    folder = Path(folder)
+    if meta.get("kind") != SUBWORDS_KIND or meta.get("version") != SUBWORDS_VERSION:
+        raise StoreError(f"{folder}: subwords of kind {meta.get('kind')!r} version "
+                         f"{meta.get('version')!r}; this release reads {SUBWORDS_KIND!r} "
+                         f"version {SUBWORDS_VERSION}")
+    files = meta.get("files") or {}
+    try:
+        params = SubwordParams(**{k: meta[k] for k in _PARAMS})
+        dim, n_entries = int(meta["dim"]), int(meta["entries"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise StoreError(f"{folder}: the subwords entry of meta.json is incomplete "
+                         f"({exc})") from None
+    table = _load(folder, TABLE, files, verify)
+    data = _load(folder, ENTRY_BYTES, files, verify)
+    offsets = _load(folder, ENTRY_OFFSETS, files, verify)
+    expect_rows = params.nwords + (params.bucket if params.prune_size < 0 else params.prune_size)
+    ok = (table.dtype == np.float32 and table.shape == (expect_rows, dim)
+          and data.dtype == np.uint8 and data.ndim == 1
+          and offsets.dtype == np.int64 and offsets.shape == (n_entries + 1,)
+          and n_entries >= params.nwords
+          and (n_entries == 0 or (int(offsets[0]) == 0 and int(offsets[-1]) == len(data)
+                                  and bool((np.diff(offsets) >= 0).all()))))
+    if not ok:
+        raise StoreError(f"{folder}: the subword files do not have the shapes meta.json gives "
+                         f"(table {table.shape} {table.dtype}, expected ({expect_rows}, {dim}))")
+    prune = None
+    if params.prune_size > 0:
+        prune = _load(folder, PRUNE, files, verify)
+        if (prune.dtype != np.int32 or prune.shape != (params.bucket,)
+                or int(prune.max(initial=-1)) >= params.prune_size):
+            raise StoreError(f"{folder}: {PRUNE} is not a prune index of {params.bucket} buckets")
+    elif params.prune_size == 0:
+        prune = np.zeros(0, dtype=np.int32)
+    return FastTextSubwords(table, params, _entries(data, offsets), prune)
