@@ -125,10 +125,10 @@ def _assert_exact(v: wordvecs.Vectors, peer, unseen=UNSEEN) -> None:
     assert v.words == peer.get_words(on_unicode_error="surrogateescape")
     want = np.array([peer.get_word_vector(w.encode("utf-8", "surrogateescape"))
                      for w in v.words])
-    assert np.array_equal(v.matrix, want)
+    assert np.array_equal(v.matrix, want, equal_nan=True)  # a diverged tiny model may hold nan
     got, mask = v.subwords.word_vectors(unseen)
     want = np.array([peer.get_word_vector(w) for w in unseen])
-    assert np.array_equal(got, want)
+    assert np.array_equal(got, want, equal_nan=True)
     assert mask[np.abs(want).sum(axis=1) > 0].all()  # a word with a non-zero vector had rows
 
 
@@ -577,3 +577,45 @@ def test_classifier_subword_fallback_beats_unknown_rows_on_typos(tmp_path):
     ids, extra = exact.encode(with_subwords, test_texts[:1])
     assert ids[0, 0] == len(vocab)  # the first unseen word: the first row past the vocabulary
     assert np.array_equal(extra[0], v[test_texts[0].split()[0]])
+
+
+# --- integration: the store keeps the subwords; build_matrix and the chain use them ---------------
+@pytest.mark.parametrize("name", ["u", "ftz", "floret"])
+def test_store_keeps_subwords(models, tmp_path, name):
+    v = wordvecs.load(models[name])
+    path = v.save(tmp_path / f"{name}.wv")
+    meta = json.loads((path / "meta.json").read_text())
+    assert meta["version"] == 2 and "subwords" in meta["extras"]
+    w = wordvecs.load(path, verify=True)
+    assert w.subwords is not None and w.format == "store"
+    assert w.words == v.words and np.array_equal(w.matrix, v.matrix)
+    peer = _peer(models[name])
+    for word in UNSEEN + v.words[:5]:
+        if word in w or w.subwords.word_vectors([word])[1][0]:
+            assert np.array_equal(w[word], peer.get_word_vector(word)), word
+    assert "qqqzzz" not in w  # membership is still the real vocabulary
+    # a damaged table is caught by verify, never silently used
+    table = path / "subwords.table.npy"
+    raw = bytearray(table.read_bytes())
+    raw[-1] ^= 0xFF
+    table.write_bytes(bytes(raw))
+    with pytest.raises(wordvecs.StoreError):
+        wordvecs.load(path, verify=True)
+
+
+def test_build_matrix_fills_unseen_words_from_subwords(models):
+    v = wordvecs.load(models["u"])
+    peer = _peer(models["u"])
+    known = v.words[3]
+    unseen = [w for w in UNSEEN if w and w not in v and v.subwords.word_vectors([w])[1][0]]
+    assert unseen
+    vocab = {known: 1, **{w: i + 2 for i, w in enumerate(unseen)}}
+    em = wordvecs.build_matrix(v, vocab)
+    assert np.array_equal(em.matrix[1], peer.get_word_vector(known))
+    for w in unseen:
+        assert np.array_equal(em.matrix[vocab[w]], peer.get_word_vector(w)), w
+    assert em.to_dict()["steps"].get("subword", 0) >= len(unseen) - 1  # a case/split may win
+    plain = wordvecs.build_matrix(v, vocab, fallback=False)
+    assert plain.coverage < em.coverage
+    again = wordvecs.build_matrix(v, vocab, oov="subword")
+    assert np.array_equal(again.matrix, em.matrix)

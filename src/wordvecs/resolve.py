@@ -200,8 +200,10 @@ class Chain:
 
     Args:
         vectors: the vector set.
-        steps: the steps to run (any order; they run in :data:`STEPS` order); ``exact`` always
-            runs. ``None``: :data:`DEFAULT_STEPS`.
+        steps: the steps to run (any order; they run in :data:`STEPS` order, except that with
+            a subword model ``subword`` runs before ``split`` and ``segment``: fastText's own
+            vector for a string beats a guess from its parts); ``exact`` always runs.
+            ``None``: :data:`DEFAULT_STEPS`.
         counts: word -> corpus frequency for segmentation; default: a Zipf law on row order.
         top: only the ``top`` most frequent words may be parts of a segmentation.
         single_letter_rank: a one-letter part must rank above this (``a`` is 7th, ``i`` 41st in
@@ -221,7 +223,12 @@ class Chain:
             raise ValueError(f"unknown resolver step(s) {', '.join(map(repr, sorted(unknown)))};"
                              f" choose from {', '.join(STEPS)}")
         self.vectors = vectors
-        self.steps = tuple(s for s in STEPS if s in chosen or s == "exact")
+        order = STEPS
+        if getattr(vectors, "subwords", None) is not None:
+            # fastText's own vector for the string (what its model was trained to give) before
+            # a guess from parts: split and segment only get what no n-gram covers
+            order = ("exact", "case", "unicode", "subword", "split", "segment")
+        self.steps = tuple(s for s in order if s in chosen or s == "exact")
         self.counts = counts
         self.top = top
         self.single_letter_rank = single_letter_rank

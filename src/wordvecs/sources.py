@@ -128,6 +128,17 @@ class _Guarded(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def seekable(self) -> bool:  # a plain file: readers may seek past what they do not need
+        return self._kind is None and self._raw.seekable()
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        if not self.seekable():
+            raise io.UnsupportedOperation("seek")
+        return self._raw.seek(pos, whence)
+
+    def tell(self) -> int:
+        return self._raw.tell() if self.seekable() else super().tell()
+
     def readinto(self, b: Any) -> int:
         with _decompression_errors(self._raw, self._name, self._kind):
             n = self._inner.readinto(b)

@@ -411,11 +411,28 @@ class Vectors:
 
         return from_gensim(kv)
 
+    def with_subwords(self, subwords: Any) -> Vectors:
+        """The same words and matrix with a subword model (what a store's subword table holds)."""
+        words = self._arrow if self._arrow is not None else self.words
+        return Vectors(words, self._raw, source=self.source, format=self.format,
+                       subwords=subwords)
+
+    def store_extras(self) -> tuple[Any, ...]:
+        """What a store keeps beside the words and the matrix: the fastText subword table."""
+        if self._subwords is None:
+            return ()
+        from .formats.store import StoreExtra
+        from .formats.subword_store import subword_arrays
+
+        arrays, fields = subword_arrays(self._subwords)
+        return (StoreExtra("subwords", arrays, fields),)
+
     def _replace(self, words: list[str], matrix: np.ndarray) -> None:
         """Swap in new words and an in-memory matrix, dropping every cache built on the old."""
         if len(words) != matrix.shape[0]:
             raise ValueError(f"{len(words)} words for {matrix.shape[0]} matrix rows")
-        self._raw = self._matrix = np.ascontiguousarray(matrix, dtype=np.float32)
+        self._lazy = self._matrix = np.ascontiguousarray(matrix, dtype=np.float32)
+        self._shape = (int(matrix.shape[0]), int(matrix.shape[1]))
         self._words, self._arrow = list(words), None
         self._index = None
         self._norm = None

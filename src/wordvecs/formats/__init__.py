@@ -144,6 +144,10 @@ def write_format(path: str | os.PathLike[str], name: str | VectorFormat | None =
     fmt = canonical_format(name)
     if fmt is VectorFormat.AUTO:
         return _BY_SUFFIX.get(suffix, VectorFormat.STORE)
+    if fmt not in FORMATS:
+        writable = ", ".join(f.value for f in FORMATS)
+        raise UnwritableError(f"cannot write format {fmt.value!r} (wordvecs reads it, but writes "
+                              f"only {writable}); save the vectors as a store to keep subwords")
     allowed = _ALLOWED.get(suffix)
     if allowed is not None and fmt not in allowed:
         raise UnwritableError(f"{path}: the name ends in {suffix!r}, which reads as "

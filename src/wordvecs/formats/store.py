@@ -94,6 +94,16 @@ def register_extra(name: str, hook: ExtraHook) -> None:
     _HOOKS[name] = hook
 
 
+def _subwords_hook(vectors: Vectors, fields: Mapping[str, Any],
+                   arrays: Mapping[str, np.ndarray]) -> Vectors:
+    from .subword_store import subwords_from_arrays
+
+    return vectors.with_subwords(subwords_from_arrays(fields, arrays, vectors.source or ""))
+
+
+register_extra("subwords", _subwords_hook)
+
+
 def is_store(path: Path) -> bool:
     """True when ``path`` is a folder holding a store's ``meta.json``."""
     return path.is_dir() and (path / _META).is_file()

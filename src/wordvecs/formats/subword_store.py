@@ -27,7 +27,8 @@ import numpy as np
 from ..errors import StoreError
 from ..subwords import FastTextSubwords, SubwordParams, encode
 
-__all__ = ["SUBWORDS_KIND", "open_subwords", "save_subwords"]
+__all__ = ["SUBWORDS_KIND", "open_subwords", "save_subwords", "subword_arrays",
+           "subwords_from_arrays"]
 
 SUBWORDS_KIND = "fasttext-subwords"
 SUBWORDS_VERSION = 1
@@ -43,12 +44,10 @@ def _sha256(path: Path) -> str:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
-def save_subwords(model: FastTextSubwords, folder: str | Path) -> dict[str, Any]:
-    """Write ``model``'s table, dictionary and prune index as ``.npy`` files into ``folder`` (the
-    store under construction); return the ``meta.json`` entry describing them."""
+def subword_arrays(model: FastTextSubwords) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """The arrays (file name -> array) and the fields (parameters, dim, entries) of ``model``."""
     if not isinstance(model, FastTextSubwords):
         raise TypeError(f"cannot save subwords of type {type(model).__name__}")
-    folder = Path(folder)
     entries = [encode(w) for w in model.entries]
     offsets = np.zeros(len(entries) + 1, dtype=np.int64)
     if entries:
@@ -60,15 +59,63 @@ def save_subwords(model: FastTextSubwords, folder: str | Path) -> dict[str, Any]
     }
     if model.prune is not None and model.params.prune_size > 0:
         arrays[PRUNE] = np.ascontiguousarray(model.prune, dtype="<i4")
+    p = model.params
+    fields: dict[str, Any] = {"kind": SUBWORDS_KIND, "version": SUBWORDS_VERSION,
+                              "dim": model.dim, "entries": len(entries)}
+    fields.update({k: getattr(p, k) for k in _PARAMS})
+    return arrays, fields
+
+
+def save_subwords(model: FastTextSubwords, folder: str | Path) -> dict[str, Any]:
+    """Write ``model``'s table, dictionary and prune index as ``.npy`` files into ``folder`` (the
+    store under construction); return the ``meta.json`` entry describing them."""
+    arrays, meta = subword_arrays(model)
+    folder = Path(folder)
     files = {}
     for name, arr in arrays.items():
         np.save(folder / name, arr, allow_pickle=False)
         files[name] = {"bytes": (folder / name).stat().st_size, "sha256": _sha256(folder / name)}
-    p = model.params
-    meta: dict[str, Any] = {"kind": SUBWORDS_KIND, "version": SUBWORDS_VERSION,
-                            "dim": model.dim, "entries": len(entries), "files": files}
-    meta.update({k: getattr(p, k) for k in _PARAMS})
+    meta["files"] = files
     return meta
+
+
+def subwords_from_arrays(fields: Mapping[str, Any], arrays: Mapping[str, np.ndarray],
+                         where: str | Path) -> FastTextSubwords:
+    """The subword model of ``fields`` and its (memory-mapped) ``arrays``, every shape checked;
+    :class:`StoreError` naming ``where`` otherwise."""
+    if fields.get("kind") != SUBWORDS_KIND or fields.get("version") != SUBWORDS_VERSION:
+        raise StoreError(f"{where}: subwords of kind {fields.get('kind')!r} version "
+                         f"{fields.get('version')!r}; this release reads {SUBWORDS_KIND!r} "
+                         f"version {SUBWORDS_VERSION}")
+    try:
+        params = SubwordParams(**{k: fields[k] for k in _PARAMS})
+        dim, n_entries = int(fields["dim"]), int(fields["entries"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise StoreError(f"{where}: the subwords entry of meta.json is incomplete "
+                         f"({exc})") from None
+    for name in (TABLE, ENTRY_BYTES, ENTRY_OFFSETS):
+        if name not in arrays:
+            raise StoreError(f"{where}: the subword file {name} is missing")
+    table, data, offsets = arrays[TABLE], arrays[ENTRY_BYTES], arrays[ENTRY_OFFSETS]
+    expect_rows = params.nwords + (params.bucket if params.prune_size < 0 else params.prune_size)
+    ok = (table.dtype == np.float32 and table.shape == (expect_rows, dim)
+          and data.dtype == np.uint8 and data.ndim == 1
+          and offsets.dtype == np.int64 and offsets.shape == (n_entries + 1,)
+          and n_entries >= params.nwords
+          and (n_entries == 0 or (int(offsets[0]) == 0 and int(offsets[-1]) == len(data)
+                                  and bool((np.diff(offsets) >= 0).all()))))
+    if not ok:
+        raise StoreError(f"{where}: the subword files do not have the shapes meta.json gives "
+                         f"(table {table.shape} {table.dtype}, expected ({expect_rows}, {dim}))")
+    prune = None
+    if params.prune_size > 0:
+        prune = arrays.get(PRUNE)
+        if (prune is None or prune.dtype != np.int32 or prune.shape != (params.bucket,)
+                or int(prune.max(initial=-1)) >= params.prune_size):
+            raise StoreError(f"{where}: {PRUNE} is not a prune index of {params.bucket} buckets")
+    elif params.prune_size == 0:
+        prune = np.zeros(0, dtype=np.int32)
+    return FastTextSubwords(table, params, _entries(data, offsets), prune)
 
 
 def _load(folder: Path, name: str, files: Mapping[str, Any], verify: bool) -> np.ndarray:
@@ -102,35 +149,8 @@ def open_subwords(folder: str | Path, meta: Mapping[str, Any], *,
     not match ``meta`` (names, sizes, shapes; ``verify=True`` also checks the sha256)."""
     folder = Path(folder)
     if meta.get("kind") != SUBWORDS_KIND or meta.get("version") != SUBWORDS_VERSION:
-        raise StoreError(f"{folder}: subwords of kind {meta.get('kind')!r} version "
-                         f"{meta.get('version')!r}; this release reads {SUBWORDS_KIND!r} "
-                         f"version {SUBWORDS_VERSION}")
+        subwords_from_arrays(meta, {}, folder)  # raises: names the kind and version
     files = meta.get("files") or {}
-    try:
-        params = SubwordParams(**{k: meta[k] for k in _PARAMS})
-        dim, n_entries = int(meta["dim"]), int(meta["entries"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise StoreError(f"{folder}: the subwords entry of meta.json is incomplete "
-                         f"({exc})") from None
-    table = _load(folder, TABLE, files, verify)
-    data = _load(folder, ENTRY_BYTES, files, verify)
-    offsets = _load(folder, ENTRY_OFFSETS, files, verify)
-    expect_rows = params.nwords + (params.bucket if params.prune_size < 0 else params.prune_size)
-    ok = (table.dtype == np.float32 and table.shape == (expect_rows, dim)
-          and data.dtype == np.uint8 and data.ndim == 1
-          and offsets.dtype == np.int64 and offsets.shape == (n_entries + 1,)
-          and n_entries >= params.nwords
-          and (n_entries == 0 or (int(offsets[0]) == 0 and int(offsets[-1]) == len(data)
-                                  and bool((np.diff(offsets) >= 0).all()))))
-    if not ok:
-        raise StoreError(f"{folder}: the subword files do not have the shapes meta.json gives "
-                         f"(table {table.shape} {table.dtype}, expected ({expect_rows}, {dim}))")
-    prune = None
-    if params.prune_size > 0:
-        prune = _load(folder, PRUNE, files, verify)
-        if (prune.dtype != np.int32 or prune.shape != (params.bucket,)
-                or int(prune.max(initial=-1)) >= params.prune_size):
-            raise StoreError(f"{folder}: {PRUNE} is not a prune index of {params.bucket} buckets")
-    elif params.prune_size == 0:
-        prune = np.zeros(0, dtype=np.int32)
-    return FastTextSubwords(table, params, _entries(data, offsets), prune)
+    names = [TABLE, ENTRY_BYTES, ENTRY_OFFSETS] + ([PRUNE] if PRUNE in files else [])
+    arrays = {name: _load(folder, name, files, verify) for name in names}
+    return subwords_from_arrays(meta, arrays, folder)
