@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from .._arrow import strings
 from .._atomic import atomic_dir
 from ..errors import StoreError
 from ..vectors import Vectors
@@ -54,7 +55,7 @@ def write_store(vectors: Vectors, path: Path, *, progress: bool | None = None) -
     matrix = vectors.matrix
     with atomic_dir(path) as tmp:
         np.save(tmp / _VECTORS, np.ascontiguousarray(matrix, dtype="<f4"), allow_pickle=False)
-        table = pa.table({"word": pa.array(vectors.words, type=pa.large_string())})
+        table = pa.table({"word": strings(vectors.words, large=True)})  # pa.array imports pandas
         with pa.OSFile(str(tmp / _WORDS), "wb") as sink, pa.ipc.new_file(sink, table.schema) as w:
             w.write_table(table)
         files = {name: {"bytes": (tmp / name).stat().st_size, "sha256": _sha256(tmp / name)}
