@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -84,11 +86,79 @@ def test_full_google_set_equals_gensim_44(glove50):
     assert sum(s.correct for s in res.sections) == res.correct
 
 
-def test_analogies_mul_runs(glove50, sample_questions):
-    res = ev.analogies(glove50, sample_questions, restrict_vocab=30000, method="mul")
-    assert 0 < res.correct <= res.total
+def _gensim_loop(kv, path, restrict: int, method: str) -> list[tuple[str, int, int]]:
+    """gensim 4.4's ``evaluate_word_analogies`` loop (case-insensitive), per section, answering
+    with ``most_similar`` (3CosAdd) or ``most_similar_cosmul`` (3CosMul) over the first
+    ``restrict`` words. gensim's own evaluation has no 3CosMul and its ``most_similar_cosmul``
+    ignores ``restrict_vocab``, so the restricted vocabulary is a KeyedVectors of those rows."""
+    from gensim.models import KeyedVectors
+
+    n = min(restrict, len(kv))
+    small = KeyedVectors(kv.vector_size)
+    small.add_vectors(kv.index_to_key[:n], kv.vectors[:n])
+    ok_vocab = {k.upper(): small.get_index(k) for k in reversed(small.index_to_key)}
+    answer = small.most_similar if method == "add" else small.most_similar_cosmul
+    out: list[list] = []
+    original, small.key_to_index = small.key_to_index, ok_vocab  # as gensim does
+    try:
+        # gensim 4.4's most_similar_cosmul calls its own deprecated init_sims
+        with warnings.catch_warnings(), open(path, encoding="utf-8") as fh:
+            warnings.filterwarnings("ignore", "Call to deprecated `init_sims`")
+            for line in fh:
+                if line.startswith(": "):
+                    out.append([line.lstrip(": ").strip(), 0, 0])
+                    continue
+                parts = line.upper().split()
+                if len(parts) != 4 or any(p not in ok_vocab for p in parts):
+                    continue
+                a, b, c, expected = parts
+                predicted = None
+                for word, _ in answer(positive=[b, c], negative=[a], topn=5):
+                    predicted = word.upper()
+                    if predicted not in {a, b, c}:
+                        break
+                out[-1][1] += predicted == expected
+                out[-1][2] += 1
+    finally:
+        small.key_to_index = original
+    return [(name, correct, total) for name, correct, total in out]
+
+
+def _ours(res: ev.AnalogyResult) -> list[tuple[str, int, int]]:
+    return [(s.name, s.correct, s.total) for s in res.sections]
+
+
+def test_analogies_mul_equal_gensim_cosmul_per_section(glove50, kv, sample_questions):
+    restrict = 30000
+    ours = ev.analogies(glove50, sample_questions, restrict_vocab=restrict, method="mul")
+    assert ours.method == "mul"
+    theirs = _gensim_loop(kv, sample_questions, restrict, "mul")
+    assert _ours(ours) == theirs
     with pytest.raises(ValueError, match="method"):
         ev.analogies(glove50, sample_questions, method="pow")  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def full_5000(glove50):
+    """The whole Google set restricted to the 5,000 most frequent words (2,872 questions)."""
+    return {m: ev.analogies(glove50, restrict_vocab=5000, method=m) for m in ("add", "mul")}
+
+
+def test_full_set_add_per_section_equals_gensim(kv, full_5000):
+    _, sections = kv.evaluate_word_analogies(str(ev.data_path("google")), restrict_vocab=5000)
+    theirs = [(s["section"], len(s["correct"]), len(s["correct"]) + len(s["incorrect"]))
+              for s in sections[:-1]]
+    assert len(theirs) == 14 and sum(t for _, _, t in theirs) > 2000
+    assert _ours(full_5000["add"]) == theirs
+    # the 3CosMul reference below is gensim's own loop: with most_similar it gives these counts
+    assert _gensim_loop(kv, ev.data_path("google"), 5000, "add") == theirs
+
+
+
+def test_full_set_mul_per_section_equals_gensim_cosmul(kv, full_5000):
+    theirs = _gensim_loop(kv, ev.data_path("google"), 5000, "mul")
+    assert _ours(full_5000["mul"]) == theirs
+    assert _ours(full_5000["add"]) != theirs
 
 
 def test_missing_section_header(glove50, tmp_path):

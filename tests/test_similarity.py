@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
@@ -101,29 +99,37 @@ def test_batched_queries_equal_single(glove50):
     assert len(as_2d) == 2 and as_2d[0][0][0] == "king"
 
 
-def test_most_similar_latency_400k_x_300():
-    rng = np.random.default_rng(0)
-    v = wordvecs.Vectors([f"w{i}" for i in range(400_000)],
-                         rng.standard_normal((400_000, 300), dtype=np.float32))
-    v.most_similar("w1")  # warm: the normalised matrix is built once
-    times = []
-    for i in range(15):
-        t = time.perf_counter()
-        v.most_similar(f"w{i}", topn=10)
-        times.append(time.perf_counter() - t)
-    assert min(times) <= 0.040  # 20 ms on an idle machine; slack for a shared CI runner
+# most_similar latency is a speed figure: benchmarks/bench_similarity.py prints it (no timed test)
 
 
 def test_approximate_index_recall(glove50):
-    pytest.importorskip("usearch")
-    from wordvecs.similarity import ApproximateIndex
+    """README: recall@10 against the exact answer over 100,000 GloVe vectors (0.994 measured by
+    benchmarks/bench_similarity.py, 1,000 seeded queries, usearch 2.26).
 
-    sub = wordvecs.load(glove50, limit=20000)
-    index = ApproximateIndex.build(sub)
-    hits = 0
-    for w in sub.words[100:150]:
-        exact = {x for x, _ in sub.most_similar(w, topn=10)}
-        approx = sub.most_similar(w, topn=10, indexer=index)
-        assert w not in {x for x, _ in approx}
-        hits += len(exact & {x for x, _ in approx})
-    assert hits / 500 >= 0.9
+    Building that index takes 10-20 s on one core, so this indexes the 10,000 most frequent words
+    with one thread (usearch is then deterministic: the same graph each run) and asks 500 seeded
+    random queries. Recall only falls as the graph grows (measured 0.9994 on these 10,000 rows,
+    0.999 on 20,000, 0.994 on 100,000), so the sample must do at least as well as the README's
+    figure; the bound 0.997 (15 misses in 5,000 where 3 are seen) is tighter still. A weaker
+    index falls below it: ``expansion_search`` 16 instead of 64 gives 0.979, i8 storage 0.951.
+    """
+    pytest.importorskip("usearch")
+    from wordvecs.similarity import ApproximateIndex, normed
+
+    sub = wordvecs.load(glove50, limit=10000)
+    unit = normed(sub)
+    index = ApproximateIndex.build(sub, threads=1)
+    queries = np.random.default_rng(0).choice(len(sub), size=500, replace=False)
+    scores = unit[queries] @ unit.T
+    scores[np.arange(len(queries)), queries] = -np.inf  # a query word is never its own answer
+    exact = np.argsort(-scores, axis=1, kind="stable")[:, :10]
+    approx = index.search_many(unit[queries], 11, threads=1)
+    hits = sum(len(set(e) & set(a[a != q][:10])) for q, e, a in zip(queries, exact, approx))
+    assert hits / 5000 >= 0.997
+    # the indexer= path gives the same answers as search_many, without the query word
+    for q in queries[:20]:
+        word = sub.words[int(q)]
+        got = [w for w, _ in sub.most_similar(word, topn=10, indexer=index)]
+        row = approx[list(queries).index(q)]
+        assert word not in got
+        assert got == [sub.words[int(i)] for i in row[row != q][:10]]

@@ -29,7 +29,7 @@ def sniff(head: bytes) -> VectorFormat | None:
     if hdr is not None:
         if not rest.strip():
             return VectorFormat.WORD2VEC  # a header and nothing else: no rows to tell by
-        if _text_row(rest.split(b"\n", 1)[0]):
+        if _text_row(rest.split(b"\n", 1)[0], hdr[1]):
             return VectorFormat.WORD2VEC
         if hdr[1] > 0 and rest.find(b" ") >= 0:
             return VectorFormat.WORD2VEC_BINARY
@@ -50,14 +50,16 @@ def sniff(head: bytes) -> VectorFormat | None:
     return None
 
 
-def _text_row(line: bytes) -> bool:
-    """True when ``line`` is text ending in a decimal number (a row of text vectors)."""
+def _text_row(line: bytes, dim: int) -> bool:
+    """True when ``line`` is text ending in decimal numbers (a row of text vectors): its last
+    ``dim`` fields (the last field, if it has fewer) parse as numbers. The word may be in any
+    encoding (``encoding=`` is applied later), so only the numbers are looked at."""
     fields = line.split()
     if len(fields) < 2:
         return False
     try:
-        line.decode("utf-8")
-        float(fields[-1])
+        for field in fields[-dim:] if 0 < dim < len(fields) else fields[-1:]:
+            float(field)
     except ValueError:
         return False
     return True
