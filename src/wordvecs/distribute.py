@@ -38,7 +38,7 @@ import numpy as np
 
 from .errors import WordvecsError, require
 
-__all__ = ["MODES", "DistributeError", "Plan", "initialize", "parse_mesh", "plan"]
+__all__ = ["MODES", "DistributeError", "Plan", "epoch_order", "initialize", "parse_mesh", "plan"]
 
 MODES = ("data", "model")
 _ENV = ("KERAS_DISTRIBUTION_JOB_ADDRESSES", "KERAS_DISTRIBUTION_NUM_PROCESSES",
@@ -211,7 +211,7 @@ class Plan:
         """``model.fit`` under the distribution, every batch padded to split evenly.
 
         Every process passes the same global ``x`` and ``y``; each feeds its slice. Shuffling
-        is a NumPy permutation from ``seed`` each epoch (the same in every process).
+        is :func:`epoch_order` (from ``seed`` and the epoch: the same in every process).
         """
         keras = _keras_jax()
         self._check_batch(batch_size)
@@ -373,6 +373,11 @@ def _to_host(value: Any) -> np.ndarray:
     return np.asarray(multihost_utils.process_allgather(value, tiled=True))
 
 
+def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
+    """The order of ``n`` rows in ``epoch`` when :meth:`Plan.fit` shuffles (the same everywhere)."""
+    return np.random.default_rng([seed, epoch]).permutation(n)
+
+
 class _Batches:
     """A ``keras.utils.PyDataset`` of (x, y, sample_weight) whose batches split evenly."""
 
@@ -386,8 +391,9 @@ class _Batches:
             def __init__(self) -> None:
                 super().__init__()
                 self.batch_size = batch_size
-                self.rng = np.random.default_rng(seed)
-                self.order = self.rng.permutation(len(x)) if shuffle else np.arange(len(x))
+                self.epoch = 0  # set by _ExactEpochMetrics.on_epoch_begin
+                self.order = np.arange(len(x))
+                self._order_epoch = -1
                 last = len(x) - (len(self) - 1) * batch_size
                 self.last_real = last
                 self.last_padded = -(-last // plan.batch_shards) * plan.batch_shards
@@ -396,6 +402,9 @@ class _Batches:
                 return math.ceil(len(x) / batch_size)
 
             def __getitem__(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                if shuffle and self._order_epoch != self.epoch:
+                    self.order = epoch_order(len(x), seed, self.epoch)
+                    self._order_epoch = self.epoch
                 idx = self.order[i * batch_size:(i + 1) * batch_size]
                 real = len(idx)
                 padded = -(-real // plan.batch_shards) * plan.batch_shards
@@ -407,10 +416,6 @@ class _Batches:
                 local = plan.local_rows(padded)
                 idx = idx[local]
                 return x[idx], y[idx], weights[local]
-
-            def on_epoch_end(self) -> None:
-                if shuffle:
-                    self.order = self.rng.permutation(len(x))
 
         return Batches()
 
@@ -432,6 +437,7 @@ class _ExactEpochMetrics:
 
             def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
                 self.seen = {"train": [], "val": []}
+                train.epoch = epoch  # the batches are made lazily, in the epoch that uses them
 
             def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
                 self._keep("train", train, logs)
