@@ -20,7 +20,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-pytestmark = pytest.mark.keras
+# The children take minutes on a busy 2-core machine: they run once, in the plain `pytest` run
+# (`make test`), not again in each backend's `pytest -m keras`.
+slow = pytest.mark.slow
 
 HERE = Path(__file__).resolve()
 SRC = HERE.parents[1] / "src"
@@ -37,7 +39,7 @@ def _child_env(devices: int) -> dict[str, str]:
     return env
 
 
-def _run(case: str, out: Path, *args: str, devices: int = 8, timeout: int = 240) -> None:
+def _run(case: str, out: Path, *args: str, devices: int = 8, timeout: int = 600) -> None:
     proc = subprocess.run([sys.executable, str(HERE), case, str(out), *args],
                           env=_child_env(devices), capture_output=True, text=True,
                           timeout=timeout)
@@ -55,6 +57,7 @@ def single(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 # --- what the tests assert ------------------------------------------------------------------------
+@slow
 def test_table_sharded_by_rows_uneven_rows_padded(single: dict[str, Any]) -> None:
     t = single["table"]
     assert t["spec"] == ["model", None]
@@ -69,6 +72,7 @@ def test_table_sharded_by_rows_uneven_rows_padded(single: dict[str, Any]) -> Non
     assert single["data_plan_spec"] == [None, None]  # data parallel: the table replicated
 
 
+@slow
 @pytest.mark.parametrize("run", ["model-2x4", "model-1x8", "data-8"])
 def test_trained_weights_and_predictions_equal_single_device(single: dict[str, Any],
                                                              run: str) -> None:
@@ -86,15 +90,18 @@ def test_trained_weights_and_predictions_equal_single_device(single: dict[str, A
         assert r["adam_slot_specs"] == [["model", None], ["model", None]]
 
 
+@slow
 def test_padding_without_the_metric_fix_would_differ(single: dict[str, Any]) -> None:
     """Keras alone (no re-weighing) reports other epoch numbers for a padded last batch."""
     assert single["runs"]["model-2x4"]["unfixed_loss_diff"] > 1e-4
 
 
+@slow
 def test_scratch_starts_where_single_device_starts(single: dict[str, Any]) -> None:
     assert single["scratch_init_max_diff"] == 0.0
 
 
+@slow
 def test_keras_round_trip_loads_without_distribution(single: dict[str, Any]) -> None:
     keras = pytest.importorskip("keras")
     saved = np.load(single["dir"] / "expected.npz", allow_pickle=False)
@@ -105,6 +112,7 @@ def test_keras_round_trip_loads_without_distribution(single: dict[str, Any]) -> 
     np.testing.assert_allclose(got, saved["predictions"], atol=1e-6)
 
 
+@slow
 def test_errors_are_clear(single: dict[str, Any]) -> None:
     e = single["errors"]
     assert e["mesh"] == "mesh 3x3 needs 9 devices; there are 8"
@@ -112,6 +120,21 @@ def test_errors_are_clear(single: dict[str, Any]) -> None:
     assert e["data_mesh"].startswith("--distribute data replicates the model")
 
 
+@slow
+def test_cli_train_distributed_equals_single_device(single: dict[str, Any]) -> None:
+    c = single["cli"]
+    assert c["codes"]["one"][0] == 0 and c["codes"]["dist"][0] == 0, c["codes"]
+    assert c["modes"] == [["finetune"] * 2, ["scratch"] * 2]
+    assert c["train_size"] % 32 != 0  # a last batch that is not full
+    assert c["history_max_diff"] < 1e-6
+    assert all(a == b for a, b in c["test_accuracy"])
+    assert c["proba_max_diff"] < 1e-6
+    code, output = c["no_distribute"]
+    assert code == 2 and output.strip().splitlines() == [
+        "Error: --mesh needs --distribute data or model"]
+
+
+@pytest.mark.keras
 def test_parse_mesh_and_backend_error() -> None:
     import wordvecs.distribute as wd
 
@@ -133,6 +156,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@slow
 def test_two_processes_data_parallel(tmp_path: Path) -> None:
     """Two processes on 127.0.0.1 (2 devices each) train one model; process 0 alone saves."""
     port = str(_free_port())
@@ -280,7 +304,49 @@ def _child_single(out: Path) -> None:
         except wd.DistributeError as exc:
             errors[key] = str(exc)
     facts["errors"] = errors
+    facts["cli"] = _child_cli(out)
     (out / "facts.json").write_text(json.dumps(facts))
+
+
+def _child_cli(out: Path) -> dict[str, Any]:
+    """``wordvecs train`` with and without ``--distribute model --mesh 2x4``."""
+    import csv
+
+    from click.testing import CliRunner
+
+    from test_train import make_data, make_vectors
+    from wordvecs.cli import cli
+    from wordvecs.train import load_classifier
+
+    d = make_data()
+    data = out / "news.csv"
+    with open(data, "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([("text", "label"), *zip(d.texts, d.labels)])
+    vec = make_vectors().save(out / "tiny.txt", format="glove")
+    reports, probs, codes = {}, {}, {}
+    for name, extra in (("one", []), ("dist", ["--distribute", "model", "--mesh", "2x4"])):
+        r = CliRunner().invoke(cli, ["train", str(data), "--vectors", str(vec), "--model", "avg",
+                                     "--epochs", "2", "--modes", "finetune,scratch",
+                                     "--out", str(out / name), "-q", *extra])
+        codes[name] = [r.exit_code, r.output[-2000:]]
+        if r.exit_code == 0:
+            reports[name] = json.loads((out / name / "report.json").read_text())
+            probs[name] = load_classifier(out / name).predict_proba(d.texts[:20])
+    facts: dict[str, Any] = {"codes": codes}
+    if len(reports) == 2:
+        one, dist = reports["one"]["runs"], reports["dist"]["runs"]
+        facts["modes"] = [[a["mode"], b["mode"]] for a, b in zip(one, dist)]
+        facts["history_max_diff"] = max(
+            float(np.abs(np.subtract(a["history"][k], b["history"][k])).max())
+            for a, b in zip(one, dist) for k in a["history"])
+        facts["test_accuracy"] = [[a["test_accuracy"], b["test_accuracy"]]
+                                  for a, b in zip(one, dist)]
+        facts["proba_max_diff"] = float(np.abs(probs["one"] - probs["dist"]).max())
+        facts["train_size"] = one[0]["train_size"]
+    r = CliRunner().invoke(cli, ["train", str(data), "--vectors", str(vec), "--mesh", "2x4",
+                                 "--out", str(out / "bad")])
+    facts["no_distribute"] = [r.exit_code, r.output]
+    return facts
 
 
 def _child_process(out: Path, port: str, pid: str) -> None:

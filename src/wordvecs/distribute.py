@@ -38,7 +38,8 @@ import numpy as np
 
 from .errors import WordvecsError, require
 
-__all__ = ["MODES", "DistributeError", "Plan", "epoch_order", "initialize", "parse_mesh", "plan"]
+__all__ = ["MODES", "DistributeError", "Plan", "epoch_order", "from_options", "initialize",
+           "parse_mesh", "plan"]
 
 MODES = ("data", "model")
 _ENV = ("KERAS_DISTRIBUTION_JOB_ADDRESSES", "KERAS_DISTRIBUTION_NUM_PROCESSES",
@@ -173,6 +174,19 @@ class Plan:
         layer._wordvecs_rows = rows  # what undistributed() cuts the table back to
         return layer
 
+    def model_embedding(self, mode: str, matrix: Any, rows: int, dim: int, *,
+                        mask_zero: bool = False) -> Any:
+        """The table of ``wordvecs train``'s model in ``mode`` (frozen, finetune, scratch)."""
+        from .keras import check_matrix_fits
+
+        if mode == "scratch":
+            return self.embedding_layer(self.random_table(rows, dim), trainable=True,
+                                        mask_zero=mask_zero)
+        if matrix is None:
+            raise ValueError(f"mode {mode!r} needs a pre-trained matrix")
+        check_matrix_fits(matrix, vocab_size=rows, model_dim=dim)
+        return self.embedding_layer(matrix, trainable=mode == "finetune", mask_zero=mask_zero)
+
     def random_table(self, rows: int, dim: int) -> np.ndarray:
         """A ``scratch`` table's start: the numbers an unsharded ``Embedding(rows, dim)`` draws.
 
@@ -206,12 +220,14 @@ class Plan:
 
     def fit(self, model: Any, x: np.ndarray, y: np.ndarray, *, batch_size: int = 32,
             epochs: int = 1, validation_data: tuple[np.ndarray, np.ndarray] | None = None,
-            callbacks: Sequence[Any] = (), shuffle: bool = True, seed: int = 0,
+            callbacks: Sequence[Any] = (), shuffle: bool = True, seed: int | None = None,
             verbose: int = 0) -> Any:
         """``model.fit`` under the distribution, every batch padded to split evenly.
 
         Every process passes the same global ``x`` and ``y``; each feeds its slice. Shuffling
-        is :func:`epoch_order` (from ``seed`` and the epoch: the same in every process).
+        draws ``np.random.permutation`` at each epoch's first batch, as Keras' own ``fit``
+        does, so a seeded run shuffles as the single-device one (process 0's order is sent to
+        the others); with ``seed``, the order is :func:`epoch_order` instead.
         """
         keras = _keras_jax()
         self._check_batch(batch_size)
@@ -230,9 +246,9 @@ class Plan:
         """``model.predict`` under the distribution; ``x`` padded to split evenly, then cut."""
         keras = _keras_jax()
         self._check_batch(batch_size)
-        if self.num_processes > 1:
-            raise DistributeError("predict in a multi-process run: predict with "
-                                  "plan.undistributed(model) in one process")
+        if self.num_processes > 1:  # outputs would span hosts: every process predicts alone
+            plain = self.undistributed(model)
+            return np.asarray(plain.predict(x, batch_size=batch_size, verbose=0))
         n = len(x)
         padded = -(-n // self.batch_shards) * self.batch_shards
         if padded > n:
@@ -305,6 +321,21 @@ def plan(mode: str, *, mesh: str | Sequence[int] | None = None, coordinator: str
     return Plan(mode, dist, shape[0], shape[1], table)
 
 
+def from_options(distribute: str | None, mesh: str | None = None, coordinator: str | None = None,
+                 num_processes: int | None = None, process_id: int | None = None) -> Plan | None:
+    """The plan ``wordvecs train --distribute ... --mesh ... --coordinator ...`` asks for."""
+    if distribute is None:
+        given = [name for name, v in (("--mesh", mesh), ("--coordinator", coordinator),
+                                      ("--num-processes", num_processes),
+                                      ("--process-id", process_id)) if v is not None]
+        if given:
+            verb = "needs" if len(given) == 1 else "need"
+            raise DistributeError(f"{', '.join(given)} {verb} --distribute data or model")
+        return None
+    return plan(distribute, mesh=mesh, coordinator=coordinator, num_processes=num_processes,
+                process_id=process_id)
+
+
 # --- helpers ------------------------------------------------------------------------------------
 @contextlib.contextmanager
 def _no_distribution(keras: Any) -> Iterator[None]:
@@ -342,6 +373,7 @@ def _place(variable: Any, matrix: Any, rows: int) -> None:
             block = np.zeros((stop - start, shape[1]), dtype=dtype)
             if start < rows:
                 block[: min(stop, rows) - start] = matrix[start:min(stop, rows)]
+                _release(matrix, start, min(stop, rows))
             blocks[(start, stop)] = block
         arrays.append(jax.device_put(block, device))
     value = jax.make_array_from_single_device_arrays(shape, sharding, arrays)
@@ -365,12 +397,43 @@ def _weigh_metrics(model: Any) -> None:
     model.compile(**{**cfg, "metrics": None, "weighted_metrics": weighted + list(metrics)})
 
 
+def _release(matrix: Any, start: int, stop: int) -> None:
+    """Drop rows just copied from a memory map out of this process's resident memory."""
+    mm = getattr(matrix, "_mmap", None)
+    if mm is None or not hasattr(mm, "madvise") or not matrix.flags.c_contiguous:
+        return
+    import mmap
+
+    try:
+        base = np.frombuffer(mm, dtype=np.uint8).ctypes.data  # where the map starts
+        row = matrix.strides[0]
+        first = matrix.ctypes.data - base + start * row
+        lo = first - first % mmap.PAGESIZE
+        hi = min(matrix.ctypes.data - base + stop * row, len(mm))
+        if hi > lo:
+            mm.madvise(mmap.MADV_DONTNEED, lo, hi - lo)
+    except (OSError, ValueError, TypeError):  # pragma: no cover - best effort
+        pass
+
+
 def _to_host(value: Any) -> np.ndarray:
     if getattr(value, "is_fully_addressable", True):
         return np.asarray(value)
     from jax.experimental import multihost_utils
 
     return np.asarray(multihost_utils.process_allgather(value, tiled=True))
+
+
+def _global_permutation(n: int) -> np.ndarray:
+    """``np.random.permutation(n)`` (what Keras' fit draws), process 0's in every process."""
+    order = np.random.permutation(n)
+    import jax
+
+    if jax.process_count() > 1:
+        from jax.experimental import multihost_utils
+
+        order = np.asarray(multihost_utils.broadcast_one_to_all(order))
+    return order
 
 
 def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
@@ -382,7 +445,7 @@ class _Batches:
     """A ``keras.utils.PyDataset`` of (x, y, sample_weight) whose batches split evenly."""
 
     def __new__(cls, keras: Any, plan: Plan, x: np.ndarray, y: np.ndarray, batch_size: int,
-                shuffle: bool, seed: int) -> Any:
+                shuffle: bool, seed: int | None) -> Any:
         x, y = np.asarray(x), np.asarray(y)
         if len(x) != len(y) or len(x) == 0:
             raise DistributeError(f"{len(x)} inputs for {len(y)} labels")
@@ -403,7 +466,8 @@ class _Batches:
 
             def __getitem__(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
                 if shuffle and self._order_epoch != self.epoch:
-                    self.order = epoch_order(len(x), seed, self.epoch)
+                    self.order = (epoch_order(len(x), seed, self.epoch) if seed is not None
+                                  else _global_permutation(len(x)))
                     self._order_epoch = self.epoch
                 idx = self.order[i * batch_size:(i + 1) * batch_size]
                 real = len(idx)
@@ -437,7 +501,10 @@ class _ExactEpochMetrics:
 
             def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
                 self.seen = {"train": [], "val": []}
-                train.epoch = epoch  # the batches are made lazily, in the epoch that uses them
+                # The batches are made lazily, in the epoch that uses them; the order is drawn
+                # at each epoch's first batch (Keras' fit also draws one while building the
+                # model, which this mirrors: the batch it peeks at is drawn before this call).
+                train.epoch, train._order_epoch = epoch, -1
 
             def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
                 self._keep("train", train, logs)
