@@ -363,22 +363,23 @@ def _place(variable: Any, matrix: Any, rows: int) -> None:
     shape = tuple(old.shape)
     dtype = np.dtype(old.dtype)
     old.delete()  # the zeros go before the table comes: one table on the devices at a time
-    blocks: dict[tuple[int, int], np.ndarray] = {}
-    arrays = []
+    groups: dict[tuple[int, int], list[Any]] = {}  # row span -> the devices that hold it
     for device, index in sharding.addressable_devices_indices_map(shape).items():
         start = index[0].start or 0
         stop = shape[0] if index[0].stop is None else index[0].stop
-        block = blocks.get((start, stop))
-        if block is None:
-            block = np.zeros((stop - start, shape[1]), dtype=dtype)
-            if start < rows:
-                block[: min(stop, rows) - start] = matrix[start:min(stop, rows)]
-                _release(matrix, start, min(stop, rows))
-            blocks[(start, stop)] = block
-        arrays.append(jax.device_put(block, device))
+        groups.setdefault((start, stop), []).append(device)
+    placed = {}
+    for (start, stop), devices in groups.items():
+        block = np.zeros((stop - start, shape[1]), dtype=dtype)  # one shard on the host at a time
+        if start < rows:
+            block[: min(stop, rows) - start] = matrix[start:min(stop, rows)]
+            _release(matrix, start, min(stop, rows))
+        for device in devices:
+            placed[device] = jax.device_put(block, device).block_until_ready()
+        del block
+    arrays = [placed[d] for d in sharding.addressable_devices_indices_map(shape)]
     value = jax.make_array_from_single_device_arrays(shape, sharding, arrays)
     variable._value = value  # same shape and layout: what assign() would store, without a copy
-    blocks.clear()
 
 
 def _weigh_metrics(model: Any) -> None:
