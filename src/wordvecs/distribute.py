@@ -244,7 +244,7 @@ class Plan:
 
     def predict(self, model: Any, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
         """``model.predict`` under the distribution; ``x`` padded to split evenly, then cut."""
-        keras = _keras_jax()
+        _keras_jax()
         self._check_batch(batch_size)
         if self.num_processes > 1:  # outputs would span hosts: every process predicts alone
             plain = self.undistributed(model)
@@ -255,7 +255,6 @@ class Plan:
             x = np.concatenate([x, np.repeat(x[:1], padded - n, axis=0)])
         with self.scope():
             out = model.predict(x, batch_size=batch_size, verbose=0)
-        del keras
         return np.asarray(out)[:n]
 
     # --- saving -------------------------------------------------------------------------------
