@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test test-torch lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,14 @@ test: $(VENV)/.test
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest
 	KERAS_BACKEND=jax $(BIN)/python -m pytest -m keras
+
+# The Keras tests on PyTorch (CPU build of torch; ~1 min of tests, see README "Development").
+$(VENV)/.torch: pyproject.toml | $(VENV)/.test
+	$(BIN)/python -m pip install -q 'torch==2.13.0'
+	touch $@
+
+test-torch: $(VENV)/.torch
+	KERAS_BACKEND=torch $(BIN)/python -m pytest -m keras
 
 lint: $(VENV)/.test
 	$(BIN)/ruff check src tests benchmarks

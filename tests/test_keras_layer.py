@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -28,12 +30,18 @@ def _model(layer: keras.layers.Layer, length: int = 6) -> keras.Model:
     return keras.Model(inputs, outputs)
 
 
-def test_our_module_imports_the_real_keras() -> None:
-    import wordvecs.keras as wk
+NATIVE = {"tensorflow": ("tensorflow",), "jax": ("jax", "jaxlib"), "torch": ("torch",)}
 
-    assert wk.__name__ == "wordvecs.keras"
-    assert keras.__name__ == "keras" and hasattr(keras, "layers")
-    assert isinstance(embedding_layer(_matrix(3, 2)), keras.layers.Embedding)
+
+def test_runs_on_the_backend_asked_for() -> None:
+    """KERAS_BACKEND (tensorflow unless set; conftest) is the backend these tests ran on."""
+    wanted = os.environ["KERAS_BACKEND"]
+    assert keras.backend.backend() == wanted
+    layer = embedding_layer(_matrix(3, 2))
+    assert isinstance(layer, keras.layers.Embedding)
+    # the table and the layer's output are the backend's own tensors
+    for value in (layer.embeddings.value, layer(np.array([[1, 2]]))):
+        assert type(value).__module__.split(".")[0] in NATIVE[wanted], type(value)
 
 
 def test_weights_equal_matrix_and_from_embedding_matrix(glove50: wordvecs.Vectors) -> None:

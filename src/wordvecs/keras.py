@@ -43,19 +43,27 @@ if TYPE_CHECKING:
 __all__ = ["check_matrix_fits", "embedding_layer"]
 
 
+def _check_table(matrix: Any) -> tuple[int, int]:
+    """(rows, dim) of a 2-D float table, checked without copying it (it may be a memory map)."""
+    shape = tuple(getattr(matrix, "shape", ()))
+    if len(shape) != 2:
+        raise VocabularyError(f"the embedding matrix must be 2-D (rows, dim), got shape "
+                              f"{shape}")
+    if shape[0] < 1 or shape[1] < 1:
+        raise VocabularyError(f"the embedding matrix is empty: shape {shape}")
+    dtype = np.dtype(getattr(matrix, "dtype", np.float32))
+    if not np.issubdtype(dtype, np.floating):
+        raise VocabularyError(f"the embedding matrix must hold floats, got dtype {dtype}")
+    return int(shape[0]), int(shape[1])
+
+
 def _as_matrix(matrix: np.ndarray | EmbeddingMatrix) -> np.ndarray:
     from wordvecs.matrix import EmbeddingMatrix
 
     if isinstance(matrix, EmbeddingMatrix):
         matrix = matrix.matrix
     arr = np.asarray(matrix)
-    if arr.ndim != 2:
-        raise VocabularyError(f"the embedding matrix must be 2-D (rows, dim), got shape "
-                              f"{arr.shape}")
-    if arr.shape[0] < 1 or arr.shape[1] < 1:
-        raise VocabularyError(f"the embedding matrix is empty: shape {arr.shape}")
-    if not np.issubdtype(arr.dtype, np.floating):
-        raise VocabularyError(f"the embedding matrix must hold floats, got dtype {arr.dtype}")
+    _check_table(arr)
     return np.ascontiguousarray(arr, dtype=np.float32)
 
 

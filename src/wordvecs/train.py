@@ -15,6 +15,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -161,17 +162,25 @@ def _keras() -> Any:
 
 
 def build_model(kind: str, *, max_len: int, n_classes: int, rows: int, dim: int,
-                mode: str, matrix: np.ndarray | None = None, learning_rate: float = 1e-3) -> Any:
+                mode: str, matrix: np.ndarray | None = None, learning_rate: float = 1e-3,
+                plan: Any = None) -> Any:
     """A compiled Keras classifier: Embedding -> ``kind`` (avg, cnn, bilstm) -> softmax.
 
     ``mode``: ``"frozen"`` / ``"finetune"`` start the Embedding from ``matrix``; ``"scratch"``
-    starts it at random. Only ``"frozen"`` leaves it untrainable.
+    starts it at random. Only ``"frozen"`` leaves it untrainable. ``plan``: a
+    :class:`wordvecs.distribute.Plan` to build the model under (its table sharded, padded).
     """
     keras = _keras()
     from .keras import check_matrix_fits, embedding_layer
 
+    if plan is not None and keras.distribution.distribution() is not plan.distribution:
+        with plan.scope():  # built, compiled and trained inside the distribution (keras#22256)
+            return build_model(kind, max_len=max_len, n_classes=n_classes, rows=rows, dim=dim,
+                               mode=mode, matrix=matrix, learning_rate=learning_rate, plan=plan)
     mask = kind in ("avg", "bilstm")  # Conv1D does not take a mask; zero rows do the work there
-    if mode == "scratch":
+    if plan is not None:
+        emb = plan.model_embedding(mode, matrix, rows, dim, mask_zero=mask)
+    elif mode == "scratch":
         emb = keras.layers.Embedding(rows, dim, mask_zero=mask, name="embedding")
     else:
         if matrix is None:
@@ -270,7 +279,8 @@ def run_line(run: RunResult) -> str:
 
 def run_experiment(data: TextData, vectors: Vectors, config: TrainConfig | None = None, *,
                    out: str | os.PathLike[str] | None = None, progress: bool | None = None,
-                   on_event: ProgressFn | None = None, overwrite: bool = False) -> Experiment:
+                   on_event: ProgressFn | None = None, overwrite: bool = False,
+                   plan: Any = None) -> Experiment:
     """Train every mode at every fraction; save the best model to ``out`` (when given).
 
     Args:
@@ -283,6 +293,8 @@ def run_experiment(data: TextData, vectors: Vectors, config: TrainConfig | None 
             standard error is a terminal (off a terminal, ``on_event``'s lines are the progress).
         on_event: called with a line of text after each run (the CLI prints it).
         overwrite: replace a classifier already saved in ``out``.
+        plan: a :class:`wordvecs.distribute.Plan` (JAX backend): train every model under it;
+            in a multi-process run only process 0 saves.
     """
     from .matrix import build_matrix
 
@@ -329,20 +341,23 @@ def run_experiment(data: TextData, vectors: Vectors, config: TrainConfig | None 
                 _seed_everything(config.seed)
                 model = build_model(config.model, max_len=max_len, n_classes=len(classes),
                                     rows=em.rows, dim=em.dim, mode=mode, matrix=em.matrix,
-                                    learning_rate=config.learning_rate)
+                                    learning_rate=config.learning_rate, plan=plan)
                 callbacks: list[Any] = [keras.callbacks.EarlyStopping(
                     monitor="val_loss", patience=config.patience, restore_best_weights=True)]
                 if bar.active:
                     callbacks.append(_BarCallback(bar))
                 t0 = time.perf_counter()
-                hist = model.fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=config.epochs,
+                fit = model.fit if plan is None else partial(plan.fit, model)
+                hist = fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=config.epochs,
                                  batch_size=config.batch_size, shuffle=True, verbose=0,
                                  callbacks=callbacks)
                 seconds = time.perf_counter() - t0
                 history = {k: [float(v) for v in vs] for k, vs in hist.history.items()}
                 best_epoch = int(np.argmin(history["val_loss"])) + 1
-                pred_te = np.argmax(model.predict(x_te, batch_size=256, verbose=0), axis=1)
-                pred_va = np.argmax(model.predict(x_va, batch_size=256, verbose=0), axis=1)
+                predict = (partial(model.predict, batch_size=256, verbose=0) if plan is None
+                           else partial(plan.predict, model))
+                pred_te = np.argmax(predict(x_te), axis=1)
+                pred_va = np.argmax(predict(x_va), axis=1)
                 trainable, frozen = _param_counts(model)
                 run = RunResult(
                     mode=mode, fraction=fraction, train_size=len(sub),
@@ -376,11 +391,14 @@ def run_experiment(data: TextData, vectors: Vectors, config: TrainConfig | None 
 
             fallback = SubwordFallback.from_vectors(vectors.subwords,  # type: ignore[arg-type]
                                                     best_vocab.words)
+        if plan is not None:  # one device, the table's padding cut off (a collective)
+            best_model = plan.undistributed(best_model, rows=len(best_vocab))
         clf = Classifier(best_model, best_vocab, classes, max_len,
                          info={"model": config.model, "mode": best_run.mode,
                                "vectors": vectors.source, "seed": config.seed}, prior=prior,
                          subwords=fallback)
-        clf.save(out, overwrite=overwrite)
+        if plan is None or plan.is_chief:
+            clf.save(out, overwrite=overwrite)
         best_info["path"] = str(Path(out))
 
     n_train = len(train_idx)

@@ -48,10 +48,11 @@ encoding_option = click.option("--encoding", default=None, metavar="CODEC",
 
 
 def run_and_report(data: Any, vectors: Any, config: Any, out: Path, *, quiet: bool,
-                   force: bool = False) -> Any:
+                   force: bool = False, plan: Any = None) -> Any:
     """Run the experiment, write the report into ``out``, echo the table; returns the Experiment.
 
     Progress: a bar on a terminal only (none with ``quiet``); otherwise the one line a run.
+    ``plan``: a :class:`wordvecs.distribute.Plan`; only its process 0 writes the report.
     """
     from ..report import results_table, write_report
     from ..train import run_experiment
@@ -59,7 +60,9 @@ def run_and_report(data: Any, vectors: Any, config: Any, out: Path, *, quiet: bo
     quiet_keras()
     exp = run_experiment(data, vectors, config, out=out, progress=False if quiet else None,
                          on_event=None if quiet else lambda line: click.echo(f"  {line}"),
-                         overwrite=force)
+                         overwrite=force, plan=plan)
+    if plan is not None and not plan.is_chief:
+        return exp
     paths = write_report(exp, out, overwrite=force)
     click.echo()
     click.echo(results_table(exp))
@@ -104,12 +107,25 @@ def run_and_report(data: Any, vectors: Any, config: Any, out: Path, *, quiet: bo
 @click.option("--out", "-o", "out", default="wordvecs-train", show_default=True,
               type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the report, the plots and the best model.")
+@click.option("--distribute", type=click.Choice(["data", "model"]), default=None,
+              help="JAX backend: replicate the model over all devices (data) or shard the "
+              "embedding table's rows over them (model).")
+@click.option("--mesh", default=None, metavar="BxM",
+              help="Device mesh, batch x model shards, e.g. 2x4 [default: from the devices].")
+@click.option("--coordinator", default=None, metavar="HOST:PORT",
+              help="Multi-process run: address of process 0.")
+@click.option("--num-processes", default=None, type=click.IntRange(1),
+              help="Multi-process run: how many processes.")
+@click.option("--process-id", default=None, type=click.IntRange(0),
+              help="Multi-process run: this process (0 writes the files).")
 @force_option
 @quiet_option
 def train(data: Path, vectors: str, modes: str, model: str, epochs: int, max_tokens: int,
           max_len: int | None, fractions: str, seed: int, text_column: str | None,
           label_column: str | None, tokenizer: str, encoding: str | None, out: Path,
-          force: bool, quiet: bool) -> None:
+          force: bool, quiet: bool, distribute: str | None = None, mesh: str | None = None,
+          coordinator: str | None = None, num_processes: int | None = None,
+          process_id: int | None = None) -> None:
     """Train a text classifier on DATA with frozen, fine-tuned and scratch embeddings.
 
     DATA is a CSV, TSV or JSONL file (text and label columns) or a folder with one sub-folder
@@ -126,6 +142,9 @@ def train(data: Path, vectors: str, modes: str, model: str, epochs: int, max_tok
                          max_len=max_len, fractions=_floats(fractions), seed=seed,
                          tokenizer=tokenizer)
     config.check()
+    from ..distribute import from_options
+
+    plan = from_options(distribute, mesh, coordinator, num_processes, process_id)
     check_out(out, overwrite=force)
     ds = read_dataset(data, text_column=text_column, label_column=label_column,
                       encoding=encoding)
@@ -137,7 +156,7 @@ def train(data: Path, vectors: str, modes: str, model: str, epochs: int, max_tok
         config = dataclasses.replace(config, tokenizer="social-twitter")
     click.echo(f"vectors: {vectors}, {len(v):,} words x {v.dim} dims; "
                f"tokenizer: {config.tokenizer}")
-    run_and_report(ds, v, config, out, quiet=quiet, force=force)
+    run_and_report(ds, v, config, out, quiet=quiet, force=force, plan=plan)
 
 
 @click.command()
