@@ -40,7 +40,7 @@ from wordvecs.errors import VocabularyError, require
 if TYPE_CHECKING:
     from wordvecs.matrix import EmbeddingMatrix
 
-__all__ = ["check_matrix_fits", "embedding_layer"]
+__all__ = ["check_matrix_fits", "embedding_layer", "token_counts"]
 
 
 def _check_table(matrix: Any) -> tuple[int, int]:
@@ -114,3 +114,24 @@ def embedding_layer(
         trainable=trainable,
         name=name,
     )
+
+
+def token_counts(vectorizer: Any, texts: Any, *, batch_size: int = 4096) -> dict[str, int]:
+    """How often each word of a ``TextVectorization``'s vocabulary occurs in ``texts``.
+
+    Counts the token ids the vectorizer gives (after its standardisation, split and
+    ``output_sequence_length``: the tokens the model will see), ``'[UNK]'`` included and the
+    padding ``''`` left out: the ``counts=`` that :func:`wordvecs.build_matrix` takes to report
+    token coverage and the most frequent missing words.
+    """
+    keras: Any = require("keras", "keras")
+    vocab = vectorizer.get_vocabulary()
+    texts = np.asarray(list(texts), dtype=object)
+    total = np.zeros(len(vocab), dtype=np.int64)
+    for start in range(0, len(texts), batch_size):
+        ids = np.asarray(keras.ops.convert_to_numpy(vectorizer(texts[start:start + batch_size])))
+        if ids.size and (ids.min() < 0 or ids.max() >= len(vocab)):
+            raise VocabularyError("the vectorizer gave ids outside its vocabulary (is it set to "
+                                  "output_mode='int'?)")
+        total += np.bincount(ids.ravel(), minlength=len(vocab))
+    return {w: int(c) for w, c in zip(vocab, total.tolist()) if w != ""}
