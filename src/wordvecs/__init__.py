@@ -41,12 +41,14 @@ __all__ = [
     "WordvecsWarning",
     "__version__",
     "build_matrix",
+    "distill",
     "load",
     "load_classifier",
 ]
 
 _LAZY = {
     "build_matrix": ("wordvecs.matrix", "build_matrix"),
+    "distill": ("wordvecs.encoders.distill", "distill"),
     "EmbeddingMatrix": ("wordvecs.matrix", "EmbeddingMatrix"),
     "load_classifier": ("wordvecs.train", "load_classifier"),
 }
