@@ -395,6 +395,14 @@ def test_vocab_with_empty_strings_is_refused(tiny_encoder, bad: str) -> None:
         wordvecs.distill(tiny_encoder, ["the", bad, "cat"])
 
 
+def test_vocab_word_without_tokens_is_refused(tiny_encoder) -> None:
+    import wordvecs
+    from wordvecs.errors import VocabularyError
+
+    with pytest.raises(VocabularyError, match=r"1 word\(s\) give no tokens.*'\\x00'"):
+        wordvecs.distill(tiny_encoder, ["the", "\x00"])
+
+
 def test_bad_counts_and_settings(tiny_encoder) -> None:
     import wordvecs
     from wordvecs.errors import VocabularyError

@@ -175,15 +175,24 @@ def load_encoder(model: str | os.PathLike[str] | Encoder, *,
     return _load(path, files.zip_prefix, files.name, stamp, max_length)
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=8)
 def _load(path: Path, prefix: str | None, name: str, stamp: int,
           max_length: int | None) -> Encoder:
+    files, config, model = _load_model(path, prefix, name, stamp)
+    tokenizer = load_tokenizer(files, config, max_length or _max_length(files, config))
+    return Encoder(files, config, tokenizer, model)
+
+
+@lru_cache(maxsize=4)
+def _load_model(path: Path, prefix: str | None, name: str,
+                stamp: int) -> tuple[ModelFiles, BertConfig, Any]:
+    """The weights, once per model file, whatever the truncation length of its users."""
     files = ModelFiles(path, name, prefix)
     config = BertConfig.from_files(files)
-    tokenizer = load_tokenizer(files, config, max_length or _max_length(files, config))
+    load_tokenizer(files, config, 3)  # a bad tokenizer file fails before the weights are read
     weights = read_weights(files, config)
     model = build_encoder(config)
     set_weights(model, weights, config)
     model.trainable = False
     log.info("loaded %s: %d layers, %d dims", name, config.num_hidden_layers, config.hidden_size)
-    return Encoder(files, config, tokenizer, model)
+    return files, config, model
