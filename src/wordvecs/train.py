@@ -53,7 +53,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-MODES = ("frozen", "finetune", "scratch")
+MODES = ("frozen", "finetune", "scratch", "contextual")
+#: The modes trained unless others are asked ("contextual" needs the bert extra).
+DEFAULT_MODES = ("frozen", "finetune", "scratch")
 MODELS = ("avg", "cnn", "bilstm")
 #: Every file a run writes into its folder: the report's and the saved classifier's.
 RUN_FILES = ("report.md", "report.json", "learning_curve.png", "training_curves.png",
@@ -64,7 +66,7 @@ RUN_FILES = ("report.md", "report.json", "learning_curve.png", "training_curves.
 class TrainConfig:
     """Settings of an experiment (the defaults are those of ``wordvecs train``)."""
 
-    modes: tuple[str, ...] = MODES
+    modes: tuple[str, ...] = DEFAULT_MODES
     model: str = "cnn"
     epochs: int = 20
     max_tokens: int = 20_000
@@ -321,13 +323,16 @@ def run_experiment(data: TextData, vectors: Vectors, config: TrainConfig | None 
     coverage: dict[str, Any] = {}
     coverage_summary = ""
     rows = dim = 0
+    contextual_cache: list[Any] = []  # one StateCache for every fraction: each text encoded once
     try:
         for fraction in fractions:
             sub = stratified_subsample(data.labels, train_idx, fraction, config.seed)
             vocab = (full_vocab if fraction == 1.0 else
                      Vocabulary.from_texts([data.texts[i] for i in sub], config.max_tokens,
                                            tokenizer=tokenizer))
-            em = build_matrix(vectors, vocab.token_list(), counts=vocab.word_counts(),
+            source = (vectors.for_vocab(vocab.words, vocab.word_counts())  # type: ignore
+                      if hasattr(vectors, "for_vocab") else vectors)  # a Distiller: every word
+            em = build_matrix(source, vocab.token_list(), counts=vocab.word_counts(),
                               seed=config.seed)
             rows, dim = em.rows, em.dim
             if fraction == fractions[-1]:
@@ -339,6 +344,14 @@ def run_experiment(data: TextData, vectors: Vectors, config: TrainConfig | None 
             for mode in config.modes:
                 bar.set_description(f"{mode} @ {fraction:g}")
                 _seed_everything(config.seed)
+                if mode == "contextual":  # the frozen transformer: wordvecs.encoders.contextual
+                    run = _contextual_run(data, sub, val_idx, test_idx, y_all, len(classes),
+                                          config, fraction, contextual_cache)
+                    runs.append(run)
+                    bar.update(1)
+                    if on_event is not None:
+                        on_event(run_line(run))
+                    continue
                 model = build_model(config.model, max_len=max_len, n_classes=len(classes),
                                     rows=em.rows, dim=em.dim, mode=mode, matrix=em.matrix,
                                     learning_rate=config.learning_rate, plan=plan)
@@ -419,6 +432,23 @@ def run_experiment(data: TextData, vectors: Vectors, config: TrainConfig | None 
         coverage=coverage, coverage_summary=coverage_summary, memory=memory, runs=runs,
         best=best_info, backend=keras.backend.backend(),
         total_seconds=round(time.perf_counter() - t_start, 1))
+
+
+def _contextual_run(data: TextData, sub: np.ndarray, val_idx: np.ndarray, test_idx: np.ndarray,
+                    y_all: np.ndarray, n_classes: int, config: TrainConfig, fraction: float,
+                    cache: list[Any]) -> RunResult:
+    """The ``contextual`` mode at one fraction (not a candidate for the saved Classifier)."""
+    from .encoders.contextual import DEFAULT_MAX_LEN, StateCache, train_contextual
+
+    if not cache:
+        cache.append(StateCache("minilm", max_len=DEFAULT_MAX_LEN))
+    res = train_contextual(
+        [data.texts[i] for i in sub], y_all[sub], [data.texts[i] for i in val_idx],
+        y_all[val_idx], [data.texts[i] for i in test_idx], y_all[test_idx],
+        n_classes=n_classes, head=config.model, epochs=config.epochs, seed=config.seed,
+        max_len=DEFAULT_MAX_LEN, batch_size=config.batch_size, patience=config.patience,
+        learning_rate=config.learning_rate, fraction=fraction, cache=cache[0])
+    return RunResult(**{k: res[k] for k in RunResult.__dataclass_fields__})
 
 
 class _BarCallback:

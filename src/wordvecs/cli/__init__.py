@@ -11,7 +11,7 @@ import warnings
 import click
 
 from ..errors import WordvecsError, WordvecsWarning
-from . import catalog_cmds, demo_cmds, io_cmds, query_cmds, serve_cmds, train_cmds
+from . import catalog_cmds, demo_cmds, distill_cmds, io_cmds, query_cmds, serve_cmds, train_cmds
 
 __all__ = ["cli", "main"]
 
@@ -57,7 +57,8 @@ def cli() -> None:
     warnings.showwarning = _show_warning
 
 
-for _module in (io_cmds, demo_cmds, query_cmds, train_cmds, serve_cmds, catalog_cmds):
+for _module in (io_cmds, demo_cmds, query_cmds, train_cmds, serve_cmds, catalog_cmds,
+                distill_cmds):
     _module.register(cli)
 
 

@@ -84,7 +84,8 @@ def run_and_report(data: Any, vectors: Any, config: Any, out: Path, *, quiet: bo
 @click.option("--vectors", "-v", "vectors", default=DEFAULT_VECTORS, show_default=True,
               metavar="SOURCE", help="Pre-trained vectors: file, store folder, or set name.")
 @click.option("--modes", default="frozen,finetune,scratch", show_default=True,
-              help="Embedding modes to compare.")
+              help="Embedding modes to compare; 'contextual' adds the frozen MiniLM encoder "
+                   "(documents truncated to 128 WordPiece tokens).")
 @click.option("--model", type=click.Choice(["cnn", "avg", "bilstm"]), default="cnn",
               show_default=True, help="Architecture after the Embedding.")
 @click.option("--epochs", default=20, show_default=True, type=click.IntRange(1),
@@ -151,11 +152,20 @@ def train(data: Path, vectors: str, modes: str, model: str, epochs: int, max_tok
     check_split(ds, config)  # too few rows: said before the vectors load
     click.echo(f"data: {ds.source} ({ds.format}), {len(ds):,} documents, "
                f"{len(ds.classes)} classes")
-    v = wordvecs.load(vectors)
-    if tokenizer == "social" and (is_glove_twitter(vectors) or is_glove_twitter(v.source)):
-        config = dataclasses.replace(config, tokenizer="social-twitter")
-    click.echo(f"vectors: {vectors}, {len(v):,} words x {v.dim} dims; "
-               f"tokenizer: {config.tokenizer}")
+    from ..catalog import ENCODERS
+
+    if vectors.lower() in ENCODERS or Path(vectors, "model.safetensors").is_file():
+        from ..encoders.distill import Distiller  # distilled for each task vocabulary
+
+        v: Any = Distiller(vectors, progress=False if quiet else None)
+        click.echo(f"vectors: distilled from {vectors} for the task vocabulary; "
+                   f"tokenizer: {config.tokenizer}")
+    else:
+        v = wordvecs.load(vectors)
+        if tokenizer == "social" and (is_glove_twitter(vectors) or is_glove_twitter(v.source)):
+            config = dataclasses.replace(config, tokenizer="social-twitter")
+        click.echo(f"vectors: {vectors}, {len(v):,} words x {v.dim} dims; "
+                   f"tokenizer: {config.tokenizer}")
     run_and_report(ds, v, config, out, quiet=quiet, force=force, plan=plan)
 
 
