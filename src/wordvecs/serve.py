@@ -143,9 +143,7 @@ class _Batcher:
                 start += len(job_texts)
 
     def _forward(self, texts: list[str]) -> np.ndarray:
-        x = self.classifier._encode(texts)
-        out = self.classifier.model.predict_on_batch(x)
-        return np.asarray(out, dtype=np.float32)
+        return self.classifier.predict_proba(texts)
 
 
 def create_app(classifier: Classifier, limits: ServeLimits | None = None) -> Any:
@@ -225,5 +223,5 @@ def serve(run_dir: str, *, host: str = "127.0.0.1", port: int = 8000,
     from .train import load_classifier
 
     classifier = load_classifier(run_dir)
-    classifier.model.predict_on_batch(classifier._encode(["warm up"]))  # trace once, up front
+    classifier.predict_proba(["warm up"])  # trace the model once, before the first request
     uvicorn.run(create_app(classifier, limits), host=host, port=port, log_level=log_level)
