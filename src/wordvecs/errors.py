@@ -111,8 +111,8 @@ class MissingExtraError(WordvecsError, ImportError):
 class WordNotFound(WordvecsError, KeyError):
     """A word is not in the vectors."""
 
-    def __init__(self, word: str, suggestion: str | None = None) -> None:
-        self.word = word
+    def __init__(self, word: object, suggestion: str | None = None) -> None:
+        self.word = word  # a str; an int row number for gensim-style access
         self.suggestion = suggestion
         msg = f"word {word!r} not in vocabulary"
         if suggestion is not None:

@@ -55,8 +55,8 @@ def get_index(vectors: Vectors, key: Any) -> int:
 def _has_index(vectors: Vectors, key: Any) -> bool:
     if isinstance(key, str):
         return key in vectors
-    return (isinstance(key, int | np.integer) and not isinstance(key, bool)
-            and 0 <= key < len(vectors))
+    return bool(isinstance(key, int | np.integer) and not isinstance(key, bool)
+                and 0 <= key < len(vectors))
 
 
 def item(vectors: Vectors, key: Any) -> np.ndarray:

@@ -424,7 +424,7 @@ class Vectors:
         from .formats.store import StoreExtra
         from .formats.subword_store import subword_arrays
 
-        arrays, fields = subword_arrays(self._subwords)
+        arrays, fields = subword_arrays(self._subwords)  # type: ignore[arg-type]
         return (StoreExtra("subwords", arrays, fields),)
 
     def _replace(self, words: list[str], matrix: np.ndarray) -> None:

@@ -41,8 +41,9 @@ def info(source: str, vocab_file: str | None, verify: bool, quiet: bool) -> None
         click.echo(f"bytes:   {size:,} ({human_bytes(size)})")
     click.echo(f"matrix:  {human_bytes(len(v) * v.dim * 4)} as float32")
     if v.subwords is not None:
-        describe = getattr(v.subwords, "describe", None)
-        params = describe() if describe is not None else {"dim": v.subwords.dim}
+        describe_subwords = getattr(v.subwords, "describe", None)
+        params = (describe_subwords() if describe_subwords is not None
+                  else {"dim": v.subwords.dim})
         click.echo("subwords: " + " ".join(f"{k}={val:,}" if isinstance(val, int) else
                                            f"{k}={val}" for k, val in params.items()))
     sample = v.words[:8] if len(v) else []
