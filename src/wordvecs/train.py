@@ -163,6 +163,28 @@ def _keras() -> Any:
     return require("keras", "keras")
 
 
+def head_layers(keras: Any, kind: str, x: Any, n_classes: int, mask: Any = None) -> Any:
+    """The layers after the embedding (``avg``, ``cnn``, ``bilstm``), ending in the softmax;
+    every mode shares them, the contextual one too. ``mask``: an explicit padding mask (an
+    Embedding's own mask flows without it)."""
+    kw = {} if mask is None else {"mask": mask}
+    if kind == "avg":
+        x = keras.layers.GlobalAveragePooling1D()(x, **kw)
+        x = keras.layers.Dense(64, activation="relu")(x)
+        x = keras.layers.Dropout(0.3)(x)
+    elif kind == "cnn":
+        x = keras.layers.Dropout(0.2)(x)
+        x = keras.layers.Conv1D(128, 5, activation="relu")(x)
+        x = keras.layers.GlobalMaxPooling1D()(x)
+        x = keras.layers.Dropout(0.5)(x)
+    elif kind == "bilstm":
+        x = keras.layers.Bidirectional(keras.layers.LSTM(32))(x, **kw)
+        x = keras.layers.Dropout(0.3)(x)
+    else:
+        raise ValueError(f"unknown model {kind!r}; expected one of {', '.join(MODELS)}")
+    return keras.layers.Dense(n_classes, activation="softmax", name="label")(x)
+
+
 def build_model(kind: str, *, max_len: int, n_classes: int, rows: int, dim: int,
                 mode: str, matrix: np.ndarray | None = None, learning_rate: float = 1e-3,
                 plan: Any = None) -> Any:
@@ -191,22 +213,7 @@ def build_model(kind: str, *, max_len: int, n_classes: int, rows: int, dim: int,
         emb = embedding_layer(matrix, trainable=mode == "finetune", mask_zero=mask,
                               name="embedding")
     inputs = keras.Input(shape=(max_len,), dtype="int32", name="tokens")
-    x = emb(inputs)
-    if kind == "avg":
-        x = keras.layers.GlobalAveragePooling1D()(x)
-        x = keras.layers.Dense(64, activation="relu")(x)
-        x = keras.layers.Dropout(0.3)(x)
-    elif kind == "cnn":
-        x = keras.layers.Dropout(0.2)(x)
-        x = keras.layers.Conv1D(128, 5, activation="relu")(x)
-        x = keras.layers.GlobalMaxPooling1D()(x)
-        x = keras.layers.Dropout(0.5)(x)
-    elif kind == "bilstm":
-        x = keras.layers.Bidirectional(keras.layers.LSTM(32))(x)
-        x = keras.layers.Dropout(0.3)(x)
-    else:
-        raise ValueError(f"unknown model {kind!r}; expected one of {', '.join(MODELS)}")
-    outputs = keras.layers.Dense(n_classes, activation="softmax", name="label")(x)
+    outputs = head_layers(keras, kind, emb(inputs), n_classes)
     model = keras.Model(inputs, outputs, name=f"{kind}_{mode}")
     model.compile(optimizer=keras.optimizers.Adam(learning_rate),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])

@@ -98,22 +98,11 @@ def build_head(kind: str, *, length: int, dim: int, n_classes: int) -> Any:
     states = keras.Input(shape=(length, dim), dtype="float32", name="states")
     mask = keras.Input(shape=(length,), dtype="int32", name="padding_mask")
     keep = keras.ops.cast(mask, "bool")
-    x = states
-    if kind == "avg":
-        x = keras.layers.GlobalAveragePooling1D()(x, mask=keep)
-        x = keras.layers.Dense(64, activation="relu")(x)
-        x = keras.layers.Dropout(0.3)(x)
-    elif kind == "cnn":
-        x = keras.layers.Dropout(0.2)(x)
-        x = keras.layers.Conv1D(128, 5, activation="relu")(x)
-        x = keras.layers.GlobalMaxPooling1D()(x)
-        x = keras.layers.Dropout(0.5)(x)
-    elif kind == "bilstm":
-        x = keras.layers.Bidirectional(keras.layers.LSTM(32))(x, mask=keep)
-        x = keras.layers.Dropout(0.3)(x)
-    else:
+    if kind not in HEADS:
         raise ValueError(f"unknown head {kind!r}; expected one of {', '.join(HEADS)}")
-    out = keras.layers.Dense(n_classes, activation="softmax", name="label")(x)
+    from ..train import head_layers
+
+    out = head_layers(keras, kind, states, n_classes, mask=keep)
     return keras.Model([states, mask], out, name=f"{kind}_contextual_head")
 
 
