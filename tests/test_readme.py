@@ -135,6 +135,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory, glove50) -> Path:
     with zipfile.ZipFile(d / "glove.6B.zip", "w") as z:
         z.write(d / "glove.6B.100d.txt", "glove.6B.300d.txt")
     (d / "my_vocab.txt").write_text("king\nqueen\nfrog\nparis\n", encoding="utf-8")
+    (d / "words.txt").write_text("king\t12\nqueen\t9\ndeflategate\t3\n", encoding="utf-8")
     _fasttext_model(d / "cc.en.300.bin", d)
     _news(d / "news.csv")
     (d / "texts.txt").write_text("Shares rose after the bank cut interest rates\n\n"
@@ -156,6 +157,7 @@ def test_python_block_runs(block: Block, workdir: Path, monkeypatch: pytest.Monk
     if block.skip:
         pytest.skip(block.skip)
     monkeypatch.chdir(workdir)
+    monkeypatch.setenv("WORDVECS_HOME", str(workdir / "cache"))  # never the user's cache
     namespace: dict[str, object] = {"__name__": "readme"}
     exec(compile(block.code, str(block), "exec"), namespace)
 
@@ -171,6 +173,7 @@ def test_cli_lines_run(block: Block, workdir: Path, monkeypatch: pytest.MonkeyPa
     if not lines:
         pytest.skip("no runnable wordvecs line (templates only)")
     monkeypatch.chdir(workdir)
+    monkeypatch.setenv("WORDVECS_HOME", str(workdir / "cache"))
     runner = CliRunner()
     for line in lines:
         args = shlex.split(line)[1:]

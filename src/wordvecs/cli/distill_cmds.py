@@ -82,7 +82,7 @@ def distill(model: str, vocab_file: str | None, out: Path, to: str, pca_dims: in
                          sif=sif or None, batch_size=batch_size,
                          progress=False if quiet else None)
     seconds = time.perf_counter() - t0
-    v.save(out, format=to, progress=False if quiet else None)
+    v.save(out, format=to, overwrite=force, progress=False if quiet else None)
     click.echo(f"wrote {out}: {len(v):,} x {v.dim} ({to}), distilled from {model} in "
                f"{seconds:.1f} s ({len(v) / seconds:,.0f} words/s)")
 
