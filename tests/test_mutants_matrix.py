@@ -1,0 +1,136 @@
+"""build_matrix and EmbeddingMatrix: what the mutation run found untested (benchmarks/MUTATION.md).
+
+Small vector sets built here, every value compared with what numpy computes from the same rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import wordvecs
+from wordvecs import build_matrix
+from wordvecs.matrix import _stats
+
+
+def _vectors(n: int = 40, dim: int = 6, seed: int = 0) -> wordvecs.Vectors:
+    rng = np.random.default_rng(seed)
+    words = [f"w{'abcdefghijklmnopqrstuvwxyz'[i % 26]}{i}" for i in range(n)]
+    return wordvecs.Vectors(words, rng.standard_normal((n, dim)).astype(np.float32) * 3 + 1)
+
+
+def test_stats_equal_numpy_over_chunks() -> None:
+    v = _vectors(37, 5)
+    ref = v.matrix.astype(np.float64)
+    for chunk in (1, 4, 36, 37, 1000):
+        mean, std = _stats(wordvecs.Vectors(list(v.words), v.matrix.copy()), chunk_rows=chunk)
+        assert mean.dtype == np.float32 and std.dtype == np.float32
+        np.testing.assert_allclose(mean, ref.mean(axis=0).astype(np.float32), rtol=1e-6,
+                                   atol=1e-6)
+        np.testing.assert_allclose(std, ref.std(axis=0).astype(np.float32), rtol=1e-5, atol=1e-6)
+
+
+def test_stats_default_chunk_spans_rows() -> None:
+    # more rows than one default chunk (65,536): the last rows must count
+    n, dim = 65_540, 2
+    m = np.zeros((n, dim), dtype=np.float32)
+    m[-4:] = 1000.0
+    mean, std = _stats(wordvecs.Vectors([f"w{i}" for i in range(n)], m))
+    ref = m.astype(np.float64)
+    np.testing.assert_allclose(mean, ref.mean(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(std, ref.std(axis=0), rtol=1e-6)
+
+
+def test_stats_cached_per_vectors() -> None:
+    v = _vectors()
+    first = _stats(v)
+    assert _stats(v) is first
+    assert _stats(_vectors()) is not first
+
+
+def test_mean_and_random_rows_use_stats() -> None:
+    v = _vectors(50, 4)
+    ref = v.matrix.astype(np.float64)
+    em = build_matrix(v, ["", "[UNK]", "wa0", "zzz"], oov="mean", fallback=False)
+    np.testing.assert_allclose(em.matrix[3], ref.mean(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(em.matrix[1], ref.mean(axis=0), rtol=1e-6)
+    assert em.matrix[2].tobytes() == v["wa0"].tobytes()
+    big = build_matrix(v, ["", *[f"zz{'abcdefghij'[i % 10]}{i}" for i in range(4000)]],
+                       oov="random", fallback=False, seed=3)
+    rows = big.matrix[1:].astype(np.float64)
+    tol = 0.1 * float(ref.std(axis=0).min())  # 4,000 draws: the mean is within ~0.02 std
+    np.testing.assert_allclose(rows.mean(axis=0), ref.mean(axis=0), atol=tol)
+    np.testing.assert_allclose(rows.std(axis=0), ref.std(axis=0), rtol=0.06)
+
+
+def test_array_protocol() -> None:
+    v = _vectors()
+    em = build_matrix(v, ["", "wa0", "wb1"], fallback=False)
+    assert np.asarray(em) is em.matrix
+    as64 = np.asarray(em, dtype=np.float64)
+    assert as64.dtype == np.float64
+    np.testing.assert_array_equal(as64, em.matrix.astype(np.float64))
+
+
+def _missing_vocab(k: int) -> list[str]:
+    return ["", "wa0", *[f"q{'abcdefghijklmnopqrstuvwxyz'[i]}zz" for i in range(k)]]
+
+
+def test_top_missing_default_ten_with_and_without_counts() -> None:
+    v = _vectors()
+    vocab = _missing_vocab(12)
+    em = build_matrix(v, vocab, fallback=False)
+    assert em.top_missing() == [(w, None) for w in vocab[2:12]]
+    assert em.top_missing(3) == [(w, None) for w in vocab[2:5]]
+    counts = {w: 100 - i for i, w in enumerate(vocab)}
+    em = build_matrix(v, vocab, fallback=False, counts=counts)
+    assert em.top_missing() == [(w, counts[w]) for w in vocab[2:12]]
+
+
+def test_to_dict_values() -> None:
+    v = _vectors()
+    vocab = ["", "[UNK]", "wa0", "WB1", *_missing_vocab(11)[2:]]
+    counts = {w: i + 1 for i, w in enumerate(vocab)}
+    em = build_matrix(v, vocab, counts=counts, fallback=["case"])
+    d = em.to_dict()
+    found, missing = ["wa0", "WB1"], vocab[4:]
+    hit = counts["wa0"] + counts["WB1"]
+    assert d == {
+        "rows": len(vocab),
+        "dim": 6,
+        "found": 2,
+        "missing": 11,
+        "via_lowercase": 1,
+        "coverage": pytest.approx(2 / 13, rel=1e-12),
+        "token_coverage": pytest.approx(hit / (hit + sum(counts[w] for w in missing)),
+                                        rel=1e-12),
+        "oov": "zeros",
+        "steps": {"exact": 1, "case": 1, "zeros": 11},
+        "examples": {"case": [["WB1", "wb1"]]},
+        "top_missing": [{"word": w, "count": counts[w]}
+                        for w in sorted(missing, key=lambda w: -counts[w])[:10]],
+    }
+    assert em.found == found
+    assert type(d["coverage"]) is float and type(d["token_coverage"]) is float
+    assert len(em.to_dict(top=2)["top_missing"]) == 2
+    assert build_matrix(v, vocab, fallback=False).to_dict()["token_coverage"] is None
+
+
+def test_summary_lines_exact() -> None:
+    v = _vectors()
+    vocab = ["", "wa0", "WB1", *_missing_vocab(11)[2:]]
+    em = build_matrix(v, vocab, fallback=["case"])
+    lines = em.summary().splitlines()
+    assert lines[0] == f"embedding matrix: {len(vocab)} rows x 6 dims (row 0 = padding)"
+    assert lines[1] == "found:   2 of 13 words (15.4%)"
+    assert lines[2] == "missing: 11 words, rows filled with 'zeros'"
+    assert lines[3] == "by step: exact 1; case 1; zeros 11"
+    assert lines[4] == "  case: WB1 -> wb1"
+    assert lines[5] == "missing: " + ", ".join(vocab[3:13]) + ", ..."
+    assert len(lines) == 6
+    assert em.summary(top=11).splitlines()[5] == "missing: " + ", ".join(vocab[3:])
+    counts = dict.fromkeys(vocab, 4)
+    em = build_matrix(v, vocab, fallback=["case"], counts=counts)
+    lines = em.summary().splitlines()
+    assert lines[2] == "tokens:  15.4% of the tokens have a vector"
+    assert lines[-1].startswith("most frequent missing: qazz (4), qbzz (4),")
