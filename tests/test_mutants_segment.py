@@ -121,3 +121,68 @@ def test_contains_and_cost_of_non_words() -> None:
     assert 5 not in seg and None not in seg
     assert seg.cost("par") == math.inf  # a prefix of a word is no word
     assert "par" not in seg
+
+
+def _brute_force(seg: Segmenter, s: str) -> float:
+    """The least total cost over every split of ``s`` into at least two parts (exhaustive)."""
+    n = len(s)
+    best = math.inf
+    for cuts in itertools.product((False, True), repeat=n - 1):
+        bounds = [0, *[i + 1 for i, c in enumerate(cuts) if c], n]
+        if len(bounds) < 3:
+            continue
+        best = min(best, sum(seg.cost(s[a:b]) for a, b in itertools.pairwise(bounds)))
+    return best
+
+
+def test_split_is_the_least_cost_split_by_exhaustive_search() -> None:
+    words = ["the", "a", "in", "thein", "side", "inside", "out", "outs", "id", "eout", "sid",
+             "ide", "ou", "t", "he", "then", "ins", "tout", "so", "do", "ex"]
+    seg = Segmenter(words, single_letter_rank=30)
+    rng = __import__("random").Random(5)
+    for _ in range(300):
+        s = "".join(rng.choice(words) for _ in range(rng.randint(2, 4)))
+        if len(s) > 14:
+            continue
+        got = seg.split(s)
+        ref = _brute_force(seg, s)
+        if s in seg:
+            assert got is None
+            continue
+        if ref == math.inf:
+            assert got is None
+            continue
+        assert got is not None and "".join(got) == s
+        assert sum(seg.cost(p) for p in got) == pytest.approx(ref, rel=1e-12), (s, got)
+
+
+def test_split_basics() -> None:
+    seg = Segmenter(["American", "air", "the", "a", "lines"], single_letter_rank=10)
+    assert seg.split("americanair") == ("American", "air")  # the vector set's spelling
+    assert seg.split("AMERICANAIR") == ("American", "air")
+    assert seg.split("airlines") == ("air", "lines")
+    assert seg.split("air") is None  # a known word is never split
+    assert seg.split("a") is None and seg.split("") is None
+    assert seg.split("air2lines") is None and seg.split("air-lines") is None
+    assert seg.split("airxlines") is None  # no cover of the whole string
+    assert seg.split("aa") == ("a", "a")  # two characters is long enough
+    assert seg.split("airair") == ("air", "air")
+
+
+def test_split_parts_at_most_max_len() -> None:
+    seg = Segmenter(["abcdef", "ab", "cdef", "gh"], max_len=6)
+    assert seg.split("abcdefgh") == ("abcdef", "gh")
+    seg = Segmenter(["abcdef", "ab", "cdef", "gh"], max_len=5)
+    assert seg.split("abcdefgh") == ("ab", "cdef", "gh")
+    # a part may end at the very last character, and start after a long prefix
+    seg = Segmenter(["xy", "abcdefghij"], max_len=10)
+    assert seg.split("xyabcdefghij") == ("xy", "abcdefghij")
+    assert seg.split("abcdefghijxy") == ("abcdefghij", "xy")
+
+
+def test_split_ties_keep_the_first_split() -> None:
+    # 'ab'+'c' and 'a'+'bc' cost the same with counts; the first found (shortest first part)
+    counts = {"ab": 10, "c": 10, "a": 10, "bc": 10}
+    seg = Segmenter([], counts=counts, single_letter_rank=10)
+    assert seg.split("abc") == ("a", "bc")
+    assert [seg.split("abc") for _ in range(3)] == [("a", "bc")] * 3
