@@ -134,3 +134,24 @@ def test_summary_lines_exact() -> None:
     lines = em.summary().splitlines()
     assert lines[2] == "tokens:  15.4% of the tokens have a vector"
     assert lines[-1].startswith("most frequent missing: qazz (4), qbzz (4),")
+
+
+def test_single_row_vectors_mean_is_that_row() -> None:
+    # n = 1: the mean of one row is the row, its std 0 (a divisor of max(n, 2) would halve it)
+    v = wordvecs.Vectors(["only"], np.array([[2.0, -4.0, 0.5]], dtype=np.float32))
+    mean, std = _stats(v)
+    np.testing.assert_array_equal(mean, v.matrix[0])
+    np.testing.assert_array_equal(std, np.zeros(3, np.float32))
+    em = build_matrix(v, ["", "only", "nope"], oov="mean", fallback=False)
+    np.testing.assert_array_equal(em.matrix[2], v.matrix[0])
+
+
+def test_to_dict_and_summary_of_a_bare_matrix() -> None:
+    # an EmbeddingMatrix made by hand (no chain report) still reports itself
+    em = wordvecs.EmbeddingMatrix(matrix=np.zeros((3, 2), np.float32), vocab={"a": 1, "b": 2},
+                                  found=["a"], missing=["b"], resolved_by=["padding", "exact",
+                                                                           "zeros"])
+    d = em.to_dict()
+    assert d["examples"] == {} and d["steps"] == {}
+    assert d["top_missing"] == [{"word": "b", "count": None}]
+    assert (d["rows"], d["dim"], d["found"], d["missing"]) == (3, 2, 1, 1)

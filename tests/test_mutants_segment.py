@@ -186,3 +186,10 @@ def test_split_ties_keep_the_first_split() -> None:
     seg = Segmenter([], counts=counts, single_letter_rank=10)
     assert seg.split("abc") == ("a", "bc")
     assert [seg.split("abc") for _ in range(3)] == [("a", "bc")] * 3
+
+
+def test_top_default_is_100000() -> None:
+    filler = _words(100_001, 4)
+    seg = Segmenter(filler)
+    assert filler[99_999] in seg and filler[100_000] not in seg
+    assert len(seg) == 100_000
