@@ -155,3 +155,40 @@ def test_to_dict_and_summary_of_a_bare_matrix() -> None:
     assert d["examples"] == {} and d["steps"] == {}
     assert d["top_missing"] == [{"word": "b", "count": None}]
     assert (d["rows"], d["dim"], d["found"], d["missing"]) == (3, 2, 1, 1)
+
+
+@pytest.mark.parametrize(("vocab", "message"), [
+    ("a b c", "vocab must be a dict word -> index or a list in index order "
+              "(TextVectorization.get_vocabulary()); got str"),
+    (5, "vocab must be a dict word -> index or a list in index order "
+        "(TextVectorization.get_vocabulary()); got int"),
+    ([], "the vocabulary is empty"),
+    ({}, "the vocabulary is empty"),
+    (["a", "b"], "a list vocabulary must hold the padding token '' at index 0, got 'a' "
+                 "(index 0 is reserved for padding; TextVectorization(mask_token=None) leaves it "
+                 "out: pass a dict word -> index starting at 1, or keep the default mask token)"),
+    ([""], "the vocabulary is empty (only the padding token '')"),
+    (["", "a", 3], "vocabulary entry 2 is 3 (of type int), not a string"),
+    (["", "a", "b", "a"], "word 'a' appears twice in the vocabulary, at index 1 and 3"),
+    (["", "a", ""], "the padding token '' appears again at index 2"),
+    ({3: 1}, "vocabulary key 3 (of type int) is not a string"),
+    ({"a": True}, "vocabulary gives 'a' the index True (of type bool); indices must be integers"),
+    ({"a": 1.0}, "vocabulary gives 'a' the index 1.0 (of type float); indices must be integers"),
+    ({"a": 0}, "vocabulary gives index 0 to 'a'; index 0 is reserved for padding"),
+    ({"a": -2}, "vocabulary gives 'a' the negative index -2"),
+    ({"a": 1, "b": 1}, "vocabulary gives index 1 to both 'a' and 'b'"),
+    ({"": 0}, "the vocabulary is empty (only the padding token '')"),
+])
+def test_vocabulary_errors_word_for_word(vocab: object, message: str) -> None:
+    with pytest.raises(wordvecs.errors.VocabularyError) as err:
+        build_matrix(_vectors(), vocab)  # type: ignore[arg-type]
+    assert str(err.value) == message
+
+
+def test_dict_vocabulary_with_padding_and_numpy_indices() -> None:
+    v = _vectors()
+    em = build_matrix(v, {"": 0, "wa0": np.int64(2), "wb1": 1}, fallback=False)
+    assert em.vocab == {"wa0": 2, "wb1": 1} and em.rows == 3
+    assert all(type(i) is int for i in em.vocab.values())
+    assert em.matrix[2].tobytes() == v["wa0"].tobytes()
+    assert em.resolved_by == ["padding", "exact", "exact"]

@@ -193,3 +193,10 @@ def test_top_default_is_100000() -> None:
     seg = Segmenter(filler)
     assert filler[99_999] in seg and filler[100_000] not in seg
     assert len(seg) == 100_000
+
+
+def test_case_variant_does_not_stop_the_table() -> None:
+    seg = Segmenter(["Paris", "paris", "PARIS", "cat", "dog"])
+    assert "cat" in seg and "dog" in seg and len(seg) == 3
+    assert seg.split("parisdog") == ("Paris", "dog")  # the first (most frequent) spelling
+    assert seg.cost("paris") == seg.cost("Paris") == pytest.approx(math.log(math.log(5)))
