@@ -192,3 +192,51 @@ def test_dict_vocabulary_with_padding_and_numpy_indices() -> None:
     assert all(type(i) is int for i in em.vocab.values())
     assert em.matrix[2].tobytes() == v["wa0"].tobytes()
     assert em.resolved_by == ["padding", "exact", "exact"]
+
+
+def test_lowercase_fallback_warns_at_the_caller() -> None:
+    v = _vectors()
+    with pytest.warns(DeprecationWarning) as rec:
+        em = build_matrix(v, ["", "WA0", "wb1"], lowercase_fallback=True)
+    assert str(rec[0].message) == ("build_matrix(lowercase_fallback=...) is deprecated: the "
+                                   "chain's 'case' step does it (fallback=['case'])")
+    assert rec[0].filename == __file__  # stacklevel=2: the line that called build_matrix
+    assert em.resolved_by == ["padding", "case", "exact"]
+    with pytest.warns(DeprecationWarning):
+        assert build_matrix(v, ["", "WA0"], lowercase_fallback=False).missing == ["WA0"]
+
+
+def test_chain_as_fallback() -> None:
+    from wordvecs.resolve import Chain
+
+    v = _vectors()
+    em = build_matrix(v, ["", "WA0", "wb1"], fallback=Chain(v, ["case"]))
+    assert em.resolved_by == ["padding", "case", "exact"]
+    em = build_matrix(v, ["", "WA0", "wb1"], fallback=Chain(v, []))
+    assert em.resolved_by == ["padding", "zeros", "exact"]
+    with pytest.raises(ValueError) as err:
+        build_matrix(v, ["", "wa0"], fallback=Chain(_vectors()))
+    assert str(err.value) == "the Chain given as fallback was made for other vectors"
+
+
+def test_subword_step_only_with_oov_subword_or_in_the_steps() -> None:
+    from test_resolve import WithSubwords  # the n-gram model of test_resolve
+
+    rng = np.random.default_rng(0)
+    v = WithSubwords(["abc", "bcd", "the"], rng.standard_normal((3, 4)).astype("f4"))
+    vocab = ["", "abcd", "the"]
+    assert build_matrix(v, vocab, fallback=False).resolved_by == ["padding", "zeros", "exact"]
+    em = build_matrix(v, vocab, fallback=False, oov="subword")
+    assert em.resolved_by == ["padding", "subword", "exact"]
+    np.testing.assert_array_equal(em.matrix[1], np.mean([v["abc"], v["bcd"]], axis=0))
+
+
+def test_random_default_seed_is_0_and_unused_rows_labelled() -> None:
+    v = _vectors()
+    vocab = {"wa0": 1, "nope": 3}
+    a = build_matrix(v, vocab, oov="random", fallback=False)
+    b = build_matrix(v, vocab, oov="random", fallback=False, seed=0)
+    c = build_matrix(v, vocab, oov="random", fallback=False, seed=1)
+    assert a.matrix.tobytes() == b.matrix.tobytes() != c.matrix.tobytes()
+    assert a.resolved_by == ["padding", "exact", "unused", "random"]
+    assert a.missing == ["nope"] and a.found == ["wa0"]
