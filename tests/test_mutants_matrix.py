@@ -210,8 +210,9 @@ def test_chain_as_fallback() -> None:
     from wordvecs.resolve import Chain
 
     v = _vectors()
-    em = build_matrix(v, ["", "WA0", "wb1"], fallback=Chain(v, ["case"]))
-    assert em.resolved_by == ["padding", "case", "exact"]
+    em = build_matrix(v, ["", "WA0", "wb1", "nope"], fallback=Chain(v, ["case"]))
+    assert em.resolved_by == ["padding", "case", "exact", "zeros"]
+    assert em.parts == {"WA0": ("wa0",)}  # only words a step other than exact resolved
     em = build_matrix(v, ["", "WA0", "wb1"], fallback=Chain(v, []))
     assert em.resolved_by == ["padding", "zeros", "exact"]
     with pytest.raises(ValueError) as err:
