@@ -241,3 +241,34 @@ def test_random_default_seed_is_0_and_unused_rows_labelled() -> None:
     assert a.matrix.tobytes() == b.matrix.tobytes() != c.matrix.tobytes()
     assert a.resolved_by == ["padding", "exact", "unused", "random"]
     assert a.missing == ["nope"] and a.found == ["wa0"]
+
+
+def test_policy_name_in_report_and_oov() -> None:
+    v = _vectors()
+    em = build_matrix(v, ["", "wa0", "nope", "nada"], oov="mean", fallback=False)
+    assert em.oov == "mean"
+    assert em.steps == {"exact": 1, "mean": 2}
+    assert em.resolved_by == ["padding", "exact", "mean", "mean"]
+    assert em.missing_counts is None and em.token_coverage is None
+
+
+def test_counts_order_examples_and_default_to_zero() -> None:
+    v = _vectors()
+    vocab = ["", "WA0", "WB1", "WC2", "WD3", "gone", "lost"]
+    counts = {"WA0": 1, "WB1": 2, "WC2": 3, "WD3": 9, "lost": 5}  # 'gone' has no count
+    em = build_matrix(v, vocab, fallback=["case"], counts=counts)
+    assert em.report["examples"]["case"] == [["WD3", "wd3"], ["WC2", "wc2"], ["WB1", "wb1"]]
+    assert em.missing == ["lost", "gone"]
+    assert em.missing_counts == {"gone": 0, "lost": 5}
+    assert em.top_missing() == [("lost", 5), ("gone", 0)]
+    assert em.token_coverage == pytest.approx(15 / 20, rel=1e-12)
+    # without counts: examples in index order
+    em = build_matrix(v, vocab, fallback=["case"])
+    assert em.report["examples"]["case"] == [["WA0", "wa0"], ["WB1", "wb1"], ["WC2", "wc2"]]
+
+
+def test_token_coverage_none_when_counts_sum_to_zero() -> None:
+    v = _vectors()
+    em = build_matrix(v, ["", "wa0", "nope"], fallback=False, counts={"other": 7})
+    assert em.token_coverage is None
+    assert em.missing_counts == {"nope": 0}
