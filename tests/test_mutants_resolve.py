@@ -122,3 +122,12 @@ def test_subword_vectors_stored_as_float32() -> None:
     assert res.steps == ["subword"]
     assert res.subword[0].dtype == np.float32
     np.testing.assert_array_equal(res.subword[0], np.full(4, 0.1, np.float32))
+
+
+def test_case_variants_leave_the_word_out() -> None:
+    from wordvecs.resolve import case_variants
+
+    assert case_variants("king", False) == []
+    assert case_variants("King", False) == ["king"]
+    assert case_variants("King", True) == ["king", "KING"]
+    assert case_variants("iPhone", True) == ["iphone", "Iphone", "IPHONE"]
