@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: demo test test-torch lint bench clean
+.PHONY: demo test test-torch lint bench mutate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,17 @@ lint: $(VENV)/.test
 
 bench: $(VENV)/.test
 	$(BIN)/python benchmarks/bench_load.py
+
+# Mutation testing over the modules in pyproject.toml's [tool.mutmut] (slow, not in CI; results
+# in benchmarks/MUTATION.md). Results are cached in mutants/: a second run only tests what changed.
+MUTATE_JOBS ?= 2
+$(VENV)/.mutate: $(VENV)/.test
+	$(BIN)/python -m pip install -q 'mutmut>=3.8,<4'
+	touch $@
+
+mutate: $(VENV)/.mutate
+	nice -n 19 $(BIN)/mutmut run --max-children $(MUTATE_JOBS)
+	$(BIN)/mutmut results
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info src/wordvecs/*.so
