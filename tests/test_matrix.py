@@ -212,3 +212,14 @@ def test_numpy_int_indices_ok(small_vectors: wordvecs.Vectors) -> None:
 def test_unknown_oov_policy(small_vectors: wordvecs.Vectors) -> None:
     with pytest.raises(ValueError, match=r"unknown oov policy 'gauss'.*'zeros', 'random', 'mean'"):
         build_matrix(small_vectors, {"king": 1}, oov="gauss")
+
+
+def test_summary_of_a_hand_made_matrix() -> None:
+    """An EmbeddingMatrix built without build_matrix (no per-step report) still summarises."""
+    from wordvecs.matrix import EmbeddingMatrix
+
+    em = EmbeddingMatrix(matrix=np.zeros((3, 2), np.float32), vocab={"a": 1, "b": 2},
+                         found=["a"], missing=["b"])
+    text = em.summary()
+    assert "found:   1 of 2 words (50.0%)" in text and "missing: 1 words" in text
+    assert em.to_dict()["found"] == 1 and "by step" not in text

@@ -111,7 +111,8 @@ class EmbeddingMatrix:
     @property
     def via_lowercase(self) -> list[str]:
         """Words found through a case variant (the ``case`` step), in index order."""
-        return [w for w in self.found if self.resolved_by[self.vocab[w]] == "case"]
+        by = self.resolved_by
+        return [w for w in self.found if self.vocab[w] < len(by) and by[self.vocab[w]] == "case"]
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         return self.matrix if dtype is None else self.matrix.astype(dtype)

@@ -412,10 +412,11 @@ def describe(words: Sequence[str], steps: Sequence[str], parts: Sequence[tuple[s
 
 def summary_lines(report: Mapping[str, Any], missing_total: int) -> list[str]:
     """The lines of :func:`describe`'s report: ``exact 6,808; case 410; ...``, examples, missing."""
-    lines = ["by step: " + "; ".join(f"{s} {n:,}" for s, n in report.get("steps", {}).items())]
+    steps = report.get("steps", {})
+    lines = ["by step: " + "; ".join(f"{s} {n:,}" for s, n in steps.items())] if steps else []
     for step, ex in report.get("examples", {}).items():
         lines.append(f"  {step}: " + ", ".join(f"{w} -> {p}" for w, p in ex))
-    shown = report["top_missing"]
+    shown = report.get("top_missing", [])
     if shown:
         with_counts = shown[0]["count"] is not None
         label = "most frequent missing" if with_counts else "missing"
