@@ -415,7 +415,7 @@ def run_experiment(data: TextData, vectors: Vectors, config: TrainConfig | None 
                     val_accuracy=float(np.mean(pred_va == y_va)),
                     epochs=len(history["loss"]), best_epoch=best_epoch,
                     train_seconds=round(seconds, 1), trainable_params=trainable,
-                    frozen_params=frozen, history=history, vectors=vectors.source,
+                    frozen_params=frozen, history=history, vectors=vectors.source or "",
                     encode_seconds=distill_seconds if distilled and mode != "scratch" else None,
                     weight_bytes=weight_bytes(model))
                 runs.append(run)

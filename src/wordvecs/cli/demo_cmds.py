@@ -178,7 +178,8 @@ def _add_bert_runs(exp: Any, data: Any, config: Any, encoder: str, fraction: flo
     bert_config = dataclasses.replace(config, modes=("frozen", "contextual"),
                                       fractions=(fraction,), encoder=encoder,
                                       contextual_max_len=ctx_len)
-    more = run_experiment(data, Distiller(encoder, progress=False if quiet else None),
+    distiller: Any = Distiller(encoder, progress=False if quiet else None)
+    more = run_experiment(data, distiller,
                           bert_config, progress=False if quiet else None, on_event=on_event)
     return dataclasses.replace(
         exp, runs=[*exp.runs, *more.runs],
