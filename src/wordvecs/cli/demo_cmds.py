@@ -2,7 +2,9 @@
 
 On the bundled GloVe 6B 50d and the BBC News corpus: nearest words and king - man + woman, the
 embedding coverage, then a CNN trained with the embedding frozen, fine-tuned and from scratch at a
-few training fractions; the table, the report and the plots.
+few training fractions; then (with the bert extra and the MiniLM package) the same CNN on MiniLM
+vectors distilled for the task vocabulary (frozen) and on the frozen MiniLM encoder's states
+(``contextual``), on a fraction of the training split; the table, the report and the plots.
 """
 
 from __future__ import annotations
@@ -17,6 +19,28 @@ import numpy as np
 __all__ = ["register"]
 
 NEIGHBOUR_WORDS = ("king", "computer", "football")
+#: The training fraction of the MiniLM runs (distilled frozen, contextual) in the demo.
+BERT_FRACTION = 0.3
+
+
+def bert_missing(encoder: str = "minilm") -> str | None:
+    """Why the MiniLM part cannot run here (the bert extra or the model missing), or None."""
+    import importlib.util
+
+    from ..errors import WordvecsError
+
+    missing = [m for m in ("keras", "safetensors", "tokenizers")
+               if importlib.util.find_spec(m) is None]
+    if missing:
+        return (f"the bert extra is not installed ({', '.join(missing)} missing): "
+                "pip install 'wordvecs[bert]'")
+    from ..encoders.files import find_model
+
+    try:
+        find_model(encoder)
+    except WordvecsError as exc:
+        return str(exc)
+    return None
 
 
 def _nearest(v: Any, positive: list[str], negative: list[str], topn: int
@@ -81,19 +105,35 @@ def _show_words(v: Any) -> None:
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--quick", is_flag=True,
               help="A smoke test: 300 articles, 2 epochs, max_len 64, fractions 0.3,1.0.")
+@click.option("--bert/--no-bert", "bert", default=None,
+              help="The MiniLM runs (distilled vectors frozen, and the contextual encoder) on "
+                   f"{BERT_FRACTION:.0%} of the training split [default: on, off with --quick].")
+@click.option("--bert-fraction", default=BERT_FRACTION, show_default=True,
+              type=click.FloatRange(0, 1, min_open=True),
+              help="Training fraction of the MiniLM runs.")
+@click.option("--encoder", default="minilm", show_default=True, hidden=True,
+              help="The BERT-family model of the MiniLM runs (a name or a model folder).")
 @click.option("--force", is_flag=True, help="Replace an earlier demo's report and model in --out.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 def demo(vectors: str, out: Path, fractions: str, epochs: int, max_len: int, seed: int,
-         quick: bool, force: bool, quiet: bool) -> None:
-    """GloVe 6B 50d on BBC News: neighbours, analogy, coverage, frozen vs fine-tuned vs scratch."""
+         quick: bool, bert: bool | None, bert_fraction: float, encoder: str, force: bool,
+         quiet: bool) -> None:
+    """GloVe 6B 50d on BBC News: neighbours, analogy, coverage, frozen vs fine-tuned vs scratch,
+    then distilled MiniLM and the frozen MiniLM encoder on a fraction of the data."""
     import wordvecs
 
     from ..datasets import bbc_news_path, read_folder, stratified_subsample
-    from ..train import TrainConfig, check_out
-    from .train_cmds import _floats, quiet_keras, run_and_report
+    from ..train import TrainConfig, check_out, run_experiment
+    from .train_cmds import _floats, quiet_keras, show_report
 
     check_out(out, overwrite=force)  # before the vectors load
     quiet_keras()
+    if bert is None:
+        bert = not quick
+    skip = ("--no-bert" if quick is False else "--quick; --bert adds them") if not bert else \
+        bert_missing(encoder)
+    if skip:
+        click.echo(f"note: MiniLM runs skipped ({skip})")
     t0 = time.perf_counter()
     v = wordvecs.load(vectors)
     click.echo(f"loaded {vectors}: {len(v):,} words x {v.dim} dims "
@@ -111,9 +151,41 @@ def demo(vectors: str, out: Path, fractions: str, epochs: int, max_len: int, see
                f"({', '.join(data.classes)}); split 70/10/20 stratified (seed {seed})")
     config = TrainConfig(model="cnn", epochs=epochs, max_len=max_len,
                          fractions=_floats(fractions), seed=seed)
-    run_and_report(data, v, config, out, quiet=quiet, force=force)
+    on_event = None if quiet else (lambda line: click.echo(f"  {line}"))
+    exp = run_experiment(data, v, config, out=out, progress=False if quiet else None,
+                         on_event=on_event, overwrite=force)
+    if not skip:
+        exp = _add_bert_runs(exp, data, config, encoder, bert_fraction, quick=quick, quiet=quiet,
+                             on_event=on_event)
+    show_report(exp, out, force=force)
     click.echo(f"demo done in {time.perf_counter() - t0:.0f} s; "
                f"try: wordvecs predict {out} \"Shares rose after the bank cut interest rates\"")
+
+
+def _add_bert_runs(exp: Any, data: Any, config: Any, encoder: str, fraction: float, *,
+                   quick: bool, quiet: bool, on_event: Any) -> Any:
+    """Train frozen-distilled and contextual MiniLM at ``fraction``; add the runs to ``exp``."""
+    import dataclasses
+
+    from ..encoders.distill import Distiller
+    from ..train import run_experiment
+
+    ctx_len = 64 if quick else 128
+    click.echo(f"\n{encoder}: {fraction:.0%} of the training split (the same articles as the "
+               f"{fraction:.0%} runs above when listed there): vectors distilled for its "
+               f"vocabulary (frozen), and the frozen encoder (contextual, {ctx_len} WordPiece "
+               "tokens)")
+    bert_config = dataclasses.replace(config, modes=("frozen", "contextual"),
+                                      fractions=(fraction,), encoder=encoder,
+                                      contextual_max_len=ctx_len)
+    distiller: Any = Distiller(encoder, progress=False if quiet else None)
+    more = run_experiment(data, distiller,
+                          bert_config, progress=False if quiet else None, on_event=on_event)
+    return dataclasses.replace(
+        exp, runs=[*exp.runs, *more.runs],
+        config=dataclasses.replace(exp.config, modes=(*exp.config.modes, "contextual")),
+        vectors={**exp.vectors, "others": [more.vectors]},
+        total_seconds=round(exp.total_seconds + more.total_seconds, 1))
 
 
 def register(cli: click.Group) -> None:

@@ -14,7 +14,7 @@ import click
 
 from .common import DEFAULT_VECTORS, human_bytes, quiet_option
 
-__all__ = ["force_option", "quiet_keras", "register", "run_and_report"]
+__all__ = ["force_option", "quiet_keras", "register", "run_and_report", "show_report"]
 
 
 def _floats(value: str) -> tuple[float, ...]:
@@ -54,7 +54,6 @@ def run_and_report(data: Any, vectors: Any, config: Any, out: Path, *, quiet: bo
     Progress: a bar on a terminal only (none with ``quiet``); otherwise the one line a run.
     ``plan``: a :class:`wordvecs.distribute.Plan`; only its process 0 writes the report.
     """
-    from ..report import results_table, write_report
     from ..train import run_experiment
 
     quiet_keras()
@@ -63,9 +62,19 @@ def run_and_report(data: Any, vectors: Any, config: Any, out: Path, *, quiet: bo
                          overwrite=force, plan=plan)
     if plan is not None and not plan.is_chief:
         return exp
+    show_report(exp, out, force=force)
+    return exp
+
+
+def show_report(exp: Any, out: Path, *, force: bool = False) -> None:
+    """Write the report of ``exp`` into ``out`` and echo its table, notes and summary."""
+    from ..report import notes, results_table, write_report
+
     paths = write_report(exp, out, overwrite=force)
     click.echo()
     click.echo(results_table(exp))
+    for line in notes(exp):
+        click.echo(line)
     click.echo()
     click.echo(exp.coverage_summary)
     m = exp.memory
@@ -76,7 +85,6 @@ def run_and_report(data: Any, vectors: Any, config: Any, out: Path, *, quiet: bo
     click.echo(f"best model: {exp.best['mode']} (validation accuracy "
                f"{exp.best['val_accuracy']:.3f}) saved in {out}/")
     click.echo(f"report: {paths['md']} (+ report.json, learning_curve.png, training_curves.png)")
-    return exp
 
 
 @click.command()

@@ -143,12 +143,13 @@ def train_contextual(train_texts: Sequence[str], train_labels: Sequence[int] | n
     Returns the fields of :class:`wordvecs.train.RunResult` (``mode="contextual"``) plus
     ``encode_seconds`` (states of documents not cached yet), ``max_len``, ``truncated`` (test,
     validation and training documents cut at ``max_len``), ``state_bytes`` (the cache) and
-    ``model`` (the end-to-end Keras model: token ids and padding mask in, probabilities out).
+    ``model`` (the end-to-end Keras model: token ids and padding mask in, probabilities out);
+    ``vectors`` names the encoder and ``weight_bytes`` sizes the end-to-end model.
     Pass one ``cache`` to several calls (fractions, heads) to encode each document once.
     """
     import keras
 
-    from ..train import macro_f1
+    from ..train import macro_f1, weight_bytes
 
     if cache is None:
         cache = StateCache(model, max_len=max_len)
@@ -202,4 +203,5 @@ def train_contextual(train_texts: Sequence[str], train_labels: Sequence[int] | n
                       "validation": cache.truncated(list(val_texts)),
                       "test": cache.truncated(list(test_texts))},
         "state_bytes": cache.nbytes, "encoder": cache.encoder.name, "model": full,
+        "vectors": f"{cache.encoder.name} encoder", "weight_bytes": weight_bytes(full),
     }
