@@ -73,3 +73,14 @@ def test_export_projector(run, tmp_path, glove50):
     assert vecs.shape == (500, 50) and len(meta) == 500
     assert meta[:3] == glove50.words[:3]
     np.testing.assert_allclose(vecs, glove50.matrix[:500], rtol=1e-5, atol=1e-6)
+
+
+def test_top_level_help_never_cuts_a_sentence_inside_an_abbreviation() -> None:
+    from click.testing import CliRunner
+
+    from wordvecs.cli import cli
+
+    out = CliRunner().invoke(cli, ["--help"]).output
+    commands = out[out.index("Commands:"):]
+    assert "(e.g." not in commands and "e.g.\n" not in commands
+    assert "A is to B as C is to what?" in commands

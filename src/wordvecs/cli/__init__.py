@@ -53,7 +53,8 @@ def _show_warning(message: Warning | str, category: type[Warning], filename: str
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="wordvecs")
 def cli() -> None:
-    """Pre-trained word vectors (GloVe, word2vec, fastText) for transfer learning in Keras 3."""
+    """Pre-trained word vectors (GloVe, word2vec, fastText, distilled BERT) for transfer learning
+    in Keras 3."""
     warnings.showwarning = _show_warning
 
 

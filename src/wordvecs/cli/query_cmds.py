@@ -67,7 +67,7 @@ def similar(words: tuple[str, ...], vectors: str, topn: int, restrict_vocab: int
 @click.option("--method", type=click.Choice(["add", "mul"]), default="add", show_default=True,
               help="3CosAdd (gensim's most_similar) or 3CosMul (most_similar_cosmul).")
 def analogy(a: str, b: str, c: str, vectors: str, topn: int, method: str) -> None:
-    """A is to B as C is to ?  (e.g. `wordvecs analogy man king woman` gives queen)."""
+    """A is to B as C is to what? `wordvecs analogy man king woman` gives queen."""
     v = _load(vectors)
     answers = v.analogy(a, b, c, topn=topn, method=method)
     click.echo(f"{a} : {b} :: {c} : ?")
