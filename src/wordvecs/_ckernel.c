@@ -381,19 +381,26 @@ static PyArrayObject *as_int64(PyObject *obj, const char *what) {
     return a;
 }
 
+/* True when obj is a writeable C-contiguous 2-d float32 array (the output of parse_rows and
+   copy_rows); otherwise sets a ValueError and returns false. */
+static int is_out_matrix(PyObject *obj) {
+    if (!PyArray_Check(obj) || PyArray_TYPE((PyArrayObject *)obj) != NPY_FLOAT32 ||
+        PyArray_NDIM((PyArrayObject *)obj) != 2 ||
+        !PyArray_IS_C_CONTIGUOUS((PyArrayObject *)obj) ||
+        !PyArray_ISWRITEABLE((PyArrayObject *)obj)) {
+        PyErr_SetString(PyExc_ValueError, "out must be a writeable C-contiguous 2-d float32 array");
+        return 0;
+    }
+    return 1;
+}
+
 static PyObject *parse_rows(PyObject *self, PyObject *args) {
     Py_buffer view;
     PyObject *vs_obj, *ve_obj, *out_obj;
     PyArrayObject *vs = NULL, *ve = NULL;
     PyObject *result = NULL;
     if (!PyArg_ParseTuple(args, "y*OOO:parse_rows", &view, &vs_obj, &ve_obj, &out_obj)) return NULL;
-    if (!PyArray_Check(out_obj) || PyArray_TYPE((PyArrayObject *)out_obj) != NPY_FLOAT32 ||
-        PyArray_NDIM((PyArrayObject *)out_obj) != 2 ||
-        !PyArray_IS_C_CONTIGUOUS((PyArrayObject *)out_obj) ||
-        !PyArray_ISWRITEABLE((PyArrayObject *)out_obj)) {
-        PyErr_SetString(PyExc_ValueError, "out must be a writeable C-contiguous 2-d float32 array");
-        goto done;
-    }
+    if (!is_out_matrix(out_obj)) goto done;
     PyArrayObject *out = (PyArrayObject *)out_obj;
     Py_ssize_t k = PyArray_DIM(out, 0), dim = PyArray_DIM(out, 1);
     if ((vs = as_int64(vs_obj, "vec_start")) == NULL || (ve = as_int64(ve_obj, "vec_end")) == NULL)
@@ -750,13 +757,7 @@ static PyObject *copy_rows(PyObject *self, PyObject *args) {
     PyObject *st_obj, *out_obj, *result = NULL;
     PyArrayObject *st = NULL;
     if (!PyArg_ParseTuple(args, "y*OO:copy_rows", &view, &st_obj, &out_obj)) return NULL;
-    if (!PyArray_Check(out_obj) || PyArray_TYPE((PyArrayObject *)out_obj) != NPY_FLOAT32 ||
-        PyArray_NDIM((PyArrayObject *)out_obj) != 2 ||
-        !PyArray_IS_C_CONTIGUOUS((PyArrayObject *)out_obj) ||
-        !PyArray_ISWRITEABLE((PyArrayObject *)out_obj)) {
-        PyErr_SetString(PyExc_ValueError, "out must be a writeable C-contiguous 2-d float32 array");
-        goto done;
-    }
+    if (!is_out_matrix(out_obj)) goto done;
     PyArrayObject *out = (PyArrayObject *)out_obj;
     Py_ssize_t k = PyArray_DIM(out, 0), row = 4 * PyArray_DIM(out, 1);
     if ((st = as_int64(st_obj, "starts")) == NULL) goto done;
