@@ -262,9 +262,17 @@ class FastTextSubwords:
     def word_vectors(self, words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """fastText's ``get_word_vector`` of each word (float32, bit for bit) and a mask, True
         where the word got at least one row (else its vector is all zeros, as in fastText)."""
-        get = self.ids.get
-        entries = np.fromiter((get(w, -1) for w in words), dtype=np.int64, count=len(words))
-        return self.rows_of([encode(w) for w in words], entries)
+        kernel = compiled_kernel()
+        if kernel is None:
+            get = self.ids.get
+            entries = np.fromiter((get(w, -1) for w in words), dtype=np.int64, count=len(words))
+            return self.rows_of([encode(w) for w in words], entries)
+        n = len(words)
+        offsets = np.empty(n + 1, dtype=np.int64)
+        entries = np.empty(n, dtype=np.int64)
+        # the bytes and entries in C: the same as encode() and ids.get(w, -1) word by word
+        data = kernel.pack_words(words, self.ids, offsets, entries)
+        return self._compiled(kernel, data, offsets, entries)
 
     def word_vector(self, word: str) -> np.ndarray:
         """The vector of one word."""
@@ -273,20 +281,26 @@ class FastTextSubwords:
     def rows_of(self, words: Sequence[bytes], entries: np.ndarray
                 ) -> tuple[np.ndarray, np.ndarray]:
         """Vectors of words given as bytes with their dictionary entries (-1: unseen)."""
-        p = self.params
         kernel = compiled_kernel()
         if kernel is None:
-            return py_word_vectors(self.table, p, words, entries, self.prune)
+            return py_word_vectors(self.table, self.params, words, entries, self.prune)
         n = len(words)
         offsets = np.zeros(n + 1, dtype=np.int64)
         if n:
             np.cumsum([len(w) for w in words], out=offsets[1:])
+        return self._compiled(kernel, b"".join(words), offsets, entries)
+
+    def _compiled(self, kernel: ModuleType, data: bytes, offsets: np.ndarray, entries: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        """The compiled kernel over words packed as bytes with their offsets and entries."""
+        p = self.params
+        n = len(offsets) - 1
         out = np.empty((n, self.dim), dtype=np.float32)
         mask = np.zeros(n, dtype=np.uint8)
         table = self.table if self.table.flags.c_contiguous else np.ascontiguousarray(self.table)
         prune = self.prune if self.prune is not None else np.zeros(0, dtype=np.int32)
         kernel.word_vectors(table, self.dim,
-                            b"".join(words), offsets, np.ascontiguousarray(entries, np.int64),
+                            data, offsets, np.ascontiguousarray(entries, np.int64),
                             out, mask, p.nwords, p.minn, p.maxn, p.bucket,
                             1 if p.floret else 0, p.hash_count, p.seed, 1 if p.floret else 0,
                             np.ascontiguousarray(prune, dtype=np.int32), p.prune_size)
