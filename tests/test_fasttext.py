@@ -243,8 +243,9 @@ def test_many_words_over_threads_same_bits(models, monkeypatch):
     four = v.subwords.word_vectors(words)
     assert np.array_equal(one[0], four[0]) and np.array_equal(one[1], four[1])
     m = fasttext.load_model(str(models["u"]))
-    for k in range(0, len(words), 997):
-        assert np.array_equal(four[0][k], m.get_word_vector(words[k]))
+    # every word against fastText: a word lost at a chunk's edge is wrong for any thread count
+    ref = np.array([m.get_word_vector(w) for w in words])
+    assert np.array_equal(four[0], ref)
 
 
 def test_compressed_and_zip_member(models, tmp_path):
