@@ -84,3 +84,45 @@ def test_top_level_help_never_cuts_a_sentence_inside_an_abbreviation() -> None:
     commands = out[out.index("Commands:"):]
     assert "(e.g." not in commands and "e.g.\n" not in commands
     assert "A is to B as C is to what?" in commands
+
+
+def test_export_projector_never_overwrites_without_force(run, tmp_path, glove50):
+    out = tmp_path / "p"
+    out.mkdir()
+    mine = out / "metadata.tsv"
+    mine.write_text("my own notes\n", encoding="utf-8")
+    res = run("export-projector", "glove-6b-50d", "--out", str(out), "--limit", "5")
+    assert res.exit_code == 2
+    assert "metadata.tsv: a file is already there" in res.output and "--force" in res.output
+    assert len(res.output.strip().splitlines()) == 1 and "Traceback" not in res.output
+    assert mine.read_text(encoding="utf-8") == "my own notes\n"
+    assert not (out / "vectors.tsv").exists()  # refused before either file was written
+    res = run("export-projector", "glove-6b-50d", "--out", str(out), "--limit", "5", "--force")
+    assert res.exit_code == 0, res.output
+    assert mine.read_text(encoding="utf-8").splitlines() == glove50.words[:5]
+
+
+def test_export_projector_refuses_links_and_missing_folders(run, tmp_path):
+    target = tmp_path / "elsewhere.txt"
+    target.write_text("keep\n", encoding="utf-8")
+    out = tmp_path / "p"
+    out.mkdir()
+    (out / "vectors.tsv").symlink_to(target)
+    res = run("export-projector", "glove-6b-50d", "--out", str(out), "--limit", "5", "--force")
+    assert res.exit_code == 2 and "symbolic link" in res.output
+    assert target.read_text(encoding="utf-8") == "keep\n"
+    res = run("export-projector", "glove-6b-50d", "--out", str(tmp_path / "a" / "b"))
+    assert res.exit_code == 2 and "does not exist" in res.output
+    assert not (tmp_path / "a").exists()
+    res = run("export-projector", "glove-6b-50d", "--out", str(target))
+    assert res.exit_code == 2 and "is a file" in res.output  # click's own check
+    from wordvecs.cli.query_cmds import projector_paths
+    from wordvecs.errors import WriteError
+
+    with pytest.raises(WriteError, match="is not a folder"):
+        projector_paths(target)
+    link = tmp_path / "link"
+    link.symlink_to(out)
+    with pytest.raises(WriteError, match="is not a folder"):
+        projector_paths(link)
+    assert target.read_text(encoding="utf-8") == "keep\n"

@@ -198,34 +198,64 @@ def plot_words(v: Vectors, words: list[str], neighbours: list[str], out: Path, *
 @click.option("--out", "-o", "out", required=True, type=click.Path(file_okay=False),
               help="Folder for vectors.tsv and metadata.tsv.")
 @click.option("--limit", type=click.IntRange(min=1), help="Only the first N vectors.")
+@click.option("--force", is_flag=True, help="Replace vectors.tsv and metadata.tsv if they exist.")
 @quiet_option
-def export_projector(source: str, out: str, limit: int | None, quiet: bool) -> None:
+def export_projector(source: str, out: str, limit: int | None, force: bool, quiet: bool) -> None:
     """Write SOURCE as the vectors.tsv + metadata.tsv pair TensorBoard's Embedding Projector opens.
 
     Load both at https://projector.tensorflow.org ("Load"), or point a TensorBoard
-    projector_config.pbtxt at them.
+    projector_config.pbtxt at them. The folder of --out must exist (--out itself is made if
+    missing); files already there are replaced only with --force.
     """
     import wordvecs
 
+    projector_paths(Path(out), overwrite=force)  # before loading: a refusal costs nothing
     v = wordvecs.load(source, limit=limit, progress=False if quiet else None)
-    vec_path, meta_path = export_projector_files(v, Path(out))
+    vec_path, meta_path = export_projector_files(v, Path(out), overwrite=force)
     click.echo(f"wrote {len(v):,} vectors to {vec_path} and {meta_path}")
 
 
-def export_projector_files(v: Vectors, out: Path) -> tuple[Path, Path]:
-    """Write ``vectors.tsv`` (tab-separated floats) and ``metadata.tsv`` (one word a line)."""
+def projector_paths(out: Path, *, overwrite: bool = False) -> tuple[Path, Path]:
+    """``out/vectors.tsv`` and ``out/metadata.tsv``, or a :class:`WriteError` if either may not be
+    written (a link, a folder, a file there without ``overwrite``; ``out``'s own folder missing;
+    ``out`` a file or a link)."""
+    from .._atomic import check_destination
+    from ..errors import WriteError
+
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise WriteError(f"{out}: is not a folder; --out names the folder for vectors.tsv and "
+                         "metadata.tsv")
+    if not out.exists() and not out.absolute().parent.is_dir():
+        raise WriteError(f"cannot write {out}: the folder {out.absolute().parent} does not exist "
+                         "(wordvecs does not create it; create it first)")
+    paths = out / "vectors.tsv", out / "metadata.tsv"
+    for path in paths:
+        check_destination(path, folder=False, overwrite=overwrite)
+    return paths
+
+
+def export_projector_files(v: Vectors, out: Path, *, overwrite: bool = False
+                           ) -> tuple[Path, Path]:
+    """Write ``vectors.tsv`` (tab-separated floats) and ``metadata.tsv`` (one word a line) into the
+    folder ``out`` (made if missing, its own folder must exist), each atomically; files already
+    there are replaced only with ``overwrite``, links never."""
     import numpy as np
 
     from .._atomic import atomic_file
 
-    out.mkdir(parents=True, exist_ok=True)
-    vec_path, meta_path = out / "vectors.tsv", out / "metadata.tsv"
+    vec_path, meta_path = projector_paths(out, overwrite=overwrite)
+    try:
+        out.mkdir()
+    except FileExistsError:
+        pass
     step = 20000
-    with atomic_file(vec_path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+    with atomic_file(vec_path, overwrite=overwrite, make_parents=False) as tmp, \
+            open(tmp, "w", encoding="utf-8") as fh:
         for start in range(0, len(v), step):
             np.savetxt(fh, v.rows(np.arange(start, min(len(v), start + step))),
                        fmt="%.6g", delimiter="\t")
-    with atomic_file(meta_path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+    with atomic_file(meta_path, overwrite=overwrite, make_parents=False) as tmp, \
+            open(tmp, "w", encoding="utf-8") as fh:
         for w in v.words:  # one column: no header line (the projector's rule)
             fh.write(" ".join(w.split()) + "\n" if w.strip() else "<blank>\n")
     return vec_path, meta_path
