@@ -303,3 +303,25 @@ def test_binary_float_values_exact(tmp_path):
     v = wordvecs.load(write(tmp_path / "v.bin", _binary(["w"], m, newline=False)))
     assert v.matrix.tobytes() == m.tobytes()
     assert struct.unpack("<f", v.matrix[0, 1].tobytes())[0] == 0.0
+
+
+def test_not_a_vectors_file_is_described_not_quoted(tmp_path):
+    # the error names the file and what it looks like, but never prints what it holds
+    secret = "alice:$6$saltsalt$hashedpasswordhashedpassword:19000:0:99999:7:::\n"
+    p = write(tmp_path / "shadow", (secret * 3).encode())
+    with pytest.raises(FormatError) as info:
+        wordvecs.load(p)
+    msg = str(info.value)
+    assert str(p) in msg and "not a word vectors file" in msg
+    assert "text whose first line has 1 field, 0 of them numbers" in msg
+    assert "alice" not in msg and "salt" not in msg and "hashed" not in msg
+    from click.testing import CliRunner
+
+    from wordvecs.cli import cli
+
+    res = CliRunner().invoke(cli, ["info", str(p)])
+    assert res.exit_code == 2 and len(res.output.strip().splitlines()) == 1
+    assert "salt" not in res.output and "Traceback" not in res.output
+    p = write(tmp_path / "x.dat", bytes(range(128, 256)) * 10)
+    with pytest.raises(FormatError, match=r"found binary data \(1,280 bytes read; the first line"):
+        wordvecs.load(p)

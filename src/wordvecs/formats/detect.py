@@ -75,5 +75,25 @@ def detect(source: Source, *, required: bool = True) -> tuple[VectorFormat | Non
     if fmt is None and required:
         raise FormatError(source.name, "not a word vectors file",
                           expected="GloVe or word2vec/fastText text, or word2vec binary",
-                          found=repr(head[:32]))
+                          found=describe_head(head))
     return fmt, head
+
+
+def describe_head(head: bytes) -> str:
+    """What the start of a file looks like, without quoting it (the file may be anything a user
+    points at: an error message must not print its contents)."""
+    line = head.split(b"\n", 1)[0]
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        return f"binary data ({len(head):,} bytes read; the first line is not UTF-8 text)"
+    fields = text.split()
+    numbers = 0
+    for field in fields:
+        try:
+            float(field)
+            numbers += 1
+        except ValueError:
+            pass
+    return (f"text whose first line has {len(fields):,} field{'' if len(fields) == 1 else 's'}, "
+            f"{numbers:,} of them numbers")
