@@ -104,3 +104,25 @@ def test_usage_errors_are_one_line_exit_2(runner, args, message):
     assert res.exit_code == 2
     lines = res.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0]
+
+
+def test_info_on_a_fifo_says_its_size_is_unknown(runner, tmp_path):
+    # a FIFO's st_size is 0: "bytes: 0" would be false; its rows are still read and counted
+    import os
+    import threading
+
+    fifo = tmp_path / "vectors.fifo"
+    os.mkfifo(fifo)
+
+    def write() -> None:
+        with open(fifo, "wb") as fh:
+            fh.write(b"hello 0.1 0.2\nworld 0.3 0.4\n")
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    res = runner.invoke(cli, ["info", str(fifo)])
+    writer.join(10)
+    assert res.exit_code == 0, res.output
+    assert "count:   2" in res.output
+    assert "bytes:   unknown (a pipe: read once, its size is not known)" in res.output
+    assert "bytes:   0" not in res.output

@@ -12,13 +12,23 @@ from .common import human_bytes, quiet_option, read_word_file
 __all__ = ["register"]
 
 
-def _source_bytes(source: str) -> int | None:
+def _source_bytes(source: str) -> int | str | None:
+    """The bytes a source takes on disk; a sentence when that cannot be known (a pipe, a FIFO or
+    a device has no size before it is read); None for what is not a file (a catalog name)."""
+    import stat
     from pathlib import Path
 
     p = Path(source.split("#", 1)[0] if not Path(source).exists() else source)
     if p.is_dir():
         return sum(f.stat().st_size for f in p.iterdir() if f.is_file())
-    return p.stat().st_size if p.exists() else None
+    try:
+        st = p.stat()
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a pipe" if stat.S_ISFIFO(st.st_mode) else "not a regular file"
+        return f"unknown ({kind}: read once, its size is not known)"
+    return st.st_size
 
 
 @click.command()
@@ -37,7 +47,9 @@ def info(source: str, vocab_file: str | None, verify: bool, quiet: bool) -> None
     click.echo(f"format:  {v.format}")
     click.echo(f"count:   {len(v):,}")
     click.echo(f"dim:     {v.dim}")
-    if size is not None:
+    if isinstance(size, str):
+        click.echo(f"bytes:   {size}")
+    elif size is not None:
         click.echo(f"bytes:   {size:,} ({human_bytes(size)})")
     click.echo(f"matrix:  {human_bytes(len(v) * v.dim * 4)} as float32")
     if v.subwords is not None:
