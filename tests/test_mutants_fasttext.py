@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_fasttext import _peer, kernel, models  # noqa: F401  (fixtures shared with that file)
 
+import test_fasttext
 import wordvecs
 from wordvecs.subwords import (
     FLORET_SEED,
@@ -22,6 +22,7 @@ from wordvecs.subwords import (
 )
 
 fasttext = pytest.importorskip("fasttext")
+models, kernel, _peer = test_fasttext.models, test_fasttext.kernel, test_fasttext._peer
 
 WORDS = ["kalomi", "日本ßa", "zzzz", "a", "ab", "x y", "naïveté", "😀ka", "KALO", "ka" * 20,
          "é", "日", "ßßß", "q"]
@@ -111,7 +112,7 @@ def test_compiled_kernel_switch(monkeypatch):
 def test_table_must_be_2d_float32():
     p = SubwordParams(minn=2, maxn=3, bucket=4, nwords=0)
     for bad in (np.zeros(4, dtype=np.float32), np.zeros((4, 2), dtype=np.float64)):
-        with pytest.raises(ValueError, match="^table must be a 2-D float32 array$"):
+        with pytest.raises(ValueError, match=r"^table must be a 2-D float32 array$"):
             FastTextSubwords(bad, p, [])
 
 
