@@ -12,6 +12,10 @@ import pytest
 
 import test_fasttext
 import wordvecs
+from wordvecs import FormatError
+from wordvecs.formats.fasttext import read_floret_text
+from wordvecs.formats.text import ReadOptions
+from wordvecs.sources import open_source
 from wordvecs.subwords import (
     FLORET_SEED,
     FastTextSubwords,
@@ -181,3 +185,64 @@ def test_fortran_order_table(models, kernel):
     assert np.array_equal(f.word_vectors(WORDS)[0], sw.word_vectors(WORDS)[0])
     peer = _peer(models["u"])
     assert np.array_equal(f.word_vectors(["kalomi"])[0][0], peer.get_word_vector("kalomi"))
+
+
+# --- floret's text table: what it accepts and where its errors point ---------------------------
+def _floret_text(tmp_path, header: str, rows: list[str], name="t.floret", end="\n"):
+    path = tmp_path / name
+    path.write_text("\n".join([header, *rows]) + end)
+    return path
+
+
+def _err(path) -> FormatError:
+    with pytest.raises(FormatError) as err:
+        read_floret_text(open_source(path), options=ReadOptions())
+    return err.value
+
+
+def test_floret_text_bounds_and_exact_rows(tmp_path, monkeypatch):
+    monkeypatch.setenv("WORDVECS_PURE_PYTHON", "1")
+    rows = ["0 0.5", "1 -1.25", "2 2"]
+    for hc in (1, 4):  # dim 1, hashCount 1 and 4, maxn 1024 are all allowed
+        v = wordvecs.load(_floret_text(tmp_path, f"3 1 2 1024 {hc} 7 < >", rows), format="floret")
+        assert v.format == "floret" and v.source.endswith("t.floret") and len(v) == 0
+        assert v.matrix.shape == (0, 1) and v.subwords.params.hash_count == hc
+        assert np.array_equal(v.subwords.table, np.array([[0.5], [-1.25], [2]], np.float32))
+        assert v.subwords.params.seed == 7 and v.subwords.params.maxn == 1024
+    blank = _floret_text(tmp_path, "3 1 2 4 1 7 < >", ["", *rows, ""])  # blank lines skipped
+    table = read_floret_text(open_source(blank), options=ReadOptions()).subwords.table
+    assert np.array_equal(table[:, 0], [0.5, -1.25, 2])
+
+
+@pytest.mark.parametrize(("header", "rows", "line", "expected", "found"), [
+    ("3 1 2 4 1 7 <", [], 1, "a floret header 'bucket dim minn maxn hashCount hashSeed BOW EOW'",
+     "b'3 1 2 4 1 7 <'"),
+    ("3 1 2 4 x 7 < >", [], 1, "a floret header", "b'3 1 2 4 x 7 < >'"),
+    ("3 1 2 4 1 7 [ ]", [], 1, "BOW '<' and EOW '>'", "b'[ ]'"),
+    ("3 0 2 4 1 7 < >", [], 1, "dim 1..1048576, hashCount 1..4, bucket > 0", "3 0 2 4 1 7 < >"),
+    ("3 1 2 4 0 7 < >", [], 1, "dim 1..1048576", None),
+    ("3 1 2 4 5 7 < >", [], 1, "dim 1..1048576", None),
+    ("3 1 2 1025 1 7 < >", [], 1, "dim 1..1048576", None),
+    ("3 1 2 4 1 4294967296 < >", [], 1, "dim 1..1048576", None),
+    ("0 1 2 4 1 7 < >", [], 1, "dim 1..1048576", None),
+    ("3 1 2 4 1 7 < >", ["0 1", "1 2"], 4, "3 rows of an index and 1 values", "2 rows"),
+    ("3 1 2 4 1 7 < >", ["0 1", "1 2 3", "2 1"], 3, "3 rows of an index and 1 values",
+     "2 values"),
+    ("3 1 2 4 1 7 < >", ["0 1", "1 zz", "2 1"], 3, "1 numbers", None),
+    ("3 1 2 4 1 7 < >", ["0 1", "2 1", "1 1"], 3, "row index 1", "b'2'"),
+])
+def test_floret_text_errors_name_the_line(tmp_path, header, rows, line, expected, found):
+    e = _err(_floret_text(tmp_path, header, rows))
+    assert e.line == line and e.expected.startswith(expected)
+    if found is not None:
+        assert e.found == found
+    assert "t.floret" in str(e)
+
+
+def test_floret_text_header_only(tmp_path):
+    e = _err(_floret_text(tmp_path, "2 1 2 4 1 7 < >", [], end=""))  # no newline at all
+    assert e.line == 2 and e.found == "0 rows"
+    e = _err(_floret_text(tmp_path, "3 1 2 4 1 7 < >", [], name="h.floret"))
+    assert e.found == "0 rows" and "h.floret" in str(e)
+    e = _err(_floret_text(tmp_path, "3 0 2 4 1 7 < >", [], end=""))
+    assert e.detail == "absurd header" and e.line == 1
