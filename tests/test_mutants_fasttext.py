@@ -13,7 +13,7 @@ import pytest
 import test_fasttext
 import wordvecs
 from wordvecs import FormatError
-from wordvecs.formats.fasttext import read_floret_text
+from wordvecs.formats.fasttext import read_floret_text, read_model
 from wordvecs.formats.text import ReadOptions
 from wordvecs.sources import open_source
 from wordvecs.subwords import (
@@ -246,3 +246,17 @@ def test_floret_text_header_only(tmp_path):
     assert e.found == "0 rows" and "h.floret" in str(e)
     e = _err(_floret_text(tmp_path, "3 0 2 4 1 7 < >", [], end=""))
     assert e.detail == "absurd header" and e.line == 1
+
+
+@pytest.mark.parametrize("name", ["u", "s", "ftz", "floret"])
+def test_header_fields_equal_the_peers_args(models, name):
+    h = read_model(open_source(models[name]))[0]
+    a = _peer(models[name]).f.getArgs()
+    for field in ("dim", "ws", "epoch", "minCount", "neg", "wordNgrams", "bucket", "minn", "maxn",
+                  "lrUpdateRate"):
+        assert getattr(h, field) == getattr(a, field), field
+    assert h.fields["t"] == a.t and int(h.fields["loss"]) == int(a.loss)
+    assert h.model == {"u": "skipgram", "s": "supervised", "ftz": "supervised",
+                       "floret": "skipgram"}[name] and h.version == 12
+    if name == "floret":
+        assert (h.mode, h.hashCount) == (int(a.mode), a.hashCount)
