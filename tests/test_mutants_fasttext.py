@@ -260,3 +260,31 @@ def test_header_fields_equal_the_peers_args(models, name):
                        "floret": "skipgram"}[name] and h.version == 12
     if name == "floret":
         assert (h.mode, h.hashCount) == (int(a.mode), a.hashCount)
+
+
+def test_header_errors_name_offset_expected_found(models, tmp_path):
+    import struct
+
+    data = models["tiny"].read_bytes()
+
+    def err(blob: bytes) -> FormatError:
+        path = tmp_path / "h.bin"
+        path.write_bytes(blob)
+        with pytest.raises(FormatError) as e:
+            read_model(open_source(path))
+        return e.value
+
+    e = err(struct.pack("<i", 12345) + data[4:])
+    assert (e.offset, e.expected, e.found) == (0, "the fastText magic number 793712314", "12345")
+    e = err(data[:6])  # cut inside the version
+    assert (e.offset, e.expected) == (6, "a format version") and "ends early" in str(e)
+    e = err(data[:2])
+    assert (e.offset, e.expected) == (2, "the fastText magic number 793712314")
+    bad = bytearray(data)
+    struct.pack_into("<i", bad, 8, 0)  # dim 0: neither fastText's nor floret's layout
+    e = err(bytes(bad))
+    assert e.offset == 8 and e.detail == "inconsistent header" and "dim 1..1048576" in e.expected
+    bad = bytearray(data)
+    struct.pack_into("<i", bad, 8 + 4 * 8, 0)  # bucket 0 while maxn = 3
+    e = err(bytes(bad))
+    assert (e.offset, e.expected, e.found) == (40, "a bucket count > 0 (maxn > 0)", "0")
