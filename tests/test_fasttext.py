@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import importlib
 import json
+import os
 import random
 import struct
 import subprocess
@@ -78,8 +79,24 @@ def _train(fn, path: Path, **kw):
 
 @pytest.fixture(scope="session")
 def models(tmp_path_factory):
-    """Small real models: unsupervised .bin, supervised .bin, two .ftz, floret .bin, a tiny one."""
-    d = tmp_path_factory.mktemp("ft")
+    """Small real models: unsupervised .bin, supervised .bin, two .ftz, floret .bin, a tiny one.
+
+    ``WORDVECS_TEST_MODELS=DIR`` keeps them in DIR and reuses them on the next run (mutation
+    testing runs this file once per mutant: the models are trained once, not each time)."""
+    cache = os.environ.get("WORDVECS_TEST_MODELS")
+    if cache:
+        index = Path(cache) / "models.json"
+        if index.exists():
+            return {k: Path(v) if k != "bad" or not v.startswith("fasttext-modern") else v
+                    for k, v in json.loads(index.read_text()).items()}
+        Path(cache).mkdir(parents=True, exist_ok=True)
+        out = _make_models(Path(cache))
+        index.write_text(json.dumps({k: str(v) for k, v in out.items()}))
+        return out
+    return _make_models(tmp_path_factory.mktemp("ft"))
+
+
+def _make_models(d: Path) -> dict:
     rng = random.Random(0)
     syl = ["ka", "lo", "mi", "ne", "ru", "ta", "po", "zé", "ßa", "日本", "qu", "x"]
     words = ["".join(rng.choice(syl) for _ in range(rng.randint(1, 4))) for _ in range(300)]
