@@ -181,3 +181,37 @@ def test_gensim_predict_equals_gensim(glove50, method):
             expected = next(w for w, _ in answer(positive=[b, c], negative=[a], topn=5)
                             if w not in {a, b, c})
         assert ev._gensim_predict(method, matrix, norms, q, keys) == expected
+
+
+@pytest.mark.parametrize("name", ["wordsim353", "simlex999"])
+def test_word_pairs_equal_gensim_to_float64_noise(glove50, kv, name):
+    """The similarities are gensim's float32 cosines bit for bit, so the correlations agree to
+    float64 rounding, not just to float32's."""
+    ours = ev.word_pairs(glove50, name)
+    pearson, spearman, oov = kv.evaluate_word_pairs(str(ev.data_path(name)))
+    assert ours.pearson == pytest.approx(pearson[0], abs=1e-13)
+    assert ours.spearman == pytest.approx(spearman[0], abs=1e-13)
+    assert ours.oov_ratio == pytest.approx(oov, abs=1e-13)
+
+
+def test_add_means_are_gensims_query_vectors_bit_for_bit(glove50, kv):
+    """``most_similar`` asks ``get_mean_vector`` with float64 weights (1, 1, -1): the batched
+    means must be those float32 vectors exactly, a zero mean (b + c = a) staying zero."""
+    from wordvecs.similarity import normed
+
+    rng = np.random.default_rng(0)
+    rows = rng.integers(0, 5000, size=(200, 3))
+    rows[0] = [7, 7, 7]  # a = b = c: b + c - a = a, nonzero
+    unit = normed(glove50)
+    ours = ev._add_means(unit, rows)
+    weights = np.array([1.0, 1.0, -1.0])
+    for got, (a, b, c) in zip(ours, rows):
+        keys = [kv.index_to_key[b], kv.index_to_key[c], kv.index_to_key[a]]
+        want = kv.get_mean_vector(keys, weights, pre_normalize=True, post_normalize=True)
+        np.testing.assert_array_equal(got, want)
+    zero = ev._add_means(np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 0.0]], dtype=np.float32),
+                         np.array([[2, 0, 1]]))  # b + c - a = e0 - e0 - 0
+    np.testing.assert_array_equal(zero, [[0.0, 0.0]])
+    flat = ev._add_means(np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32),
+                         np.array([[1, 0, 1]]))  # (e0 + e1) - e1 = e0
+    np.testing.assert_array_equal(flat, [[1.0, 0.0]])
