@@ -215,3 +215,39 @@ def test_add_means_are_gensims_query_vectors_bit_for_bit(glove50, kv):
     flat = ev._add_means(np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32),
                          np.array([[1, 0, 1]]))  # (e0 + e1) - e1 = e0
     np.testing.assert_array_equal(flat, [[1.0, 0.0]])
+
+
+def test_analogies_small_file_log_progress_and_sections(glove50, kv, tmp_path, caplog, capsys):
+    path = tmp_path / "q.txt"
+    path.write_text(": capitals\nathens greece berlin germany\nparis france tokyo japan\n"
+                    "bad line here\nzzqxv king man woman\n: family\nboy girl brother sister\n"
+                    ": empty\nzzqxv a b c\n", encoding="utf-8")
+    with caplog.at_level("INFO", logger="wordvecs.evaluate"):
+        ours = ev.analogies(glove50, path, restrict_vocab=50000, progress=True)
+    err = capsys.readouterr().err
+    assert "analogies" in err and "/3" in err and "q/s" in err
+    assert f"skipping invalid line #3 in {path}" in caplog.text
+    assert "questions decided by gensim's exact arithmetic" in caplog.text
+    _, theirs = kv.evaluate_word_analogies(str(path), restrict_vocab=50000)
+    assert [(s.name, s.correct, s.total) for s in ours.sections] == [
+        (t["section"], len(t["correct"]), len(t["correct"]) + len(t["incorrect"]))
+        for t in theirs[:-1]]
+    assert [s.skipped for s in ours.sections] == [1, 0, 1]
+    assert (ours.correct, ours.total, ours.skipped) == (len(theirs[-1]["correct"]), 3, 2)
+    assert ours.restrict_vocab == 50000 and ours.method == "add"
+    ev.analogies(glove50, path, restrict_vocab=50000, progress=False)
+    assert capsys.readouterr().err == ""
+    one = ev.analogies(glove50, path, restrict_vocab=1)  # only "the": every question skipped
+    assert (one.correct, one.total, one.skipped) == (0, 0, 5)
+
+
+def test_analogies_argument_errors(glove50, tmp_path):
+    with pytest.raises(ValueError, match=r"method must be 'add' or 'mul'. Received: method='pow'"):
+        ev.analogies(glove50, tmp_path / "q.txt", method="pow")  # type: ignore[arg-type]
+    with pytest.raises(ValueError,
+                       match=r"restrict_vocab must be a positive integer. Received: 0"):
+        ev.analogies(glove50, tmp_path / "q.txt", restrict_vocab=0)
+    path = tmp_path / "q.txt"
+    path.write_text("\n: s\n", encoding="utf-8")  # an empty line before the header is invalid too
+    with pytest.raises(ValueError, match=r"q.txt, line 1: missing section header"):
+        ev.analogies(glove50, path)
