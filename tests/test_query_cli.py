@@ -126,3 +126,40 @@ def test_export_projector_refuses_links_and_missing_folders(run, tmp_path):
     with pytest.raises(WriteError, match="is not a folder"):
         projector_paths(link)
     assert target.read_text(encoding="utf-8") == "keep\n"
+
+
+class _DiskFullWords(list):
+    """Words whose iteration fails as a full disk fails the write of metadata.tsv."""
+
+    def __iter__(self):
+        import errno
+
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_export_projector_writes_both_files_or_neither(tmp_path):
+    """metadata.tsv cannot be written (disk full): vectors.tsv is not left behind alone, an old
+    pair is kept whole, and a folder made for them is removed again."""
+    import wordvecs
+    from wordvecs.cli.query_cmds import export_projector_files
+    from wordvecs.errors import WriteError
+
+    class DiskFull(wordvecs.Vectors):
+        @property
+        def words(self):
+            return _DiskFullWords(super().words)
+
+    m = np.arange(6, dtype=np.float32).reshape(3, 2)
+    good, full = wordvecs.Vectors(["a", "b", "c"], m), DiskFull(["a", "b", "c"], m)
+    out = tmp_path / "new"
+    with pytest.raises(WriteError, match=r"metadata\.tsv: no space left on the device"):
+        export_projector_files(full, out)
+    assert list(tmp_path.iterdir()) == []  # neither file, nor the folder made for them
+    out.mkdir()
+    export_projector_files(good, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert before["metadata.tsv"] == b"a\nb\nc\n"
+    np.testing.assert_array_equal(np.loadtxt(out / "vectors.tsv", delimiter="\t"), m)
+    with pytest.raises(WriteError, match="no space left on the device"):
+        export_projector_files(full, out, overwrite=True)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before

@@ -237,8 +237,10 @@ def projector_paths(out: Path, *, overwrite: bool = False) -> tuple[Path, Path]:
 def export_projector_files(v: Vectors, out: Path, *, overwrite: bool = False
                            ) -> tuple[Path, Path]:
     """Write ``vectors.tsv`` (tab-separated floats) and ``metadata.tsv`` (one word a line) into the
-    folder ``out`` (made if missing, its own folder must exist), each atomically; files already
-    there are replaced only with ``overwrite``, links never."""
+    folder ``out`` (made if missing, its own folder must exist), atomically: both are written
+    under temporary names first, so a failure (a full disk) leaves both files as they were, not a
+    new one beside an old one; a folder made for them is removed again. Files already there are
+    replaced only with ``overwrite``, links never."""
     import numpy as np
 
     from .._atomic import atomic_file
@@ -246,18 +248,28 @@ def export_projector_files(v: Vectors, out: Path, *, overwrite: bool = False
     vec_path, meta_path = projector_paths(out, overwrite=overwrite)
     try:
         out.mkdir()
+        made = True
     except FileExistsError:
-        pass
+        made = False
     step = 20000
-    with atomic_file(vec_path, overwrite=overwrite, make_parents=False) as tmp, \
-            open(tmp, "w", encoding="utf-8") as fh:
-        for start in range(0, len(v), step):
-            np.savetxt(fh, v.rows(np.arange(start, min(len(v), start + step))),
-                       fmt="%.6g", delimiter="\t")
-    with atomic_file(meta_path, overwrite=overwrite, make_parents=False) as tmp, \
-            open(tmp, "w", encoding="utf-8") as fh:
-        for w in v.words:  # one column: no header line (the projector's rule)
-            fh.write(" ".join(w.split()) + "\n" if w.strip() else "<blank>\n")
+    try:
+        projector_paths(out, overwrite=overwrite)  # again: out may have been swapped meanwhile
+        with atomic_file(vec_path, overwrite=overwrite, make_parents=False) as vec_tmp, \
+                atomic_file(meta_path, overwrite=overwrite, make_parents=False) as meta_tmp:
+            with open(vec_tmp, "w", encoding="utf-8") as fh:
+                for start in range(0, len(v), step):
+                    np.savetxt(fh, v.rows(np.arange(start, min(len(v), start + step))),
+                               fmt="%.6g", delimiter="\t")
+            with open(meta_tmp, "w", encoding="utf-8") as fh:
+                for w in v.words:  # one column: no header line (the projector's rule)
+                    fh.write(" ".join(w.split()) + "\n" if w.strip() else "<blank>\n")
+    except BaseException:
+        if made:
+            try:
+                out.rmdir()  # only if empty: never what another process put there
+            except OSError:
+                pass
+        raise
     return vec_path, meta_path
 
 
