@@ -126,3 +126,26 @@ def test_info_on_a_fifo_says_its_size_is_unknown(runner, tmp_path):
     assert "count:   2" in res.output
     assert "bytes:   unknown (a pipe: read once, its size is not known)" in res.output
     assert "bytes:   0" not in res.output
+
+
+def test_info_reads_standard_input_as_dash(tmp_path):
+    """``cat f.txt | wordvecs info -``: '-' is standard input, a pipe; its size is not claimed.
+    A real process with a real pipe (CliRunner's input is no pipe)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = dict(os.environ, PYTHONPATH=str(Path(wordvecs.__file__).parents[1]))
+    run = [sys.executable, "-m", "wordvecs", "info", "-"]
+    out = subprocess.run(run, input=b"hello 0.1 0.2\nworld 0.3 0.4\n", capture_output=True,
+                         timeout=120, env=env, cwd=tmp_path)
+    text = out.stdout.decode()
+    assert out.returncode == 0, out.stderr.decode()
+    assert "count:   2" in text and "dim:     2" in text and "words:   hello world" in text
+    assert "bytes:   unknown (a pipe: read once, its size is not known)" in text
+    (tmp_path / "-").write_text("file 1 2 3\n", encoding="utf-8")  # a file named '-' wins
+    out = subprocess.run(run, input=b"hello 0.1 0.2\n", capture_output=True, timeout=120,
+                         env=env, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr.decode()
+    assert "words:   file" in out.stdout.decode() and "bytes:   11 (" in out.stdout.decode()

@@ -22,7 +22,7 @@ from typing import Any, BinaryIO
 
 from .errors import FormatError, SourceError
 
-__all__ = ["Source", "open_source"]
+__all__ = ["STDIN", "Source", "open_source", "stdin_alias"]
 
 _MAGIC = {
     b"\x1f\x8b": "gz",
@@ -275,11 +275,21 @@ def _zip_members(path: Path) -> list[str]:
                           offset=path.stat().st_size, found=str(exc)) from None
 
 
+STDIN = "/dev/stdin"
+
+
+def stdin_alias(text: str) -> str:
+    """``-`` (the Unix name of standard input) as :data:`STDIN`, unless a file named ``-`` is
+    there; any other text as it is."""
+    return STDIN if text == "-" and not os.path.lexists(text) else text
+
+
 def open_source(spec: str | os.PathLike[str]) -> Source:
     """Resolve a path (or ``archive.zip#member``) to a :class:`Source`, with clear errors.
 
-    A pipe or FIFO is opened here, once (for a FIFO this waits for a writer)."""
-    text = os.fspath(spec)
+    A pipe or FIFO is opened here, once (for a FIFO this waits for a writer); ``-`` is standard
+    input (a pipe: ``cat f.txt | wordvecs info -``)."""
+    text = stdin_alias(os.fspath(spec))
     path = Path(text)
     member: str | None = None
     if not path.exists() and "#" in text:

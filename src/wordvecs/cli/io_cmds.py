@@ -18,6 +18,9 @@ def _source_bytes(source: str) -> int | str | None:
     import stat
     from pathlib import Path
 
+    from ..sources import stdin_alias
+
+    source = stdin_alias(source)
     p = Path(source.split("#", 1)[0] if not Path(source).exists() else source)
     if p.is_dir():
         return sum(f.stat().st_size for f in p.iterdir() if f.is_file())
@@ -38,7 +41,10 @@ def _source_bytes(source: str) -> int | str | None:
 @click.option("--verify", is_flag=True, help="For a store: check every file's sha256.")
 @quiet_option
 def info(source: str, vocab_file: str | None, verify: bool, quiet: bool) -> None:
-    """Describe SOURCE: format, count, dim, bytes, a few words, and a vocabulary's coverage."""
+    """Describe SOURCE: format, count, dim, bytes, a few words, and a vocabulary's coverage.
+
+    SOURCE may be - (standard input: cat f.txt | wordvecs info -).
+    """
     import wordvecs
 
     v = wordvecs.load(source, progress=None if not quiet else False, verify=verify)
