@@ -325,3 +325,24 @@ def test_not_a_vectors_file_is_described_not_quoted(tmp_path):
     p = write(tmp_path / "x.dat", bytes(range(128, 256)) * 10)
     with pytest.raises(FormatError, match=r"found binary data \(1,280 bytes read; the first line"):
         wordvecs.load(p)
+
+
+def test_add_of_a_file_that_is_no_vectors_is_one_line_without_its_content(tmp_path,
+                                                                          monkeypatch):
+    """``wordvecs add x /etc/passwd``-style: one line, exit 2, the file described not quoted,
+    nothing placed in the cache."""
+    from click.testing import CliRunner
+
+    from wordvecs.cli import cli
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("WORDVECS_HOME", str(home))
+    p = write(tmp_path / "passwd", b"root:x:0:0:root:/root:/bin/bash\n"
+                                   b"daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n")
+    res = CliRunner().invoke(cli, ["add", "x", str(p)])
+    assert res.exit_code == 2, res.output
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and "Traceback" not in res.output
+    assert str(p) in lines[0] and "text whose first line has 1 field, 0 of them numbers" in lines[0]
+    assert "root" not in lines[0].replace(str(p), "") and "/bin/bash" not in lines[0]
+    assert [q for q in home.rglob("*") if "locks" not in q.relative_to(home).parts] == []
