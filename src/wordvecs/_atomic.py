@@ -193,9 +193,45 @@ def _remove(path: Path) -> None:
         logger.warning("could not remove the temporary %s: %s", path, exc)
 
 
+def _aside_name(dst: Path) -> Path:
+    """Where an old destination waits while the new one takes its name (no rename that swaps
+    two names): not a temporary's name, so :func:`clean_stale` never removes it."""
+    return dst.with_name(f".{dst.name}.old-{uuid.uuid4().hex[:12]}")
+
+
+def _still_replaceable(old: Path, *, folder: bool,
+                       is_ours: Callable[[Path], bool] | None) -> bool:
+    """Whether ``old`` (what was at the destination, just moved off it) is what the checks
+    allowed: another process may have put something else there after them."""
+    try:
+        check_destination(old, folder=folder, overwrite=True, is_ours=is_ours)
+    except WriteError:
+        return False
+    return True
+
+
+def _put_back(old: Path, dst: Path, exc: OSError) -> WriteError:
+    """Rename the old destination back after the new one failed to take its name."""
+    err = write_error(exc, dst)
+    try:
+        os.rename(old, dst)
+    except OSError:
+        err = WriteError(f"{err}; the old {'store' if old.is_dir() else 'file'} is kept at {old}")
+        err.errno = exc.errno
+    return err
+
+
+_TAKEN = (errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR, errno.EISDIR)
+
+
 def _put_in_place(tmp: Path, dst: Path, *, folder: bool, overwrite: bool,
                   is_ours: Callable[[Path], bool] | None) -> list[Path]:
-    """Move ``tmp`` to ``dst``; returns what is left to remove (the old destination, moved)."""
+    """Move ``tmp`` to ``dst``; returns what is left to remove (the old destination, moved).
+
+    Whatever was at ``dst`` is checked again once it is moved off it (another process may have
+    swapped its own folder in after the checks); when it is not what the checks allowed, it
+    goes back and the next round's check says why it may not be replaced.
+    """
     for _ in range(3):
         if not check_destination(dst, folder=folder, overwrite=overwrite, is_ours=is_ours):
             try:
@@ -213,16 +249,40 @@ def _put_in_place(tmp: Path, dst: Path, *, folder: bool, overwrite: bool,
                     return []
                 os.unlink(tmp)
                 return []
-            os.rename(tmp, dst)  # a race with another writer may replace an empty folder only
+            try:
+                os.rename(tmp, dst)  # a race with another writer may replace an empty folder only
+            except OSError as exc:
+                if exc.errno in _TAKEN:
+                    continue  # something appeared there meanwhile: check what
+                raise
             return []
         if _rename(tmp, dst, _EXCHANGE):
-            return [tmp]  # tmp now names the old destination
+            if _still_replaceable(tmp, folder=folder, is_ours=is_ours):
+                return [tmp]  # tmp now names the old destination
+            try:  # not what was checked: theirs goes back
+                _rename(tmp, dst, _EXCHANGE)
+            except OSError as exc:
+                old = _aside_name(dst)
+                os.rename(tmp, old)  # out of the way of the removal of the temporary
+                raise WriteError(f"cannot write {dst}: something else was put there meanwhile; "
+                                 f"it is at {old} (not replaced)") from exc
+            continue
         if not folder:
             os.replace(tmp, dst)
             return []
-        old = _tmp_name(dst)
+        old = _aside_name(dst)
         os.rename(dst, old)
-        os.rename(tmp, dst)
+        if not _still_replaceable(old, folder=folder, is_ours=is_ours):
+            try:
+                os.rename(old, dst)
+            except OSError as exc:
+                raise WriteError(f"cannot write {dst}: something else was put there meanwhile; "
+                                 f"it is at {old} (not replaced)") from exc
+            continue
+        try:
+            os.rename(tmp, dst)
+        except OSError as exc:
+            raise _put_back(old, dst, exc) from None
         return [old]
     raise WriteError(f"cannot write {dst}: other processes keep writing to it at the same time")
 
@@ -262,8 +322,10 @@ def atomic_dir(dst: str | os.PathLike[str], *, overwrite: bool = False,
 
     An old ``dst`` is replaced only with ``overwrite`` and only when it is empty or ``is_ours``
     says it is ours; on Linux it is swapped out in one ``renameat2(RENAME_EXCHANGE)``, so a reader
-    always finds one complete folder, then removed. Elsewhere it is first renamed aside; a crash
-    between the two renames leaves no ``dst`` (the old one aside), never a half-written one.
+    always finds one complete folder, then removed. Elsewhere it is first renamed aside (to
+    ``.NAME.old-<12 hex>``, a name :func:`clean_stale` never removes); when the new folder then
+    cannot take its name the old one goes back; a crash between the two renames leaves no
+    ``dst`` (the old one aside, complete), never a half-written one.
     """
     dst = Path(dst)
     tmp = _tmp_name(dst)
