@@ -21,6 +21,7 @@ import pytest
 from click.testing import CliRunner
 
 import wordvecs
+from _http_server import serving, vectors_text, wordvecs_home, write_catalog
 from wordvecs import catalog, download
 from wordvecs.cli import cli
 from wordvecs.download import fetch_url
@@ -31,10 +32,7 @@ WORDS = [f"w{i}" for i in range(40)] + ["the", "king", "queen"]
 
 
 def _vectors_text(seed: int = 0) -> tuple[bytes, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    matrix = rng.standard_normal((len(WORDS), DIM)).astype(np.float32)
-    lines = [w + " " + " ".join(repr(float(x)) for x in row) for w, row in zip(WORDS, matrix)]
-    return ("\n".join(lines) + "\n").encode(), matrix
+    return vectors_text(WORDS, DIM, seed)
 
 
 def _zip(members: dict[str, bytes]) -> bytes:
@@ -118,23 +116,14 @@ def _handler(state: Server) -> type[http.server.BaseHTTPRequestHandler]:
 @pytest.fixture
 def server() -> Iterator[Server]:
     state = Server()
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    httpd.daemon_threads = True
-    state.base = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with serving(_handler(state)) as base:
+        state.base = base
         yield state
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    monkeypatch.setenv("WORDVECS_HOME", str(home))
-    return home
+    return wordvecs_home(tmp_path, monkeypatch)
 
 
 @pytest.fixture
@@ -148,9 +137,7 @@ def setup(server: Server, home: Path, tmp_path: Path, monkeypatch: pytest.Monkey
                     "count": len(WORDS), "cased": False, "license": "test"},
         "small-vec": {"url": f"{server.base}/sets/small.vec.gz", "dim": DIM},
     }
-    path = tmp_path / "catalog.json"
-    path.write_text(json.dumps(entries), encoding="utf-8")
-    monkeypatch.setenv("WORDVECS_CATALOG", str(path))
+    write_catalog(tmp_path, monkeypatch, entries)
     return server, matrix
 
 

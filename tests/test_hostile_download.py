@@ -11,7 +11,6 @@ import errno
 import hashlib
 import http.server
 import io
-import json
 import os
 import shutil
 import signal
@@ -30,6 +29,7 @@ import pytest
 from click.testing import CliRunner
 
 import wordvecs
+from _http_server import serving, vectors_text, wordvecs_home, write_catalog
 from wordvecs import catalog, download
 from wordvecs.cli import cli
 from wordvecs.errors import ChecksumError, DownloadError, SourceError, WordvecsError
@@ -39,9 +39,7 @@ WORDS = ["the", "king", "queen", "apple", "pear"]
 
 
 def _text(seed: int) -> tuple[bytes, np.ndarray]:
-    matrix = np.random.default_rng(seed).standard_normal((len(WORDS), DIM)).astype(np.float32)
-    lines = [w + " " + " ".join(repr(float(x)) for x in row) for w, row in zip(WORDS, matrix)]
-    return ("\n".join(lines) + "\n").encode(), matrix
+    return vectors_text(WORDS, DIM, seed)
 
 
 def _zip(members: dict[str, bytes], pad: int = 0) -> bytes:
@@ -182,22 +180,14 @@ def _handler(state: Server) -> type[http.server.BaseHTTPRequestHandler]:
 @pytest.fixture
 def server() -> Iterator[Server]:
     state = Server()
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    httpd.daemon_threads = True
-    state.base = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with serving(_handler(state)) as base:
+        state.base = base
         yield state
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    monkeypatch.setenv("WORDVECS_HOME", str(home))
+    home = wordvecs_home(tmp_path, monkeypatch)
     # small limits, so that a hostile server costs seconds, not minutes
     monkeypatch.setenv("WORDVECS_DOWNLOAD_TIMEOUT", "2")
     monkeypatch.setenv("WORDVECS_DOWNLOAD_MIN_RATE", "200")
@@ -206,9 +196,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, entries: dict[str, dict]) -> None:
-    path = tmp_path / "catalog.json"
-    path.write_text(json.dumps(entries), encoding="utf-8")
-    monkeypatch.setenv("WORDVECS_CATALOG", str(path))
+    write_catalog(tmp_path, monkeypatch, entries)
 
 
 @pytest.fixture

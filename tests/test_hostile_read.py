@@ -22,6 +22,7 @@ import pytest
 from click.testing import CliRunner
 
 import wordvecs
+from _streams import COMPRESSORS
 from wordvecs import FormatError, SourceError
 from wordvecs.cli import cli
 from wordvecs.formats import _rows as rows_mod
@@ -116,16 +117,6 @@ def test_zip_from_a_pipe_is_refused_clearly(tmp_path):
 
 
 # --- item 16: a damaged compressed stream is a FormatError with the byte offset ----------------
-
-def _zip(data: bytes) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("v.txt", data)
-    return buf.getvalue()
-
-
-COMPRESSORS = {"gz": gzip.compress, "bz2": bz2.compress, "xz": lzma.compress, "zip": _zip}
-
 
 def _corrupt(blob: bytes, kind: str) -> bytes:
     data = bytearray(blob)
