@@ -511,7 +511,9 @@ def test_report_compares_encoding_time_and_size(tiny: Path, tmp_path: Path) -> N
     frozen = [r for r in exp.runs if r.mode == "frozen"]
     # distilling is timed for every run (a later fraction may find its words already distilled)
     assert all(r.encode_seconds is not None for r in frozen)
-    assert any(r.encode_seconds > 0 for r in frozen)
+    # the report keeps seconds to 2 decimals: a tiny model distils in under 5 ms on a fast
+    # backend (JAX gave 0.0 for both runs), so the time itself is checked unrounded
+    assert distiller.seconds > 0 and all(r.encode_seconds >= 0 for r in frozen)
     assert sum(r.encode_seconds for r in frozen) == pytest.approx(distiller.seconds, abs=0.02)
     assert all(r.encode_seconds is None for r in exp.runs if r.mode == "scratch")
     for r in exp.runs:  # float32 weights: 4 bytes a parameter
