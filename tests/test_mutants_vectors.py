@@ -84,6 +84,11 @@ def test_words_from_a_tuple_source_and_format() -> None:
     assert (v.source, v.format) == ("here.txt", "glove")
     assert repr(v) == "<Vectors 12 x 6, source='here.txt'>"
     assert repr(Vectors(WORDS, _matrix())) == "<Vectors 12 x 6>"
+    # words from a tuple are a list like any other: the Arrow path (a store's, for a long list
+    # before the index is built) and with_subwords see no Arrow array
+    many = ["queen", "zzqx"] * 600
+    assert Vectors(tuple(WORDS), _matrix()).lookup(many).tolist() == [2, -1] * 600
+    assert Vectors(tuple(WORDS), _matrix()).with_subwords(_subwords()).words == WORDS
 
 
 # --- lookups ---------------------------------------------------------------------------------
@@ -96,6 +101,9 @@ def test_missing_word_suggestion_is_none_without_a_case_variant() -> None:
     with pytest.raises(WordNotFound) as err:
         v.index("King")
     assert err.value.suggestion == "king"
+    with pytest.raises(WordNotFound) as err:
+        v.index(5)  # not a str: no case variant to suggest
+    assert err.value.suggestion is None and str(err.value) == "word 5 not in vocabulary"
 
 
 def test_unseen_word_gets_the_subword_vector() -> None:
