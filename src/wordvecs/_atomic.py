@@ -28,7 +28,8 @@ from pathlib import Path
 
 from .errors import WordvecsError, WriteError
 
-__all__ = ["STALE_SECONDS", "atomic_dir", "atomic_file", "clean_stale", "fsync_dir", "write_error"]
+__all__ = ["STALE_SECONDS", "atomic_dir", "atomic_file", "clean_stale", "fsync_dir", "place",
+           "remove_ours", "write_error"]
 
 logger = logging.getLogger(__name__)
 
@@ -349,3 +350,47 @@ def atomic_dir(dst: str | os.PathLike[str], *, overwrite: bool = False,
     finally:
         for p in (*leftovers, tmp):
             _remove(p)
+
+
+def place(tmp: str | os.PathLike[str], dst: str | os.PathLike[str], *, folder: bool,
+          overwrite: bool, is_ours: Callable[[Path], bool] | None = None) -> None:
+    """Rename the finished ``tmp`` (a file, or a folder) to ``dst`` under :func:`atomic_dir`'s
+    rules: what is at ``dst`` is replaced only with ``overwrite``, a symbolic link never, a folder
+    only when ``is_ours`` recognises it; it is swapped out in one rename, never written through.
+    """
+    tmp, dst = Path(tmp), Path(dst)
+    leftovers: list[Path] = []
+    try:
+        leftovers = _put_in_place(tmp, dst, folder=folder, overwrite=overwrite, is_ours=is_ours)
+    except WordvecsError:
+        raise
+    except OSError as exc:
+        raise write_error(exc, dst) from None
+    finally:
+        for p in leftovers:
+            _remove(p)
+
+
+def remove_ours(path: str | os.PathLike[str], is_ours: Callable[[Path], bool]) -> bool:
+    """Remove the folder ``path`` when ``is_ours`` recognises it (never a link: it is renamed
+    aside first, so a folder swapped in meanwhile is checked, not deleted); True when removed."""
+    path = Path(path)
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    if not stat.S_ISDIR(st.st_mode) or not is_ours(path):
+        return False
+    aside = _tmp_name(path)
+    try:
+        os.rename(path, aside)
+    except OSError:
+        return False
+    if not is_ours(aside) or not stat.S_ISDIR(os.lstat(aside).st_mode):
+        try:
+            os.rename(aside, path)
+        except OSError:
+            logger.warning("%s was swapped in while being removed; it is kept at %s", path, aside)
+        return False
+    _remove(aside)
+    return True

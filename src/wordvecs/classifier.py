@@ -14,6 +14,9 @@ import json
 import logging
 import math
 import os
+import shutil
+import tempfile
+import time
 import uuid
 import zipfile
 from collections.abc import Sequence
@@ -23,9 +26,10 @@ from typing import Any
 
 import numpy as np
 
+from . import _atomic as atomic
 from ._atomic import atomic_file
 from .datasets import Vocabulary
-from .errors import DataError, VocabularyError, require
+from .errors import DataError, VocabularyError, WordvecsError, require
 
 __all__ = ["CLASSIFIER_FILES", "Classifier", "Prediction", "load_classifier"]
 
@@ -37,6 +41,7 @@ CLASSIFIER_FILES = ("model.keras", "vocabulary.json", "labels.json", "classifier
 _DIGESTED = ("model.keras", "vocabulary.json", "labels.json")
 _KERAS_MEMBERS = {"metadata.json", "config.json", "model.weights.h5"}
 _MAX_CONFIG_BYTES = 16 << 20
+SUBWORDS_DIR = "subwords"
 _META_KEYS = {"format", "max_len", "tokenizer", "prior", "sha256", "subwords"}
 
 
@@ -191,26 +196,36 @@ class Classifier:
     @staticmethod
     def check_destination(path: str | os.PathLike[str], *, overwrite: bool = False) -> None:
         """Raise :class:`DataError` when ``path`` holds a classifier's files and not
-        ``overwrite``, or is not a folder."""
+        ``overwrite``, or is not a folder; :class:`~wordvecs.errors.WriteError` when one of those
+        names is something a save may never replace (a symbolic link, a folder of the user's)."""
         path = Path(path)
         if path.exists() and not path.is_dir():
             raise DataError(f"{path}: exists and is not a folder")
-        taken = [n for n in CLASSIFIER_FILES if (path / n).exists() or (path / n).is_symlink()]
+        taken = [n for n in (*CLASSIFIER_FILES, SUBWORDS_DIR)
+                 if (path / n).exists() or (path / n).is_symlink()]
         if taken and not overwrite:
             raise DataError(f"{path}: already holds a saved classifier ({', '.join(taken)}); "
                             "pass overwrite=True (--force) to replace it")
+        for name in CLASSIFIER_FILES:
+            atomic.check_destination(path / name, folder=False, overwrite=True)
+        atomic.check_destination(path / SUBWORDS_DIR, folder=True, overwrite=True,
+                                 is_ours=_is_subwords_dir)
 
     def save(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
-        """Write ``model.keras``, ``vocabulary.json``, ``labels.json`` and ``classifier.json``.
+        """Write ``model.keras``, ``vocabulary.json``, ``labels.json``, ``classifier.json`` (and
+        ``subwords/`` when the classifier has a subword table).
 
-        Each file is written under a temporary name and renamed into place; no pickle. A folder
-        that already holds any of these files is refused unless ``overwrite``; no other file in
-        it is touched.
+        Everything is first written into a hidden folder inside ``path``; then each file is
+        renamed into place (never written through: a symbolic link or a file of the user's under
+        one of these names is refused, an earlier classifier's files are replaced only with
+        ``overwrite``), ``classifier.json`` last. It records the digest of every other file, taken
+        from what this save wrote, so a loader racing the save reads one whole classifier or
+        tries again, never a mix. No other file in ``path`` is touched; no pickle.
         """
         path = Path(path)
         self.check_destination(path, overwrite=overwrite)
         path.mkdir(parents=True, exist_ok=True)
-        tmp = path / f".model-{uuid.uuid4().hex[:12]}.keras"  # Keras wants the .keras suffix
+        stage = path / f".classifier.tmp-{uuid.uuid4().hex[:12]}"
         model = self.model
         if getattr(model, "optimizer", None) is not None:
             # The optimizer's state (Adam keeps two slots a weight) would triple the file.
@@ -218,25 +233,47 @@ class Classifier:
             model = keras.models.clone_model(self.model)
             model.set_weights(self.model.get_weights())
         try:
-            model.save(tmp)
-            os.replace(tmp, path / "model.keras")
+            atomic.clean_stale(path / "classifier")
+            stage.mkdir()
+            model.save(stage / "model.keras")  # Keras wants the .keras suffix
+            self.vocabulary.save(stage / "vocabulary.json")
+            _write_json(stage / "labels.json", self.labels)
+            extra: dict[str, Any] = {}
+            if self.subwords is not None:
+                extra["subwords"] = {"files": self.subwords.save(stage / SUBWORDS_DIR),
+                                     "rows": int(self.subwords.subwords.table.shape[0]),
+                                     "bytes": self.subwords.nbytes}
+            _write_json(stage / "classifier.json", {
+                "format": CLASSIFIER_FORMAT, "max_len": self.max_len,
+                "tokenizer": self.vocabulary.tokenizer.to_dict(),
+                "prior": [float(p) for p in self.prior],
+                "sha256": {n: _sha256(stage / n) for n in _DIGESTED}, **self.info, **extra})
+            for name in _DIGESTED:
+                atomic.place(stage / name, path / name, folder=False, overwrite=overwrite)
+            if self.subwords is not None:
+                atomic.place(stage / SUBWORDS_DIR, path / SUBWORDS_DIR, folder=True,
+                             overwrite=overwrite, is_ours=_is_subwords_dir)
+            atomic.place(stage / "classifier.json", path / "classifier.json", folder=False,
+                         overwrite=overwrite)
+            if self.subwords is None:  # an earlier classifier's table: no longer this one's
+                atomic.remove_ours(path / SUBWORDS_DIR, _is_subwords_dir)
+            atomic.fsync_dir(path)
+        except OSError as exc:
+            raise atomic.write_error(exc, path) from None
         finally:
-            if tmp.exists():
-                tmp.unlink()
-        self.vocabulary.save(path / "vocabulary.json")
-        _write_json(path / "labels.json", self.labels)
-        extra: dict[str, Any] = {}
-        if self.subwords is not None:
-            extra["subwords"] = {"files": self.subwords.save(path / "subwords"),
-                                 "rows": int(self.subwords.subwords.table.shape[0]),
-                                 "bytes": self.subwords.nbytes}
-        # Written last, with the digests of what was written: a save cut short does not load.
-        _write_json(path / "classifier.json", {
-            "format": CLASSIFIER_FORMAT, "max_len": self.max_len,
-            "tokenizer": self.vocabulary.tokenizer.to_dict(),
-            "prior": [float(p) for p in self.prior],
-            "sha256": {n: _sha256(path / n) for n in _DIGESTED}, **self.info, **extra})
+            shutil.rmtree(stage, ignore_errors=True)
         return path
+
+
+def _is_subwords_dir(path: Path) -> bool:
+    """Whether the folder ``path`` holds nothing but a classifier's subword files."""
+    from .formats.subword_store import SUBWORD_FILES
+
+    try:
+        with os.scandir(path) as entries:
+            return all(e.name in SUBWORD_FILES for e in entries)
+    except OSError:
+        return False
 
 
 def _write_json(path: Path, obj: Any) -> None:
@@ -244,9 +281,9 @@ def _write_json(path: Path, obj: Any) -> None:
         tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def _read_json(path: Path) -> Any:
+def _parse_json(data: bytes, path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise DataError(f"{path}, byte offset {exc.start}: not UTF-8 JSON") from None
     except json.JSONDecodeError as exc:
@@ -255,10 +292,11 @@ def _read_json(path: Path) -> Any:
         raise DataError(f"{path}: JSON nested too deeply") from None
 
 
-def _check_keras_config(path: Path) -> None:
-    """Refuse a ``.keras`` file with unexpected members or a config naming a non-Keras module."""
+def _check_keras_config(file: Path, path: Path) -> None:
+    """Refuse a ``.keras`` file with unexpected members or a config naming a non-Keras module
+    (``file`` is read; ``path`` is the name errors give)."""
     try:
-        with zipfile.ZipFile(path) as zf:
+        with zipfile.ZipFile(file) as zf:
             infos = {i.filename: i for i in zf.infolist()}
             extra = sorted(set(infos) - _KERAS_MEMBERS)
             if extra or "config.json" not in infos:
@@ -292,16 +330,68 @@ def _check_keras_config(path: Path) -> None:
             stack.extend(node)
 
 
+class _Raced(Exception):
+    """classifier.json changed while the folder was read: a save is under way; read again."""
+
+
+_LOAD_TRIES = 8
+
+
 def load_classifier(path: str | os.PathLike[str]) -> Classifier:
     """Load a :class:`Classifier` saved by ``wordvecs train`` (no vector file needed).
 
-    Every file is checked (digests, types, shapes against the model) before it is used.
+    Every file is checked (digests, types, shapes against the model) before it is used, and the
+    bytes checked are the bytes used: a folder re-saved while it is read is read again (a few
+    tries), never taken half from one save and half from the other.
     """
     path = Path(path)
+    for attempt in range(_LOAD_TRIES):
+        try:
+            return _load_once(path)
+        except _Raced:
+            time.sleep(0.01 * (attempt + 1))
+    raise DataError(f"{path}: its files kept changing while being read (another process is "
+                    "saving a classifier there); try again when it is done")
+
+
+def _digested(path: Path, name: str, expected: str, private: Path) -> bytes:
+    """``name``'s bytes (``model.keras``: copied to ``private``), checked against ``expected``."""
+    h = hashlib.sha256()
+    if name == "model.keras":
+        with open(path / name, "rb") as src, open(private / name, "wb") as dst:
+            for block in iter(lambda: src.read(1 << 20), b""):
+                h.update(block)
+                dst.write(block)
+        data = b""
+    else:
+        data = (path / name).read_bytes()
+        h.update(data)
+    if h.hexdigest() != expected:
+        raise DataError(f"{path / name}: changed since it was saved (its SHA-256 is not the one "
+                        "classifier.json records); save the classifier again")
+    return data
+
+
+def _load_once(path: Path) -> Classifier:
     missing = [n for n in CLASSIFIER_FILES if not (path / n).is_file()]
     if missing:
         raise DataError(f"{path}: not a saved classifier (missing {', '.join(missing)})")
-    meta = _read_json(path / "classifier.json")
+    raw_meta = (path / "classifier.json").read_bytes()
+    try:
+        with tempfile.TemporaryDirectory(prefix="wordvecs-classifier-") as private:
+            return _load_from(path, raw_meta, Path(private))
+    except (WordvecsError, OSError):
+        try:
+            changed = (path / "classifier.json").read_bytes() != raw_meta
+        except OSError:
+            changed = True
+        if changed:
+            raise _Raced from None
+        raise
+
+
+def _load_from(path: Path, raw_meta: bytes, private: Path) -> Classifier:
+    meta = _parse_json(raw_meta, path / "classifier.json")
     if not isinstance(meta, dict):
         raise DataError(f"{path / 'classifier.json'}: expected a JSON object, found "
                         f"{type(meta).__name__}")
@@ -309,23 +399,23 @@ def load_classifier(path: str | os.PathLike[str]) -> Classifier:
     if fmt not in (1, CLASSIFIER_FORMAT) or isinstance(fmt, bool):
         raise DataError(f"{path}: classifier format {fmt!r}; this release reads 1 and "
                         f"{CLASSIFIER_FORMAT}")
+    blobs: dict[str, bytes] = {}
     if fmt == 1:
         log.warning("%s: a format-1 classifier has no digests; its files cannot be checked "
                     "against each other", path)
+        shutil.copyfile(path / "model.keras", private / "model.keras")
+        blobs = {n: (path / n).read_bytes() for n in ("vocabulary.json", "labels.json")}
     else:
         digests = meta.get("sha256")
         if not isinstance(digests, dict) or set(digests) != set(_DIGESTED):
             raise DataError(f"{path / 'classifier.json'}: 'sha256' must give the digest of "
                             f"{', '.join(_DIGESTED)}")
-        for name in _DIGESTED:
-            if _sha256(path / name) != digests[name]:
-                raise DataError(f"{path / name}: changed since it was saved (its SHA-256 is not "
-                                "the one classifier.json records); save the classifier again")
+        blobs = {name: _digested(path, name, digests[name], private) for name in _DIGESTED}
     max_len = meta.get("max_len")
     if type(max_len) is not int or max_len < 1:
         raise DataError(f"{path / 'classifier.json'}: max_len must be a positive integer. "
                         f"Received: {max_len!r}")
-    labels = _read_json(path / "labels.json")
+    labels = _parse_json(blobs["labels.json"], path / "labels.json")
     if not isinstance(labels, list) or not labels or not all(
             isinstance(y, str) and y for y in labels):
         raise DataError(f"{path / 'labels.json'}: expected a list of non-empty strings, found "
@@ -334,15 +424,15 @@ def load_classifier(path: str | os.PathLike[str]) -> Classifier:
     if prior is not None and (not isinstance(prior, list) or not all(
             isinstance(p, int | float) and not isinstance(p, bool) for p in prior)):
         raise DataError(f"{path / 'classifier.json'}: prior must be a list of numbers")
-    vocab = Vocabulary.load(path / "vocabulary.json")
+    vocab = Vocabulary.loads(blobs["vocabulary.json"], path / "vocabulary.json")
     tok = meta.get("tokenizer")
     if tok is not None and tok != vocab.tokenizer.to_dict() and fmt >= 2:
         raise DataError(f"{path}: classifier.json and vocabulary.json name different "
                         "tokenizers")
-    _check_keras_config(path / "model.keras")
+    _check_keras_config(private / "model.keras", path / "model.keras")
     keras = _keras()
     try:
-        model = keras.saving.load_model(path / "model.keras", compile=False, safe_mode=True)
+        model = keras.saving.load_model(private / "model.keras", compile=False, safe_mode=True)
     except Exception as exc:  # a third-party loader on a file from outside: say what, one line
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise DataError(f"{path / 'model.keras'}: Keras cannot load it "
@@ -352,7 +442,7 @@ def load_classifier(path: str | os.PathLike[str]) -> Classifier:
     if "subwords" in meta:
         from .subword_predict import SubwordFallback
 
-        subwords = SubwordFallback.load(path / "subwords", meta["subwords"].get("files")
+        subwords = SubwordFallback.load(path / SUBWORDS_DIR, meta["subwords"].get("files")
                                         if isinstance(meta["subwords"], dict) else None)
     try:
         return Classifier(model, vocab, labels, max_len, info=info, prior=prior,

@@ -352,9 +352,14 @@ class Vocabulary:
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Vocabulary:
         """Read a vocabulary written by :meth:`save` (checked as :meth:`from_dict` does)."""
+        return cls.loads(Path(path).read_bytes(), path)
+
+    @classmethod
+    def loads(cls, data: bytes, path: str | os.PathLike[str]) -> Vocabulary:
+        """A vocabulary from the bytes of a file :meth:`save` wrote (``path`` names it)."""
         from .dataset_io import decode_bytes
 
-        text = decode_bytes(Path(path).read_bytes(), str(path))
+        text = decode_bytes(data, str(path))
         try:
             d = json.loads(text)
         except json.JSONDecodeError as exc:

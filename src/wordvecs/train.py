@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from .classifier import CLASSIFIER_FILES, Classifier, load_classifier
+from ._atomic import check_destination as atomic_check
+from .classifier import CLASSIFIER_FILES, SUBWORDS_DIR, Classifier, load_classifier
 from .datasets import (
     TextData,
     Tokenizer,
@@ -59,7 +60,7 @@ DEFAULT_MODES = ("frozen", "finetune", "scratch")
 MODELS = ("avg", "cnn", "bilstm")
 #: Every file a run writes into its folder: the report's and the saved classifier's.
 RUN_FILES = ("report.md", "report.json", "learning_curve.png", "training_curves.png",
-             *CLASSIFIER_FILES)
+             *CLASSIFIER_FILES, SUBWORDS_DIR)
 
 
 @dataclass
@@ -276,7 +277,9 @@ def check_out(out: str | os.PathLike[str], *, overwrite: bool = False) -> None:
     """Raise :class:`DataError` when ``out`` holds an earlier run's files and not ``overwrite``.
 
     Only the files a run writes (:data:`RUN_FILES`) count, and only those are ever replaced:
-    anything else in the folder is left alone.
+    anything else in the folder is left alone. One of those names that a run may never replace
+    (a symbolic link, a folder of the user's) is a :class:`~wordvecs.errors.WriteError` here,
+    before any training, with ``overwrite`` too.
     """
     out = Path(out)
     if out.exists() and not out.is_dir():
@@ -285,6 +288,9 @@ def check_out(out: str | os.PathLike[str], *, overwrite: bool = False) -> None:
     if taken and not overwrite:
         raise DataError(f"{out}: holds an earlier run ({', '.join(taken)}); give --force "
                         "(overwrite=True) to replace it, or another --out")
+    for name in RUN_FILES[:4]:
+        atomic_check(out / name, folder=False, overwrite=True)
+    Classifier.check_destination(out, overwrite=True)
 
 
 def check_split(data: TextData, config: TrainConfig | None = None

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ import numpy as np
 from ..errors import StoreError
 from ..subwords import FastTextSubwords, SubwordParams, encode
 
-__all__ = ["SUBWORDS_KIND", "open_subwords", "save_subwords", "subword_arrays",
+__all__ = ["SUBWORDS_KIND", "SUBWORD_FILES", "open_subwords", "save_subwords", "subword_arrays",
            "subwords_from_arrays"]
 
 SUBWORDS_KIND = "fasttext-subwords"
@@ -36,6 +37,8 @@ TABLE = "subwords.table.npy"
 ENTRY_BYTES = "subwords.entry_bytes.npy"
 ENTRY_OFFSETS = "subwords.entry_offsets.npy"
 PRUNE = "subwords.prune.npy"
+#: Every name a classifier's ``subwords/`` folder may hold: the arrays and their description.
+SUBWORD_FILES = frozenset({TABLE, ENTRY_BYTES, ENTRY_OFFSETS, PRUNE, "subwords.json"})
 _PARAMS = ("hash", "minn", "maxn", "bucket", "nwords", "hash_count", "seed", "prune_size")
 
 
@@ -119,19 +122,28 @@ def subwords_from_arrays(fields: Mapping[str, Any], arrays: Mapping[str, np.ndar
 
 
 def _load(folder: Path, name: str, files: Mapping[str, Any], verify: bool) -> np.ndarray:
+    """Open ``name`` once (a regular file, no link followed), check its size (and with
+    ``verify`` its sha256) and map the array from that same descriptor: what was checked is what
+    is used, even when the file is replaced meanwhile."""
+    from .store import _digest, _map_npy, _Missing, _open_in
+
     path = folder / name
     info = files.get(name)
-    if info is None or not path.is_file():
-        raise StoreError(f"{folder}: the subword file {name} is missing")
-    if path.stat().st_size != info.get("bytes"):
-        raise StoreError(f"{path}: {path.stat().st_size:,} bytes, meta.json says "
-                         f"{info.get('bytes')}")
-    if verify and _sha256(path) != info.get("sha256"):
-        raise StoreError(f"{path}: sha256 does not match meta.json")
     try:
-        return np.load(path, mmap_mode="r", allow_pickle=False)
-    except (ValueError, OSError) as exc:
-        raise StoreError(f"{path}: not a readable .npy file ({exc})") from None
+        if info is None:
+            raise _Missing(name)
+        fd = _open_in(-1, folder, name)
+    except _Missing:
+        raise StoreError(f"{folder}: the subword file {name} is missing") from None
+    try:
+        size = os.fstat(fd).st_size
+        if size != info.get("bytes"):
+            raise StoreError(f"{path}: {size:,} bytes, meta.json says {info.get('bytes')}")
+        if verify and _digest(fd) != info.get("sha256"):
+            raise StoreError(f"{path}: sha256 does not match meta.json")
+        return _map_npy(fd, path, None, None)
+    finally:
+        os.close(fd)
 
 
 def _entries(data: np.ndarray, offsets: np.ndarray) -> Callable[[], list[str]]:
