@@ -27,9 +27,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import wordvecs
-from wordvecs.datasets import tokenize
 from wordvecs.resolve import Chain
-from wordvecs.social import tokenize as social_tokenize
+from wordvecs.text.datasets import tokenize
+from wordvecs.text.social import tokenize as social_tokenize
 
 
 def stage(msg: str) -> None:
@@ -110,8 +110,8 @@ def speed(v: wordvecs.Vectors, n: int, repeat: int) -> None:
 def accuracy(v: wordvecs.Vectors) -> None:
     from social_posts import make_posts
     from wordvecs import matrix
-    from wordvecs.datasets import TextData
-    from wordvecs.train import TrainConfig, run_experiment
+    from wordvecs.text.datasets import TextData
+    from wordvecs.training.train import TrainConfig, run_experiment
 
     texts, labels = make_posts(6000)
     data = TextData(texts, labels, "memory", "social_posts.make_posts(6000)")

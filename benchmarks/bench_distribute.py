@@ -40,7 +40,7 @@ def _status(key: str) -> int:
 def _child_memory(path: str, how: str) -> dict[str, float]:
     import keras
 
-    import wordvecs.distribute as wd
+    import wordvecs.training.distribute as wd
 
     plan = wd.plan("model", mesh="1x8")
     m = np.load(path, mmap_mode="r")
@@ -64,7 +64,7 @@ def _child_memory(path: str, how: str) -> dict[str, float]:
 def _child_steps(rows: int, dim: int, steps: int) -> dict[str, float]:
     import keras
 
-    import wordvecs.distribute as wd
+    import wordvecs.training.distribute as wd
 
     plan = wd.plan("model", mesh="1x8")
     m = np.random.default_rng(0).standard_normal((rows, dim), dtype=np.float32)

@@ -31,8 +31,8 @@ def make_run(folder: Path) -> Path:
     import keras
     import numpy as np
 
-    from wordvecs.datasets import Vocabulary
-    from wordvecs.train import Classifier, build_model
+    from wordvecs.text.datasets import Vocabulary
+    from wordvecs.training.train import Classifier, build_model
 
     rng = np.random.default_rng(0)
     words = [f"w{i}" for i in range(19_998)] + ["shares", "bank"]

@@ -426,7 +426,7 @@ def _toy_data(n: int, seed: int) -> tuple[list[str], np.ndarray]:
 
 def test_contextual_mode_trains_on_cached_states(tiny: Path) -> None:
     from wordvecs.encoders.contextual import StateCache, train_contextual
-    from wordvecs.train import RunResult
+    from wordvecs.training.train import RunResult
 
     (tr, y_tr), (va, y_va), (te, y_te) = _toy_data(60, 0), _toy_data(20, 1), _toy_data(20, 2)
     cache = StateCache(tiny, max_len=8)
@@ -471,9 +471,9 @@ def test_contextual_bad_labels(tiny: Path) -> None:
 
 @needs_minilm
 def test_train_experiment_with_distilled_vectors_and_contextual_mode(tiny: Path) -> None:
-    from wordvecs.datasets import TextData
     from wordvecs.encoders.distill import Distiller
-    from wordvecs.train import TrainConfig, run_experiment
+    from wordvecs.text.datasets import TextData
+    from wordvecs.training.train import TrainConfig, run_experiment
 
     texts, y = _toy_data(50, 3)
     data = TextData(texts, [["pets-cat", "pets-dog"][k] for k in y], "memory", "toy")
@@ -493,10 +493,10 @@ def test_report_compares_encoding_time_and_size(tiny: Path, tmp_path: Path) -> N
     the contextual mode's truncation length; the contextual mode can run at one fraction only."""
     import json
 
-    from wordvecs.datasets import TextData
     from wordvecs.encoders.distill import Distiller
-    from wordvecs.report import results_table, write_report
-    from wordvecs.train import RunResult, TrainConfig, check_split, run_experiment
+    from wordvecs.text.datasets import TextData
+    from wordvecs.training.report import results_table, write_report
+    from wordvecs.training.train import RunResult, TrainConfig, check_split, run_experiment
 
     texts, y = _toy_data(60, 3)
     data = TextData(texts, [["pets-cat", "pets-dog"][k] for k in y], "memory", "toy")

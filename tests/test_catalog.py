@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 import wordvecs
-from wordvecs import catalog, download
 from wordvecs.cli import cli
 from wordvecs.errors import ChecksumError, SourceError
+from wordvecs.sets import catalog, download
 
 
 @pytest.fixture
@@ -201,7 +201,7 @@ def test_cli_list_shows_the_encoders(home: Path, monkeypatch: pytest.MonkeyPatch
     licence, and how to install it when it is missing."""
     import importlib.metadata as md
 
-    from wordvecs import catalog
+    from wordvecs.sets import catalog
 
     runner = CliRunner()
     listing = runner.invoke(cli, ["list"])

@@ -17,8 +17,8 @@ import pytest
 
 import wordvecs
 from test_train import config, make_data, make_vectors
-from wordvecs.classifier import Classifier
 from wordvecs.errors import DataError, WriteError
+from wordvecs.training.classifier import Classifier
 
 pytestmark = pytest.mark.keras
 
@@ -27,7 +27,7 @@ TEXTS = ["goal match team", "bank money market", "code software chip"]
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from wordvecs.train import run_experiment
+    from wordvecs.training.train import run_experiment
 
     out = tmp_path_factory.mktemp("run") / "clf"
     run_experiment(make_data(), make_vectors(), config(modes=("frozen",), fractions=(1.0,),
@@ -37,8 +37,8 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _with_subwords(clf):  # type: ignore[no-untyped-def]
     """The classifier with a small hand-made fastText subword table (dim of its Embedding)."""
-    from wordvecs.subword_predict import SubwordFallback
     from wordvecs.subwords import FastTextSubwords, SubwordParams
+    from wordvecs.training.subword_predict import SubwordFallback
 
     dim = next(la for la in clf.model.layers
                if la.__class__.__name__ == "Embedding").output_dim
@@ -152,7 +152,7 @@ def test_a_load_racing_a_save_never_mixes_two_classifiers(trained: Path, tmp_pat
     """A loader that reads labels.json of save A and model.keras of save B (B: the same model
     with labels and output units permuted) gave wrong labels with no error: the save B lands
     in the middle of the load, deterministically, just before Keras reads the model."""
-    import wordvecs.classifier as clf_mod
+    import wordvecs.training.classifier as clf_mod
 
     a = wordvecs.load_classifier(trained)
     b = _permuted(a)
@@ -182,7 +182,7 @@ def test_a_killed_save_leaves_the_old_classifier_whole(trained: Path, tmp_path: 
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """A save that fails half-way (here: the disk fills while the labels are written) leaves
     the earlier classifier loadable and no temporary behind."""
-    import wordvecs.classifier as clf_mod
+    import wordvecs.training.classifier as clf_mod
 
     a = wordvecs.load_classifier(trained)
     dst = tmp_path / "d"

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wordvecs.datasets import (
+from wordvecs.errors import DataError, VocabularyError
+from wordvecs.text.datasets import (
     OOV,
     TextData,
     Tokenizer,
@@ -24,7 +25,6 @@ from wordvecs.datasets import (
     tokenize,
     validate_dataset,
 )
-from wordvecs.errors import DataError, VocabularyError
 
 
 def _write(path: Path, text: str) -> Path:
@@ -158,7 +158,7 @@ def test_bbc_news_path() -> None:
 
 # --- issue 14 item 10: a saved tokenizer is a named mode, never a regular expression ------------
 def test_tokenizer_is_a_named_mode_and_round_trips() -> None:
-    from wordvecs.datasets import TOKENIZER_MODES
+    from wordvecs.text.datasets import TOKENIZER_MODES
 
     assert "standard" in TOKENIZER_MODES
     t = Tokenizer()
@@ -191,7 +191,7 @@ def test_hostile_pattern_never_compiled(tmp_path: Path) -> None:
 
     p = _write(tmp_path / "vocabulary.json",
                json.dumps({"words": ["a"], "tokenizer": {"pattern": r"(\w+\s?)+$"}}))
-    code = ("from wordvecs.datasets import Vocabulary\n"
+    code = ("from wordvecs.text.datasets import Vocabulary\n"
             "from wordvecs.errors import VocabularyError\n"
             f"try:\n    Vocabulary.load({str(p)!r}).encode(['a' * 40 + '!'], 4)\n"
             "except VocabularyError as e:\n    print('refused', e)\n")
@@ -201,7 +201,7 @@ def test_hostile_pattern_never_compiled(tmp_path: Path) -> None:
 
 
 def test_format_1_standard_pattern_still_loads(tmp_path: Path) -> None:
-    from wordvecs.datasets import _STANDARD_PATTERN
+    from wordvecs.text.datasets import _STANDARD_PATTERN
 
     p = _write(tmp_path / "v.json", json.dumps(
         {"words": ["a"], "tokenizer": {"lowercase": True, "pattern": _STANDARD_PATTERN}}))
@@ -209,7 +209,7 @@ def test_format_1_standard_pattern_still_loads(tmp_path: Path) -> None:
 
 
 def test_register_tokenizer_mode_with_typed_options() -> None:
-    from wordvecs.datasets import TOKENIZER_MODES, TokenizerMode, register_tokenizer_mode
+    from wordvecs.text.datasets import TOKENIZER_MODES, TokenizerMode, register_tokenizer_mode
 
     mode = TokenizerMode("test-split", lambda o: (lambda s: s.split(o["sep"])),
                          options={"sep": (str, " ")})
@@ -324,7 +324,7 @@ def test_jsonl_line_numbers_count_blank_lines_and_u2028(tmp_path: Path) -> None:
 
 # --- issue 15 §4: texts to classify, none dropped ------------------------------------------------
 def test_read_texts_lines_keep_blank_lines_numbered(tmp_path: Path) -> None:
-    from wordvecs.datasets import read_texts
+    from wordvecs.text.datasets import read_texts
 
     got = read_texts(text="first\n\n  \r\nlast\r\n")
     assert (got.ids, got.texts, got.format) == ([1, 2, 3, 4], ["first", "", "  ", "last"],
@@ -334,7 +334,7 @@ def test_read_texts_lines_keep_blank_lines_numbered(tmp_path: Path) -> None:
 
 
 def test_read_texts_csv_and_jsonl_columns_without_labels(tmp_path: Path) -> None:
-    from wordvecs.datasets import read_texts
+    from wordvecs.text.datasets import read_texts
 
     c = _write(tmp_path / "in.csv", 'id,body\nx1,"two\nlines"\nx2,\n\nx3,last\n')
     got = read_texts(c, text_column="body")

@@ -1,4 +1,4 @@
-"""wordvecs.distribute on 8 simulated CPU devices (JAX), against the single-device run.
+"""wordvecs.training.distribute on 8 simulated CPU devices (JAX), against the single-device run.
 
 JAX reads ``XLA_FLAGS`` once, when it starts, so the distributed work runs in child processes
 (this file run as a script: ``python tests/test_distribute.py CASE OUT``) with
@@ -136,7 +136,7 @@ def test_cli_train_distributed_equals_single_device(single: dict[str, Any]) -> N
 
 @pytest.mark.keras
 def test_parse_mesh_and_backend_error() -> None:
-    import wordvecs.distribute as wd
+    import wordvecs.training.distribute as wd
 
     assert wd.parse_mesh("2x4") == (2, 4)
     assert wd.parse_mesh("8") == (8, 1)
@@ -215,7 +215,7 @@ def _spec(value: Any) -> list[Any]:
 def _child_single(out: Path) -> None:
     import keras
 
-    import wordvecs.distribute as wd
+    import wordvecs.training.distribute as wd
     from wordvecs.keras import embedding_layer
 
     facts: dict[str, Any] = {}
@@ -316,7 +316,7 @@ def _child_cli(out: Path) -> dict[str, Any]:
 
     from test_train import make_data, make_vectors
     from wordvecs.cli import cli
-    from wordvecs.train import load_classifier
+    from wordvecs.training.train import load_classifier
 
     d = make_data()
     data = out / "news.csv"
@@ -352,10 +352,10 @@ def _child_cli(out: Path) -> dict[str, Any]:
 def _child_process(out: Path, port: str, pid: str) -> None:
     import keras
 
-    import wordvecs.distribute as wd
-    from wordvecs.datasets import Vocabulary
+    import wordvecs.training.distribute as wd
     from wordvecs.keras import embedding_layer
-    from wordvecs.train import Classifier
+    from wordvecs.text.datasets import Vocabulary
+    from wordvecs.training.train import Classifier
 
     p = wd.plan("data", coordinator=f"127.0.0.1:{port}", num_processes=2, process_id=int(pid))
     m, x, y, _, _ = _data(n=32)

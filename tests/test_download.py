@@ -22,10 +22,10 @@ from click.testing import CliRunner
 
 import wordvecs
 from _http_server import serving, vectors_text, wordvecs_home, write_catalog
-from wordvecs import catalog, download
 from wordvecs.cli import cli
-from wordvecs.download import fetch_url
 from wordvecs.errors import ChecksumError, DownloadError, SourceError
+from wordvecs.sets import catalog, download
+from wordvecs.sets.download import fetch_url
 
 DIM = 6
 WORDS = [f"w{i}" for i in range(40)] + ["the", "king", "queen"]
@@ -342,7 +342,7 @@ def test_lock_held_by_another_process(setup, home: Path) -> None:
     lock.parent.mkdir(parents=True, exist_ok=True)
     code = ("import sys, time\n"
             "from pathlib import Path\n"
-            "from wordvecs.download import file_lock\n"
+            "from wordvecs.sets.download import file_lock\n"
             "with file_lock(Path(sys.argv[1]), 'test'):\n"
             "    print('held', flush=True)\n"
             "    time.sleep(0.6)\n")

@@ -557,10 +557,10 @@ def test_cli_info_convert_similar(models, tmp_path):
 # --- a classifier keeps the subword advantage at prediction time (issue 10, item 5) -------------
 @pytest.mark.keras
 def test_classifier_subword_fallback_beats_unknown_rows_on_typos(tmp_path):
-    from wordvecs.datasets import Vocabulary
     from wordvecs.matrix import build_matrix
-    from wordvecs.subword_predict import SubwordFallback
-    from wordvecs.train import Classifier, build_model, load_classifier
+    from wordvecs.text.datasets import Vocabulary
+    from wordvecs.training.subword_predict import SubwordFallback
+    from wordvecs.training.train import Classifier, build_model, load_classifier
 
     rng = random.Random(7)
     groups = [["".join(rng.choice(letters) for _ in range(rng.randint(7, 10))) for _ in range(40)]
@@ -601,8 +601,8 @@ def test_classifier_subword_fallback_beats_unknown_rows_on_typos(tmp_path):
     # compact: only the buckets of the vocabulary's n-grams, far smaller than the whole table
     assert fallback.nbytes < v.subwords.table.nbytes / 4
     # run_experiment (wordvecs train) saves the fallback with the best model
-    from wordvecs.datasets import TextData
-    from wordvecs.train import TrainConfig, run_experiment
+    from wordvecs.text.datasets import TextData
+    from wordvecs.training.train import TrainConfig, run_experiment
 
     run_experiment(TextData(train_texts, train_labels), v,
                    TrainConfig(modes=("frozen",), model="avg", epochs=2), out=tmp_path / "exp",

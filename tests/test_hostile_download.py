@@ -30,9 +30,9 @@ from click.testing import CliRunner
 
 import wordvecs
 from _http_server import serving, vectors_text, wordvecs_home, write_catalog
-from wordvecs import catalog, download
 from wordvecs.cli import cli
 from wordvecs.errors import ChecksumError, DownloadError, SourceError, WordvecsError
+from wordvecs.sets import catalog, download
 
 DIM = 4
 WORDS = ["the", "king", "queen", "apple", "pear"]

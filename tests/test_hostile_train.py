@@ -24,7 +24,7 @@ pytestmark = pytest.mark.keras
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny classifier trained on unbalanced data (30 sport, 30 money, 15 tech)."""
-    from wordvecs.train import run_experiment
+    from wordvecs.training.train import run_experiment
 
     data = make_data()
     keep = [i for i, y in enumerate(data.labels) if y != "tech" or i % 2 == 0]

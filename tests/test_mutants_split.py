@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wordvecs.datasets import stratified_split, stratified_subsample
+from wordvecs.text.datasets import stratified_split, stratified_subsample
 
 LABELS = ["a"] * 50 + ["b"] * 30 + ["c"] * 20
 

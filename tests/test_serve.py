@@ -28,8 +28,8 @@ WORDS = ["bank", "shares", "goal", "match", "computer", "software", "the", "a"]
 def make_classifier():  # type: ignore[no-untyped-def]
     import keras
 
-    from wordvecs.datasets import Vocabulary
-    from wordvecs.train import Classifier
+    from wordvecs.text.datasets import Vocabulary
+    from wordvecs.training.train import Classifier
 
     keras.utils.set_random_seed(0)
     vocab = Vocabulary(WORDS)
@@ -75,7 +75,7 @@ def clf():  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def server(clf) -> Iterator[_Server]:  # type: ignore[no-untyped-def]
-    from wordvecs.serve import ServeLimits, create_app
+    from wordvecs.training.serve import ServeLimits, create_app
 
     limits = ServeLimits(max_body=4096, max_texts=50, max_chars=500, max_batch=64, max_wait=0.2)
     app = create_app(clf, limits)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from wordvecs.datasets import Tokenizer, Vocabulary
-from wordvecs.social import is_glove_twitter, tokenize
+from wordvecs.text.datasets import Tokenizer, Vocabulary
+from wordvecs.text.social import is_glove_twitter, tokenize
 
 POST = ("@AmericanAir my flight was CANCELLED!!! sooooo angry :( #fail #NeverAgain #TBT "
         "http://t.co/xyz at 10:30 <3 :D :P :/ 😂 coooool don’t self-driving")
@@ -77,7 +77,7 @@ def test_train_cli_has_the_option() -> None:
 
 
 def test_train_config_checks_the_mode() -> None:
-    from wordvecs.train import TrainConfig
+    from wordvecs.training.train import TrainConfig
 
     TrainConfig(tokenizer="social").check()
     with pytest.raises(ValueError, match="unknown tokenizer mode 'tweet'"):

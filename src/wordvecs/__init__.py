@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import (
+from wordvecs.errors import (
     ChecksumError,
     DataError,
     DownloadError,
@@ -22,8 +22,8 @@ from .errors import (
     WordvecsWarning,
     WriteError,
 )
-from .loading import load
-from .vectors import Vectors
+from wordvecs.loading import load
+from wordvecs.vectors import Vectors
 
 __version__ = "0.1.0"
 
@@ -56,7 +56,7 @@ _LAZY = {
     "build_matrix": ("wordvecs.matrix", "build_matrix"),
     "distill": ("wordvecs.encoders.distill", "distill"),
     "EmbeddingMatrix": ("wordvecs.matrix", "EmbeddingMatrix"),
-    "load_classifier": ("wordvecs.train", "load_classifier"),
+    "load_classifier": ("wordvecs.training.train", "load_classifier"),
 }
 
 

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import WordvecsError, WriteError
+from wordvecs.errors import WordvecsError, WriteError
 
 __all__ = ["STALE_SECONDS", "atomic_dir", "atomic_file", "clean_stale", "fsync_dir", "place",
            "remove_ours", "write_error"]

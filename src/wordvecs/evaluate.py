@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from .progress import Progress, progress_enabled
-from .similarity import _top, normed, row_norms
+from wordvecs.progress import Progress, progress_enabled
+from wordvecs.similarity import _top, normed, row_norms
 
 if TYPE_CHECKING:
-    from .vectors import Vectors
+    from wordvecs.vectors import Vectors
 
 __all__ = [
     "ANALOGY_SETS",

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import MissingExtraError, WordNotFound
-from .similarity import _unitvec, most_similar, normed, similarity
+from wordvecs.errors import MissingExtraError, WordNotFound
+from wordvecs.similarity import _unitvec, most_similar, normed, similarity
 
 if TYPE_CHECKING:
-    from .vectors import Vectors
+    from wordvecs.vectors import Vectors
 
 __all__ = [
     "add_vectors",
@@ -207,7 +207,7 @@ def vectors_for_all(vectors: Vectors, keys: Iterable[str], allow_inference: bool
     With ``allow_inference`` a word outside the vocabulary still gets a vector where the vectors
     can make one (fastText subwords).
     """
-    from .vectors import Vectors
+    from wordvecs.vectors import Vectors
 
     subwords = getattr(vectors, "subwords", None)
     seen: set[str] = set()
@@ -250,7 +250,7 @@ def to_gensim(vectors: Vectors) -> Any:
 
 def from_gensim(kv: Any) -> Vectors:
     """A :class:`Vectors` from a gensim ``KeyedVectors`` (its words must be strings)."""
-    from .vectors import Vectors
+    from wordvecs.vectors import Vectors
 
     words = list(kv.index_to_key)
     for i, w in enumerate(words):

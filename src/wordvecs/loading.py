@@ -6,14 +6,14 @@ import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from .errors import SourceError
-from .formats import VectorFormat, canonical_format
-from .formats.binary import read_binary
-from .formats.detect import detect
-from .formats.store import is_store, read_store
-from .formats.text import ReadOptions, read_text
-from .sources import open_source
-from .vectors import Vectors
+from wordvecs.errors import SourceError
+from wordvecs.formats import VectorFormat, canonical_format
+from wordvecs.formats.binary import read_binary
+from wordvecs.formats.detect import detect
+from wordvecs.formats.store import is_store, read_store
+from wordvecs.formats.text import ReadOptions, read_text
+from wordvecs.sources import open_source
+from wordvecs.vectors import Vectors
 
 __all__ = ["load", "normalize_vocab"]
 
@@ -74,7 +74,7 @@ def load(
     if fmt is VectorFormat.STORE:
         raise SourceError(f"{path}: not a wordvecs store (no folder with meta.json)")
     if not path.exists() and "#" not in text and os.sep not in text:
-        from .catalog import resolve
+        from wordvecs.sets.catalog import resolve
 
         named = resolve(text, progress=progress, verify=verify)
         if named is not None:
@@ -86,18 +86,18 @@ def load(
     detected, head = detect(src, required=fmt is VectorFormat.AUTO)
     if fmt in (VectorFormat.AUTO, VectorFormat.FASTTEXT_BIN, VectorFormat.FLORET) and detected in (
             VectorFormat.FASTTEXT_BIN, VectorFormat.FLORET):
-        from .formats.fasttext import read_fasttext, read_floret_text
+        from wordvecs.formats.fasttext import read_fasttext, read_floret_text
 
         reader = read_fasttext if detected is VectorFormat.FASTTEXT_BIN else read_floret_text
         return reader(src, options=options)
     if detected in (VectorFormat.FASTTEXT_BIN, VectorFormat.FLORET):
-        from .errors import FormatError
+        from wordvecs.errors import FormatError
 
         assert detected is not None
         raise FormatError(src.name, f"format={fmt.value!r} was asked, but the bytes are a "
                           f"{detected.value} model; pass format='auto' or {detected.value!r}")
     if fmt in (VectorFormat.FASTTEXT_BIN, VectorFormat.FLORET):
-        from .errors import FormatError
+        from wordvecs.errors import FormatError
 
         raise FormatError(src.name, f"format={fmt.value!r} was asked, but the bytes are not one",
                           expected="the fastText magic number 793712314" if fmt is
@@ -108,7 +108,7 @@ def load(
         fmt = detected
     elif detected is not None and rows_follow and ((fmt is VectorFormat.WORD2VEC_BINARY)
                           != (detected is VectorFormat.WORD2VEC_BINARY)):
-        from .errors import FormatError
+        from wordvecs.errors import FormatError
 
         raise FormatError(src.name, f"format={fmt.value!r} was asked, but the bytes look like "
                           f"{detected.value}; pass format='auto' or {detected.value!r}")

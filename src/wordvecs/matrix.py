@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from .errors import VocabularyError
-from .resolve import DEFAULT_STEPS, Chain
-from .vectors import Vectors
+from wordvecs.errors import VocabularyError
+from wordvecs.resolve import DEFAULT_STEPS, Chain
+from wordvecs.vectors import Vectors
 
 __all__ = ["PAD_TOKEN", "UNK_TOKEN", "EmbeddingMatrix", "OOVPolicy", "build_matrix"]
 
@@ -129,7 +129,7 @@ class EmbeddingMatrix:
 
     def summary(self, top: int = 10) -> str:
         """A few lines a person reads: size, found, rows per step with examples, missing words."""
-        from .resolve import summary_lines
+        from wordvecs.resolve import summary_lines
 
         total = len(self.found) + len(self.missing)
         lines = [f"embedding matrix: {self.rows:,} rows x {self.dim} dims (row 0 = padding)",
@@ -201,12 +201,12 @@ def build_matrix(
             indices, two words at one index, a list that does not start with ``''``.
         ValueError: an unknown ``oov`` policy or step.
     """
-    from .resolve import describe
+    from wordvecs.resolve import describe
 
     subword = (oov.value if isinstance(oov, OOVPolicy) else oov) == "subword"
     policy = OOVPolicy.ZEROS if subword else OOVPolicy.parse(oov)
     if not isinstance(vectors, Vectors):
-        from .loading import load
+        from wordvecs.loading import load
 
         vectors = load(vectors)
     if lowercase_fallback is not None:

@@ -48,8 +48,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 if TYPE_CHECKING:
-    from .segment import Segmenter
-    from .vectors import Vectors
+    from wordvecs.segment import Segmenter
+    from wordvecs.vectors import Vectors
 
 __all__ = ["DEFAULT_STEPS", "STEPS", "Chain", "Resolution", "SubwordModel", "case_variants",
            "split_pieces"]
@@ -242,7 +242,7 @@ class Chain:
     @property
     def segmenter(self) -> Segmenter:
         """The segmentation index, built on first use and cached per vector set and settings."""
-        from .segment import Segmenter
+        from wordvecs.segment import Segmenter
 
         if self._segmenter is not None:
             return self._segmenter

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from .errors import MissingExtraError
+from wordvecs.errors import MissingExtraError
 
 if TYPE_CHECKING:
-    from .vectors import Vectors
+    from wordvecs.vectors import Vectors
 
 __all__ = [
     "ApproximateIndex",
@@ -283,7 +283,7 @@ class ApproximateIndex:
         unit = normed(vectors)
         index = Index(ndim=vectors.dim, metric="ip", dtype=dtype, connectivity=connectivity,
                       expansion_add=expansion_add, expansion_search=expansion_search)
-        from .progress import Progress, progress_enabled
+        from wordvecs.progress import Progress, progress_enabled
 
         n = len(vectors)
         show = progress_enabled(progress, None) and (progress or n >= 50_000)

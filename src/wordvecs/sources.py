@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from .errors import FormatError, SourceError
+from wordvecs.errors import FormatError, SourceError
 
 __all__ = ["STDIN", "Source", "open_source", "stdin_alias"]
 

@@ -193,7 +193,7 @@ def compiled_kernel() -> ModuleType | None:
     if os.environ.get("WORDVECS_PURE_PYTHON"):
         return None
     try:
-        from . import _ftkernel  # type: ignore[attr-defined]
+        from wordvecs import _ftkernel  # type: ignore[attr-defined]
     except ImportError:
         return None
     return _ftkernel

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import WordNotFound
+from wordvecs.errors import WordNotFound
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from .subwords import SubwordModel
+    from wordvecs.subwords import SubwordModel
 
 __all__ = ["Vectors"]
 
@@ -147,7 +147,7 @@ class Vectors:
     def _missing(self, word: str) -> WordNotFound:
         suggestion = None
         if isinstance(word, str):  # the chain's case step: its first variant the vectors hold
-            from .resolve import Chain
+            from wordvecs.resolve import Chain
 
             found = Chain(self, ["case"]).resolve([word])
             suggestion = found.parts[0][0] if found.steps[0] == "case" else None
@@ -163,7 +163,7 @@ class Vectors:
         gives those rows.
         """
         if not isinstance(word, str):
-            from .gensim_api import item
+            from wordvecs.gensim_api import item
 
             return item(self, word)
         i = self.key_to_index.get(word)
@@ -188,7 +188,7 @@ class Vectors:
             except KeyError:
                 pass
         if fallback and isinstance(word, str):
-            from .resolve import Chain
+            from wordvecs.resolve import Chain
 
             found = Chain(self).resolve([word])
             if found.steps[0]:
@@ -202,7 +202,7 @@ class Vectors:
             import pyarrow as pa
             import pyarrow.compute as pc
 
-            from ._arrow import numpy_ints, strings
+            from wordvecs._arrow import numpy_ints, strings
 
             found = pc.index_in(strings(words, large=True),
                                 value_set=self._arrow.cast(pa.large_string()))
@@ -244,7 +244,7 @@ class Vectors:
         Text is written with the shortest repr that parses back to the same float32 unless
         ``precision`` (significant digits) is given; a word that would not read back is refused.
         """
-        from .formats import write_format, writer_for
+        from wordvecs.formats import write_format, writer_for
 
         fmt = write_format(path, format)
         return writer_for(fmt)(self, Path(path), overwrite=overwrite, precision=precision,
@@ -254,7 +254,7 @@ class Vectors:
     @property
     def normed(self) -> np.ndarray:
         """The unit-normalised float32 matrix, computed once on first use."""
-        from .similarity import normed
+        from wordvecs.similarity import normed
 
         return normed(self)
 
@@ -262,7 +262,7 @@ class Vectors:
                      restrict_vocab: int | None = None,
                      indexer: Any = None) -> list[tuple[str, float]]:
         """The ``topn`` words nearest the mean of ``positive`` minus ``negative``, as gensim."""
-        from .similarity import most_similar
+        from wordvecs.similarity import most_similar
 
         return most_similar(self, positive, negative, topn=topn, restrict_vocab=restrict_vocab,
                             indexer=indexer)
@@ -270,7 +270,7 @@ class Vectors:
     def similar_by_vector(self, vector: np.ndarray, topn: int = 10,
                           restrict_vocab: int | None = None) -> Any:
         """The ``topn`` words nearest ``vector``; a 2-D array gives one list per row (batched)."""
-        from .similarity import similar_by_vector, similar_by_vectors
+        from wordvecs.similarity import similar_by_vector, similar_by_vectors
 
         if np.ndim(vector) == 2:
             return similar_by_vectors(self, vector, topn, restrict_vocab=restrict_vocab)
@@ -279,20 +279,20 @@ class Vectors:
     def analogy(self, a: str, b: str, c: str, topn: int = 1, method: str = "add",
                 restrict_vocab: int | None = None) -> list[tuple[str, float]]:
         """"``a`` is to ``b`` as ``c`` is to ?" by 3CosAdd (``"add"``) or 3CosMul (``"mul"``)."""
-        from .similarity import analogy
+        from wordvecs.similarity import analogy
 
         return analogy(self, a, b, c, topn=topn, method=method,  # type: ignore[arg-type]
                        restrict_vocab=restrict_vocab)
 
     def similarity(self, w1: str, w2: str) -> float:
         """Cosine similarity of two words."""
-        from .similarity import similarity
+        from wordvecs.similarity import similarity
 
         return similarity(self, w1, w2)
 
     def doesnt_match(self, words: Iterable[str]) -> str:
         """The word of ``words`` furthest from their mean."""
-        from .similarity import doesnt_match
+        from wordvecs.similarity import doesnt_match
 
         return doesnt_match(self, words)
 
@@ -314,7 +314,7 @@ class Vectors:
 
     def get_index(self, key: str | int, default: Any = None) -> Any:
         """The row of a word (or an int row number), ``default`` if given and absent."""
-        from .gensim_api import get_index
+        from wordvecs.gensim_api import get_index
 
         try:
             return get_index(self, key)
@@ -329,85 +329,85 @@ class Vectors:
 
     def get_vector(self, key: str | int, norm: bool = False) -> np.ndarray:
         """The vector of a word or row number; unit-normalised with ``norm=True``."""
-        from .gensim_api import get_index
+        from wordvecs.gensim_api import get_index
 
         i = get_index(self, key)
         return np.array(self.normed[i] if norm else self.matrix[i], dtype=np.float32, copy=True)
 
     def distance(self, w1: str, w2: str) -> float:
         """Cosine distance, ``1 - similarity(w1, w2)``."""
-        from .gensim_api import distance
+        from wordvecs.gensim_api import distance
 
         return distance(self, w1, w2)
 
     def distances(self, word_or_vector: str | np.ndarray,
                   other_words: Sequence[str] = ()) -> np.ndarray:
         """Cosine distances from a word or vector to ``other_words`` (all words when empty)."""
-        from .gensim_api import distances
+        from wordvecs.gensim_api import distances
 
         return distances(self, word_or_vector, other_words)
 
     def n_similarity(self, ws1: Sequence[str], ws2: Sequence[str]) -> float:
         """Cosine similarity of the means of two sets of words."""
-        from .gensim_api import n_similarity
+        from wordvecs.gensim_api import n_similarity
 
         return n_similarity(self, ws1, ws2)
 
     def get_mean_vector(self, keys: Sequence[Any], weights: Any = None, pre_normalize: bool = True,
                         post_normalize: bool = False, ignore_missing: bool = True) -> np.ndarray:
         """The (weighted) mean vector of ``keys`` (words, row numbers or arrays), as gensim."""
-        from .gensim_api import get_mean_vector
+        from wordvecs.gensim_api import get_mean_vector
 
         return get_mean_vector(self, keys, weights, pre_normalize, post_normalize,
                                ignore_missing)
 
     def rank(self, key1: str, key2: str) -> int:
         """The rank of ``key2`` among the neighbours of ``key1`` (1 = nearest)."""
-        from .gensim_api import rank
+        from wordvecs.gensim_api import rank
 
         return rank(self, key1, key2)
 
     def closer_than(self, key1: str, key2: str) -> list[str]:
         """The words closer to ``key1`` than ``key2`` is."""
-        from .gensim_api import closer_than
+        from wordvecs.gensim_api import closer_than
 
         return closer_than(self, key1, key2)
 
     def most_similar_to_given(self, key1: str, keys_list: Sequence[str]) -> str:
         """The word of ``keys_list`` most similar to ``key1``."""
-        from .gensim_api import most_similar_to_given
+        from wordvecs.gensim_api import most_similar_to_given
 
         return most_similar_to_given(self, key1, keys_list)
 
     def similar_by_word(self, word: str, topn: int = 10,
                         restrict_vocab: int | None = None) -> list[tuple[str, float]]:
         """``most_similar([word], topn=topn)``."""
-        from .gensim_api import similar_by_word
+        from wordvecs.gensim_api import similar_by_word
 
         return similar_by_word(self, word, topn, restrict_vocab)
 
     def add_vectors(self, keys: str | Sequence[str], weights: Any, replace: bool = False) -> None:
         """Append words and their vectors in place; ``replace=True`` also overwrites known ones."""
-        from .gensim_api import add_vectors
+        from wordvecs.gensim_api import add_vectors
 
         add_vectors(self, keys, weights, replace)
 
     def vectors_for_all(self, keys: Iterable[str], allow_inference: bool = True) -> Vectors:
         """A new :class:`Vectors` of the given words that have (or can infer) a vector."""
-        from .gensim_api import vectors_for_all
+        from wordvecs.gensim_api import vectors_for_all
 
         return vectors_for_all(self, keys, allow_inference)
 
     def to_gensim(self) -> Any:
         """A gensim ``KeyedVectors`` copy (needs gensim)."""
-        from .gensim_api import to_gensim
+        from wordvecs.gensim_api import to_gensim
 
         return to_gensim(self)
 
     @classmethod
     def from_gensim(cls, kv: Any) -> Vectors:
         """A :class:`Vectors` copy of a gensim ``KeyedVectors``."""
-        from .gensim_api import from_gensim
+        from wordvecs.gensim_api import from_gensim
 
         return from_gensim(kv)
 
@@ -421,8 +421,8 @@ class Vectors:
         """What a store keeps beside the words and the matrix: the fastText subword table."""
         if self._subwords is None:
             return ()
-        from .formats.store import StoreExtra
-        from .formats.subword_store import subword_arrays
+        from wordvecs.formats.store import StoreExtra
+        from wordvecs.formats.subword_store import subword_arrays
 
         arrays, fields = subword_arrays(self._subwords)  # type: ignore[arg-type]
         return (StoreExtra("subwords", arrays, fields),)

@@ -10,8 +10,16 @@ import warnings
 
 import click
 
-from ..errors import WordvecsError, WordvecsWarning
-from . import catalog_cmds, demo_cmds, distill_cmds, io_cmds, query_cmds, serve_cmds, train_cmds
+from wordvecs.cli import (
+    catalog_cmds,
+    demo_cmds,
+    distill_cmds,
+    io_cmds,
+    query_cmds,
+    serve_cmds,
+    train_cmds,
+)
+from wordvecs.errors import WordvecsError, WordvecsWarning
 
 __all__ = ["cli", "main"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import human_bytes, quiet_option
+from wordvecs.cli.common import human_bytes, quiet_option
 
 __all__ = ["register"]
 
@@ -27,7 +27,7 @@ def _encoder_installed(dist: str) -> bool:
 def list_sets() -> None:
     """The catalog: every named set, its size, dim, vocabulary, licence, and what is cached;
     the encoders (``minilm``) with their hidden size and WordPiece vocabulary."""
-    from .. import catalog
+    from wordvecs.sets import catalog
 
     rows = [("NAME", "DIM", "WORDS", "DOWNLOAD", "CASED", "LICENSE", "STATUS")]
     for name, entry in sorted(catalog.catalog().items()):
@@ -66,7 +66,7 @@ def list_sets() -> None:
 @quiet_option
 def download(name: str, force: bool, quiet: bool) -> None:
     """Download NAME, verify it, convert it to a store and keep it in the cache."""
-    from .. import catalog
+    from wordvecs.sets import catalog
 
     packaged = catalog.find_packaged(name)
     if not force and packaged is not None and catalog.package_root(packaged) is not None:
@@ -74,7 +74,7 @@ def download(name: str, force: bool, quiet: bool) -> None:
                    f"{packaged.module.replace('_', '-')}; nothing to download (--force to cache "
                    "a copy from the catalog's URL)")
         return
-    from ..download import fetch
+    from wordvecs.sets.download import fetch
 
     path = fetch(name, progress=False if quiet else None, force=force)
     click.echo(str(path))
@@ -89,7 +89,7 @@ def download(name: str, force: bool, quiet: bool) -> None:
 @quiet_option
 def add(name: str, file: str, member: str | None, force: bool, quiet: bool) -> None:
     """Place FILE, fetched by hand, in the cache as the set NAME (checked, converted to a store)."""
-    from ..download import add as add_file
+    from wordvecs.sets.download import add as add_file
 
     path = add_file(name, file, member=member, progress=False if quiet else None, force=force)
     click.echo(str(path))
@@ -103,7 +103,7 @@ def cache() -> None:
 @cache.command("list")
 def cache_list() -> None:
     """Cached stores and downloads, with their sizes."""
-    from .. import catalog
+    from wordvecs.sets import catalog
 
     found = catalog.cached_sets()
     if not found:
@@ -119,8 +119,8 @@ def cache_list() -> None:
 @click.argument("name", required=False)
 def cache_path(name: str | None) -> None:
     """The cache folder, or the store of NAME in it (a name of the catalog or the cache)."""
-    from .. import catalog
-    from ..errors import SourceError
+    from wordvecs.errors import SourceError
+    from wordvecs.sets import catalog
 
     if name is not None and not catalog.is_known(name):
         catalog.check_name(name)
@@ -133,8 +133,8 @@ def cache_path(name: str | None) -> None:
 @click.argument("name")
 def cache_remove(name: str) -> None:
     """Remove NAME's store, its download and its recorded digest from the cache."""
-    from .. import catalog
-    from ..download import remove
+    from wordvecs.sets import catalog
+    from wordvecs.sets.download import remove
 
     store = catalog.store_path(name)
     link = store.is_symlink()

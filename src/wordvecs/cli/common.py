@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..report import human_bytes
+from wordvecs.training.report import human_bytes
 
 __all__ = ["DEFAULT_VECTORS", "human_bytes", "quiet_option", "read_word_file", "vectors_option"]
 

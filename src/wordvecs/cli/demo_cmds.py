@@ -27,14 +27,14 @@ def bert_missing(encoder: str = "minilm") -> str | None:
     """Why the MiniLM part cannot run here (the bert extra or the model missing), or None."""
     import importlib.util
 
-    from ..errors import WordvecsError
+    from wordvecs.errors import WordvecsError
 
     missing = [m for m in ("keras", "safetensors", "tokenizers")
                if importlib.util.find_spec(m) is None]
     if missing:
         return (f"the bert extra is not installed ({', '.join(missing)} missing): "
                 "pip install 'wordvecs[bert]'")
-    from ..encoders.files import find_model
+    from wordvecs.encoders.files import find_model
 
     try:
         find_model(encoder)
@@ -121,10 +121,9 @@ def demo(vectors: str, out: Path, fractions: str, epochs: int, max_len: int, see
     """GloVe 6B 50d on BBC News: neighbours, analogy, coverage, frozen vs fine-tuned vs scratch,
     then distilled MiniLM and the frozen MiniLM encoder on a fraction of the data."""
     import wordvecs
-
-    from ..datasets import bbc_news_path, read_folder, stratified_subsample
-    from ..train import TrainConfig, check_out, run_experiment
-    from .train_cmds import _floats, quiet_keras, show_report
+    from wordvecs.cli.train_cmds import _floats, quiet_keras, show_report
+    from wordvecs.text.datasets import bbc_news_path, read_folder, stratified_subsample
+    from wordvecs.training.train import TrainConfig, check_out, run_experiment
 
     check_out(out, overwrite=force)  # before the vectors load
     quiet_keras()
@@ -167,8 +166,8 @@ def _add_bert_runs(exp: Any, data: Any, config: Any, encoder: str, fraction: flo
     """Train frozen-distilled and contextual MiniLM at ``fraction``; add the runs to ``exp``."""
     import dataclasses
 
-    from ..encoders.distill import Distiller
-    from ..train import run_experiment
+    from wordvecs.encoders.distill import Distiller
+    from wordvecs.training.train import run_experiment
 
     ctx_len = 64 if quick else 128
     click.echo(f"\n{encoder}: {fraction:.0%} of the training split (the same articles as the "

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from ..errors import FormatError, SourceError
-from .common import quiet_option
+from wordvecs.cli.common import quiet_option
+from wordvecs.errors import FormatError, SourceError
 
 __all__ = ["read_vocab_counts", "register"]
 
@@ -74,7 +74,7 @@ def distill(model: str, vocab_file: str | None, out: Path, to: str, pca_dims: in
     if out.exists() and not force:
         raise SourceError(f"{out}: exists; pass --force to replace it")
     words, counts = read_vocab_counts(vocab_file) if vocab_file else (None, None)
-    from .train_cmds import quiet_keras
+    from wordvecs.cli.train_cmds import quiet_keras
 
     quiet_keras()
     t0 = time.perf_counter()

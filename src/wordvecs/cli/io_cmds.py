@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from ..errors import WriteError
-from .common import human_bytes, quiet_option, read_word_file
+from wordvecs.cli.common import human_bytes, quiet_option, read_word_file
+from wordvecs.errors import WriteError
 
 __all__ = ["register"]
 
@@ -18,7 +18,7 @@ def _source_bytes(source: str) -> int | str | None:
     import stat
     from pathlib import Path
 
-    from ..sources import stdin_alias
+    from wordvecs.sources import stdin_alias
 
     source = stdin_alias(source)
     p = Path(source.split("#", 1)[0] if not Path(source).exists() else source)
@@ -69,7 +69,7 @@ def info(source: str, vocab_file: str | None, verify: bool, quiet: bool) -> None
     if verify:
         click.echo("verify:  ok (sha256 of every file matches)")
     if vocab_file:
-        from ..resolve import Chain, describe, summary_lines
+        from wordvecs.resolve import Chain, describe, summary_lines
 
         words = read_word_file(vocab_file)
         unique = list(dict.fromkeys(words))

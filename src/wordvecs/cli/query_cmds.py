@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .common import quiet_option, vectors_option
+from wordvecs.cli.common import quiet_option, vectors_option
 
 if TYPE_CHECKING:
-    from ..vectors import Vectors
+    from wordvecs.vectors import Vectors
 
 __all__ = ["register"]
 
@@ -36,7 +36,7 @@ def _echo_neighbours(pairs: list[tuple[str, float]]) -> None:
               help="Search only the first N words (the most frequent in most sets).")
 def similar(words: tuple[str, ...], vectors: str, topn: int, restrict_vocab: int | None) -> None:
     """The nearest neighbours of each WORD (cosine), all words in one matrix product."""
-    from ..similarity import normed, similar_by_vectors
+    from wordvecs.similarity import normed, similar_by_vectors
 
     v = _load(vectors)
     if v.subwords is None:
@@ -88,7 +88,7 @@ def analogy(a: str, b: str, c: str, vectors: str, topn: int, method: str) -> Non
 def evaluate(which: str, vectors: str, restrict_vocab: int, method: str, case_sensitive: bool,
              analogies_file: str | None, quiet: bool) -> None:
     """Score vectors on the Google analogies and on WordSim-353 / SimLex-999, as gensim does."""
-    from .. import evaluate as ev
+    from wordvecs import evaluate as ev
 
     v = _load(vectors, quiet)
     ci = not case_sensitive
@@ -126,9 +126,9 @@ def plot(words: tuple[str, ...], out: str, vectors: str, neighbours: int, force:
 
     The folder of --out must exist; an existing image is replaced only with --force.
     """
-    from .._atomic import check_destination
-    from ..errors import WriteError
-    from ..similarity import normed, similar_by_vectors
+    from wordvecs._atomic import check_destination
+    from wordvecs.errors import WriteError
+    from wordvecs.similarity import normed, similar_by_vectors
 
     if not Path(out).parent.is_dir():
         raise WriteError(f"cannot write {out}: the folder {Path(out).parent} does not exist "
@@ -160,7 +160,7 @@ def plot_words(v: Vectors, words: list[str], neighbours: list[str], out: Path, *
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from ..similarity import normed
+    from wordvecs.similarity import normed
 
     allw = words + neighbours
     if len(allw) < 2:
@@ -183,7 +183,7 @@ def plot_words(v: Vectors, words: list[str], neighbours: list[str], out: Path, *
     if neighbours:
         ax.legend(loc="best", fontsize=8)
     fig.tight_layout()
-    from .._atomic import atomic_file
+    from wordvecs._atomic import atomic_file
 
     try:
         with atomic_file(out, overwrite=overwrite, make_parents=False) as tmp:
@@ -219,8 +219,8 @@ def projector_paths(out: Path, *, overwrite: bool = False) -> tuple[Path, Path]:
     """``out/vectors.tsv`` and ``out/metadata.tsv``, or a :class:`WriteError` if either may not be
     written (a link, a folder, a file there without ``overwrite``; ``out``'s own folder missing;
     ``out`` a file or a link)."""
-    from .._atomic import check_destination
-    from ..errors import WriteError
+    from wordvecs._atomic import check_destination
+    from wordvecs.errors import WriteError
 
     if out.is_symlink() or (out.exists() and not out.is_dir()):
         raise WriteError(f"{out}: is not a folder; --out names the folder for vectors.tsv and "
@@ -243,7 +243,7 @@ def export_projector_files(v: Vectors, out: Path, *, overwrite: bool = False
     replaced only with ``overwrite``, links never."""
     import numpy as np
 
-    from .._atomic import atomic_file
+    from wordvecs._atomic import atomic_file
 
     vec_path, meta_path = projector_paths(out, overwrite=overwrite)
     try:

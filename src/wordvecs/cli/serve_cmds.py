@@ -21,9 +21,9 @@ __all__ = ["register"]
               help="Largest request body, in bytes.")
 def serve(run_dir: Path, host: str, port: int, max_batch: int, max_body: int) -> None:
     """Serve the classifier saved in RUN_DIR: POST /predict {"texts": [...]}, GET /health."""
-    from ..serve import ServeLimits
-    from ..serve import serve as run
-    from .train_cmds import quiet_keras
+    from wordvecs.cli.train_cmds import quiet_keras
+    from wordvecs.training.serve import ServeLimits
+    from wordvecs.training.serve import serve as run
 
     quiet_keras()
     try:

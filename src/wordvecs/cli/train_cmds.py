@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from .common import DEFAULT_VECTORS, human_bytes, quiet_option
+from wordvecs.cli.common import DEFAULT_VECTORS, human_bytes, quiet_option
 
 __all__ = ["force_option", "quiet_keras", "register", "run_and_report", "show_report"]
 
@@ -52,9 +52,9 @@ def run_and_report(data: Any, vectors: Any, config: Any, out: Path, *, quiet: bo
     """Run the experiment, write the report into ``out``, echo the table; returns the Experiment.
 
     Progress: a bar on a terminal only (none with ``quiet``); otherwise the one line a run.
-    ``plan``: a :class:`wordvecs.distribute.Plan`; only its process 0 writes the report.
+    ``plan``: a :class:`wordvecs.training.distribute.Plan`; only its process 0 writes the report.
     """
-    from ..train import run_experiment
+    from wordvecs.training.train import run_experiment
 
     quiet_keras()
     exp = run_experiment(data, vectors, config, out=out, progress=False if quiet else None,
@@ -68,7 +68,7 @@ def run_and_report(data: Any, vectors: Any, config: Any, out: Path, *, quiet: bo
 
 def show_report(exp: Any, out: Path, *, force: bool = False) -> None:
     """Write the report of ``exp`` into ``out`` and echo its table, notes and summary."""
-    from ..report import notes, results_table, write_report
+    from wordvecs.training.report import notes, results_table, write_report
 
     paths = write_report(exp, out, overwrite=force)
     click.echo()
@@ -142,16 +142,15 @@ def train(data: Path, vectors: str, modes: str, model: str, epochs: int, max_tok
     earlier run there is replaced only with --force; no other file is touched).
     """
     import wordvecs
-
-    from ..datasets import read_dataset
-    from ..social import is_glove_twitter
-    from ..train import TrainConfig, check_out, check_split
+    from wordvecs.text.datasets import read_dataset
+    from wordvecs.text.social import is_glove_twitter
+    from wordvecs.training.train import TrainConfig, check_out, check_split
 
     config = TrainConfig(modes=_names(modes), model=model, epochs=epochs, max_tokens=max_tokens,
                          max_len=max_len, fractions=_floats(fractions), seed=seed,
                          tokenizer=tokenizer)
     config.check()
-    from ..distribute import from_options
+    from wordvecs.training.distribute import from_options
 
     plan = from_options(distribute, mesh, coordinator, num_processes, process_id)
     check_out(out, overwrite=force)
@@ -160,10 +159,10 @@ def train(data: Path, vectors: str, modes: str, model: str, epochs: int, max_tok
     check_split(ds, config)  # too few rows: said before the vectors load
     click.echo(f"data: {ds.source} ({ds.format}), {len(ds):,} documents, "
                f"{len(ds.classes)} classes")
-    from ..catalog import ENCODERS
+    from wordvecs.sets.catalog import ENCODERS
 
     if vectors.lower() in ENCODERS or Path(vectors, "model.safetensors").is_file():
-        from ..encoders.distill import Distiller  # distilled for each task vocabulary
+        from wordvecs.encoders.distill import Distiller  # distilled for each task vocabulary
 
         v: Any = Distiller(vectors, progress=False if quiet else None)
         click.echo(f"vectors: distilled from {vectors} for the task vocabulary; "
@@ -207,8 +206,8 @@ def predict(model_dir: Path, texts: tuple[str, ...], input_: str | None, fmt: st
     text whose words the vocabulary does not know gets the training prior, with a warning.
     """
     quiet_keras()
-    from ..datasets import read_texts
-    from ..train import load_classifier
+    from wordvecs.text.datasets import read_texts
+    from wordvecs.training.train import load_classifier
 
     if texts == ("-",) and input_ is None:
         texts, input_ = (), "-"
@@ -219,7 +218,7 @@ def predict(model_dir: Path, texts: tuple[str, ...], input_: str | None, fmt: st
                                "or --data)")
     if input_ is not None:  # read (and check) the input before the model's slow load
         if input_ == "-":
-            from ..dataset_io import decode_bytes
+            from wordvecs.text.dataset_io import decode_bytes
 
             raw = getattr(sys.stdin, "buffer", None)
             stdin = (decode_bytes(raw.read(), "<stdin>", encoding) if raw is not None
@@ -233,7 +232,7 @@ def predict(model_dir: Path, texts: tuple[str, ...], input_: str | None, fmt: st
         ids, items, numbered = list(range(1, len(texts) + 1)), list(texts), False
     clf = load_classifier(model_dir)
     if data is not None:
-        from ..datasets import read_dataset
+        from wordvecs.text.datasets import read_dataset
 
         ds = read_dataset(data, text_column=text_column, label_column=label_column,
                           encoding=encoding)

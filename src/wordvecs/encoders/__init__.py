@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 
-from ..errors import MissingExtraError
+from wordvecs.errors import MissingExtraError
 
 _NEEDED = ("safetensors", "tokenizers", "keras")
 _missing = [m for m in _NEEDED if importlib.util.find_spec(m) is None]

@@ -19,8 +19,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from ..errors import FormatError
-from .files import ModelFiles
+from wordvecs.encoders.files import ModelFiles
+from wordvecs.errors import FormatError
 
 __all__ = ["BertBlock", "BertConfig", "BertEmbeddings", "build_encoder", "expected_shapes",
            "read_weights", "set_weights"]

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DataError
-from .encoder import Encoder, load_encoder
+from wordvecs.encoders.encoder import Encoder, load_encoder
+from wordvecs.errors import DataError
 
 __all__ = ["DEFAULT_MAX_LEN", "HEADS", "StateCache", "build_head", "train_contextual"]
 
@@ -100,7 +100,7 @@ def build_head(kind: str, *, length: int, dim: int, n_classes: int) -> Any:
     keep = keras.ops.cast(mask, "bool")
     if kind not in HEADS:
         raise ValueError(f"unknown head {kind!r}; expected one of {', '.join(HEADS)}")
-    from ..train import head_layers
+    from wordvecs.training.train import head_layers
 
     out = head_layers(keras, kind, states, n_classes, mask=keep)
     return keras.Model([states, mask], out, name=f"{kind}_contextual_head")
@@ -140,7 +140,7 @@ def train_contextual(train_texts: Sequence[str], train_labels: Sequence[int] | n
                      callbacks: Sequence[Any] = ()) -> dict[str, Any]:
     """Train ``head`` on the frozen encoder's states; score it on the test split.
 
-    Returns the fields of :class:`wordvecs.train.RunResult` (``mode="contextual"``) plus
+    Returns the fields of :class:`wordvecs.training.train.RunResult` (``mode="contextual"``) plus
     ``encode_seconds`` (states of documents not cached yet), ``max_len``, ``truncated`` (test,
     validation and training documents cut at ``max_len``), ``state_bytes`` (the cache) and
     ``model`` (the end-to-end Keras model: token ids and padding mask in, probabilities out);
@@ -149,7 +149,7 @@ def train_contextual(train_texts: Sequence[str], train_labels: Sequence[int] | n
     """
     import keras
 
-    from ..train import macro_f1, weight_bytes
+    from wordvecs.training.train import macro_f1, weight_bytes
 
     if cache is None:
         cache = StateCache(model, max_len=max_len)

@@ -25,10 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import SourceError, VocabularyError
-from ..progress import progress_enabled
-from ..vectors import Vectors
-from .encoder import Encoder, load_encoder
+from wordvecs.encoders.encoder import Encoder, load_encoder
+from wordvecs.errors import SourceError, VocabularyError
+from wordvecs.progress import progress_enabled
+from wordvecs.vectors import Vectors
 
 __all__ = ["WORD_MAX_TOKENS", "Distiller", "distill", "distill_named", "is_encoder", "pca",
            "sif_weights"]
@@ -170,8 +170,8 @@ def distill(model: str | os.PathLike[str] | Encoder, vocab: Iterable[str] | None
 
 def distill_named(name: str, *, progress: bool | None = None) -> Vectors:
     """The catalog's path for an encoder name: distill its token vocabulary once, cache a store."""
-    from ..catalog import store_path
-    from ..formats.store import read_store
+    from wordvecs.formats.store import read_store
+    from wordvecs.sets.catalog import store_path
 
     path = store_path(name)
     if path.exists():  # not a store (the catalog looked): never replace what wordvecs did not write
@@ -219,7 +219,7 @@ def is_encoder(source: str | os.PathLike[str]) -> bool:
     """Whether ``source`` names an encoder (``"minilm"``) or a model folder, not vectors."""
     from pathlib import Path
 
-    from ..catalog import ENCODERS, normalize_name
+    from wordvecs.sets.catalog import ENCODERS, normalize_name
 
     path = Path(os.fspath(source))
     if path.is_dir():

@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from ..progress import Progress
-from .bert import BertConfig, build_encoder, read_weights, set_weights
-from .files import ModelFiles, find_model
-from .tokenizer import WordPiece, load_tokenizer
+from wordvecs.encoders.bert import BertConfig, build_encoder, read_weights, set_weights
+from wordvecs.encoders.files import ModelFiles, find_model
+from wordvecs.encoders.tokenizer import WordPiece, load_tokenizer
+from wordvecs.progress import Progress
 
 __all__ = ["Encoder", "load_encoder"]
 

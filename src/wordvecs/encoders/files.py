@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ..catalog import ENCODERS, normalize_name
-from ..errors import FormatError, MissingExtraError, SourceError
+from wordvecs.errors import FormatError, MissingExtraError, SourceError
+from wordvecs.sets.catalog import ENCODERS, normalize_name
 
 __all__ = ["REQUIRED", "ModelFiles", "find_model"]
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import FormatError
-from .bert import BertConfig
-from .files import ModelFiles
+from wordvecs.encoders.bert import BertConfig
+from wordvecs.encoders.files import ModelFiles
+from wordvecs.errors import FormatError
 
 __all__ = ["WordPiece", "load_tokenizer"]
 

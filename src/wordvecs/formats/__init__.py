@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..vectors import Vectors
+    from wordvecs.vectors import Vectors
 
 __all__ = ["FORMATS", "VectorFormat", "canonical_format", "write_format", "writer_for"]
 
@@ -83,7 +83,7 @@ class FormatSpec:
 
 def _write_text(header: bool) -> Callable[..., Path]:
     def write(vectors: Vectors, path: Path, **kw: Any) -> Path:
-        from .text import write_text
+        from wordvecs.formats.text import write_text
 
         return write_text(vectors, path, header=header, **kw)
 
@@ -91,13 +91,13 @@ def _write_text(header: bool) -> Callable[..., Path]:
 
 
 def _write_binary(vectors: Vectors, path: Path, **kw: Any) -> Path:
-    from .binary import write_binary
+    from wordvecs.formats.binary import write_binary
 
     return write_binary(vectors, path, **kw)
 
 
 def _write_store(vectors: Vectors, path: Path, **kw: Any) -> Path:
-    from .store import write_store
+    from wordvecs.formats.store import write_store
 
     kw.pop("precision", None)
     return write_store(vectors, path, **kw)
@@ -133,7 +133,7 @@ def write_format(path: str | os.PathLike[str], name: str | VectorFormat | None =
     :class:`~wordvecs.errors.UnwritableError` when the extension contradicts ``name`` (a store
     named ``x.txt``, text named ``x.bin``) or names a compression wordvecs does not write.
     """
-    from ..errors import UnwritableError
+    from wordvecs.errors import UnwritableError
 
     suffix = Path(path).suffix.lower()
     if suffix in _COMPRESSED:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from types import ModuleType
 
-from . import _pykernel
+from wordvecs.formats import _pykernel
 
 __all__ = ["compiled_kernel", "get_kernel", "set_kernel"]
 
@@ -16,7 +16,7 @@ __all__ = ["compiled_kernel", "get_kernel", "set_kernel"]
 def compiled_kernel() -> ModuleType | None:
     """The compiled kernel module, or None when it was not built or cannot be imported."""
     try:
-        from .. import _ckernel  # type: ignore[attr-defined]
+        from wordvecs import _ckernel  # type: ignore[attr-defined]
     except ImportError:
         return None
     return _ckernel

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from .._arrow import string_array
-from ..vectors import Vectors
-from ._kernel import get_kernel
+from wordvecs._arrow import string_array
+from wordvecs.formats._kernel import get_kernel
+from wordvecs.vectors import Vectors
 
 # rows written beyond twice the rows kept at the last check, at most: then duplicates are dropped
 COMPACT_SLACK_BYTES = 256 << 20

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..errors import UnwritableError
+from wordvecs.errors import UnwritableError
 
 __all__ = ["check_words", "unwritable"]
 
@@ -56,7 +56,7 @@ def check_words(words: Sequence[str], fmt: str, *, bom: bool = False) -> None:
     back from a ``fmt`` file; ``bom``: the first word begins the file (GloVe text)."""
     import pyarrow.compute as pc
 
-    from .._arrow import strings
+    from wordvecs._arrow import strings
 
     if not len(words):
         return

@@ -12,15 +12,15 @@ from typing import Any
 
 import numpy as np
 
-from .._arrow import numpy_bools, string_array, string_spans, strings, utf8_spans
-from .._atomic import atomic_file
-from ..errors import FormatError
-from ..progress import Progress, progress_enabled
-from ..sources import Source
-from ..vectors import Vectors
-from ._kernel import get_kernel
-from ._rows import _gather_spans, _Kept, _Output
-from .text import ReadOptions, _Report, parse_header
+from wordvecs._arrow import numpy_bools, string_array, string_spans, strings, utf8_spans
+from wordvecs._atomic import atomic_file
+from wordvecs.errors import FormatError
+from wordvecs.formats._kernel import get_kernel
+from wordvecs.formats._rows import _gather_spans, _Kept, _Output
+from wordvecs.formats.text import ReadOptions, _Report, parse_header
+from wordvecs.progress import Progress, progress_enabled
+from wordvecs.sources import Source
+from wordvecs.vectors import Vectors
 
 __all__ = ["looks_like_text", "read_binary", "write_binary"]
 
@@ -224,7 +224,7 @@ def write_binary(vectors: Vectors, path: Path, *, precision: int | None = None,
     A word that would not read back is refused; a file at ``path`` is replaced only with
     ``overwrite=True``; its folder must exist.
     """
-    from ._writecheck import check_words
+    from wordvecs.formats._writecheck import check_words
 
     check_words(vectors.words, "word2vec binary")
     matrix = vectors.matrix

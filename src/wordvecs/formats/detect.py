@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ..errors import FormatError
-from ..sources import Source, read_head
-from . import VectorFormat
-from .text import parse_header
+from wordvecs.errors import FormatError
+from wordvecs.formats import VectorFormat
+from wordvecs.formats.text import parse_header
+from wordvecs.sources import Source, read_head
 
 __all__ = ["detect", "sniff"]
 
@@ -14,7 +14,7 @@ _HEAD_BYTES = 1 << 16
 
 def sniff(head: bytes) -> VectorFormat | None:
     """The format the bytes look like: glove, word2vec (text) or word2vec-binary; None if none."""
-    from .fasttext import looks_like_fasttext, looks_like_floret
+    from wordvecs.formats.fasttext import looks_like_fasttext, looks_like_floret
 
     if looks_like_fasttext(head):
         return VectorFormat.FASTTEXT_BIN

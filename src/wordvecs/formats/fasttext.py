@@ -25,12 +25,12 @@ from typing import BinaryIO
 
 import numpy as np
 
-from ..errors import FormatError
-from ..sources import Source
-from ..subwords import FastTextSubwords, SubwordParams
-from ..vectors import Vectors
-from .subword_store import open_subwords, save_subwords
-from .text import ReadOptions
+from wordvecs.errors import FormatError
+from wordvecs.formats.subword_store import open_subwords, save_subwords
+from wordvecs.formats.text import ReadOptions
+from wordvecs.sources import Source
+from wordvecs.subwords import FastTextSubwords, SubwordParams
+from wordvecs.vectors import Vectors
 
 __all__ = [
     "MAGIC",
@@ -245,7 +245,7 @@ def py_scan_entries(buf: bytes, pos: int, first: int, size: int, nwords: int, ma
 def _entries(r: _Reader, size: int, nwords: int) -> list[str]:
     """The dictionary's ``size`` words (labels after ``nwords``), their exact bytes kept: a word
     that is not UTF-8 is decoded with ``surrogateescape`` (and encoded back so for hashing)."""
-    from ..subwords import compiled_kernel
+    from wordvecs.subwords import compiled_kernel
 
     kernel = compiled_kernel()
     scan = kernel.scan_entries if kernel is not None else py_scan_entries
@@ -439,7 +439,7 @@ def read_floret_text(source: Source, *, options: ReadOptions) -> Vectors:
     """floret's ``.floret`` text table (``save_floret_vectors``): no vocabulary, only the bucket
     rows; every word's vector comes from its n-grams as floret computes it (``limit`` and
     ``vocab`` do not apply: there are no words)."""
-    from ._kernel import get_kernel
+    from wordvecs.formats._kernel import get_kernel
 
     name = source.name
     with source.open() as fh:

@@ -40,11 +40,11 @@ from typing import Any
 
 import numpy as np
 
-from .._arrow import strings
-from .._atomic import atomic_dir
-from ..errors import StoreError, WordvecsWarning
-from ..vectors import Vectors
-from ._writecheck import unwritable
+from wordvecs._arrow import strings
+from wordvecs._atomic import atomic_dir
+from wordvecs.errors import StoreError, WordvecsWarning
+from wordvecs.formats._writecheck import unwritable
+from wordvecs.vectors import Vectors
 
 __all__ = ["LAYOUT", "READ_VERSIONS", "STORE_FORMAT", "STORE_VERSION", "StoreExtra", "StoreFile",
            "is_our_store", "is_store", "read_store", "register_extra", "verify_store",
@@ -96,7 +96,7 @@ def register_extra(name: str, hook: ExtraHook) -> None:
 
 def _subwords_hook(vectors: Vectors, fields: Mapping[str, Any],
                    arrays: Mapping[str, np.ndarray]) -> Vectors:
-    from .subword_store import subwords_from_arrays
+    from wordvecs.formats.subword_store import subwords_from_arrays
 
     return vectors.with_subwords(subwords_from_arrays(fields, arrays, vectors.source or ""))
 
@@ -158,7 +158,7 @@ def write_store(vectors: Vectors, path: Path, *, overwrite: bool = False,
     """
     import pyarrow as pa
 
-    from .. import __version__
+    from wordvecs import __version__
 
     if extras is None:
         extras = tuple(vectors.store_extras()) if hasattr(vectors, "store_extras") else ()

@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import StoreError
-from ..subwords import FastTextSubwords, SubwordParams, encode
+from wordvecs.errors import StoreError
+from wordvecs.subwords import FastTextSubwords, SubwordParams, encode
 
 __all__ = ["SUBWORDS_KIND", "SUBWORD_FILES", "open_subwords", "save_subwords", "subword_arrays",
            "subwords_from_arrays"]
@@ -125,7 +125,7 @@ def _load(folder: Path, name: str, files: Mapping[str, Any], verify: bool) -> np
     """Open ``name`` once (a regular file, no link followed), check its size (and with
     ``verify`` its sha256) and map the array from that same descriptor: what was checked is what
     is used, even when the file is replaced meanwhile."""
-    from .store import _digest, _map_npy, _Missing, _open_in
+    from wordvecs.formats.store import _digest, _map_npy, _Missing, _open_in
 
     path = folder / name
     info = files.get(name)

@@ -17,14 +17,14 @@ from typing import Any
 
 import numpy as np
 
-from .._arrow import numpy_bools, string_array, string_spans, strings, utf8_spans
-from .._atomic import atomic_file
-from ..errors import FormatError, WordvecsWarning
-from ..progress import Progress, progress_enabled
-from ..sources import Source
-from ..vectors import Vectors
-from ._kernel import get_kernel
-from ._rows import _gather_spans, _Kept, _Output
+from wordvecs._arrow import numpy_bools, string_array, string_spans, strings, utf8_spans
+from wordvecs._atomic import atomic_file
+from wordvecs.errors import FormatError, WordvecsWarning
+from wordvecs.formats._kernel import get_kernel
+from wordvecs.formats._rows import _gather_spans, _Kept, _Output
+from wordvecs.progress import Progress, progress_enabled
+from wordvecs.sources import Source
+from wordvecs.vectors import Vectors
 
 __all__ = ["ReadOptions", "parse_header", "read_text", "write_text"]
 
@@ -538,8 +538,8 @@ def write_text(vectors: Vectors, path: Path, *, header: bool, precision: int | N
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from .._arrow import strings
-    from ._writecheck import check_words
+    from wordvecs._arrow import strings
+    from wordvecs.formats._writecheck import check_words
 
     if precision is not None and not 1 <= precision <= 17:
         raise ValueError(f"precision must be 1 to 17 significant digits, not {precision}")
@@ -548,7 +548,7 @@ def write_text(vectors: Vectors, path: Path, *, header: bool, precision: int | N
         first = " ".join([vectors.words[0], *(str(c[0]) for c in _format_values(
             np.asarray(vectors.matrix[:1]), precision))])
         if parse_header(first.encode()) is not None:
-            from ..errors import UnwritableError
+            from wordvecs.errors import UnwritableError
 
             raise UnwritableError(f"cannot write words[0] = {vectors.words[0]!r} as GloVe text: "
                                   f"its line {first!r} reads as a word2vec 'count dim' header; "

@@ -3,7 +3,7 @@
 :func:`run_experiment` splits a labelled data set (stratified, from a seed), and for each training
 fraction builds the vocabulary of that training subset and its embedding matrix, then trains the
 same model with each embedding mode, early-stopped on the validation split, and scores it on the
-test split. :func:`wordvecs.report.write_report` turns the result into ``report.md``,
+test split. :func:`wordvecs.training.report.write_report` turns the result into ``report.md``,
 ``report.json`` and PNG plots; the best model (by validation accuracy, at the largest fraction) is
 saved as a :class:`Classifier` that needs no vector file to predict.
 """
@@ -21,9 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from ._atomic import check_destination as atomic_check
-from .classifier import CLASSIFIER_FILES, SUBWORDS_DIR, Classifier, load_classifier
-from .datasets import (
+from wordvecs._atomic import check_destination as atomic_check
+from wordvecs.errors import DataError, require
+from wordvecs.progress import Progress, progress_enabled
+from wordvecs.text.datasets import (
     TextData,
     Tokenizer,
     Vocabulary,
@@ -32,9 +33,8 @@ from .datasets import (
     stratified_subsample,
     validate_dataset,
 )
-from .errors import DataError, require
-from .progress import Progress, progress_enabled
-from .vectors import Vectors
+from wordvecs.training.classifier import CLASSIFIER_FILES, SUBWORDS_DIR, Classifier, load_classifier
+from wordvecs.vectors import Vectors
 
 __all__ = [
     "MODELS",
@@ -216,10 +216,10 @@ def build_model(kind: str, *, max_len: int, n_classes: int, rows: int, dim: int,
 
     ``mode``: ``"frozen"`` / ``"finetune"`` start the Embedding from ``matrix``; ``"scratch"``
     starts it at random. Only ``"frozen"`` leaves it untrainable. ``plan``: a
-    :class:`wordvecs.distribute.Plan` to build the model under (its table sharded, padded).
+    :class:`wordvecs.training.distribute.Plan` to build the model under (its table sharded, padded).
     """
     keras = _keras()
-    from .keras import check_matrix_fits, embedding_layer
+    from wordvecs.keras import check_matrix_fits, embedding_layer
 
     if plan is not None and keras.distribution.distribution() is not plan.distribution:
         with plan.scope():  # built, compiled and trained inside the distribution (keras#22256)
@@ -314,7 +314,7 @@ def check_split(data: TextData, config: TrainConfig | None = None
 
 def run_line(run: RunResult) -> str:
     """The console's line for a run (its time rounded as the report rounds it)."""
-    from .report import format_seconds
+    from wordvecs.training.report import format_seconds
 
     return (f"{run.mode:<9} {run.fraction:>5.0%} of train ({run.train_size:,} docs): test "
             f"accuracy {run.test_accuracy:.3f}, macro-F1 {run.macro_f1:.3f}, {run.epochs} "
@@ -332,15 +332,15 @@ def run_experiment(data: TextData, vectors: Vectors, config: TrainConfig | None 
         vectors: the pre-trained vectors (only the rows of the vocabulary are read).
         config: the settings; :class:`TrainConfig` defaults when ``None``.
         out: a folder for the best :class:`Classifier` (the report is written separately by
-            :func:`wordvecs.report.write_report`).
+            :func:`wordvecs.training.report.write_report`).
         progress: a progress bar over the runs, updated each epoch; ``None``: only when
             standard error is a terminal (off a terminal, ``on_event``'s lines are the progress).
         on_event: called with a line of text after each run (the CLI prints it).
         overwrite: replace a classifier already saved in ``out``.
-        plan: a :class:`wordvecs.distribute.Plan` (JAX backend): train every model under it;
-            in a multi-process run only process 0 saves.
+        plan: a :class:`wordvecs.training.distribute.Plan` (JAX backend): train every model
+            under it; in a multi-process run only process 0 saves.
     """
-    from .matrix import build_matrix
+    from wordvecs.matrix import build_matrix
 
     config = config or TrainConfig()
     train_idx, val_idx, test_idx = check_split(data, config)
@@ -451,7 +451,7 @@ def run_experiment(data: TextData, vectors: Vectors, config: TrainConfig | None 
     if out is not None:
         fallback = None
         if vectors.subwords is not None:  # unseen words at prediction get subword vectors
-            from .subword_predict import SubwordFallback
+            from wordvecs.training.subword_predict import SubwordFallback
 
             fallback = SubwordFallback.from_vectors(vectors.subwords,  # type: ignore[arg-type]
                                                     best_vocab.words)
@@ -489,7 +489,7 @@ def _contextual_run(data: TextData, sub: np.ndarray, val_idx: np.ndarray, test_i
                     y_all: np.ndarray, n_classes: int, config: TrainConfig, fraction: float,
                     cache: list[Any]) -> RunResult:
     """The ``contextual`` mode at one fraction (not a candidate for the saved Classifier)."""
-    from .encoders.contextual import StateCache, train_contextual
+    from wordvecs.encoders.contextual import StateCache, train_contextual
 
     if not cache:
         cache.append(StateCache(config.encoder, max_len=config.contextual_max_len))

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import DownloadError
+from wordvecs.errors import DownloadError
 
 __all__ = ["CacheDir", "ForeignFileError", "check_regular", "lock"]
 

@@ -3,7 +3,7 @@
 :func:`opener` builds a urllib opener with only the http and https handlers (no ``file:``,
 ``ftp:`` or ``data:``, not even after a redirect, and no https-to-http redirect), whose sockets a
 :class:`Watchdog` shuts when the server is too slow (headers included) or past the deadline.
-:class:`Limits` holds the limits (see :mod:`wordvecs._fetch` for the table).
+:class:`Limits` holds the limits (see :mod:`wordvecs.sets._fetch` for the table).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import DownloadError
+from wordvecs.errors import DownloadError
 
 __all__ = ["Limits", "Watchdog", "opener", "validator"]
 

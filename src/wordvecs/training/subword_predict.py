@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .subwords import FastTextSubwords, SubwordParams, encode, word_rows
+from wordvecs.subwords import FastTextSubwords, SubwordParams, encode, word_rows
 
 if TYPE_CHECKING:
-    from .classifier import Classifier
+    from wordvecs.training.classifier import Classifier
 
 __all__ = ["SubwordFallback"]
 
@@ -82,7 +82,7 @@ class SubwordFallback:
     # --- files ------------------------------------------------------------------------------------
     def save(self, folder: str | Path) -> dict[str, Any]:
         """Write the table into ``folder`` (created); returns (and writes) its description."""
-        from .formats.subword_store import save_subwords
+        from wordvecs.formats.subword_store import save_subwords
 
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
@@ -97,8 +97,8 @@ class SubwordFallback:
         ``expected``: the description the classifier recorded when it saved the table; the
         table's own ``subwords.json`` must be that one (a swapped table is refused).
         """
-        from .errors import StoreError
-        from .formats.subword_store import open_subwords
+        from wordvecs.errors import StoreError
+        from wordvecs.formats.subword_store import open_subwords
 
         folder = Path(folder)
         try:
@@ -129,7 +129,7 @@ class SubwordFallback:
         """The classifier's model, widened by the ``extra`` rows of :meth:`encode` if any."""
         if not len(extra):
             return clf.model
-        from .train import _keras
+        from wordvecs.training.train import _keras
 
         return _widened(_keras(), clf.model, extra)
 

@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import MissingExtraError, WordvecsError
+from wordvecs.errors import MissingExtraError, WordvecsError
 
 if TYPE_CHECKING:
-    from .train import Classifier
+    from wordvecs.training.train import Classifier
 
 __all__ = ["ServeLimits", "create_app", "serve"]
 
@@ -220,7 +220,7 @@ def serve(run_dir: str, *, host: str = "127.0.0.1", port: int = 8000,
     _require()
     import uvicorn
 
-    from .train import load_classifier
+    from wordvecs.training.train import load_classifier
 
     classifier = load_classifier(run_dir)
     classifier.predict_proba(["warm up"])  # trace the model once, before the first request

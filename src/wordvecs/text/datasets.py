@@ -24,8 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from ._atomic import atomic_file
-from .dataset_io import (
+from wordvecs._atomic import atomic_file
+from wordvecs.errors import DataError, MissingExtraError, VocabularyError
+from wordvecs.text.dataset_io import (
     LABEL_COLUMNS,
     TEXT_COLUMNS,
     InputTexts,
@@ -36,7 +37,6 @@ from .dataset_io import (
     read_jsonl,
     read_texts,
 )
-from .errors import DataError, MissingExtraError, VocabularyError
 
 __all__ = [
     "LABEL_COLUMNS",
@@ -144,7 +144,7 @@ register_tokenizer_mode(TokenizerMode(
 
 def _social(twitter: bool) -> Callable[[Mapping[str, Any]], Callable[[str], list[str]]]:
     def make(options: Mapping[str, Any]) -> Callable[[str], list[str]]:
-        from .social import tokenize
+        from wordvecs.text.social import tokenize
 
         return lambda text: tokenize(text, glove_twitter=twitter)
 
@@ -357,7 +357,7 @@ class Vocabulary:
     @classmethod
     def loads(cls, data: bytes, path: str | os.PathLike[str]) -> Vocabulary:
         """A vocabulary from the bytes of a file :meth:`save` wrote (``path`` names it)."""
-        from .dataset_io import decode_bytes
+        from wordvecs.text.dataset_io import decode_bytes
 
         text = decode_bytes(data, str(path))
         try:

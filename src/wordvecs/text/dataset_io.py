@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import DataError
+from wordvecs.errors import DataError
 
 __all__ = [
     "LABEL_COLUMNS",

@@ -1,13 +1,13 @@
 """Downloading: fetch a URL to a file (resumable, verified), and fill the cache with named sets.
 
-:func:`fetch_url` (in :mod:`wordvecs._fetch`) never leaves a file that passes for complete: the
+:func:`fetch_url` (in :mod:`wordvecs.sets._fetch`) never leaves a file that passes for complete: the
 bytes go to ``DEST.part``, opened without following links; a cut connection is resumed only with a
 validator (``If-Range``) the server confirms; a slow, endless or short body is an error. Only a
 complete download whose sha256 matches (when a digest is expected) is renamed to ``DEST``, so
 ``DEST`` existing means "complete and verified".
 
 :func:`fetch` (what ``wordvecs.load(NAME)`` and ``wordvecs download`` call), :func:`add` (a file
-fetched by hand) and :func:`remove` keep ``$WORDVECS_HOME`` (see :mod:`wordvecs.catalog`): one
+fetched by hand) and :func:`remove` keep ``$WORDVECS_HOME`` (see :mod:`wordvecs.sets.catalog`): one
 lock per set and per download, trust-on-first-use digests per set, atomic stores. Anything in the
 cache that wordvecs did not write (a link, a FIFO, another user's file) is foreign: named in an
 error, never written through, renamed or deleted.
@@ -27,18 +27,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import catalog
-from ._cachefs import CacheDir, ForeignFileError, lock
-from ._fetch import Limits, _os_message, _WriteError, fetch_url
-from ._fetch import download as _download
-from .catalog import CatalogEntry
-from .errors import (
+from wordvecs.errors import (
     ChecksumError,
     DownloadError,
     FormatError,
     SourceError,
     WordvecsWarning,
 )
+from wordvecs.sets import catalog
+from wordvecs.sets._cachefs import CacheDir, ForeignFileError, lock
+from wordvecs.sets._fetch import Limits, _os_message, _WriteError, fetch_url
+from wordvecs.sets._fetch import download as _download
+from wordvecs.sets.catalog import CatalogEntry
 
 __all__ = ["add", "fetch", "fetch_url", "file_lock", "remove", "sha256_file"]
 
@@ -196,7 +196,7 @@ def _convert(entry: CatalogEntry | None, source: Path, store: Path, *,
 
     A contradiction is an error when ``strict`` (``add`` without ``force``), else a warning.
     """
-    from .loading import load
+    from wordvecs.loading import load
 
     member = member if member is not None else (entry.member if entry else None)  # "" = none
     spec = f"{source}#{member}" if member else str(source)
@@ -309,7 +309,7 @@ def remove(name: str) -> list[Path]:
             store.unlink()  # the link only, never what it points to
             removed.append(store)
         elif store.is_dir():
-            from .formats.store import is_store
+            from wordvecs.formats.store import is_store
 
             if not is_store(store):
                 raise SourceError(f"{store}: not a wordvecs store (no meta.json); it was left as "

@@ -26,10 +26,10 @@ from typing import Any
 
 import numpy as np
 
-from . import _atomic as atomic
-from ._atomic import atomic_file
-from .datasets import Vocabulary
-from .errors import DataError, VocabularyError, WordvecsError, require
+from wordvecs import _atomic as atomic
+from wordvecs._atomic import atomic_file
+from wordvecs.errors import DataError, VocabularyError, WordvecsError, require
+from wordvecs.text.datasets import Vocabulary
 
 __all__ = ["CLASSIFIER_FILES", "Classifier", "Prediction", "load_classifier"]
 
@@ -179,7 +179,7 @@ class Classifier:
 
     def evaluate(self, texts: Sequence[str], labels: Sequence[str]) -> dict[str, float]:
         """Accuracy and macro-F1 on labelled texts; a label training never saw is a DataError."""
-        from .train import macro_f1
+        from wordvecs.training.train import macro_f1
 
         index = {c: i for i, c in enumerate(self.labels)}
         for n, y in enumerate(labels, start=1):
@@ -267,7 +267,7 @@ class Classifier:
 
 def _is_subwords_dir(path: Path) -> bool:
     """Whether the folder ``path`` holds nothing but a classifier's subword files."""
-    from .formats.subword_store import SUBWORD_FILES
+    from wordvecs.formats.subword_store import SUBWORD_FILES
 
     try:
         with os.scandir(path) as entries:
@@ -440,7 +440,7 @@ def _load_from(path: Path, raw_meta: bytes, private: Path) -> Classifier:
     info = {k: v for k, v in meta.items() if k not in _META_KEYS}
     subwords = None
     if "subwords" in meta:
-        from .subword_predict import SubwordFallback
+        from wordvecs.training.subword_predict import SubwordFallback
 
         subwords = SubwordFallback.load(path / SUBWORDS_DIR, meta["subwords"].get("files")
                                         if isinstance(meta["subwords"], dict) else None)

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import WordvecsError, require
+from wordvecs.errors import WordvecsError, require
 
 __all__ = ["MODES", "DistributeError", "Plan", "epoch_order", "from_options", "initialize",
            "parse_mesh", "plan"]
@@ -155,8 +155,8 @@ class Plan:
         Call inside :meth:`scope`. ``matrix`` may be a NumPy array, a memory map or an
         :class:`~wordvecs.EmbeddingMatrix`; it is read one device shard at a time.
         """
-        from .keras import _check_table
-        from .matrix import EmbeddingMatrix
+        from wordvecs.keras import _check_table
+        from wordvecs.matrix import EmbeddingMatrix
 
         keras = _keras_jax()
         if isinstance(matrix, EmbeddingMatrix):
@@ -177,7 +177,7 @@ class Plan:
     def model_embedding(self, mode: str, matrix: Any, rows: int, dim: int, *,
                         mask_zero: bool = False) -> Any:
         """The table of ``wordvecs train``'s model in ``mode`` (frozen, finetune, scratch)."""
-        from .keras import check_matrix_fits
+        from wordvecs.keras import check_matrix_fits
 
         if mode == "scratch":
             return self.embedding_layer(self.random_table(rows, dim), trainable=True,

@@ -7,11 +7,11 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._atomic import atomic_file
-from .errors import require
+from wordvecs._atomic import atomic_file
+from wordvecs.errors import require
 
 if TYPE_CHECKING:
-    from .train import Experiment, RunResult
+    from wordvecs.training.train import Experiment, RunResult
 
 __all__ = ["REPORT_FILES", "format_seconds", "human_bytes", "learning_curve_figure", "notes",
            "results_table", "run_label", "write_report"]
@@ -243,7 +243,7 @@ def write_report(exp: Experiment, out: str | os.PathLike[str], *, plots: bool = 
 
     An earlier report there is replaced only with ``overwrite``; no other file is touched.
     """
-    from .errors import DataError
+    from wordvecs.errors import DataError
 
     out = Path(out)
     taken = [n for n in REPORT_FILES if (out / n).exists() or (out / n).is_symlink()]

@@ -14,7 +14,7 @@
 Digests: a catalog ``sha256`` is checked; where it is null the digest of the first download that
 converted cleanly is recorded for the set (``digests/<set>.sha256``) and checked from then on
 (trust on first use). A lock per set (and per download) keeps two processes from fetching the same
-bytes at once. The fetching itself lives in :mod:`wordvecs.download`.
+bytes at once. The fetching itself lives in :mod:`wordvecs.sets.download`.
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ from urllib.parse import unquote, urlsplit
 
 import numpy as np
 
-from .errors import MissingExtraError, SourceError
-from .vectors import Vectors
+from wordvecs.errors import MissingExtraError, SourceError
+from wordvecs.vectors import Vectors
 
 __all__ = [
     "ENCODERS",
@@ -330,7 +330,7 @@ def lock_path(key: str) -> Path:
 
 def cached_store(name: str) -> Path | None:
     """The cached store of ``name``, or None."""
-    from .formats.store import is_store
+    from wordvecs.formats.store import is_store
 
     path = store_path(name)
     return path if is_store(path) else None
@@ -363,7 +363,7 @@ def resolve(name: str, *, progress: bool | None = None, verify: bool = False) ->
 
     ``verify`` checks a cached store's sha256 digests (reads all of it).
     """
-    from .formats.store import read_store
+    from wordvecs.formats.store import read_store
 
     norm = normalize_name(name)
     if not _NAME.match(norm):
@@ -375,7 +375,7 @@ def resolve(name: str, *, progress: bool | None = None, verify: bool = False) ->
     if store is not None:
         return read_store(store, verify=verify)
     if norm in ENCODERS:  # distilled once, then cached as a store like any other set
-        from .encoders.distill import distill_named
+        from wordvecs.encoders.distill import distill_named
 
         return distill_named(norm, progress=progress)
     entry = find_entry(norm)
@@ -383,6 +383,6 @@ def resolve(name: str, *, progress: bool | None = None, verify: bool = False) ->
         if packaged is not None:
             return load_packaged(packaged)  # raises MissingExtraError naming the extra
         return None
-    from .download import fetch
+    from wordvecs.sets.download import fetch
 
     return read_store(fetch(entry.name, progress=progress))

@@ -1,11 +1,11 @@
 """One URL to one file in the cache: resumable only where the server proves it is the same file.
 
-The bytes go to ``DEST.part`` (opened with :mod:`wordvecs._cachefs`: never through a link). When
-the first response carries a strong ``ETag`` or a ``Last-Modified``, it is recorded beside the part
-(``DEST.part.json``); a cut connection, or a later call, resumes with ``Range`` *and* ``If-Range``
-set to that validator, so a server whose file changed answers 200 and the download starts over.
-Without a validator a download always starts over. A 206 whose validator differs from the recorded
-one is not trusted either.
+The bytes go to ``DEST.part`` (opened with :mod:`wordvecs.sets._cachefs`: never through a
+link). When the first response carries a strong ``ETag`` or a ``Last-Modified``, it is recorded
+beside the part (``DEST.part.json``); a cut connection, or a later call, resumes with ``Range``
+*and* ``If-Range`` set to that validator, so a server whose file changed answers 200 and the
+download starts over. Without a validator a download always starts over. A 206 whose validator
+differs from the recorded one is not trusted either.
 
 Limits (each a keyword of :func:`fetch_url`, else an environment variable, else the default):
 
@@ -42,10 +42,10 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._cachefs import CacheDir
-from ._http import Limits, Watchdog, opener, validator
-from .errors import ChecksumError, DownloadError
-from .progress import Progress, progress_enabled
+from wordvecs.errors import ChecksumError, DownloadError
+from wordvecs.progress import Progress, progress_enabled
+from wordvecs.sets._cachefs import CacheDir
+from wordvecs.sets._http import Limits, Watchdog, opener, validator
 
 __all__ = ["Limits", "fetch_url"]
 
@@ -269,7 +269,7 @@ def _transfer(url: str, part: _Part, *, size: int | None, progress: bool | None,
 def _get(url: str, part: _Part, offset: int, watch: Watchdog, *, size: int | None,
          progress: bool | None, limits: Limits) -> tuple[bool, int | None]:
     """One GET, appended to ``part`` from ``offset``: (started afresh?, expected total length)."""
-    from . import __version__
+    from wordvecs import __version__
 
     headers = {"User-Agent": f"wordvecs/{__version__}", "Accept-Encoding": "identity"}
     if offset and part.validator is not None:

@@ -1,0 +1,1 @@
+"""Named vector sets: the catalog, their download, verification and cache."""

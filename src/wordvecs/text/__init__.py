@@ -1,0 +1,1 @@
+"""Text input: dataset readers (CSV, TSV, JSONL, folders), tokenizers, vocabulary."""

@@ -1,0 +1,1 @@
+"""Training and serving: the experiment, the saved classifier, its report, the service."""
