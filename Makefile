@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: demo test test-torch lint bench mutate clean
+.PHONY: demo test test-torch docs lint bench mutate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,16 +24,21 @@ demo: $(VENV)/.demo
 
 test: $(VENV)/.test
 	$(BIN)/ruff check src tests benchmarks
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 	$(BIN)/python -m pytest
 	KERAS_BACKEND=jax $(BIN)/python -m pytest -m keras
 
-# The Keras tests on PyTorch (CPU build of torch; ~1 min of tests, see README "Development").
+# The Keras tests on PyTorch (CPU build of torch; ~1 min of tests, see docs/development.md).
 $(VENV)/.torch: pyproject.toml | $(VENV)/.test
 	$(BIN)/python -m pip install -q 'torch==2.13.0'
 	touch $@
 
 test-torch: $(VENV)/.torch
 	KERAS_BACKEND=torch $(BIN)/python -m pytest -m keras
+
+# The documentation site (docs/, mkdocs.yml) into site/; `make test` builds it too, strictly.
+docs: $(VENV)/.test
+	$(BIN)/mkdocs build --strict
 
 lint: $(VENV)/.test
 	$(BIN)/ruff check src tests benchmarks
@@ -54,4 +59,4 @@ mutate: $(VENV)/.mutate
 	$(BIN)/mutmut results
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info src/wordvecs/*.so
+	rm -rf $(VENV) build site src/*.egg-info src/wordvecs/*.so

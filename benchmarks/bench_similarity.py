@@ -108,7 +108,7 @@ def bench_ann(rows: int, queries: int) -> list[tuple[str, str, str, str]]:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--ann-rows", type=int, default=100_000)  # the README figure
+    p.add_argument("--ann-rows", type=int, default=100_000)  # the figure in docs/benchmarks.md
     p.add_argument("--queries", type=int, default=1000)
     p.add_argument("--skip-gensim", action="store_true")
     args = p.parse_args()

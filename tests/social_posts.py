@@ -1,5 +1,5 @@
 """A generator of social-media posts for the unseen-word tests and benchmarks (no package on PyPI
-holds a small, usable labelled set of real posts; see the README's "Unseen words" section).
+holds a small, usable labelled set of real posts; see docs/benchmarks.md).
 
 The posts imitate customer-service tweets to airlines and chatter about events, with three
 sentiment labels (``positive``, ``negative``, ``neutral``), built from sentence templates and

@@ -1,6 +1,8 @@
-"""README claims that had no test: each is checked here, against a peer where one exists.
+"""Claims of the README and docs/ that had no test: each is checked here, against a peer where one
+exists.
 
-The README's Development section lists every README claim and the test or benchmark behind it.
+docs/development.md lists every claim of the README and the documentation and the test or
+benchmark behind it.
 """
 
 from __future__ import annotations

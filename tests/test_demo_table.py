@@ -1,9 +1,10 @@
-"""The README's demo table is what `wordvecs demo` gives: the GloVe runs, checked number by number.
+"""The demo table is what `wordvecs demo` gives: the GloVe runs, checked number by number.
 
 The demo is deterministic for a seed on a backend (TensorFlow op determinism on), so the table
-in "What `wordvecs demo` shows" must equal the report of a fresh run here, to the three decimals
-it prints. When the code changes the numbers, this test fails until the README is updated from
-such a run (the MiniLM rows, which need the model package, are checked by their own tests).
+in "What `wordvecs demo` shows" (in README.md and in docs/benchmarks.md) must equal the report of
+a fresh run here, to the three decimals it prints. When the code changes the numbers, this test
+fails until both are updated from such a run (the MiniLM rows, which need the model package,
+are checked by their own tests).
 """
 
 from __future__ import annotations
@@ -17,15 +18,23 @@ from click.testing import CliRunner
 
 pytestmark = [pytest.mark.slow, pytest.mark.keras]
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+#: The documents that print the demo's table: the README's headline figures and the benchmarks.
+DOCUMENTS = [ROOT / "README.md", ROOT / "docs" / "benchmarks.md"]
+HEADING = re.compile(r"^(?P<level>#+) What `wordvecs demo` shows$", re.M)
 MODES = {"frozen GloVe": "frozen", "fine-tuned GloVe": "finetune", "from scratch": "scratch"}
 
 
-def readme_table() -> dict[tuple[str, float], tuple[str, str]]:
-    """(mode, fraction) -> (test accuracy, macro-F1) as the README prints them."""
-    text = README.read_text(encoding="utf-8")
-    section = text[text.index("### What `wordvecs demo` shows"):]
-    section = section[:section.index("\n## ")]
+def readme_table(path: Path = DOCUMENTS[0]) -> dict[tuple[str, float], tuple[str, str]]:
+    """(mode, fraction) -> (test accuracy, macro-F1) as the document prints them (its section
+    "What `wordvecs demo` shows", up to the next heading of the same level or above)."""
+    text = path.read_text(encoding="utf-8")
+    heading = HEADING.search(text)
+    assert heading, f"{path.name}: no section 'What `wordvecs demo` shows'"
+    section = text[heading.end():]
+    level = len(heading.group("level"))
+    end = re.search(rf"^#{{1,{level}}} ", section, re.M)
+    section = section[:end.start()] if end else section
     rows = {}
     for line in section.splitlines():
         cells = [c.strip().strip("*") for c in line.strip().strip("|").split("|")]
@@ -35,9 +44,16 @@ def readme_table() -> dict[tuple[str, float], tuple[str, str]]:
     return rows
 
 
-def test_readme_demo_table_parses() -> None:
-    rows = readme_table()
+@pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: p.name)
+def test_readme_demo_table_parses(path: Path) -> None:
+    rows = readme_table(path)
     assert set(rows) == {(m, f) for m in MODES.values() for f in (0.1, 0.3, 1.0)}
+
+
+def test_demo_tables_agree() -> None:
+    """The README's headline table and the benchmarks page print the same figures."""
+    first, *others = (readme_table(p) for p in DOCUMENTS)
+    assert all(other == first for other in others)
 
 
 def test_readme_demo_table_equals_a_fresh_run(tmp_path: Path) -> None:
@@ -53,6 +69,7 @@ def test_readme_demo_table_equals_a_fresh_run(tmp_path: Path) -> None:
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     got = {(r["mode"], r["fraction"]): (f"{r['test_accuracy']:.3f}", f"{r['macro_f1']:.3f}")
            for r in report["runs"]}
-    want = readme_table()
-    differ = {k: (want[k], got.get(k)) for k in want if got.get(k) != want[k]}
-    assert not differ, f"README demo table (README, this run): {differ}"
+    for path in DOCUMENTS:
+        want = readme_table(path)
+        differ = {k: (want[k], got.get(k)) for k in want if got.get(k) != want[k]}
+        assert not differ, f"{path.name} demo table ({path.name}, this run): {differ}"

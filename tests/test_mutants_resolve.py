@@ -179,8 +179,8 @@ def test_segmenter_cached_per_vector_set() -> None:
 
 
 def test_default_rank_bounds_of_parts() -> None:
-    # a one-letter part must rank below 100, a two-letter one below 20,000 (README: 'the top
-    # 20,000'), 0-based row order
+    # a one-letter part must rank below 100, a two-letter one below 20,000
+    # (docs/unseen-words.md: 'the top 20,000'), 0-based row order
     def split(words: list[str], word: str) -> list[str]:
         return Chain(_zeros(words), ["split"]).resolve([word]).steps
 

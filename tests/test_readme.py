@@ -1,4 +1,5 @@
-"""The README runs: every Python block and every ``wordvecs`` command line in it.
+"""The README and the documentation run: every Python block and every ``wordvecs`` command line
+in README.md and in each page of docs/ (the reference the README links to).
 
 Blocks run in a temporary folder that holds small files under the names the README uses
 (``glove.6B.100d.txt``, ``crawl-300d-2M.vec.gz``, ...: real GloVe rows in each format), so a
@@ -23,7 +24,23 @@ from click.testing import CliRunner
 
 import wordvecs
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+NAV = re.compile(r"^\s+- [^:\n]+: (?P<page>[\w-]+\.md)$", re.M)
+
+
+def _documents() -> list[Path]:
+    """The README, then the pages of docs/ in the order of mkdocs.yml's nav (a reader's order:
+    `wordvecs predict run/` in the command-line page follows the training page's `train`), then
+    any page the nav leaves out."""
+    nav = [ROOT / "docs" / m.group("page")
+           for m in NAV.finditer((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))]
+    rest = [p for p in sorted((ROOT / "docs").glob("*.md")) if p not in nav]
+    return [README, *nav, *rest]
+
+
+#: The README, then every page of the documentation (mkdocs.yml builds them into a site).
+DOCUMENTS = _documents()
 SKIP = re.compile(r"<!--\s*readme-test:\s*skip\s*\((?P<why>[^)]+)\)\s*-->")
 PLACEHOLDER = re.compile(r"\b[A-Z][A-Z_]{2,}\b")
 #: Commands run by their own tests rather than here (minutes each): ``wordvecs demo`` by
@@ -37,13 +54,14 @@ class Block:
     line: int
     code: str
     skip: str | None
+    path: Path = README
 
     def __str__(self) -> str:
-        return f"README.md:{self.line} ({self.lang})"
+        return f"{self.path.relative_to(ROOT)}:{self.line} ({self.lang})"
 
 
-def blocks() -> list[Block]:
-    lines = README.read_text(encoding="utf-8").splitlines()
+def blocks(path: Path = README) -> list[Block]:
+    lines = path.read_text(encoding="utf-8").splitlines()
     out: list[Block] = []
     i = 0
     while i < len(lines):
@@ -58,13 +76,14 @@ def blocks() -> list[Block]:
         before = next((lines[k] for k in range(start - 1, -1, -1) if lines[k].strip()), "")
         skip = SKIP.search(before)
         out.append(Block(lang, start + 1, "\n".join(lines[start + 1:j]),
-                         skip.group("why") if skip else None))
+                         skip.group("why") if skip else None, path))
         i = j + 1
     return out
 
 
-PYTHON = [b for b in blocks() if b.lang == "python"]
-SHELL = [b for b in blocks() if b.lang in ("bash", "console", "sh")]
+ALL_BLOCKS = [b for path in DOCUMENTS for b in blocks(path)]
+PYTHON = [b for b in ALL_BLOCKS if b.lang == "python"]
+SHELL = [b for b in ALL_BLOCKS if b.lang in ("bash", "console", "sh")]
 
 
 def commands(block: Block) -> list[str]:
@@ -153,6 +172,40 @@ def test_readme_has_blocks_and_few_skips() -> None:
     skipped = [b for b in PYTHON + SHELL if b.skip]
     assert all(len(b.skip or "") >= 8 for b in skipped)  # every skip says why
     assert len(skipped) <= len(PYTHON + SHELL) // 3
+    # the README itself: a Python block and a shell block at least, none of its runnable ones
+    # skipped more often than the documentation's
+    readme = [b for b in PYTHON + SHELL if b.path == README]
+    assert any(b.lang == "python" for b in readme) and any(b.lang != "python" for b in readme)
+    assert len([b for b in readme if b.skip]) <= len(readme) // 3
+
+
+def test_docs_pages_are_read() -> None:
+    """Every page of docs/ is in DOCUMENTS and in mkdocs.yml's nav, and the reference pages that
+    hold code have blocks here (a page dropped from the glob would silently stop being run)."""
+    pages = sorted((ROOT / "docs").glob("*.md"))
+    assert len(pages) >= 10
+    assert {b.path for b in ALL_BLOCKS} >= {README, ROOT / "docs" / "formats.md",
+                                            ROOT / "docs" / "keras.md",
+                                            ROOT / "docs" / "training.md",
+                                            ROOT / "docs" / "cli.md"}
+    nav = [m.group("page") for m in NAV.finditer((ROOT / "mkdocs.yml").read_text("utf-8"))]
+    assert sorted(nav) == [p.name for p in pages]  # every page in the nav, once
+    assert set(DOCUMENTS) == {README, *pages}
+
+
+LINK = re.compile(r"\]\((?!https?://|#|mailto:)(?P<target>[^)#\s]+)(?:#[^)\s]*)?\)")
+
+
+@pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_relative_links_resolve(path: Path) -> None:
+    """Every relative link of the README and the docs names a file that exists (GitHub renders
+    README.md -> docs/xxx.md links; ``mkdocs build --strict`` also checks the docs' own)."""
+    text = path.read_text(encoding="utf-8")
+    targets = [m.group("target") for m in LINK.finditer(text)]
+    if path == README:
+        assert len(targets) >= 10  # the README is the front door: it links to the reference
+    missing = [t for t in targets if not (path.parent / t).exists()]
+    assert not missing, f"{path.relative_to(ROOT)}: broken links {missing}"
 
 
 @pytest.mark.parametrize("block", PYTHON, ids=str)

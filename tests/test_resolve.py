@@ -240,7 +240,7 @@ def test_matrix_report_counts_steps(glove50: wordvecs.Vectors) -> None:
 
 def test_social_posts_coverage_gain(glove50: wordvecs.Vectors) -> None:
     """The proof of issue 12: on posts, the chain covers 15+ points more of the vocabulary than
-    the exact-and-lowercase lookup (see the README for the figures)."""
+    the exact-and-lowercase lookup (see docs/benchmarks.md for the figures)."""
     from wordvecs.text.datasets import Vocabulary
 
     texts, _ = make_posts(6000)

@@ -177,3 +177,131 @@ def test_cli_serves_a_saved_classifier(clf, tmp_path: Path) -> None:  # type: ig
     finally:
         proc.terminate()
         proc.wait(20)
+
+
+# --- one client never breaks another's request (issue 24, item 2) -------------------------------
+BAD_TEXT = "hello \ud800 world"  # valid JSON ("\ud800"), not valid Unicode: a lone surrogate
+
+
+def _post(url: str, payload: object, timeout: float = 30):  # type: ignore[no-untyped-def]
+    """POST ``payload`` as ASCII JSON: a lone surrogate travels as its escape, ``"\\ud800"``."""
+    return httpx.post(url + "/predict", content=json.dumps(payload).encode("ascii"),
+                      headers={"content-type": "application/json"}, timeout=timeout)
+
+
+def _with_subwords(clf):  # type: ignore[no-untyped-def]
+    """A copy of ``clf`` with a hand-made fastText subword table (minn 2, maxn 3, 40 buckets)."""
+    from wordvecs.subwords import FastTextSubwords, SubwordParams
+    from wordvecs.training.subword_predict import SubwordFallback
+    from wordvecs.training.train import Classifier
+
+    table = np.random.default_rng(1).standard_normal((len(WORDS) + 40, 6)).astype(np.float32)
+    sw = FastTextSubwords(table, SubwordParams(minn=2, maxn=3, bucket=40, nwords=len(WORDS)),
+                          list(WORDS))
+    return Classifier(clf.model, clf.vocabulary, clf.labels, clf.max_len,
+                      subwords=SubwordFallback.from_vectors(sw, WORDS, compact=False))
+
+
+@pytest.mark.parametrize("pure", [False, True], ids=["compiled", "python"])
+def test_a_lone_surrogate_is_a_data_error_in_the_api(clf, pure, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from wordvecs.errors import DataError
+
+    if pure:
+        monkeypatch.setenv("WORDVECS_PURE_PYTHON", "1")
+    sub = _with_subwords(clf)
+    assert sub.predict_proba(["the bnak shares"]).shape == (1, 3)  # the table is used
+    msg = r"^text 2 holds a lone surrogate \(U\+D800\) at character 6; send valid Unicode$"
+    for model in (sub, clf):  # with a subword table and without: the same answer
+        for call in (model.predict_proba, model.predict, model.predict_details):
+            with pytest.raises(DataError, match=msg):
+                call(["the bank", BAD_TEXT])
+        with pytest.raises(DataError, match=r"^text 1 holds a lone surrogate \(U\+DC80\) at "
+                                            r"character 3;"):
+            model.predict(["abc\udc80"])
+    with pytest.raises(DataError, match=msg):  # the fallback called on its own, too
+        sub.subwords.predict_proba(sub, ["the bank", BAD_TEXT])
+
+
+@pytest.fixture(scope="module")
+def sub_server(clf) -> Iterator[_Server]:  # type: ignore[no-untyped-def]
+    from wordvecs.training.serve import ServeLimits, create_app
+
+    limits = ServeLimits(max_body=4096, max_texts=50, max_chars=500, max_batch=64, max_wait=0.05)
+    app = create_app(_with_subwords(clf), limits)
+    with _Server(app, _listening_socket()) as s:
+        s.app = app  # type: ignore[attr-defined]
+        yield s
+
+
+def test_a_lone_surrogate_is_its_own_400_not_its_neighbours_500(sub_server) -> None:  # type: ignore[no-untyped-def]
+    one = _post(sub_server.url, {"text": BAD_TEXT})
+    assert one.status_code == 400
+    assert one.json()["error"] == ("text 0 holds a lone surrogate (U+D800) at character 6; "
+                                   "send valid Unicode")
+    many = _post(sub_server.url, {"texts": ["ok", "a \udfff"]})
+    assert many.status_code == 400 and many.json()["error"].startswith("text 1 holds a lone")
+
+    good = [f"the bank {'goal ' * (i % 3)}software" for i in range(48)]
+    jobs = [(t, 200) for t in good] + [(BAD_TEXT, 400)] * 12
+    jobs = [jobs[i] for i in np.random.default_rng(0).permutation(len(jobs))]
+
+    def ask(job: tuple[str, int]) -> tuple[int, int]:
+        r = _post(sub_server.url, {"text": job[0]})
+        return job[1], r.status_code
+
+    with ThreadPoolExecutor(10) as pool:
+        got = list(pool.map(ask, jobs))
+    assert got == [(want, want) for want, _ in got]
+
+
+def test_a_failing_request_fails_alone(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A forward pass over several requests raises for one text: only its request fails (a
+    WordvecsError a 400, anything else a 500); every other request gets its answer."""
+    from wordvecs.errors import DataError
+    from wordvecs.training.serve import ServeLimits, create_app
+
+    clf = make_classifier()
+    want = clf.predict_proba(["the bank shares", "a goal in the match"])
+    encode_one = clf.vocabulary.encode_one
+    calls: list[list[str]] = []
+
+    def encode_or_fail(text: str) -> list[int]:
+        if "boom" in text:
+            raise RuntimeError("the model broke on this text")
+        if "refuse" in text:
+            raise DataError("this text is refused")
+        return encode_one(text)
+
+    def recorded(texts):  # type: ignore[no-untyped-def]
+        calls.append(list(texts))
+        return type(clf).predict_proba(clf, texts)
+
+    monkeypatch.setattr(clf.vocabulary, "encode_one", encode_or_fail)
+    monkeypatch.setattr(clf, "predict_proba", recorded)
+    limits = ServeLimits(max_body=4096, max_texts=50, max_chars=500, max_batch=64, max_wait=0.3)
+    jobs = ([({"text": "the bank shares"}, 200)] * 6 + [({"text": "boom bank"}, 500)]
+            + [({"texts": ["a goal in the match"] * 2}, 200)] * 4
+            + [({"texts": ["a goal", "refuse it"]}, 400)])
+    with _Server(create_app(clf, limits), _listening_socket()) as s:
+        for _ in range(3):  # until a forward pass held a failing text with good ones
+            barrier = threading.Barrier(len(jobs))
+
+            def ask(job, barrier=barrier):  # type: ignore[no-untyped-def]
+                barrier.wait(10)
+                return _post(s.url, job[0])
+
+            with ThreadPoolExecutor(len(jobs)) as pool:
+                answers = list(pool.map(ask, jobs))
+            assert [r.status_code for r in answers] == [status for _, status in jobs]
+            for (body, status), r in zip(jobs, answers):
+                if status == 200:
+                    row = 0 if "text" in body else 1
+                    for p in r.json()["predictions"]:
+                        np.testing.assert_allclose([p["probabilities"][c] for c in LABELS],
+                                                   want[row], atol=1e-6)
+            assert "refused" in answers[-1].json()["error"]
+            assert "RuntimeError" in answers[6].json()["error"]
+            if any(len(c) > 2 and any("boom" in t for t in c) for c in calls):
+                break
+        else:
+            pytest.fail(f"no forward pass mixed the failing request with others: {calls}")

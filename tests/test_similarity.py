@@ -103,13 +103,13 @@ def test_batched_queries_equal_single(glove50):
 
 
 def test_approximate_index_recall(glove50):
-    """README: recall@10 against the exact answer over 100,000 GloVe vectors (0.994 measured by
-    benchmarks/bench_similarity.py, 1,000 seeded queries, usearch 2.26).
+    """docs/benchmarks.md: recall@10 against the exact answer over 100,000 GloVe vectors (0.994
+    measured by benchmarks/bench_similarity.py, 1,000 seeded queries, usearch 2.26).
 
     Building that index takes 10-20 s on one core, so this indexes the 10,000 most frequent words
     with one thread (usearch is then deterministic: the same graph each run) and asks 500 seeded
     random queries. Recall only falls as the graph grows (measured 0.9994 on these 10,000 rows,
-    0.999 on 20,000, 0.994 on 100,000), so the sample must do at least as well as the README's
+    0.999 on 20,000, 0.994 on 100,000), so the sample must do at least as well as the docs'
     figure; the bound 0.997 (15 misses in 5,000 where 3 are seen) is tighter still. A weaker
     index falls below it: ``expansion_search`` 16 instead of 64 gives 0.979, i8 storage 0.951.
     """

@@ -31,7 +31,7 @@ from wordvecs._atomic import atomic_file
 from wordvecs.errors import DataError, VocabularyError, WordvecsError, require
 from wordvecs.text.datasets import Vocabulary
 
-__all__ = ["CLASSIFIER_FILES", "Classifier", "Prediction", "load_classifier"]
+__all__ = ["CLASSIFIER_FILES", "Classifier", "Prediction", "load_classifier", "text_problem"]
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,24 @@ class Prediction:
     tokens: int
     known_tokens: int
     from_prior: bool
+
+
+def text_problem(text: str) -> str | None:
+    """Why ``text`` cannot be predicted on as Unicode, or None when it can.
+
+    A Python ``str`` can hold a lone surrogate (U+D800 to U+DFFF: JSON's ``"\\ud800"``, or a
+    ``surrogateescape`` decoding of bytes that are not UTF-8). It is not a character: it has no
+    UTF-8 bytes for the subword hash, so a text holding one is refused as a whole (the same
+    with or without a subword table), never guessed at.
+    """
+    if text.isascii():
+        return None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # the only reason: a surrogate code point
+        return (f"holds a lone surrogate (U+{ord(text[exc.start]):04X}) at character "
+                f"{exc.start}; send valid Unicode")
+    return None
 
 
 def _sha256(path: Path) -> str:
@@ -126,6 +144,9 @@ class Classifier:
         for n, t in enumerate(texts, start=1):
             if not isinstance(t, str) or not t.strip():
                 raise DataError(f"text {n} is empty")
+            problem = text_problem(t)
+            if problem is not None:
+                raise DataError(f"text {n} {problem}")
         seqs = [self.vocabulary.encode_one(t) for t in texts]
         x = np.zeros((len(seqs), self.max_len), dtype=np.int32)
         for i, s in enumerate(seqs):

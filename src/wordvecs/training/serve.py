@@ -9,14 +9,19 @@ its rows. Endpoints::
     POST /predict   {"text": "..."} or {"texts": ["...", ...]}
                     -> {"predictions": [{"label", "probability", "probabilities"}, ...]}
 
-Bad requests get a 400 with ``{"error": "..."}`` that says what was wrong; a body over
-``max_body`` bytes a 413. Needs ``pip install 'wordvecs[serve]'``.
+Bad requests get a 400 with ``{"error": "..."}`` that says what was wrong (a text holding a lone
+surrogate such as ``"\\ud800"`` included: it is refused before it joins a batch); a body over
+``max_body`` bytes a 413. One request never fails another: when a forward pass over several
+requests raises, each is run again on its own, and only the one that fails gets the error (a
+400 for a :class:`~wordvecs.errors.WordvecsError`, else a 500). Needs
+``pip install 'wordvecs[serve]'``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,11 +30,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from wordvecs.errors import MissingExtraError, WordvecsError
+from wordvecs.training.classifier import text_problem
 
 if TYPE_CHECKING:
     from wordvecs.training.train import Classifier
 
 __all__ = ["ServeLimits", "create_app", "serve"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,9 @@ def _texts_of(payload: Any, limits: ServeLimits) -> list[str]:
         if len(t) > limits.max_chars:
             raise _BadRequest(f"text {i} has {len(t):,} characters; the limit is "
                               f"{limits.max_chars:,}", status=413)
+        problem = text_problem(t)
+        if problem is not None:  # refused here: a bad text never joins its neighbours' batch
+            raise _BadRequest(f"text {i} {problem}")
     return texts
 
 
@@ -127,23 +138,50 @@ class _Batcher:
                     break
                 jobs.append(job)
                 size += len(job[0])
+            jobs = [job for job in jobs if not job[1].done()]  # a client gone: not run
+            if not jobs:
+                continue
             texts = [t for job_texts, _ in jobs for t in job_texts]
             try:
                 proba = await loop.run_in_executor(self.executor, self._forward, texts)
-            except Exception as exc:  # handed to every waiting request, never lost
-                for _, fut in jobs:
-                    if not fut.done():
-                        fut.set_exception(exc)
+            except Exception as exc:
+                if len(jobs) == 1:
+                    _fail(jobs[0][1], exc)
+                    continue
+                # One request's texts must not fail the others: run each on its own, so only
+                # the guilty one gets its error and the rest their answers.
+                for job_texts, fut in jobs:
+                    if fut.done():
+                        continue
+                    try:
+                        rows = await loop.run_in_executor(self.executor, self._forward,
+                                                          job_texts)
+                    except Exception as alone:
+                        _fail(fut, alone)
+                    else:
+                        self.batches += 1
+                        _answer(fut, rows)
                 continue
             self.batches += 1
             start = 0
             for job_texts, fut in jobs:
-                if not fut.done():
-                    fut.set_result(proba[start:start + len(job_texts)])
+                _answer(fut, proba[start:start + len(job_texts)])
                 start += len(job_texts)
 
     def _forward(self, texts: list[str]) -> np.ndarray:
         return self.classifier.predict_proba(texts)
+
+
+def _answer(fut: asyncio.Future[np.ndarray], rows: np.ndarray) -> None:
+    """Give a waiting request its rows (unless it stopped waiting)."""
+    if not fut.done():
+        fut.set_result(rows)
+
+
+def _fail(fut: asyncio.Future[np.ndarray], exc: BaseException) -> None:
+    """Give a waiting request its own error (unless it stopped waiting)."""
+    if not fut.done():
+        fut.set_exception(exc)
 
 
 def create_app(classifier: Classifier, limits: ServeLimits | None = None) -> Any:
@@ -191,6 +229,11 @@ def create_app(classifier: Classifier, limits: ServeLimits | None = None) -> Any
             return JSONResponse({"error": str(exc)}, status_code=exc.status)
         except WordvecsError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
+        except Exception as exc:  # this request's own failure; its neighbours were answered
+            log.exception("POST /predict failed")
+            return JSONResponse({"error": f"the model failed on this request "
+                                          f"({type(exc).__name__}); see the server log"},
+                                status_code=500)
         best = np.argmax(proba, axis=1)
         predictions = [{"label": labels[int(b)], "probability": float(row[b]),
                         "probabilities": {c: float(p) for c, p in zip(labels, row)}}

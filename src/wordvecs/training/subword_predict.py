@@ -116,7 +116,17 @@ class SubwordFallback:
         vocab = clf.vocabulary
         seqs = [vocab.tokenizer(t) for t in texts]
         unseen = list(dict.fromkeys(t for s in seqs for t in s if t not in vocab.index))
-        vecs, found = self.subwords.word_vectors(unseen)
+        try:
+            vecs, found = self.subwords.word_vectors(unseen)
+        except UnicodeEncodeError:  # a lone surrogate: say which text, as Classifier does
+            from .classifier import text_problem
+            from .errors import DataError
+
+            for n, t in enumerate(texts, start=1):
+                problem = text_problem(t)
+                if problem is not None:
+                    raise DataError(f"text {n} {problem}") from None
+            raise
         extra = {w: len(vocab) + k for k, w in enumerate(w for w, f in zip(unseen, found) if f)}
         ids = np.zeros((len(texts), clf.max_len), dtype=np.int32)
         get = vocab.index.get
