@@ -198,7 +198,7 @@ def add_vectors(vectors: Vectors, keys: str | Sequence[str], weights: Any,
     matrix = np.vstack((vectors.matrix, w[~present].astype(np.float32)))
     if replace and present.any():
         matrix[[index[k] for k, p in zip(keys, present) if p]] = w[present]
-    vectors._replace(vectors.words + new_words, matrix)
+    vectors.replace_all(vectors.words + new_words, matrix)
 
 
 def vectors_for_all(vectors: Vectors, keys: Iterable[str], allow_inference: bool = True) -> Vectors:

@@ -121,11 +121,7 @@ def load(
 def _restrict(vectors: Vectors, options: ReadOptions) -> Vectors:
     """Apply ``limit`` and ``vocab`` to vectors that are already open (a store, a package)."""
     if options.limit is not None and options.limit < len(vectors):
-        n = options.limit
-        words = vectors._arrow.slice(0, n) if vectors._arrow is not None else vectors.words[:n]
-        rows = vectors._raw[:n] if vectors._lazy is not None else None  # lazy rows stay lazy
-        vectors = Vectors(words, rows, source=vectors.source, format=vectors.format,
-                          subwords=vectors.subwords)
+        vectors = vectors.head(options.limit)
     if options.vocab is not None:
         vectors = vectors.subset(options.vocab)
     return vectors

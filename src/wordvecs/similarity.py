@@ -57,10 +57,9 @@ def unit_rows(matrix: np.ndarray) -> np.ndarray:
 
 
 def normed(vectors: Vectors) -> np.ndarray:
-    """The unit-normalised float32 matrix of ``vectors``, computed on first use and kept."""
-    if vectors._norm is None:
-        vectors._norm = unit_rows(vectors.matrix)
-    return vectors._norm
+    """The unit-normalised float32 matrix of ``vectors``, computed on first use and kept
+    (:attr:`Vectors.normed <wordvecs.vectors.Vectors.normed>`)."""
+    return vectors.normed
 
 
 def _unitvec(vec: np.ndarray) -> np.ndarray:
