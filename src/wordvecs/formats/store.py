@@ -47,8 +47,8 @@ from wordvecs.formats._writecheck import unwritable
 from wordvecs.vectors import Vectors
 
 __all__ = ["LAYOUT", "READ_VERSIONS", "STORE_FORMAT", "STORE_VERSION", "StoreExtra", "StoreFile",
-           "is_our_store", "is_store", "read_store", "register_extra", "store_extras",
-           "verify_store", "write_store"]
+           "is_our_store", "is_store", "read_store", "register_extra", "save_store",
+           "store_extras", "verify_store", "write_store"]
 
 STORE_FORMAT = "wordvecs-store"
 STORE_VERSION = 1  # a store without extras
@@ -466,6 +466,13 @@ def _read_once(path: Path, verify: bool) -> Vectors:
                 continue
             vectors = hook(vectors, extra.get("fields", {}), arrays)
         return vectors
+
+
+def save_store(vectors: Vectors, path: Path, *, precision: int | None = None,
+               **kw: Any) -> Path:
+    """The registry's writer of ``store``: :func:`write_store` (``precision`` is for text; a
+    store keeps every float32 bit)."""
+    return write_store(vectors, path, **kw)
 
 
 def read_store(path: Path, *, verify: bool = False) -> Vectors:
