@@ -14,6 +14,10 @@ subword table (``formats/fasttext.py``); ``floret`` (read only): floret's ``.flo
 
 ``fasttext`` (.vec) is an alias of ``word2vec``; ``auto`` sniffs the bytes.
 
+Each format is one :class:`FormatSpec` in :data:`FORMATS`: its reader, its sniffer, its writer, its
+file suffix and its aliases. ``load`` and ``detect`` loop over the entries, so a new format is a
+new entry (and its :class:`VectorFormat` name), not a new branch in five places.
+
 Writing picks the format from the file name when none is named (:func:`write_format`): ``.txt``
 GloVe, ``.vec`` word2vec text, ``.bin`` word2vec binary, ``.wv`` (or any other name) a store; a
 name that contradicts the format asked for is refused, as is a compressed name (nothing is
