@@ -149,3 +149,25 @@ def test_info_reads_standard_input_as_dash(tmp_path):
                          env=env, cwd=tmp_path)
     assert out.returncode == 0, out.stderr.decode()
     assert "words:   file" in out.stdout.decode() and "bytes:   11 (" in out.stdout.decode()
+
+
+def test_cli_and_library_split_archive_member_alike(runner, tmp_path, small_vectors):
+    """``archive.zip#member`` splits at the last '#' (an archive's folder may hold one) in the
+    library and the CLI alike: ``info`` reports the bytes of the archive the library read."""
+    import zipfile
+
+    from wordvecs.sources import split_member
+
+    folder = tmp_path / "a#b"
+    folder.mkdir()
+    text = small_vectors.save(tmp_path / "v.txt", format="glove")
+    archive = folder / "v.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(text, "v.txt")
+    spec = f"{archive}#v.txt"
+    assert split_member(spec) == (str(archive), "v.txt")
+    assert split_member(str(text)) == (str(text), None)
+    assert wordvecs.load(spec).words == small_vectors.words
+    res = runner.invoke(cli, ["info", spec])
+    assert res.exit_code == 0, res.output
+    assert f"bytes:   {archive.stat().st_size:,} " in res.output

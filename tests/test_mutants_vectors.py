@@ -13,6 +13,7 @@ import pytest
 import wordvecs
 from wordvecs import Vectors
 from wordvecs.errors import WordNotFound
+from wordvecs.formats.store import store_extras
 from wordvecs.matrix import build_matrix
 from wordvecs.subwords import FastTextSubwords, SubwordParams
 
@@ -175,7 +176,7 @@ def test_store_keeps_the_subword_table(tmp_path) -> None:
     assert back.subwords is not None
     np.testing.assert_array_equal(back["kingdom"], sw.word_vector("kingdom"))
     np.testing.assert_array_equal(back.matrix, v.matrix)
-    assert Vectors(WORDS, _matrix()).store_extras() == ()
+    assert store_extras(Vectors(WORDS, _matrix())) == ()
 
 
 def test_save_passes_progress_on(tmp_path, capsys) -> None:
@@ -254,7 +255,7 @@ def test_vectors_for_all_infers_by_default() -> None:
 def test_replace_refuses_a_row_count_mismatch() -> None:
     v = Vectors(list(WORDS), _matrix())
     with pytest.raises(ValueError, match=r"^2 words for 3 matrix rows$"):
-        v._replace(["a", "b"], np.zeros((3, 5), dtype=np.float32))
+        v.replace_all(["a", "b"], np.zeros((3, 5), dtype=np.float32))
 
 
 def test_add_vectors_drops_the_cached_stats() -> None:

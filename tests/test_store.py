@@ -76,7 +76,7 @@ def test_failed_save_leaves_nothing_and_keeps_old(tmp_path, small_vectors, monke
     def boom(*a, **k):
         raise OSError("disk full")
 
-    monkeypatch.setattr(store, "_sha256", boom)
+    monkeypatch.setattr(store, "sha256_file", boom)
     with pytest.raises(WriteError, match="disk full"):
         Vectors(["a"], np.ones((1, 3), np.float32)).save(path, overwrite=True)
     assert [p.name for p in tmp_path.iterdir()] == ["s.wv"]  # no temporary left behind

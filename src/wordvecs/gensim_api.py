@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from wordvecs.errors import MissingExtraError, WordNotFound
-from wordvecs.similarity import _unitvec, most_similar, normed, similarity
+from wordvecs.similarity import most_similar, normed, similarity, unitvec
 
 if TYPE_CHECKING:
     from wordvecs.vectors import Vectors
@@ -135,7 +135,7 @@ def get_mean_vector(vectors: Vectors, keys: Sequence[Any], weights: Any = None,
     if total_weight > 0:
         mean = mean / total_weight
     if post_normalize:
-        mean = _unitvec(mean).astype(np.float32)
+        mean = unitvec(mean).astype(np.float32)
     return mean
 
 
@@ -145,7 +145,7 @@ def n_similarity(vectors: Vectors, ws1: Sequence[str], ws2: Sequence[str]) -> fl
         raise ZeroDivisionError("At least one of the passed list is empty.")
     mean1 = get_mean_vector(vectors, ws1, pre_normalize=False)
     mean2 = get_mean_vector(vectors, ws2, pre_normalize=False)
-    return float(np.dot(_unitvec(mean1), _unitvec(mean2)))
+    return float(np.dot(unitvec(mean1), unitvec(mean2)))
 
 
 def closer_than(vectors: Vectors, key1: str, key2: str) -> list[str]:
@@ -198,7 +198,7 @@ def add_vectors(vectors: Vectors, keys: str | Sequence[str], weights: Any,
     matrix = np.vstack((vectors.matrix, w[~present].astype(np.float32)))
     if replace and present.any():
         matrix[[index[k] for k, p in zip(keys, present) if p]] = w[present]
-    vectors._replace(vectors.words + new_words, matrix)
+    vectors.replace_all(vectors.words + new_words, matrix)
 
 
 def vectors_for_all(vectors: Vectors, keys: Iterable[str], allow_inference: bool = True) -> Vectors:

@@ -6,12 +6,11 @@ import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from wordvecs.errors import SourceError
-from wordvecs.formats import VectorFormat, canonical_format
-from wordvecs.formats.binary import read_binary
+from wordvecs.errors import FormatError, SourceError
+from wordvecs.formats import FORMATS, FormatSpec, VectorFormat, canonical_format, spec_of
 from wordvecs.formats.detect import detect
 from wordvecs.formats.store import is_store, read_store
-from wordvecs.formats.text import ReadOptions, read_text
+from wordvecs.formats.text import ReadOptions
 from wordvecs.sources import open_source
 from wordvecs.vectors import Vectors
 
@@ -84,48 +83,43 @@ def load(
                           "(a store holds meta.json)")
     src = open_source(text)
     detected, head = detect(src, required=fmt is VectorFormat.AUTO)
-    if fmt in (VectorFormat.AUTO, VectorFormat.FASTTEXT_BIN, VectorFormat.FLORET) and detected in (
-            VectorFormat.FASTTEXT_BIN, VectorFormat.FLORET):
-        from wordvecs.formats.fasttext import read_fasttext, read_floret_text
+    return _pick(fmt, detected, head, src.name).read(src, options)
 
-        reader = read_fasttext if detected is VectorFormat.FASTTEXT_BIN else read_floret_text
-        return reader(src, options=options)
-    if detected in (VectorFormat.FASTTEXT_BIN, VectorFormat.FLORET):
-        from wordvecs.errors import FormatError
 
-        assert detected is not None
-        raise FormatError(src.name, f"format={fmt.value!r} was asked, but the bytes are a "
-                          f"{detected.value} model; pass format='auto' or {detected.value!r}")
-    if fmt in (VectorFormat.FASTTEXT_BIN, VectorFormat.FLORET):
-        from wordvecs.errors import FormatError
+def _pick(fmt: VectorFormat, detected: VectorFormat | None, head: bytes,
+          name: str) -> FormatSpec:
+    """The registry entry that reads a file asked for as ``fmt`` whose bytes look ``detected``.
 
-        raise FormatError(src.name, f"format={fmt.value!r} was asked, but the bytes are not one",
-                          expected="the fastText magic number 793712314" if fmt is
-                          VectorFormat.FASTTEXT_BIN else "a floret header", found=repr(head[:16]))
-    rows_follow = bool(head.split(b"\n", 1)[1:2] and head.split(b"\n", 1)[1].strip())
-    if fmt is VectorFormat.AUTO:
-        assert detected is not None
-        fmt = detected
-    elif detected is not None and rows_follow and ((fmt is VectorFormat.WORD2VEC_BINARY)
-                          != (detected is VectorFormat.WORD2VEC_BINARY)):
-        from wordvecs.errors import FormatError
-
-        raise FormatError(src.name, f"format={fmt.value!r} was asked, but the bytes look like "
-                          f"{detected.value}; pass format='auto' or {detected.value!r}")
-    if fmt is VectorFormat.WORD2VEC_BINARY:
-        return read_binary(src, options=options)
-    return read_text(src, header=fmt is VectorFormat.WORD2VEC, options=options,
-                     format_name=fmt.value)
+    A model (fastText ``.bin``, floret) is read as what its bytes say, and only when asked for
+    as ``auto`` or a model; ``auto`` is what was detected; otherwise what was asked, unless rows
+    follow and the bytes are of the other family (text asked for binary bytes, or the reverse).
+    """
+    asked = None if fmt is VectorFormat.AUTO else spec_of(fmt)
+    found = None if detected is None else FORMATS[detected]
+    if found is not None and found.family == "model":
+        if asked is None or asked.family == "model":
+            return found
+        raise FormatError(name, f"format={fmt.value!r} was asked, but the bytes are a "
+                          f"{found.name.value} model; pass format='auto' or "
+                          f"{found.name.value!r}")
+    if asked is None:
+        assert found is not None  # detect() raised for an unknown format with auto
+        return found
+    if asked.family == "model":
+        raise FormatError(name, f"format={fmt.value!r} was asked, but the bytes are not one",
+                          expected=asked.signature, found=repr(head[:16]))
+    second = head.split(b"\n", 1)[1:2]
+    rows_follow = bool(second and second[0].strip())
+    if found is not None and rows_follow and found.family != asked.family:
+        raise FormatError(name, f"format={fmt.value!r} was asked, but the bytes look like "
+                          f"{found.name.value}; pass format='auto' or {found.name.value!r}")
+    return asked
 
 
 def _restrict(vectors: Vectors, options: ReadOptions) -> Vectors:
     """Apply ``limit`` and ``vocab`` to vectors that are already open (a store, a package)."""
     if options.limit is not None and options.limit < len(vectors):
-        n = options.limit
-        words = vectors._arrow.slice(0, n) if vectors._arrow is not None else vectors.words[:n]
-        rows = vectors._raw[:n] if vectors._lazy is not None else None  # lazy rows stay lazy
-        vectors = Vectors(words, rows, source=vectors.source, format=vectors.format,
-                          subwords=vectors.subwords)
+        vectors = vectors.head(options.limit)
     if options.vocab is not None:
         vectors = vectors.subset(options.vocab)
     return vectors

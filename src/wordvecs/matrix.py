@@ -23,7 +23,7 @@ import numpy as np
 
 from wordvecs.errors import VocabularyError
 from wordvecs.resolve import DEFAULT_STEPS, Chain
-from wordvecs.vectors import Vectors
+from wordvecs.vectors import Vectors, on_replace
 
 __all__ = ["PAD_TOKEN", "UNK_TOKEN", "EmbeddingMatrix", "OOVPolicy", "build_matrix"]
 
@@ -332,6 +332,14 @@ def _normalise_vocab(vocab: Mapping[str, int] | Sequence[str]) -> dict[str, int]
 
 _STATS: weakref.WeakKeyDictionary[Vectors, tuple[np.ndarray, np.ndarray]] = (
     weakref.WeakKeyDictionary())
+
+
+def _forget_stats(vectors: Vectors) -> None:
+    """``add_vectors`` changed ``vectors`` in place: their cached statistics are stale."""
+    _STATS.pop(vectors, None)
+
+
+on_replace(_forget_stats)
 
 
 def _stats(vectors: Vectors, chunk_rows: int = 65536) -> tuple[np.ndarray, np.ndarray]:

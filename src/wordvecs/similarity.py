@@ -29,6 +29,7 @@ __all__ = [
     "similar_by_vectors",
     "similarity",
     "unit_rows",
+    "unitvec",
 ]
 
 #: Rows normalised per chunk, so a large matrix never needs a second full-size temporary.
@@ -57,13 +58,12 @@ def unit_rows(matrix: np.ndarray) -> np.ndarray:
 
 
 def normed(vectors: Vectors) -> np.ndarray:
-    """The unit-normalised float32 matrix of ``vectors``, computed on first use and kept."""
-    if vectors._norm is None:
-        vectors._norm = unit_rows(vectors.matrix)
-    return vectors._norm
+    """The unit-normalised float32 matrix of ``vectors``, computed on first use and kept
+    (:attr:`Vectors.normed <wordvecs.vectors.Vectors.normed>`)."""
+    return vectors.normed
 
 
-def _unitvec(vec: np.ndarray) -> np.ndarray:
+def unitvec(vec: np.ndarray) -> np.ndarray:
     """gensim's ``matutils.unitvec``: scale in float64 by 1 / ||vec||, return float32."""
     v64 = np.asarray(vec, dtype=np.float64)
     length = float(np.sqrt(np.dot(v64, v64)))
@@ -117,7 +117,7 @@ def query_vector(vectors: Vectors, positive: Item | Iterable[Item] | None,
         total += abs(weight)
     if total > 0:
         mean = mean / total
-    return _unitvec(mean), rows
+    return unitvec(mean), rows
 
 
 def _top(scores: np.ndarray, topn: int, exclude: Sequence[int] = ()) -> np.ndarray:
@@ -180,7 +180,7 @@ def similar_by_vectors(vectors: Vectors, queries: np.ndarray, topn: int = 10, *,
     q = np.atleast_2d(np.asarray(queries, dtype=np.float32))
     if q.shape[1] != vectors.dim:
         raise ValueError(f"queries must have {vectors.dim} columns, got {q.shape[1]}")
-    unit_q = np.stack([_unitvec(r) for r in q]) if len(q) else q
+    unit_q = np.stack([unitvec(r) for r in q]) if len(q) else q
     n = _limit(vectors, restrict_vocab)
     unit = normed(vectors)[:n]
     words = vectors.words
@@ -238,8 +238,8 @@ def cosmul_scores(unit: np.ndarray, pos: np.ndarray, neg: np.ndarray) -> np.ndar
 
 def similarity(vectors: Vectors, w1: str, w2: str) -> float:
     """Cosine similarity of two words."""
-    u1 = _unitvec(vectors[w1])
-    u2 = _unitvec(vectors[w2])
+    u1 = unitvec(vectors[w1])
+    u2 = unitvec(vectors[w2])
     return float(np.dot(u1, u2))
 
 
@@ -250,7 +250,7 @@ def doesnt_match(vectors: Vectors, words: Iterable[str]) -> str:
         raise ValueError("cannot select a word from an empty list")
     rows = [vectors.index(w) for w in words]
     unit = normed(vectors)[rows]
-    mean = _unitvec(unit.mean(axis=0, dtype=np.float32))
+    mean = unitvec(unit.mean(axis=0, dtype=np.float32))
     dists = unit @ mean
     return sorted(zip(dists.tolist(), words), reverse=True)[-1][1]
 

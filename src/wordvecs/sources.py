@@ -22,7 +22,7 @@ from typing import Any, BinaryIO
 
 from wordvecs.errors import FormatError, SourceError
 
-__all__ = ["STDIN", "Source", "open_source", "stdin_alias"]
+__all__ = ["STDIN", "Source", "open_source", "split_member", "stdin_alias"]
 
 _MAGIC = {
     b"\x1f\x8b": "gz",
@@ -284,17 +284,26 @@ def stdin_alias(text: str) -> str:
     return STDIN if text == "-" and not os.path.lexists(text) else text
 
 
+def split_member(spec: str) -> tuple[str, str | None]:
+    """``archive.zip#member`` as ``(archive, member)``; anything else as ``(spec, None)``.
+
+    A path that exists is taken whole, even with a ``#`` in its name; otherwise the last ``#``
+    splits, so the archive's own path may hold a ``#`` (``a#b/v.zip#v.txt``). The one rule for the
+    library and the CLI alike."""
+    if "#" in spec and not Path(spec).exists():
+        archive, _, member = spec.rpartition("#")
+        return archive, member
+    return spec, None
+
+
 def open_source(spec: str | os.PathLike[str]) -> Source:
     """Resolve a path (or ``archive.zip#member``) to a :class:`Source`, with clear errors.
 
     A pipe or FIFO is opened here, once (for a FIFO this waits for a writer); ``-`` is standard
     input (a pipe: ``cat f.txt | wordvecs info -``)."""
     text = stdin_alias(os.fspath(spec))
-    path = Path(text)
-    member: str | None = None
-    if not path.exists() and "#" in text:
-        archive, _, member = text.rpartition("#")
-        path = Path(archive)
+    archive, member = split_member(text)
+    path = Path(archive)
     if not path.exists():
         raise SourceError(f"{path}: no such file")
     if path.is_dir():

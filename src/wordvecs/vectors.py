@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +16,16 @@ if TYPE_CHECKING:
 
     from wordvecs.subwords import SubwordModel
 
-__all__ = ["Vectors"]
+__all__ = ["Vectors", "on_replace"]
+
+_REPLACE_HOOKS: list[Callable[[Vectors], None]] = []
+
+
+def on_replace(hook: Callable[[Vectors], None]) -> None:
+    """Call ``hook(vectors)`` whenever a :class:`Vectors`' words and matrix are replaced in place
+    (:meth:`Vectors.replace_all`, as ``add_vectors`` does): a module that caches something per
+    Vectors (``matrix.py``'s per-dimension statistics) drops it there."""
+    _REPLACE_HOOKS.append(hook)
 
 
 class Vectors:
@@ -220,6 +229,17 @@ class Vectors:
         src = self._matrix if self._matrix is not None else self._raw
         return np.ascontiguousarray(src[idx], dtype=np.float32)
 
+    def head(self, n: int) -> Vectors:
+        """A new :class:`Vectors` of the first ``n`` words (``load(..., limit=n)`` of vectors
+        already open): a memory-mapped matrix stays mapped, words held as Arrow stay Arrow, rows
+        computed from subwords stay uncomputed, and the subword model is kept."""
+        if n < 0:
+            raise ValueError(f"n must be >= 0, not {n}")
+        words = self._arrow.slice(0, n) if self._arrow is not None else self.words[:n]
+        rows = self._lazy[:n] if self._lazy is not None else None
+        return Vectors(words, rows, source=self.source, format=self.format,
+                       subwords=self._subwords)
+
     def subset(self, words: Iterable[str]) -> Vectors:
         """A new in-memory :class:`Vectors` with only ``words`` that are present, in file order."""
         idx = self.lookup(dict.fromkeys(words))
@@ -253,10 +273,13 @@ class Vectors:
     # --- similarity (delegates to wordvecs.similarity; issue 4) ----------------------------------
     @property
     def normed(self) -> np.ndarray:
-        """The unit-normalised float32 matrix, computed once on first use."""
-        from wordvecs.similarity import normed
+        """The unit-normalised float32 matrix, computed once on first use and kept (dropped when
+        :meth:`replace_all` changes the vectors)."""
+        if self._norm is None:
+            from wordvecs.similarity import unit_rows
 
-        return normed(self)
+            self._norm = unit_rows(self.matrix)
+        return self._norm
 
     def most_similar(self, positive: Any = None, negative: Any = (), topn: int = 10,
                      restrict_vocab: int | None = None,
@@ -417,18 +440,9 @@ class Vectors:
         return Vectors(words, self._raw, source=self.source, format=self.format,
                        subwords=subwords)
 
-    def store_extras(self) -> tuple[Any, ...]:
-        """What a store keeps beside the words and the matrix: the fastText subword table."""
-        if self._subwords is None:
-            return ()
-        from wordvecs.formats.store import StoreExtra
-        from wordvecs.formats.subword_store import subword_arrays
-
-        arrays, fields = subword_arrays(self._subwords)  # type: ignore[arg-type]
-        return (StoreExtra("subwords", arrays, fields),)
-
-    def _replace(self, words: list[str], matrix: np.ndarray) -> None:
-        """Swap in new words and an in-memory matrix, dropping every cache built on the old."""
+    def replace_all(self, words: list[str], matrix: np.ndarray) -> None:
+        """Swap in new words and an in-memory matrix, in place, dropping every cache built on the
+        old (the index, :attr:`normed`, and what :func:`on_replace` hooks hold)."""
         if len(words) != matrix.shape[0]:
             raise ValueError(f"{len(words)} words for {matrix.shape[0]} matrix rows")
         self._lazy = self._matrix = np.ascontiguousarray(matrix, dtype=np.float32)
@@ -436,8 +450,5 @@ class Vectors:
         self._words, self._arrow = list(words), None
         self._index = None
         self._norm = None
-        import sys
-
-        matrix_module = sys.modules.get("wordvecs.matrix")
-        if matrix_module is not None:
-            matrix_module._STATS.pop(self, None)
+        for hook in _REPLACE_HOOKS:
+            hook(self)

@@ -18,10 +18,10 @@ def _source_bytes(source: str) -> int | str | None:
     import stat
     from pathlib import Path
 
-    from wordvecs.sources import stdin_alias
+    from wordvecs.sources import split_member, stdin_alias
 
     source = stdin_alias(source)
-    p = Path(source.split("#", 1)[0] if not Path(source).exists() else source)
+    p = Path(split_member(source)[0])
     if p.is_dir():
         return sum(f.stat().st_size for f in p.iterdir() if f.is_file())
     try:

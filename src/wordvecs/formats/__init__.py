@@ -14,6 +14,10 @@ subword table (``formats/fasttext.py``); ``floret`` (read only): floret's ``.flo
 
 ``fasttext`` (.vec) is an alias of ``word2vec``; ``auto`` sniffs the bytes.
 
+Each format is one :class:`FormatSpec` in :data:`FORMATS`: its reader, its sniffer, its writer, its
+file suffix and its aliases. ``load`` and ``detect`` loop over the entries, so a new format is a
+new entry (and its :class:`VectorFormat` name), not a new branch in five places.
+
 Writing picks the format from the file name when none is named (:func:`write_format`): ``.txt``
 GloVe, ``.vec`` word2vec text, ``.bin`` word2vec binary, ``.wv`` (or any other name) a store; a
 name that contradicts the format asked for is refused, as is a compressed name (nothing is
@@ -22,6 +26,7 @@ written compressed).
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,9 +35,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from wordvecs.formats.text import ReadOptions
+    from wordvecs.sources import Source
     from wordvecs.vectors import Vectors
 
-__all__ = ["FORMATS", "VectorFormat", "canonical_format", "write_format", "writer_for"]
+__all__ = ["FORMATS", "SNIFF_ORDER", "FormatSpec", "VectorFormat", "canonical_format", "spec_of",
+           "write_format", "writer_for"]
 
 
 class VectorFormat(str, Enum):
@@ -47,18 +55,82 @@ class VectorFormat(str, Enum):
     FLORET = "floret"
 
 
-_ALIASES = {
-    "fasttext": "word2vec",
-    "vec": "word2vec",
-    "word2vec-text": "word2vec",
-    "text": "glove",
-    "txt": "glove",
-    "bin": "word2vec-binary",
-    "binary": "word2vec-binary",
-    "word2vec_binary": "word2vec-binary",
-    "ftz": "fasttext-bin",
-    "fasttext_bin": "fasttext-bin",
-}
+@dataclass(frozen=True)
+class FormatSpec:
+    """One on-disk layout: how its bytes are recognised, read and written, all in one entry.
+
+    ``reader``, ``writer`` and ``sniffer`` name functions as ``"module:function"``, imported on
+    first use (so ``import wordvecs`` reads no format module); None where the layout is not read
+    from a byte stream (the store is a folder) or not written (a fastText model). ``family``
+    groups layouts whose bytes look alike: a ``"model"`` (fastText ``.bin``, floret) is always
+    read as what its bytes say; a file asked for as ``"text"`` whose bytes are ``"binary"``, or
+    the other way round, is refused. Sniffers run in ``rank`` order, the most specific first.
+    """
+
+    name: VectorFormat
+    description: str
+    family: str  # text | binary | model | store
+    reader: str | None = None  # (source, *, options) -> Vectors
+    writer: str | None = None  # (vectors, path, *, overwrite, precision, progress) -> Path
+    sniffer: str | None = None  # (head bytes) -> bool
+    rank: int = 100
+    suffix: str | None = None  # the file name that writes (and names) this format
+    aliases: tuple[str, ...] = ()
+    signature: str = ""  # what its bytes start with (for an error that asked for it)
+
+    def read(self, source: Source, options: ReadOptions) -> Vectors:
+        """Read ``source`` as this format."""
+        if self.reader is None:
+            raise ValueError(f"format {self.name.value!r} is not read from a byte stream")
+        result: Vectors = _function(self.reader)(source, options=options)
+        return result
+
+    def sniff(self, head: bytes) -> bool:
+        """True when the first bytes of a file look like this format."""
+        return self.sniffer is not None and bool(_function(self.sniffer)(head))
+
+    def write(self, vectors: Vectors, path: Path, **kw: Any) -> Path:
+        """Write ``vectors`` to ``path`` in this format."""
+        if self.writer is None:
+            raise ValueError(f"cannot write format {self.name.value!r}")
+        result: Path = _function(self.writer)(vectors, path, **kw)
+        return result
+
+
+def _function(ref: str) -> Callable[..., Any]:
+    module, _, name = ref.partition(":")
+    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+
+
+_F = "wordvecs.formats."
+FORMATS: dict[VectorFormat, FormatSpec] = {spec.name: spec for spec in (
+    FormatSpec(VectorFormat.GLOVE, "GloVe text, no header", "text",
+               reader=_F + "text:read_glove", writer=_F + "text:write_glove",
+               sniffer=_F + "detect:looks_like_glove", rank=50, suffix=".txt",
+               aliases=("text", "txt")),
+    FormatSpec(VectorFormat.WORD2VEC, "word2vec / fastText text with a 'count dim' header",
+               "text", reader=_F + "text:read_word2vec", writer=_F + "text:write_word2vec",
+               sniffer=_F + "detect:looks_like_word2vec_text", rank=30, suffix=".vec",
+               aliases=("fasttext", "vec", "word2vec-text")),
+    FormatSpec(VectorFormat.WORD2VEC_BINARY, "word2vec binary", "binary",
+               reader=_F + "binary:read_binary", writer=_F + "binary:write_binary",
+               sniffer=_F + "detect:looks_like_word2vec_binary", rank=40, suffix=".bin",
+               aliases=("bin", "binary", "word2vec_binary")),
+    FormatSpec(VectorFormat.STORE, "wordvecs store (memory-mapped)", "store",
+               writer=_F + "store:save_store", suffix=".wv"),
+    FormatSpec(VectorFormat.FASTTEXT_BIN, "fastText .bin/.ftz model or floret .bin, with "
+               "subwords", "model", reader=_F + "fasttext:read_fasttext",
+               sniffer=_F + "fasttext:looks_like_fasttext", rank=10,
+               aliases=("ftz", "fasttext_bin"), signature="the fastText magic number 793712314"),
+    FormatSpec(VectorFormat.FLORET, "floret's .floret text table", "model",
+               reader=_F + "fasttext:read_floret_text", sniffer=_F + "fasttext:looks_like_floret",
+               rank=20, signature="a floret header"),
+)}
+
+_ALIASES = {alias: spec.name.value for spec in FORMATS.values() for alias in spec.aliases}
+#: Sniffers in the order they are tried.
+SNIFF_ORDER: tuple[FormatSpec, ...] = tuple(
+    sorted((s for s in FORMATS.values() if s.sniffer is not None), key=lambda s: s.rank))
 
 
 def canonical_format(name: str | VectorFormat) -> VectorFormat:
@@ -72,57 +144,18 @@ def canonical_format(name: str | VectorFormat) -> VectorFormat:
         raise ValueError(f"unknown format {name!r}; expected one of: {names}") from None
 
 
-@dataclass(frozen=True)
-class FormatSpec:
-    """How one on-disk layout is written."""
-
-    name: VectorFormat
-    write: Callable[..., Path]
-    description: str
-
-
-def _write_text(header: bool) -> Callable[..., Path]:
-    def write(vectors: Vectors, path: Path, **kw: Any) -> Path:
-        from wordvecs.formats.text import write_text
-
-        return write_text(vectors, path, header=header, **kw)
-
-    return write
+def spec_of(name: str | VectorFormat) -> FormatSpec:
+    """The registry entry of a format name (or alias); ``ValueError`` for ``auto`` or none."""
+    fmt = canonical_format(name)
+    if fmt is VectorFormat.AUTO:
+        raise ValueError("format 'auto' is no format of its own: it sniffs the bytes")
+    return FORMATS[fmt]
 
 
-def _write_binary(vectors: Vectors, path: Path, **kw: Any) -> Path:
-    from wordvecs.formats.binary import write_binary
-
-    return write_binary(vectors, path, **kw)
-
-
-def _write_store(vectors: Vectors, path: Path, **kw: Any) -> Path:
-    from wordvecs.formats.store import write_store
-
-    kw.pop("precision", None)
-    return write_store(vectors, path, **kw)
-
-
-FORMATS: dict[VectorFormat, FormatSpec] = {
-    VectorFormat.GLOVE: FormatSpec(VectorFormat.GLOVE, _write_text(False), "GloVe text, no header"),
-    VectorFormat.WORD2VEC: FormatSpec(VectorFormat.WORD2VEC, _write_text(True),
-                                      "word2vec / fastText text with a 'count dim' header"),
-    VectorFormat.WORD2VEC_BINARY: FormatSpec(VectorFormat.WORD2VEC_BINARY, _write_binary,
-                                             "word2vec binary"),
-    VectorFormat.STORE: FormatSpec(VectorFormat.STORE, _write_store,
-                                   "wordvecs store (memory-mapped)"),
-}
-
-
-_BY_SUFFIX = {
-    ".txt": VectorFormat.GLOVE,
-    ".vec": VectorFormat.WORD2VEC,
-    ".bin": VectorFormat.WORD2VEC_BINARY,
-    ".wv": VectorFormat.STORE,
-}
-_TEXT = (VectorFormat.GLOVE, VectorFormat.WORD2VEC)
-_ALLOWED = {".txt": _TEXT, ".vec": _TEXT, ".bin": (VectorFormat.WORD2VEC_BINARY,),
-            ".wv": (VectorFormat.STORE,)}
+_WRITABLE = tuple(f for f, spec in FORMATS.items() if spec.writer is not None)
+_BY_SUFFIX = {spec.suffix: f for f, spec in FORMATS.items() if spec.suffix is not None}
+_ALLOWED = {suffix: tuple(f for f in _WRITABLE if FORMATS[f].family == FORMATS[fmt].family)
+            for suffix, fmt in _BY_SUFFIX.items()}
 _COMPRESSED = (".gz", ".bz2", ".xz", ".zip", ".zst")
 
 
@@ -144,8 +177,8 @@ def write_format(path: str | os.PathLike[str], name: str | VectorFormat | None =
     fmt = canonical_format(name)
     if fmt is VectorFormat.AUTO:
         return _BY_SUFFIX.get(suffix, VectorFormat.STORE)
-    if fmt not in FORMATS:
-        writable = ", ".join(f.value for f in FORMATS)
+    if fmt not in _WRITABLE:
+        writable = ", ".join(f.value for f in _WRITABLE)
         raise UnwritableError(f"cannot write format {fmt.value!r} (wordvecs reads it, but writes "
                               f"only {writable}); save the vectors as a store to keep subwords")
     allowed = _ALLOWED.get(suffix)
@@ -158,13 +191,13 @@ def write_format(path: str | os.PathLike[str], name: str | VectorFormat | None =
 
 
 def _suffix_of(fmt: VectorFormat) -> str:
-    return next(s for s, f in _BY_SUFFIX.items() if f is fmt)
+    return FORMATS[fmt].suffix or ""
 
 
 def writer_for(name: str | VectorFormat) -> Callable[..., Path]:
     """The writer function of a format name."""
     fmt = canonical_format(name)
-    if fmt is VectorFormat.AUTO or fmt not in FORMATS:
-        raise ValueError(f"cannot write format {fmt.value!r}; name one: glove, word2vec, "
-                         "word2vec-binary, store")
+    if fmt is VectorFormat.AUTO or fmt not in _WRITABLE:
+        raise ValueError(f"cannot write format {fmt.value!r}; name one: "
+                         f"{', '.join(f.value for f in _WRITABLE)}")
     return FORMATS[fmt].write

@@ -3,51 +3,65 @@
 from __future__ import annotations
 
 from wordvecs.errors import FormatError
-from wordvecs.formats import VectorFormat
+from wordvecs.formats import SNIFF_ORDER, VectorFormat
 from wordvecs.formats.text import parse_header
 from wordvecs.sources import Source, read_head
 
-__all__ = ["detect", "sniff"]
+__all__ = ["describe_head", "detect", "looks_like_glove", "looks_like_word2vec_binary",
+           "looks_like_word2vec_text", "sniff"]
 
 _HEAD_BYTES = 1 << 16
 
 
 def sniff(head: bytes) -> VectorFormat | None:
-    """The format the bytes look like: glove, word2vec (text) or word2vec-binary; None if none."""
-    from wordvecs.formats.fasttext import looks_like_fasttext, looks_like_floret
+    """The format the bytes look like: the first of the registry's sniffers (in rank order:
+    fastText and floret models, word2vec text, word2vec binary, GloVe) that says yes; None if
+    none does."""
+    for spec in SNIFF_ORDER:
+        if spec.sniff(head):
+            return spec.name
+    return None
 
-    if looks_like_fasttext(head):
-        return VectorFormat.FASTTEXT_BIN
-    if looks_like_floret(head):
-        return VectorFormat.FLORET
+
+def _lines(head: bytes) -> tuple[bytes, bytes, tuple[int, int] | None]:
+    """The first line (after a BOM), what follows it, and its word2vec header if it is one."""
     if head.startswith(b"\xef\xbb\xbf"):
         head = head[3:]
-    nl = head.find(b"\n")
-    first = head if nl < 0 else head[:nl]
-    hdr = parse_header(first)
-    rest = head[nl + 1:] if nl >= 0 else b""
-    if hdr is not None:
-        if not rest.strip():
-            return VectorFormat.WORD2VEC  # a header and nothing else: no rows to tell by
-        if _text_row(rest.split(b"\n", 1)[0], hdr[1]):
-            return VectorFormat.WORD2VEC
-        if hdr[1] > 0 and rest.find(b" ") >= 0:
-            return VectorFormat.WORD2VEC_BINARY
+    first, nl, rest = head.partition(b"\n")
+    return first, rest if nl else b"", parse_header(first)
+
+
+def looks_like_word2vec_text(head: bytes) -> bool:
+    """A ``count dim`` header, then nothing (no rows to tell by) or a text row of numbers."""
+    _, rest, hdr = _lines(head)
+    return hdr is not None and (not rest.strip() or _text_row(rest.split(b"\n", 1)[0], hdr[1]))
+
+
+def looks_like_word2vec_binary(head: bytes) -> bool:
+    """A ``count dim`` header, then a row that is not text: a word, a space, packed floats."""
+    _, rest, hdr = _lines(head)
+    return (hdr is not None and hdr[1] > 0 and bool(rest.strip())
+            and not _text_row(rest.split(b"\n", 1)[0], hdr[1]) and rest.find(b" ") >= 0)
+
+
+def looks_like_glove(head: bytes) -> bool:
+    """Text (no NUL, mostly UTF-8) whose first non-blank line has a word and values."""
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
     if b"\x00" in head[:4096]:
-        return None
+        return False
     try:
         head[:4096].decode("utf-8")
     except UnicodeDecodeError as exc:
         if exc.start < 4090:  # not just a character cut at the sample's end
             text_like = sum(32 <= c < 127 or c in (9, 10, 13) for c in head[:4096])
             if text_like < 0.7 * min(len(head), 4096):
-                return None
+                return False
+    first = head.partition(b"\n")[0]
     if first.strip() and len(first.split()) >= 2:
-        return VectorFormat.GLOVE
+        return True
     lines = [ln for ln in head.split(b"\n") if ln.strip()]
-    if lines and len(lines[0].split()) >= 2:
-        return VectorFormat.GLOVE
-    return None
+    return bool(lines and len(lines[0].split()) >= 2)
 
 
 def _text_row(line: bytes, dim: int) -> bool:

@@ -24,7 +24,6 @@ is read as the old or the new one, never a mix (a folder removed under the reade
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import mmap
 import os
@@ -42,13 +41,14 @@ import numpy as np
 
 from wordvecs._arrow import strings
 from wordvecs._atomic import atomic_dir
+from wordvecs._hashing import sha256_fd, sha256_file
 from wordvecs.errors import StoreError, WordvecsWarning
 from wordvecs.formats._writecheck import unwritable
 from wordvecs.vectors import Vectors
 
 __all__ = ["LAYOUT", "READ_VERSIONS", "STORE_FORMAT", "STORE_VERSION", "StoreExtra", "StoreFile",
-           "is_our_store", "is_store", "read_store", "register_extra", "verify_store",
-           "write_store"]
+           "is_our_store", "is_store", "read_store", "register_extra", "save_store",
+           "store_extras", "verify_store", "write_store"]
 
 STORE_FORMAT = "wordvecs-store"
 STORE_VERSION = 1  # a store without extras
@@ -85,13 +85,26 @@ class StoreExtra:
 
 
 ExtraHook = Callable[[Vectors, Mapping[str, Any], Mapping[str, np.ndarray]], Vectors]
+ExtraSaver = Callable[[Vectors], StoreExtra | None]
 _HOOKS: dict[str, ExtraHook] = {}
+_SAVERS: dict[str, ExtraSaver] = {}
 
 
-def register_extra(name: str, hook: ExtraHook) -> None:
+def register_extra(name: str, hook: ExtraHook, save: ExtraSaver | None = None) -> None:
     """Have ``hook(vectors, fields, arrays)`` turn the store's vectors and its extra ``name``
-    (its fields, its memory-mapped arrays by file name) into the :class:`Vectors` returned."""
+    (its fields, its memory-mapped arrays by file name) into the :class:`Vectors` returned; and
+    ``save(vectors)``, where given, say what of ``vectors`` a store keeps under ``name`` (None:
+    nothing)."""
     _HOOKS[name] = hook
+    if save is not None:
+        _SAVERS[name] = save
+
+
+def store_extras(vectors: Vectors) -> tuple[StoreExtra, ...]:
+    """What a store keeps of ``vectors`` beside the words and the matrix (the fastText subword
+    table): every registered extra's ``save(vectors)`` that is not None."""
+    found = (save(vectors) for save in _SAVERS.values())
+    return tuple(extra for extra in found if extra is not None)
 
 
 def _subwords_hook(vectors: Vectors, fields: Mapping[str, Any],
@@ -101,7 +114,16 @@ def _subwords_hook(vectors: Vectors, fields: Mapping[str, Any],
     return vectors.with_subwords(subwords_from_arrays(fields, arrays, vectors.source or ""))
 
 
-register_extra("subwords", _subwords_hook)
+def _subwords_extra(vectors: Vectors) -> StoreExtra | None:
+    if vectors.subwords is None:
+        return None
+    from wordvecs.formats.subword_store import subword_arrays
+
+    arrays, fields = subword_arrays(vectors.subwords)  # type: ignore[arg-type]
+    return StoreExtra("subwords", arrays, fields)
+
+
+register_extra("subwords", _subwords_hook, _subwords_extra)
 
 
 def is_store(path: Path) -> bool:
@@ -127,11 +149,6 @@ def is_our_store(path: Path) -> bool:
 
 # --- writing -------------------------------------------------------------------------------------
 
-def _sha256(path: Path) -> str:
-    with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
-
-
 def _check_extras(extras: tuple[StoreExtra, ...]) -> None:
     taken = {f.name for f in LAYOUT} | {_META}
     for extra in extras:
@@ -154,14 +171,14 @@ def write_store(vectors: Vectors, path: Path, *, overwrite: bool = False,
 
     An existing store is replaced only with ``overwrite=True``; a folder that is not a store, or
     holds other files, never (:class:`~wordvecs.errors.WriteError`). ``extras`` (default: the
-    vectors' ``store_extras()``, where they have one) make it a version-2 store.
+    :func:`store_extras` of the vectors) make it a version-2 store.
     """
     import pyarrow as pa
 
     from wordvecs import __version__
 
     if extras is None:
-        extras = tuple(vectors.store_extras()) if hasattr(vectors, "store_extras") else ()
+        extras = store_extras(vectors)
     _check_extras(extras)
     try:
         words = strings(vectors.words, large=True)
@@ -181,7 +198,7 @@ def write_store(vectors: Vectors, path: Path, *, overwrite: bool = False,
                         allow_pickle=False)
             extra_meta[extra.name] = {"files": list(extra.arrays), "fields": dict(extra.fields)}
         names = [f.name for f in LAYOUT] + [n for e in extras for n in e.arrays]
-        files = {name: {"bytes": (tmp / name).stat().st_size, "sha256": _sha256(tmp / name)}
+        files = {name: {"bytes": (tmp / name).stat().st_size, "sha256": sha256_file(tmp / name)}
                  for name in names}
         meta: dict[str, Any] = {
             "format": STORE_FORMAT,
@@ -323,15 +340,6 @@ def _parse_meta(data: bytes, path: Path) -> dict[str, Any]:
     return meta
 
 
-def _digest(fd: int) -> str:
-    h = hashlib.sha256()
-    offset = 0
-    while chunk := os.pread(fd, 1 << 20, offset):
-        h.update(chunk)
-        offset += len(chunk)
-    return h.hexdigest()
-
-
 def _map_npy(fd: int, where: Path, shape: tuple[int, ...] | None, dtype: str | None) -> np.ndarray:
     """Memory-map the array of an ``.npy`` file from its descriptor, after checking its header."""
     size = os.fstat(fd).st_size
@@ -440,7 +448,7 @@ def _read_once(path: Path, verify: bool) -> Vectors:
                              != _META else f"{path}: not a wordvecs store (no {_META})") from None
         if verify:
             for name, fd in fds.items():
-                actual, expected = _digest(fd), meta["files"][name]["sha256"]
+                actual, expected = sha256_fd(fd), meta["files"][name]["sha256"]
                 if actual != expected:
                     raise StoreError(f"{path / name}: damaged store: sha256 {actual} where the "
                                      f"metadata says {expected}")
@@ -458,6 +466,13 @@ def _read_once(path: Path, verify: bool) -> Vectors:
                 continue
             vectors = hook(vectors, extra.get("fields", {}), arrays)
         return vectors
+
+
+def save_store(vectors: Vectors, path: Path, *, precision: int | None = None,
+               **kw: Any) -> Path:
+    """The registry's writer of ``store``: :func:`write_store` (``precision`` is for text; a
+    store keeps every float32 bit)."""
+    return write_store(vectors, path, **kw)
 
 
 def read_store(path: Path, *, verify: bool = False) -> Vectors:

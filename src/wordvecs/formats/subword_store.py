@@ -16,7 +16,6 @@ sizes and shapes against that entry and memory-maps the table: opening takes mil
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import os
 from collections.abc import Callable, Mapping
@@ -25,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from wordvecs._hashing import sha256_fd, sha256_file
 from wordvecs.errors import StoreError
 from wordvecs.subwords import FastTextSubwords, SubwordParams, encode
 
@@ -40,11 +40,6 @@ PRUNE = "subwords.prune.npy"
 #: Every name a classifier's ``subwords/`` folder may hold: the arrays and their description.
 SUBWORD_FILES = frozenset({TABLE, ENTRY_BYTES, ENTRY_OFFSETS, PRUNE, "subwords.json"})
 _PARAMS = ("hash", "minn", "maxn", "bucket", "nwords", "hash_count", "seed", "prune_size")
-
-
-def _sha256(path: Path) -> str:
-    with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def subword_arrays(model: FastTextSubwords) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
@@ -77,7 +72,8 @@ def save_subwords(model: FastTextSubwords, folder: str | Path) -> dict[str, Any]
     files = {}
     for name, arr in arrays.items():
         np.save(folder / name, arr, allow_pickle=False)
-        files[name] = {"bytes": (folder / name).stat().st_size, "sha256": _sha256(folder / name)}
+        files[name] = {"bytes": (folder / name).stat().st_size,
+                       "sha256": sha256_file(folder / name)}
     meta["files"] = files
     return meta
 
@@ -125,7 +121,7 @@ def _load(folder: Path, name: str, files: Mapping[str, Any], verify: bool) -> np
     """Open ``name`` once (a regular file, no link followed), check its size (and with
     ``verify`` its sha256) and map the array from that same descriptor: what was checked is what
     is used, even when the file is replaced meanwhile."""
-    from wordvecs.formats.store import _digest, _map_npy, _Missing, _open_in
+    from wordvecs.formats.store import _map_npy, _Missing, _open_in
 
     path = folder / name
     info = files.get(name)
@@ -139,7 +135,7 @@ def _load(folder: Path, name: str, files: Mapping[str, Any], verify: bool) -> np
         size = os.fstat(fd).st_size
         if size != info.get("bytes"):
             raise StoreError(f"{path}: {size:,} bytes, meta.json says {info.get('bytes')}")
-        if verify and _digest(fd) != info.get("sha256"):
+        if verify and sha256_fd(fd) != info.get("sha256"):
             raise StoreError(f"{path}: sha256 does not match meta.json")
         return _map_npy(fd, path, None, None)
     finally:

@@ -26,7 +26,8 @@ from wordvecs.progress import Progress, progress_enabled
 from wordvecs.sources import Source
 from wordvecs.vectors import Vectors
 
-__all__ = ["ReadOptions", "parse_header", "read_text", "write_text"]
+__all__ = ["ReadOptions", "parse_header", "read_glove", "read_text", "read_word2vec", "write_glove",
+           "write_text", "write_word2vec"]
 
 CHUNK_BYTES = 16 << 20  # the largest chunk; a small file reads in ~64 chunks of at least 1 MB
 MIN_CHUNK_BYTES = 1 << 20
@@ -578,3 +579,23 @@ def write_text(vectors: Vectors, path: Path, *, header: bool, precision: int | N
             fh.write(memoryview(buffers[2])[offsets[0]:offsets[-1]])
             bar.update(len(block))
     return path
+
+
+def read_glove(source: Source, *, options: ReadOptions) -> Vectors:
+    """GloVe text (no header): the registry's reader of ``glove``."""
+    return read_text(source, header=False, options=options, format_name="glove")
+
+
+def read_word2vec(source: Source, *, options: ReadOptions) -> Vectors:
+    """word2vec / fastText ``.vec`` text (a header): the registry's reader of ``word2vec``."""
+    return read_text(source, header=True, options=options, format_name="word2vec")
+
+
+def write_glove(vectors: Vectors, path: Path, **kw: Any) -> Path:
+    """:func:`write_text` without a header: the registry's writer of ``glove``."""
+    return write_text(vectors, path, header=False, **kw)
+
+
+def write_word2vec(vectors: Vectors, path: Path, **kw: Any) -> Path:
+    """:func:`write_text` with a header: the registry's writer of ``word2vec``."""
+    return write_text(vectors, path, header=True, **kw)

@@ -28,7 +28,6 @@ disk; a body shorter or longer than expected is an error naming both sizes.
 from __future__ import annotations
 
 import errno
-import hashlib
 import http.client
 import json
 import logging
@@ -42,6 +41,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from wordvecs._hashing import sha256_fd
 from wordvecs.errors import ChecksumError, DownloadError
 from wordvecs.progress import Progress, progress_enabled
 from wordvecs.sets._cachefs import CacheDir
@@ -119,11 +119,7 @@ class _Part:
             raise self._fail(exc) from None
 
     def digest(self) -> str:
-        h = hashlib.sha256()
-        os.lseek(self.fd, 0, os.SEEK_SET)
-        while block := os.read(self.fd, _CHUNK):
-            h.update(block)
-        return h.hexdigest()
+        return sha256_fd(self.fd)
 
 
 def _open_part(folder: CacheDir, name: str, url: str) -> _Part:

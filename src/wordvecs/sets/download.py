@@ -16,7 +16,6 @@ error, never written through, renamed or deleted.
 from __future__ import annotations
 
 import errno
-import hashlib
 import logging
 import os
 import re
@@ -27,6 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from wordvecs._hashing import sha256_file, sha256_stream
 from wordvecs.errors import (
     ChecksumError,
     DownloadError,
@@ -39,16 +39,11 @@ from wordvecs.sets._cachefs import CacheDir, ForeignFileError, lock
 from wordvecs.sets._fetch import Limits, _os_message, _WriteError, fetch_url
 from wordvecs.sets._fetch import download as _download
 from wordvecs.sets.catalog import CatalogEntry
+from wordvecs.sources import split_member
 
 __all__ = ["add", "fetch", "fetch_url", "file_lock", "remove", "sha256_file"]
 
 logger = logging.getLogger(__name__)
-
-
-def sha256_file(path: str | os.PathLike[str]) -> str:
-    """The hex sha256 of a file, read in chunks."""
-    with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 @contextmanager
@@ -155,7 +150,7 @@ def _ensure_download(entry: CatalogEntry, *, progress: bool | None) -> tuple[Pat
             if folder.check(dest.name):  # a link or a foreign file: ForeignFileError
                 fd = folder.open(dest.name, write=False)
                 with os.fdopen(fd, "rb") as fh:
-                    actual = hashlib.file_digest(fh, "sha256").hexdigest()
+                    actual = sha256_stream(fh)
                 if expected is not None and actual != expected:
                     folder.unlink(dest.name)
                     raise ChecksumError(
@@ -240,10 +235,8 @@ def add(name: str, file: str | os.PathLike[str], *, member: str | None = None,
     """
     norm = catalog.check_name(name)
     entry = catalog.find_entry(norm)
-    path = Path(os.fspath(file))
-    if not path.exists() and "#" in os.fspath(file):
-        archive, _, member = os.fspath(file).rpartition("#")
-        path = Path(archive)
+    archive, in_spec = split_member(os.fspath(file))
+    path, member = Path(archive), member if in_spec is None else in_spec
     if not path.is_file():
         raise SourceError(f"{path}: no such file")
     if member is not None:

@@ -28,6 +28,7 @@ import numpy as np
 
 from wordvecs import _atomic as atomic
 from wordvecs._atomic import atomic_file
+from wordvecs._hashing import sha256_file
 from wordvecs.errors import DataError, VocabularyError, WordvecsError, require
 from wordvecs.text.datasets import Vocabulary
 
@@ -77,14 +78,6 @@ def text_problem(text: str) -> str | None:
         return (f"holds a lone surrogate (U+{ord(text[exc.start]):04X}) at character "
                 f"{exc.start}; send valid Unicode")
     return None
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _keras() -> Any:
@@ -268,7 +261,7 @@ class Classifier:
                 "format": CLASSIFIER_FORMAT, "max_len": self.max_len,
                 "tokenizer": self.vocabulary.tokenizer.to_dict(),
                 "prior": [float(p) for p in self.prior],
-                "sha256": {n: _sha256(stage / n) for n in _DIGESTED}, **self.info, **extra})
+                "sha256": {n: sha256_file(stage / n) for n in _DIGESTED}, **self.info, **extra})
             for name in _DIGESTED:
                 atomic.place(stage / name, path / name, folder=False, overwrite=overwrite)
             if self.subwords is not None:
