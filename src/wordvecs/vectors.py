@@ -111,7 +111,14 @@ class Vectors:
     def words(self) -> list[str]:
         """The words, in file order."""
         if self._words is None:
-            self._words = self._arrow.to_pylist()
+            try:
+                self._words = self._arrow.to_pylist()
+            except (UnicodeDecodeError, ValueError) as exc:  # a damaged store's words
+                from wordvecs.errors import StoreError
+
+                raise StoreError(f"{self.source}: damaged store: its words are not valid UTF-8 "
+                                 f"({exc}); wordvecs.load(..., verify=True) checks every file "
+                                 "when opening") from None
         return self._words
 
     @property

@@ -381,6 +381,13 @@ def _map_npy(fd: int, where: Path, shape: tuple[int, ...] | None, dtype: str | N
 
 
 def _read_words(fd: int, where: Path, count: int, verify: bool) -> Any:
+    try:
+        return _checked_words(fd, where, count, verify)
+    except (UnicodeDecodeError, ValueError) as exc:  # a name or a buffer Arrow cannot decode
+        raise StoreError(f"{where}: damaged store ({type(exc).__name__}: {exc})") from None
+
+
+def _checked_words(fd: int, where: Path, count: int, verify: bool) -> Any:
     import pyarrow as pa
 
     try:
