@@ -126,6 +126,32 @@ def test_keras_config_naming_a_module_is_one_line_exit_2(clf_dir: Path) -> None:
     assert "names the module 'os'" in line and "model.keras" in line
 
 
+@pytest.mark.parametrize("key,value", [("input_dim", 10_000_000), ("output_dim", 10_000_000),
+                                       ("input_dim", -1), ("input_dim", "20")])
+def test_keras_config_sizes_checked_before_keras_builds(clf_dir: Path, key: str, value,  # type: ignore[no-untyped-def]
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 1.2 MB folder whose config declares an Embedding of 10,000,000 rows (digest
+    recomputed) peaked at 6.7 GB: Keras built the layer before anything compared it with the
+    vocabulary. The sizes are now checked against the weights file first; Keras is never called."""
+    import keras
+
+    def edit(m: dict[str, bytes]) -> dict[str, bytes]:
+        cfg = json.loads(m["config.json"])
+        emb = next(la for la in cfg["config"]["layers"] if la["class_name"] == "Embedding")
+        emb["config"][key] = value
+        return {**m, "config.json": json.dumps(cfg).encode()}
+
+    _rezip(clf_dir / "model.keras", edit)
+    _rewrite(clf_dir, "model.keras", (clf_dir / "model.keras").read_bytes())
+
+    def never(*args, **kw):  # type: ignore[no-untyped-def]
+        raise AssertionError("Keras was asked to build the crafted model")
+
+    monkeypatch.setattr(keras.saving, "load_model", never)
+    with pytest.raises(DataError, match=r"declares at least .* weights but its weights file"):
+        wordvecs.load_classifier(clf_dir)
+
+
 def test_keras_file_with_extra_member_or_not_a_zip(clf_dir: Path) -> None:
     _rezip(clf_dir / "model.keras", lambda m: {**m, "evil.pkl": b"\x80\x04K\x01."})
     _rewrite(clf_dir, "model.keras", (clf_dir / "model.keras").read_bytes())
@@ -136,7 +162,9 @@ def test_keras_file_with_extra_member_or_not_a_zip(clf_dir: Path) -> None:
 
 def test_keras_loader_failure_is_one_line(clf_dir: Path) -> None:
     def edit(m: dict[str, bytes]) -> dict[str, bytes]:
-        return {**m, "model.weights.h5": b"\x89HDF\r\n\x1a\n" + b"\0" * 64}
+        # as long as the real weights (a shorter file is refused before Keras, by size)
+        size = len(m["model.weights.h5"])
+        return {**m, "model.weights.h5": b"\x89HDF\r\n\x1a\n" + b"\0" * (size - 8)}
 
     _rezip(clf_dir / "model.keras", edit)
     _rewrite(clf_dir, "model.keras", (clf_dir / "model.keras").read_bytes())

@@ -321,6 +321,8 @@ def _check_keras_config(file: Path, path: Path) -> None:
                 raise DataError(f"{path}: config.json is {infos['config.json'].file_size:,} "
                                 f"bytes, more than a classifier's config takes")
             raw = zf.read("config.json")
+            weight_bytes = infos["model.weights.h5"].file_size if (
+                "model.weights.h5" in infos) else 0
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
         raise DataError(f"{path}: not a Keras model file ({exc})") from None
     try:
@@ -329,10 +331,12 @@ def _check_keras_config(file: Path, path: Path) -> None:
         raise DataError(f"{path}: config.json is damaged ({exc})") from None
     except RecursionError:
         raise DataError(f"{path}: config.json nested too deeply") from None
+    declared = 0
     stack = [config]
     while stack:
         node = stack.pop()
         if isinstance(node, dict):
+            declared += _least_weights(node)
             module = node.get("module")
             if "module" in node and not (isinstance(module, str) and (
                     module == "keras" or module.startswith("keras."))):
@@ -342,6 +346,31 @@ def _check_keras_config(file: Path, path: Path) -> None:
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)
+    if declared * _MIN_WEIGHT_BYTES > weight_bytes:  # checked before Keras builds anything
+        raise DataError(f"{path}: the model's config declares at least {declared:,} weights but "
+                        f"its weights file holds {weight_bytes:,} bytes (a damaged or crafted "
+                        "config: sizes are checked before the model is built)")
+
+
+_MIN_WEIGHT_BYTES = 2  # float16 / bfloat16: the smallest a weight is stored in
+
+
+def _least_weights(node: dict[str, Any]) -> int:
+    """The fewest weights the layer ``node`` of a Keras config can hold: an Embedding's table, a
+    Dense's units (its bias or a kernel column each), a convolution's filters, an RNN's units;
+    0 for anything else. A size that is not a positive integer counts as absurd."""
+    cfg = node.get("config")
+    if not isinstance(cfg, dict) or not isinstance(node.get("class_name"), str):
+        return 0
+    keys = ("input_dim", "output_dim") if node["class_name"] == "Embedding" else (
+        ("units",) if "units" in cfg else ("filters",) if "filters" in cfg else ())
+    total = 1
+    for key in keys:
+        value = cfg.get(key)
+        if type(value) is not int or value < 1:
+            return 1 << 62
+        total *= value
+    return total if keys else 0
 
 
 class _Raced(Exception):
