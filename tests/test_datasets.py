@@ -376,3 +376,31 @@ def test_stratified_subsample_keeps_every_class(sizes: list[int], fraction: floa
     labels = [f"c{k}" for k, n in enumerate(sizes) for _ in range(n)]
     keep = stratified_subsample(labels, np.arange(len(labels)), fraction, seed=0)
     assert {labels[i] for i in keep} == set(labels)
+
+
+def test_tsv_unbalanced_quote_is_refused_not_merged(tmp_path: Path) -> None:
+    """One `"` that opens a TSV field and never closes swallowed the rows after it: 400 rows
+    became 295 documents, one of 9,682 characters under one label, exit 0 (issue 24, item 5)."""
+    rows = [f"article {i} about {'goals' if i % 2 else 'banks'}\t{'sport' if i % 2 else 'money'}"
+            for i in range(400)]
+    rows[37] = '"A quote that never closes ' + rows[37]
+    path = tmp_path / "d.tsv"
+    path.write_text("text\tlabel\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"d\.tsv, line 39: a quoted field runs to line \d+ and "
+                                        r"holds tabs: an unbalanced '\"' on line 39"):
+        read_dataset(path)
+    # a quoted field that closes on its line, or a multi-line quoted text without tabs, still reads
+    rows[37] = '"A quote that closes" on its line\tsport'
+    rows[38] = '"two\nlines"\tmoney'
+    path.write_text("text\tlabel\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    data = read_dataset(path)
+    assert len(data) == 400 and data.texts[38] == "two\nlines"
+
+
+def test_csv_field_larger_than_pythons_default_limit(tmp_path: Path) -> None:
+    """A 10 MB field is valid CSV: it failed with "field larger than field limit (131072)"."""
+    big = "word " * 2_000_000
+    path = tmp_path / "big.csv"
+    path.write_text(f'text,label\n"{big}",a\nshort,b\n', encoding="utf-8")
+    data = read_dataset(path)
+    assert len(data) == 2 and len(data.texts[0]) == len(big) and data.labels == ["a", "b"]

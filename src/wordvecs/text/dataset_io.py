@@ -221,6 +221,8 @@ def _csv_rows(path: Path, delimiter: str, encoding: str | None
               ) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
     """Header and ``(line, row)`` of a CSV / TSV file; blank lines skipped, ragged rows refused."""
     text = _read_file(path, encoding)
+    if csv.field_size_limit() < len(text) + 1:  # a valid file's field may be the whole file
+        csv.field_size_limit(len(text) + 1)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows: list[tuple[int, dict[str, Any]]] = []
     header: list[str] | None = None
@@ -240,6 +242,8 @@ def _csv_rows(path: Path, delimiter: str, encoding: str | None
                     raise DataError(f"{path}, line {start}: column {dup!r} appears twice in the "
                                     "header")
                 continue
+            if delimiter == "\t":
+                _check_tsv_fields(path, start, reader.line_num, fields)
             if len(fields) != len(header):
                 raise DataError(f"{path}, line {start}: {len(fields)} fields, expected "
                                 f"{len(header)} (the header's); quote a text that holds "
@@ -251,6 +255,16 @@ def _csv_rows(path: Path, delimiter: str, encoding: str | None
     if header is None:
         raise DataError(f"{path}: empty file, no header row")
     return header, rows
+
+
+def _check_tsv_fields(path: Path, start: int, end: int, fields: list[str]) -> None:
+    """Refuse a TSV field that runs over several lines and holds tabs: the mark of a ``"`` that
+    opens a field and never closes, which would swallow the rows after it into one document."""
+    for field in fields:
+        if "\n" in field and "\t" in field:
+            raise DataError(f"{path}, line {start}: a quoted field runs to line {end} and holds "
+                            f"tabs: an unbalanced '\"' on line {start}? (it would merge the rows "
+                            "that follow into one text); close the quote, or remove it")
 
 
 def _jsonl_rows(path: Path, encoding: str | None
