@@ -168,10 +168,11 @@ def most_similar_to_given(vectors: Vectors, key1: str, keys_list: Sequence[str])
     return keys_list[int(np.argmax([similarity(vectors, key1, k) for k in keys_list]))]
 
 
-def similar_by_word(vectors: Vectors, word: str, topn: int = 10,
-                    restrict_vocab: int | None = None) -> list[tuple[str, float]]:
-    """``most_similar([word])``."""
-    return most_similar(vectors, [word], topn=topn, restrict_vocab=restrict_vocab)
+def similar_by_word(vectors: Vectors, word: str, topn: int | None = 10,
+                    restrict_vocab: int | None = None) -> Any:
+    """``most_similar([word])`` (``topn=None``: the array of every similarity, as gensim)."""
+    return most_similar(vectors, [word], topn=topn,  # type: ignore[call-overload]
+                        restrict_vocab=restrict_vocab)
 
 
 def add_vectors(vectors: Vectors, keys: str | Sequence[str], weights: Any,

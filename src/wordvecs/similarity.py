@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from numbers import Integral
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 
@@ -24,7 +25,9 @@ __all__ = [
     "analogy",
     "doesnt_match",
     "most_similar",
+    "most_similar_cosmul",
     "normed",
+    "relative_cosine_similarity",
     "similar_by_vector",
     "similar_by_vectors",
     "similarity",
@@ -83,9 +86,13 @@ def _weighted(items: Sequence[Item], default: float) -> list[tuple[str | np.ndar
 
 
 def _as_list(items: Item | Iterable[Item] | None) -> list[Item]:
+    """gensim's ``_ensure_list``: one word or 1-D vector is a list of one, and a 2-D array is
+    a list of its rows (each row one query vector)."""
     if items is None:
         return []
-    if isinstance(items, str | np.ndarray):
+    if isinstance(items, np.ndarray):
+        return list(items) if items.ndim == 2 else [items]
+    if isinstance(items, str):
         return [items]
     if (isinstance(items, tuple) and len(items) == 2 and isinstance(items[1], int | float)
             and not isinstance(items[1], bool)):
@@ -134,6 +141,17 @@ def _top(scores: np.ndarray, topn: int, exclude: Sequence[int] = ()) -> np.ndarr
     return best[:topn]
 
 
+def _none_wanted(topn: Any) -> bool:
+    """gensim's first test: an integer ``topn`` below 1 (``0``, ``np.uint8(0)``) asks for no
+    words."""
+    return isinstance(topn, Integral) and int(topn) < 1
+
+
+def _all_wanted(topn: Any) -> bool:
+    """gensim's ``if not topn: return dists``: ``topn=None`` asks for every similarity."""
+    return not topn
+
+
 def _limit(vectors: Vectors, restrict_vocab: int | None) -> int:
     n = len(vectors)
     if restrict_vocab is None:
@@ -143,24 +161,40 @@ def _limit(vectors: Vectors, restrict_vocab: int | None) -> int:
     return min(n, int(restrict_vocab))
 
 
+@overload
+def most_similar(vectors: Vectors, positive: Item | Iterable[Item] | None = None,
+                 negative: Item | Iterable[Item] | None = (), *, topn: None,
+                 restrict_vocab: int | None = None,
+                 indexer: ApproximateIndex | None = None) -> np.ndarray: ...
+@overload
 def most_similar(vectors: Vectors, positive: Item | Iterable[Item] | None = None,
                  negative: Item | Iterable[Item] | None = (), topn: int = 10,
                  restrict_vocab: int | None = None,
-                 indexer: ApproximateIndex | None = None) -> list[tuple[str, float]]:
+                 indexer: ApproximateIndex | None = None) -> list[tuple[str, float]]: ...
+def most_similar(vectors: Vectors, positive: Item | Iterable[Item] | None = None,
+                 negative: Item | Iterable[Item] | None = (), topn: int | None = 10,
+                 restrict_vocab: int | None = None,
+                 indexer: ApproximateIndex | None = None) -> Any:
     """The ``topn`` words nearest the mean of ``positive`` minus ``negative`` (gensim's scoring).
 
-    Items are words, vectors, or ``(item, weight)`` pairs. The query words are never returned.
-    ``restrict_vocab`` searches only the first N words; ``indexer`` answers approximately.
+    Items are words, vectors, or ``(item, weight)`` pairs; a 2-D array gives one vector per row.
+    The query words are never returned. ``restrict_vocab`` searches only the first N words;
+    ``indexer`` answers approximately. ``topn=None`` gives, as gensim, the float32 array of the
+    similarity of every word (of the first ``restrict_vocab``) in row order, query words included.
     """
-    if topn < 1:
+    if _none_wanted(topn):
         return []
     mean, rows = query_vector(vectors, positive, negative)
-    if indexer is not None:
-        return indexer.search(mean, topn, exclude=rows)
+    if indexer is not None and not _all_wanted(topn):
+        assert topn is not None
+        return indexer.search(mean, int(topn), exclude=rows)
     n = _limit(vectors, restrict_vocab)
     scores = normed(vectors)[:n] @ mean
+    if _all_wanted(topn):
+        return scores
+    assert topn is not None
     words = vectors.words
-    return [(words[i], float(scores[i])) for i in _top(scores, topn, rows)]
+    return [(words[i], float(scores[i])) for i in _top(scores, int(topn), rows)]
 
 
 def similar_by_vector(vectors: Vectors, vector: np.ndarray, topn: int = 10,
@@ -205,24 +239,64 @@ def analogy(vectors: Vectors, a: str, b: str, c: str, topn: int = 1,
     raise ValueError(f"method must be 'add' or 'mul'. Received: method={method!r}")
 
 
-def most_similar_cosmul(vectors: Vectors, positive: Iterable[str] | str,
-                        negative: Iterable[str] | str = (), topn: int = 10,
-                        restrict_vocab: int | None = None) -> list[tuple[str, float]]:
-    """3CosMul (Levy and Goldberg, 2014) as gensim's ``most_similar_cosmul`` scores it."""
-    if topn < 1:
+@overload
+def most_similar_cosmul(vectors: Vectors, positive: Item | Iterable[Item] | None = None,
+                        negative: Item | Iterable[Item] | None = (), *, topn: None,
+                        restrict_vocab: int | None = None) -> np.ndarray: ...
+@overload
+def most_similar_cosmul(vectors: Vectors, positive: Item | Iterable[Item] | None = None,
+                        negative: Item | Iterable[Item] | None = (), topn: int = 10,
+                        restrict_vocab: int | None = None) -> list[tuple[str, float]]: ...
+def most_similar_cosmul(vectors: Vectors, positive: Item | Iterable[Item] | None = None,
+                        negative: Item | Iterable[Item] | None = (), topn: int | None = 10,
+                        restrict_vocab: int | None = None) -> Any:
+    """3CosMul (Levy and Goldberg, 2014) as gensim's ``most_similar_cosmul`` scores it.
+
+    Items are words or vectors (used as given, as gensim does); a 2-D array gives one vector per
+    row. The query words are never returned; ``topn=None`` gives the array of every score.
+    """
+    if _none_wanted(topn):
         return []
-    pos = [positive] if isinstance(positive, str) else list(positive)
-    neg = [negative] if isinstance(negative, str) else list(negative)
+    pos = _as_list(positive)
+    neg = _as_list(negative)
     if not pos:
         raise ValueError("cannot compute similarity with no input: give at least one word")
     unit = normed(vectors)
-    pos_rows = [vectors.index(w) for w in pos]
-    neg_rows = [vectors.index(w) for w in neg]
+    query_rows: list[int] = []
+
+    def term(item: Item) -> np.ndarray:
+        if isinstance(item, np.ndarray):
+            vec = np.asarray(item, dtype=np.float32)
+            if vec.shape != (vectors.dim,):
+                raise ValueError(f"a query vector must have shape ({vectors.dim},), "
+                                 f"got {vec.shape}")
+            return vec
+        if not isinstance(item, str):
+            raise TypeError(f"most_similar_cosmul takes words and vectors; got {item!r}")
+        row = vectors.index(item)
+        query_rows.append(row)
+        return np.asarray(unit[row])
+
+    pos_terms = [term(x) for x in pos]
+    neg_terms = [term(x) for x in neg]
     n = _limit(vectors, restrict_vocab)
-    scores = cosmul_scores(unit[:n], unit[pos_rows], unit[neg_rows])
+    empty = np.empty((0, vectors.dim), dtype=np.float32)
+    scores = cosmul_scores(unit[:n], np.stack(pos_terms),
+                           np.stack(neg_terms) if neg_terms else empty)
+    if _all_wanted(topn):
+        return scores
+    assert topn is not None
     words = vectors.words
-    rows = sorted(set(pos_rows + neg_rows))
-    return [(words[i], float(scores[i])) for i in _top(scores, topn, rows)]
+    return [(words[i], float(scores[i])) for i in _top(scores, int(topn), sorted(set(query_rows)))]
+
+
+def relative_cosine_similarity(vectors: Vectors, wa: str, wb: str, topn: int = 10) -> float:
+    """gensim's relative cosine similarity (Leeuwenberg et al., 2016): ``similarity(wa, wb)``
+    over the sum of the similarities of ``wa``'s ``topn`` nearest words."""
+    sims = most_similar(vectors, [wa], topn=topn)
+    if not sims:
+        raise ValueError("Cannot calculate relative cosine similarity without any similar words.")
+    return float(similarity(vectors, wa, wb)) / sum(sim for _, sim in sims)
 
 
 def cosmul_scores(unit: np.ndarray, pos: np.ndarray, neg: np.ndarray) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
@@ -288,14 +288,45 @@ class Vectors:
             self._norm = unit_rows(self.matrix)
         return self._norm
 
+    @overload
+    def most_similar(self, positive: Any = None, negative: Any = (), *, topn: None,
+                     restrict_vocab: int | None = None, indexer: Any = None) -> np.ndarray: ...
+    @overload
     def most_similar(self, positive: Any = None, negative: Any = (), topn: int = 10,
                      restrict_vocab: int | None = None,
-                     indexer: Any = None) -> list[tuple[str, float]]:
-        """The ``topn`` words nearest the mean of ``positive`` minus ``negative``, as gensim."""
+                     indexer: Any = None) -> list[tuple[str, float]]: ...
+    def most_similar(self, positive: Any = None, negative: Any = (), topn: int | None = 10,
+                     restrict_vocab: int | None = None, indexer: Any = None) -> Any:
+        """The ``topn`` words nearest the mean of ``positive`` minus ``negative``, as gensim
+        (a 2-D array is one query vector per row; ``topn=None``: the array of every similarity,
+        in row order)."""
         from wordvecs.similarity import most_similar
 
-        return most_similar(self, positive, negative, topn=topn, restrict_vocab=restrict_vocab,
-                            indexer=indexer)
+        return most_similar(self, positive, negative, topn=topn,  # type: ignore[call-overload]
+                            restrict_vocab=restrict_vocab, indexer=indexer)
+
+    @overload
+    def most_similar_cosmul(self, positive: Any = None, negative: Any = (), *, topn: None,
+                            restrict_vocab: int | None = None) -> np.ndarray: ...
+    @overload
+    def most_similar_cosmul(self, positive: Any = None, negative: Any = (), topn: int = 10,
+                            restrict_vocab: int | None = None) -> list[tuple[str, float]]: ...
+    def most_similar_cosmul(self, positive: Any = None, negative: Any = (),
+                            topn: int | None = 10, restrict_vocab: int | None = None) -> Any:
+        """gensim's ``most_similar_cosmul``: the ``topn`` words by 3CosMul (Levy and Goldberg,
+        2014) for words and vectors in ``positive`` and ``negative`` (``topn=None``: every score).
+        """
+        from wordvecs.similarity import most_similar_cosmul
+
+        return most_similar_cosmul(self, positive, negative,  # type: ignore[call-overload]
+                                   topn=topn, restrict_vocab=restrict_vocab)
+
+    def relative_cosine_similarity(self, wa: str, wb: str, topn: int = 10) -> float:
+        """gensim's relative cosine similarity: ``similarity(wa, wb)`` over the sum of the
+        similarities of the ``topn`` words nearest ``wa``."""
+        from wordvecs.similarity import relative_cosine_similarity
+
+        return relative_cosine_similarity(self, wa, wb, topn)
 
     def similar_by_vector(self, vector: np.ndarray, topn: int = 10,
                           restrict_vocab: int | None = None) -> Any:
@@ -409,8 +440,8 @@ class Vectors:
 
         return most_similar_to_given(self, key1, keys_list)
 
-    def similar_by_word(self, word: str, topn: int = 10,
-                        restrict_vocab: int | None = None) -> list[tuple[str, float]]:
+    def similar_by_word(self, word: str, topn: int | None = 10,
+                        restrict_vocab: int | None = None) -> Any:
         """``most_similar([word], topn=topn)``."""
         from wordvecs.gensim_api import similar_by_word
 
@@ -421,6 +452,17 @@ class Vectors:
         from wordvecs.gensim_api import add_vectors
 
         add_vectors(self, keys, weights, replace)
+
+    def __setitem__(self, keys: str | list[str], weights: Any) -> None:
+        """``v[word] = vector``, ``v[[w1, w2]] = rows``, as gensim: a known word gets the new
+        vector, a new word is appended. The matrix becomes an in-memory copy first, so a
+        memory-mapped store on disk is never written (a later :meth:`save` writes the change)."""
+        from wordvecs.gensim_api import add_vectors
+
+        if not isinstance(keys, list):
+            keys = [keys]
+            weights = np.asarray(weights).reshape(1, -1)
+        add_vectors(self, keys, weights, replace=True)
 
     def vectors_for_all(self, keys: Iterable[str], allow_inference: bool = True) -> Vectors:
         """A new :class:`Vectors` of the given words that have (or can infer) a vector."""
