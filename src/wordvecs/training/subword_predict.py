@@ -119,8 +119,8 @@ class SubwordFallback:
         try:
             vecs, found = self.subwords.word_vectors(unseen)
         except UnicodeEncodeError:  # a lone surrogate: say which text, as Classifier does
-            from .classifier import text_problem
-            from .errors import DataError
+            from wordvecs.errors import DataError
+            from wordvecs.training.classifier import text_problem
 
             for n, t in enumerate(texts, start=1):
                 problem = text_problem(t)
