@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -41,8 +42,14 @@ def make_classifier():  # type: ignore[no-untyped-def]
 
 
 class _Server:
-    def __init__(self, app, sock: socket.socket) -> None:  # type: ignore[no-untyped-def]
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="error", lifespan="on"))
+    def __init__(self, app, sock: socket.socket, limits: bool = False) -> None:  # type: ignore[no-untyped-def]
+        if limits:  # the service's own config: its timeouts applied
+            from wordvecs.training.serve import uvicorn_config
+
+            config = uvicorn_config(app, log_level="error", lifespan="on")
+        else:
+            config = uvicorn.Config(app, log_level="error", lifespan="on")
+        self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]},
                                        daemon=True)
         self.url = "http://127.0.0.1:%d" % sock.getsockname()[1]
@@ -305,3 +312,148 @@ def test_a_failing_request_fails_alone(monkeypatch) -> None:  # type: ignore[no-
                 break
         else:
             pytest.fail(f"no forward pass mixed the failing request with others: {calls}")
+
+
+# --- JSON Python cannot turn into objects; slow and idle clients (issue 24, item 6) -------------
+@pytest.fixture(scope="module")
+def strict_server(clf) -> Iterator[_Server]:  # type: ignore[no-untyped-def]
+    """Default body limit (1 MiB); a 2 s request deadline and a 1 s keep-alive."""
+    from wordvecs.training.serve import ServeLimits, create_app
+
+    limits = ServeLimits(max_wait=0.01, request_timeout=2.0, keep_alive=1.0)
+    app = create_app(clf, limits)
+    with _Server(app, _listening_socket(), limits=True) as s:
+        yield s
+
+
+class _Errors(logging.Handler):
+    """Records at ERROR or above from wordvecs and uvicorn while in use."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def __enter__(self) -> _Errors:
+        for name in ("wordvecs", "uvicorn", "uvicorn.error"):
+            logging.getLogger(name).addHandler(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for name in ("wordvecs", "uvicorn", "uvicorn.error"):
+            logging.getLogger(name).removeHandler(self)
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    (b'{"text": "the bank", "n": ' + b"7" * 5000 + b"}", "number of 5,000 characters"),
+    (b'{"texts": ["a"], "n": 1.' + b"5" * 5000 + b"}", "number of 5,002 characters"),
+    (b"[" * 100_000 + b"]" * 100_000, "nested 100,000 levels deep"),
+    (b'{"texts": [' + b"[" * 63 + b"]" * 63 + b"]}", "nested 65 levels deep; the limit is 64"),
+    (b'{"text": "' + b"[" * 500 + b'\\"\\\\", "x": {"y": ' + b"[" * 70, "nested 72 levels"),
+])
+def test_json_python_cannot_hold_is_a_400_without_a_traceback(strict_server, body, message) -> None:  # type: ignore[no-untyped-def]
+    with _Errors() as errors:
+        r = httpx.post(strict_server.url + "/predict", content=body, timeout=30,
+                       headers={"content-type": "application/json"})
+    assert r.status_code == 400, r.text
+    assert message in r.json()["error"] and "\n" not in r.json()["error"]
+    assert errors.records == []
+    ok = _post(strict_server.url, {"texts": ["[[[" * 30, "the bank " + "]" * 80]})  # in strings
+    assert ok.status_code == 200
+    deep: list = []  # type: ignore[type-arg]
+    for _ in range(62):  # 64 levels with the object around it: the limit, allowed
+        deep = [deep]
+    ok = _post(strict_server.url, {"text": "the bank", "x": deep, "n": 10 ** 60})
+    assert ok.status_code == 200
+
+
+def _open(url: str) -> socket.socket:
+    port = int(url.rsplit(":", 1)[1])
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    sock.settimeout(None)
+    return sock
+
+
+def _closed_after(sock: socket.socket, trickle: bytes, every: float,
+                  limit: float) -> tuple[float, bytes]:
+    """Send ``trickle`` a byte every ``every`` s until the server closes the connection (or
+    ``limit`` s pass): the seconds that took, and what the server sent."""
+    import select
+
+    start = time.monotonic()
+    got = b""
+    i = 0
+    while time.monotonic() - start < limit:
+        if i < len(trickle):
+            try:
+                sock.sendall(trickle[i:i + 1])
+            except OSError:
+                return time.monotonic() - start, got
+            i += 1
+        readable, _, _ = select.select([sock], [], [], every)
+        if readable:
+            try:
+                chunk = sock.recv(65536)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                return time.monotonic() - start, got
+            got += chunk
+    return float("inf"), got
+
+
+def test_idle_connections_are_closed_after_the_keep_alive(strict_server) -> None:  # type: ignore[no-untyped-def]
+    fresh = _open(strict_server.url)  # never sends a byte
+    used = _open(strict_server.url)
+    used.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+    try:
+        took, _ = _closed_after(fresh, b"", 0.1, 6)
+        assert took < 1.0 + 1.0
+        took, got = _closed_after(used, b"", 0.1, 6)  # answered, then idle
+        assert got.startswith(b"HTTP/1.1 200") and took < 1.0 + 1.0
+    finally:
+        fresh.close()
+        used.close()
+
+
+def test_slow_clients_are_cut_off_while_good_ones_are_served(strict_server) -> None:  # type: ignore[no-untyped-def]
+    """Three clients send their headers, two their body, a byte every 0.5 s: each is closed
+    about 2 s (the deadline) after its first byte, those mid-body with a 408; a good client
+    meanwhile keeps getting its answers."""
+    headers = b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    body = b'{"text": "the bank shares"}'
+    slow_headers = headers + f"Content-Length: {len(body)}\r\n\r\n".encode() + body
+    socks = [_open(strict_server.url) for _ in range(5)]
+    for s in socks[3:]:  # headers at once, then the body a byte at a time
+        s.sendall(headers + f"Content-Length: {len(body)}\r\n\r\n".encode())
+    stop = threading.Event()
+    good: list[int] = []
+
+    def good_client() -> None:
+        with httpx.Client(timeout=10) as c:
+            while not stop.is_set() and len(good) < 200:
+                good.append(c.post(strict_server.url + "/predict",
+                                   json={"text": "the bank"}).status_code)
+                time.sleep(0.05)
+
+    try:
+        with ThreadPoolExecutor(6) as pool:
+            runner = pool.submit(good_client)
+            slow = [pool.submit(_closed_after, s, slow_headers if i < 3 else body, 0.5, 8)
+                    for i, s in enumerate(socks)]
+            results = [f.result() for f in slow]
+            stop.set()
+            runner.result()
+    finally:
+        for s in socks:
+            s.close()
+    for i, (took, got) in enumerate(results):
+        assert 2.0 - 0.6 < took < 2.0 + 1.0, (i, took, got)
+        if i >= 3:
+            assert got.startswith(b"HTTP/1.1 408") and b"did not arrive within 2 s" in got
+        else:
+            assert got == b""
+    assert len(good) >= 5 and set(good) == {200}
+    assert httpx.get(strict_server.url + "/health", timeout=10).status_code == 200

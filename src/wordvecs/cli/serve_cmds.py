@@ -19,7 +19,16 @@ __all__ = ["register"]
               help="Most texts in one forward pass (requests arriving together share one).")
 @click.option("--max-body", default=1 << 20, show_default=True, type=click.IntRange(1),
               help="Largest request body, in bytes.")
-def serve(run_dir: Path, host: str, port: int, max_batch: int, max_body: int) -> None:
+@click.option("--request-timeout", default=10.0, show_default=True,
+              type=click.FloatRange(0, min_open=True),
+              help="Seconds from a request's first byte to its last (headers and body); a "
+                   "slower client is cut off (a 408 when its body was being read).")
+@click.option("--keep-alive", default=5.0, show_default=True,
+              type=click.FloatRange(0, min_open=True),
+              help="Seconds a connection may sit idle before its first request or between "
+                   "requests before it is closed.")
+def serve(run_dir: Path, host: str, port: int, max_batch: int, max_body: int,
+          request_timeout: float, keep_alive: float) -> None:
     """Serve the classifier saved in RUN_DIR: POST /predict {"texts": [...]}, GET /health."""
     from wordvecs.cli.train_cmds import quiet_keras
     from wordvecs.training.serve import ServeLimits
@@ -35,7 +44,8 @@ def serve(run_dir: Path, host: str, port: int, max_batch: int, max_body: int) ->
     click.echo(f"serving {run_dir} on http://{host}:{port} (POST /predict, GET /health)",
                err=True)
     run(str(run_dir), host=host, port=port,
-        limits=ServeLimits(max_body=max_body, max_batch=max_batch))
+        limits=ServeLimits(max_body=max_body, max_batch=max_batch,
+                           request_timeout=request_timeout, keep_alive=keep_alive))
 
 
 def register(cli: click.Group) -> None:

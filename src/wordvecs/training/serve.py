@@ -10,22 +10,28 @@ its rows. Endpoints::
                     -> {"predictions": [{"label", "probability", "probabilities"}, ...]}
 
 Bad requests get a 400 with ``{"error": "..."}`` that says what was wrong (a text holding a lone
-surrogate such as ``"\\ud800"`` included: it is refused before it joins a batch); a body over
-``max_body`` bytes a 413. One request never fails another: when a forward pass over several
-requests raises, each is run again on its own, and only the one that fails gets the error (a
-400 for a :class:`~wordvecs.errors.WordvecsError`, else a 500). Needs
+surrogate such as ``"\\ud800"`` included: it is refused before it joins a batch; so is valid JSON
+nested deeper than ``max_depth`` levels, checked before the parser recurses, or holding a number
+over ``max_number`` characters); a body over ``max_body`` bytes a 413. Slow and idle clients are
+cut off (served through :func:`uvicorn_config`): a connection idle before its first request or
+between requests is closed after ``keep_alive`` seconds; a request (headers and body) must arrive
+within ``request_timeout`` seconds of its first byte, or the connection is closed (a 408 first
+when the app was already reading the body). One request never fails another: when a forward
+pass over several requests raises, each is run again on its own, and only the one that fails
+gets the error (a 400 for a :class:`~wordvecs.errors.WordvecsError`, else a 500). Needs
 ``pip install 'wordvecs[serve]'``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -35,7 +41,7 @@ from wordvecs.training.classifier import text_problem
 if TYPE_CHECKING:
     from wordvecs.training.train import Classifier
 
-__all__ = ["ServeLimits", "create_app", "serve"]
+__all__ = ["ServeLimits", "create_app", "serve", "uvicorn_config"]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +55,10 @@ class ServeLimits:
     max_chars: int = 100_000      # characters per text
     max_batch: int = 64           # texts per forward pass
     max_wait: float = 0.002       # seconds to wait for more texts after the first
+    max_depth: int = 64           # nesting of JSON arrays and objects
+    max_number: int = 64          # characters of one JSON number
+    request_timeout: float = 10.0  # seconds from a request's first byte to its last
+    keep_alive: float = 5.0       # seconds a connection may sit idle before/between requests
 
 
 class _BadRequest(Exception):
@@ -65,6 +75,54 @@ def _require() -> Any:
         raise MissingExtraError("serving needs starlette and uvicorn: "
                                 "pip install 'wordvecs[serve]'") from exc
     return starlette.applications
+
+
+def _json_depth(data: bytes) -> int:
+    """The deepest nesting of arrays and objects in ``data`` (UTF-8 JSON), found without parsing
+    it: the brackets outside strings, counted with numpy (exact for valid JSON; for invalid JSON
+    any count will do, since the parser refuses it next)."""
+    b = np.frombuffer(data, dtype=np.uint8)
+    quotes = np.flatnonzero(b == 0x22)
+    backslash = b == 0x5C
+    if quotes.size and backslash.any():  # a quote after an odd run of backslashes is escaped
+        last_other = np.maximum.accumulate(np.where(backslash, -1, np.arange(b.size)))
+        before = quotes - 1
+        run = np.where(before >= 0, before - last_other[np.maximum(before, 0)], 0)
+        quotes = quotes[run % 2 == 0]
+    opens = (b == 0x5B) | (b == 0x7B)
+    brackets = np.flatnonzero(opens | (b == 0x5D) | (b == 0x7D))
+    brackets = brackets[np.searchsorted(quotes, brackets) % 2 == 0]  # not inside a string
+    if not brackets.size:
+        return 0
+    return int(np.cumsum(np.where(opens[brackets], 1, -1)).max(initial=0))
+
+
+def _parse_json(body: bytes, limits: ServeLimits) -> Any:
+    """``json.loads`` with the nesting bounded before it recurses and numbers bounded in size:
+    anything valid JSON that Python could not (or should not) turn into objects is a 400."""
+    try:
+        encoding = json.detect_encoding(body)
+        text = body.decode(encoding, "surrogatepass")  # as json.loads decodes bytes
+    except UnicodeDecodeError as exc:
+        raise _BadRequest(f"the body is not valid JSON ({exc})") from None
+    data = body if encoding == "utf-8" else text.encode("utf-8", "surrogatepass")
+    depth = _json_depth(data)
+    if depth > limits.max_depth:
+        raise _BadRequest(f"the JSON is nested {depth:,} levels deep; the limit is "
+                          f"{limits.max_depth:,}")
+
+    def number(kind: type[int] | type[float]) -> Any:
+        def parse(s: str) -> int | float:
+            if len(s) > limits.max_number:
+                raise _BadRequest(f"the JSON holds a number of {len(s):,} characters; the "
+                                  f"limit is {limits.max_number:,}")
+            return kind(s)
+        return parse
+
+    try:
+        return json.loads(text, parse_int=number(int), parse_float=number(float))
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+        raise _BadRequest(f"the body is not valid JSON ({exc})") from None
 
 
 def _texts_of(payload: Any, limits: ServeLimits) -> list[str]:
@@ -187,7 +245,7 @@ def _fail(fut: asyncio.Future[np.ndarray], exc: BaseException) -> None:
 def create_app(classifier: Classifier, limits: ServeLimits | None = None) -> Any:
     """A Starlette application answering ``/health`` and ``/predict`` for ``classifier``."""
     apps = _require()
-    from starlette.requests import Request
+    from starlette.requests import ClientDisconnect, Request
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
@@ -208,25 +266,35 @@ def create_app(classifier: Classifier, limits: ServeLimits | None = None) -> Any
                 raise _BadRequest(f"the body has {int(declared):,} bytes; the limit is "
                                   f"{limits.max_body:,}", status=413)
         body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > limits.max_body:
-                raise _BadRequest(f"the body is over the limit of {limits.max_body:,} bytes",
-                                  status=413)
+        # The whole request is due request_timeout seconds after its first byte: the protocol
+        # of uvicorn_config() stamps that moment; under another server, from now.
+        loop = asyncio.get_running_loop()
+        deadline = request.scope.get(_DEADLINE_KEY) or loop.time() + limits.request_timeout
+        try:
+            async with asyncio.timeout_at(deadline):
+                async for chunk in request.stream():
+                    body += chunk
+                    if len(body) > limits.max_body:
+                        raise _BadRequest(f"the body is over the limit of "
+                                          f"{limits.max_body:,} bytes", status=413)
+        except TimeoutError:
+            raise _BadRequest(f"the request did not arrive within {limits.request_timeout:g} s",
+                              status=408) from None
+        except ClientDisconnect:
+            raise _BadRequest("the client went away", status=499) from None
         return bytes(body)
 
     async def predict(request: Request) -> JSONResponse:
         started = time.perf_counter()
         try:
             body = await read_body(request)
-            try:
-                payload = json.loads(body)
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                raise _BadRequest(f"the body is not valid JSON ({exc})") from None
+            payload = _parse_json(body, limits)
             texts = _texts_of(payload, limits)
             proba = await batcher.predict(texts)
         except _BadRequest as exc:
-            return JSONResponse({"error": str(exc)}, status_code=exc.status)
+            # A body left unread (408, 413) ends the connection: what follows is not a request.
+            close = {"connection": "close"} if exc.status in (408, 413, 499) else None
+            return JSONResponse({"error": str(exc)}, status_code=exc.status, headers=close)
         except WordvecsError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         except Exception as exc:  # this request's own failure; its neighbours were answered
@@ -254,7 +322,91 @@ def create_app(classifier: Classifier, limits: ServeLimits | None = None) -> Any
                                  Route("/predict", predict, methods=["POST"])],
                          lifespan=asynccontextmanager(lifespan))
     app.state.batcher = batcher
+    app.state.limits = limits
     return app
+
+
+_DEADLINE_KEY = "wordvecs.request_deadline"  # scope key: loop time by which the request is due
+_GRACE = 1.0  # seconds the app gets past the deadline to answer 408 before the protocol closes
+
+
+@functools.cache
+def _deadline_protocol(request_timeout: float) -> type[asyncio.Protocol]:
+    """uvicorn's h11 protocol with the timeouts it lacks: a connection idle before its first
+    request is closed after ``timeout_keep_alive`` (uvicorn times out only the idle time between
+    requests), and one whose request (headers and body) has not arrived ``request_timeout``
+    seconds after its first byte is closed. The deadline is handed to the app in the scope, so
+    that a body read in the app ends in a 408 at the same moment."""
+    import h11
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class DeadlineH11Protocol(H11Protocol):
+        _timer: asyncio.TimerHandle | None = None
+        _deadline: float | None = None
+        _graced = False
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            # idle before the first request: the same timer uvicorn arms between requests
+            self.timeout_keep_alive_task = self.loop.call_later(self.timeout_keep_alive,
+                                                                self.timeout_keep_alive_handler)
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def data_received(self, data: bytes) -> None:
+            if self._timer is None and self.conn.their_state is h11.IDLE and not self._pending():
+                self._deadline = self.loop.time() + request_timeout  # a request's first byte
+                self._graced = False
+                self._timer = self.loop.call_at(self._deadline, self._too_slow)
+            super().data_received(data)
+
+        def handle_events(self) -> None:
+            super().handle_events()
+            cycle = self.cycle
+            if cycle is not None and self._deadline is not None:
+                cast("dict[str, Any]", cycle.scope).setdefault(_DEADLINE_KEY, self._deadline)
+            if not self._pending():
+                self._disarm()
+
+        def _pending(self) -> bool:
+            """Whether part of a request has arrived and the rest has not."""
+            state = self.conn.their_state
+            return state is h11.SEND_BODY or (state is h11.IDLE
+                                              and bool(self.conn.trailing_data[0]))
+
+        def _disarm(self) -> None:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+
+        def _too_slow(self) -> None:
+            self._timer = None
+            if self.transport.is_closing() or not self._pending():
+                return
+            cycle = self.cycle
+            if (self.conn.their_state is h11.SEND_BODY and cycle is not None
+                    and not cycle.response_complete and not self._graced):
+                self._graced = True  # the app is reading the body: it answers 408 itself
+                self._timer = self.loop.call_later(_GRACE, self._too_slow)
+                return
+            log.debug("closing %s: no complete request within %g s", self.client,
+                      request_timeout)
+            self.transport.close()
+
+    return DeadlineH11Protocol
+
+
+def uvicorn_config(app: Any, **kwargs: Any) -> Any:
+    """A ``uvicorn.Config`` for ``app`` (from :func:`create_app`) that applies its limits'
+    timeouts (``keep_alive``, ``request_timeout``); ``kwargs`` go to ``uvicorn.Config``."""
+    _require()
+    import uvicorn
+
+    limits: ServeLimits = app.state.limits
+    return uvicorn.Config(app, http=_deadline_protocol(limits.request_timeout),
+                          timeout_keep_alive=limits.keep_alive, **kwargs)  # type: ignore[arg-type]
 
 
 def serve(run_dir: str, *, host: str = "127.0.0.1", port: int = 8000,
@@ -267,4 +419,5 @@ def serve(run_dir: str, *, host: str = "127.0.0.1", port: int = 8000,
 
     classifier = load_classifier(run_dir)
     classifier.predict_proba(["warm up"])  # trace the model once, before the first request
-    uvicorn.run(create_app(classifier, limits), host=host, port=port, log_level=log_level)
+    app = create_app(classifier, limits)
+    uvicorn.Server(uvicorn_config(app, host=host, port=port, log_level=log_level)).run()
