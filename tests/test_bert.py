@@ -395,12 +395,20 @@ def test_vocab_with_empty_strings_is_refused(tiny_encoder, bad: str) -> None:
         wordvecs.distill(tiny_encoder, ["the", bad, "cat"])
 
 
-def test_vocab_word_without_tokens_is_refused(tiny_encoder) -> None:
+def test_vocab_word_without_tokens_takes_the_unseen_word_path(tiny_encoder, caplog) -> None:
+    """Issue 23: a word the tokenizer cannot represent (a control character, a lone combining
+    mark, U+FFFD) is left out with a warning, as GloVe lacks such words; it never aborts a run.
+    Only a vocabulary none of whose words gives a token is refused."""
     import wordvecs
     from wordvecs.errors import VocabularyError
 
-    with pytest.raises(VocabularyError, match=r"1 word\(s\) give no tokens.*'\\x00'"):
-        wordvecs.distill(tiny_encoder, ["the", "\x00"])
+    with caplog.at_level("WARNING"):
+        v = wordvecs.distill(tiny_encoder, ["the", "\x00", "cat"], pca_dims=None)
+    assert v.words == ["the", "cat"] and "\x00" not in v
+    assert "1 word(s) give no tokens" in caplog.text and "'\\x00'" in caplog.text
+    assert v.matrix.shape == (2, wordvecs.distill(tiny_encoder, ["the"], pca_dims=None).dim)
+    with pytest.raises(VocabularyError, match=r"none of the 2 word\(s\) gives a token.*'\\x00'"):
+        wordvecs.distill(tiny_encoder, ["\x00", "\x07"])
 
 
 def test_bad_counts_and_settings(tiny_encoder) -> None:

@@ -147,9 +147,17 @@ def distill(model: str | os.PathLike[str] | Encoder, vocab: Iterable[str] | None
         seqs = [[*s[:WORD_MAX_TOKENS - 1], tok.sep_id] if len(s) > WORD_MAX_TOKENS else s
                 for s in tok.encode(words)]
         empty = [w for w, s in zip(words, seqs) if len(s) <= 2]
-        if empty:
-            raise VocabularyError(f"{len(empty)} word(s) give no tokens to {enc.name}'s "
-                                  f"tokenizer (control characters only?): {empty[:3]!r}")
+        if empty:  # nothing to pool: such a word takes the unseen-word path, as in GloVe
+            if len(empty) == len(words):
+                raise VocabularyError(f"none of the {len(words)} word(s) gives a token to "
+                                      f"{enc.name}'s tokenizer (control characters only?): "
+                                      f"{empty[:3]!r}")
+            log.warning("distill: %d word(s) give no tokens to %s's tokenizer (control "
+                        "characters, lone combining marks, U+FFFD): left out, they take the "
+                        "unseen-word path; the first: %r", len(empty), enc.name, empty[:3])
+            keep = [len(s) > 2 for s in seqs]
+            words = [w for w, k in zip(words, keep) if k]
+            seqs = [s for s, k in zip(seqs, keep) if k]
         raw = enc.pool(seqs, skip_ends=True, batch_size=batch_size, progress=show,
                        desc="distilling")
     seconds = time.perf_counter() - t0
@@ -190,6 +198,9 @@ class Distiller:
     counts for SIF; ``source``, ``len()`` and ``dim`` describe the last result, as a
     :class:`Vectors` would, and ``seconds`` adds up the time spent distilling.
     """
+
+    #: Distilled vectors have no subword table (an unseen word takes the unseen-word path).
+    subwords = None
 
     def __init__(self, model: str | os.PathLike[str] = "minilm", *, pca_dims: int | None = 256,
                  sif: float | None = 1e-4, progress: bool | None = None) -> None:
