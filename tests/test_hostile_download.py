@@ -32,7 +32,7 @@ import wordvecs
 from _http_server import serving, vectors_text, wordvecs_home, write_catalog
 from wordvecs.cli import cli
 from wordvecs.errors import ChecksumError, DownloadError, SourceError, WordvecsError
-from wordvecs.sets import catalog, download
+from wordvecs.sets import catalog, download, opener
 
 DIM = 4
 WORDS = ["the", "king", "queen", "apple", "pear"]
@@ -418,12 +418,12 @@ def test_digest_recorded_per_set_not_per_file_name(home: Path, tmp_path: Path,
     real = tmp_path / "real" / "shared.zip"
     real.parent.mkdir()
     real.write_bytes(_zip({"a.txt": t1, "b.txt": t2}))
-    download.add("set-a", mine)
-    download.add("set-b", real)  # was: sha256 mismatch against set-a's file
+    opener.add("set-a", mine)
+    opener.add("set-b", real)  # was: sha256 mismatch against set-a's file
     np.testing.assert_array_equal(wordvecs.load("set-b").matrix, m2)
     # each set keeps its own digest: another file for set-a is still refused
     with pytest.raises(ChecksumError):
-        download.add("set-a", real, force=False)
+        opener.add("set-a", real, force=False)
 
 
 # --- item 4: resume only with a validator the server confirms ----------------------------------
@@ -825,9 +825,9 @@ def test_add_contradicting_count_is_an_error(home: Path, tmp_path: Path,
     path = tmp_path / "c.txt"
     path.write_bytes(text)
     with pytest.raises(SourceError, match=f"{len(WORDS)} words.*{len(WORDS) + 1}"):
-        download.add("counted", path)
+        opener.add("counted", path)
     with pytest.warns(wordvecs.WordvecsWarning, match="5 words"):
-        download.add("counted", path, force=True)
+        opener.add("counted", path, force=True)
 
 
 def test_add_count_allows_dropped_duplicates(home: Path, tmp_path: Path,
@@ -839,7 +839,7 @@ def test_add_count_allows_dropped_duplicates(home: Path, tmp_path: Path,
     path = tmp_path / "c.txt"
     path.write_bytes(text + text.splitlines(keepends=True)[0])
     with pytest.warns(wordvecs.WordvecsWarning, match="duplicate"):
-        download.add("counted", path)
+        opener.add("counted", path)
 
 
 # --- issue 16: a cached download is re-checked against its digest ------------------------------

@@ -183,7 +183,7 @@ def test_other_models_build(model: str) -> None:
 def test_macro_f1_equals_scikit_learn(case: tuple[int, list[tuple[int, int]]]) -> None:
     from sklearn.metrics import f1_score
 
-    from wordvecs.training.train import macro_f1
+    from wordvecs.metrics import macro_f1
 
     k, pairs = case
     y_true = np.array([a for a, _ in pairs])
@@ -193,7 +193,7 @@ def test_macro_f1_equals_scikit_learn(case: tuple[int, list[tuple[int, int]]]) -
 
 
 def test_macro_f1_known_value() -> None:
-    from wordvecs.training.train import macro_f1
+    from wordvecs.metrics import macro_f1
 
     # class 0: tp 2, fp 1, fn 0 -> 0.8; class 1: tp 1, fp 0, fn 1 -> 2/3; class 2 absent -> 0
     assert macro_f1(np.array([0, 0, 1, 1]), np.array([0, 0, 1, 0]), 3) == pytest.approx(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from wordvecs._version import __version__
 from wordvecs.errors import (
     ChecksumError,
     DataError,
@@ -24,8 +25,6 @@ from wordvecs.errors import (
 )
 from wordvecs.loading import load
 from wordvecs.vectors import Vectors
-
-__version__ = "0.1.0"
 
 __all__ = [
     "ApproximateIndex",

@@ -40,7 +40,44 @@ from wordvecs.errors import VocabularyError, require
 if TYPE_CHECKING:
     from wordvecs.matrix import EmbeddingMatrix
 
-__all__ = ["check_matrix_fits", "embedding_layer", "token_counts"]
+__all__ = ["HEADS", "check_matrix_fits", "embedding_layer", "head_layers", "keras_module",
+           "token_counts", "weight_bytes"]
+
+#: The classifier heads after the embedding (or the contextual states), in :func:`head_layers`.
+HEADS = ("avg", "cnn", "bilstm")
+
+
+def keras_module() -> Any:
+    """Keras itself, imported on first use; :class:`MissingExtraError` names the extra."""
+    return require("keras", "keras")
+
+
+def head_layers(keras: Any, kind: str, x: Any, n_classes: int, mask: Any = None) -> Any:
+    """The layers after the embedding (``avg``, ``cnn``, ``bilstm``), ending in the softmax;
+    every mode shares them, the contextual one too. ``mask``: an explicit padding mask (an
+    Embedding's own mask flows without it)."""
+    kw = {} if mask is None else {"mask": mask}
+    if kind == "avg":
+        x = keras.layers.GlobalAveragePooling1D()(x, **kw)
+        x = keras.layers.Dense(64, activation="relu")(x)
+        x = keras.layers.Dropout(0.3)(x)
+    elif kind == "cnn":
+        x = keras.layers.Dropout(0.2)(x)
+        x = keras.layers.Conv1D(128, 5, activation="relu")(x)
+        x = keras.layers.GlobalMaxPooling1D()(x)
+        x = keras.layers.Dropout(0.5)(x)
+    elif kind == "bilstm":
+        x = keras.layers.Bidirectional(keras.layers.LSTM(32))(x, **kw)
+        x = keras.layers.Dropout(0.3)(x)
+    else:
+        raise ValueError(f"unknown model {kind!r}; expected one of {', '.join(HEADS)}")
+    return keras.layers.Dense(n_classes, activation="softmax", name="label")(x)
+
+
+def weight_bytes(model: Any) -> int:
+    """Bytes of all of ``model``'s weights at their own dtypes."""
+    return int(sum(int(np.prod(w.shape)) * np.dtype(str(w.dtype)).itemsize
+                   for w in model.weights))
 
 
 def _check_table(matrix: Any) -> tuple[int, int]:

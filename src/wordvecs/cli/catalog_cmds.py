@@ -74,7 +74,7 @@ def download(name: str, force: bool, quiet: bool) -> None:
                    f"{packaged.module.replace('_', '-')}; nothing to download (--force to cache "
                    "a copy from the catalog's URL)")
         return
-    from wordvecs.sets.download import fetch
+    from wordvecs.sets.opener import fetch
 
     path = fetch(name, progress=False if quiet else None, force=force)
     click.echo(str(path))
@@ -89,7 +89,7 @@ def download(name: str, force: bool, quiet: bool) -> None:
 @quiet_option
 def add(name: str, file: str, member: str | None, force: bool, quiet: bool) -> None:
     """Place FILE, fetched by hand, in the cache as the set NAME (checked, converted to a store)."""
-    from wordvecs.sets.download import add as add_file
+    from wordvecs.sets.opener import add as add_file
 
     path = add_file(name, file, member=member, progress=False if quiet else None, force=force)
     click.echo(str(path))

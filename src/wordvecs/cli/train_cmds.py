@@ -159,9 +159,9 @@ def train(data: Path, vectors: str, modes: str, model: str, epochs: int, max_tok
     check_split(ds, config)  # too few rows: said before the vectors load
     click.echo(f"data: {ds.source} ({ds.format}), {len(ds):,} documents, "
                f"{len(ds.classes)} classes")
-    from wordvecs.sets.catalog import ENCODERS
+    from wordvecs.sets.catalog import is_encoder
 
-    if vectors.lower() in ENCODERS or Path(vectors, "model.safetensors").is_file():
+    if is_encoder(vectors):
         from wordvecs.encoders.distill import Distiller  # distilled for each task vocabulary
 
         v: Any = Distiller(vectors, progress=False if quiet else None)

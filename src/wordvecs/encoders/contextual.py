@@ -21,12 +21,13 @@ import numpy as np
 
 from wordvecs.encoders.encoder import Encoder, load_encoder
 from wordvecs.errors import DataError
+from wordvecs.keras import HEADS, head_layers, weight_bytes
+from wordvecs.metrics import macro_f1
 
 __all__ = ["DEFAULT_MAX_LEN", "HEADS", "StateCache", "build_head", "train_contextual"]
 
 #: Truncation length of a document in WordPiece tokens, [CLS] and [SEP] included.
 DEFAULT_MAX_LEN = 128
-HEADS = ("avg", "cnn", "bilstm")
 
 
 class StateCache:
@@ -100,8 +101,6 @@ def build_head(kind: str, *, length: int, dim: int, n_classes: int) -> Any:
     keep = keras.ops.cast(mask, "bool")
     if kind not in HEADS:
         raise ValueError(f"unknown head {kind!r}; expected one of {', '.join(HEADS)}")
-    from wordvecs.training.train import head_layers
-
     out = head_layers(keras, kind, states, n_classes, mask=keep)
     return keras.Model([states, mask], out, name=f"{kind}_contextual_head")
 
@@ -148,8 +147,6 @@ def train_contextual(train_texts: Sequence[str], train_labels: Sequence[int] | n
     Pass one ``cache`` to several calls (fractions, heads) to encode each document once.
     """
     import keras
-
-    from wordvecs.training.train import macro_f1, weight_bytes
 
     if cache is None:
         cache = StateCache(model, max_len=max_len)

@@ -28,6 +28,7 @@ import numpy as np
 from wordvecs.encoders.encoder import Encoder, load_encoder
 from wordvecs.errors import SourceError, VocabularyError
 from wordvecs.progress import progress_enabled
+from wordvecs.sets.catalog import is_encoder  # re-exported: one test, the catalog's
 from wordvecs.vectors import Vectors
 
 __all__ = ["WORD_MAX_TOKENS", "Distiller", "distill", "distill_named", "is_encoder", "pca",
@@ -224,15 +225,3 @@ class Distiller:
     @property
     def dim(self) -> int:
         return self.last.dim if self.last is not None else int(self.pca_dims or 0)
-
-
-def is_encoder(source: str | os.PathLike[str]) -> bool:
-    """Whether ``source`` names an encoder (``"minilm"``) or a model folder, not vectors."""
-    from pathlib import Path
-
-    from wordvecs.sets.catalog import ENCODERS, normalize_name
-
-    path = Path(os.fspath(source))
-    if path.is_dir():
-        return (path / "config.json").is_file() and (path / "model.safetensors").is_file()
-    return not path.exists() and normalize_name(os.fspath(source)) in ENCODERS

@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from wordvecs.errors import FormatError, MissingExtraError, SourceError
-from wordvecs.sets.catalog import ENCODERS, normalize_name
+from wordvecs.sets.catalog import ENCODERS, encoder_name
 
 __all__ = ["REQUIRED", "ModelFiles", "find_model"]
 
@@ -108,8 +108,8 @@ def find_model(model: str | os.PathLike[str]) -> ModelFiles:
     """Resolve a model name or path; :class:`SourceError` names the files that are missing."""
     text = os.fspath(model)
     path = Path(text)
-    if not path.exists() and normalize_name(text) in ENCODERS:
-        name = normalize_name(text)
+    name = encoder_name(text)
+    if not path.exists() and name is not None:
         zpath = _named_zip(name)
         files = ModelFiles(zpath, name, _zip_prefix(zpath))
     elif path.is_dir():

@@ -175,7 +175,7 @@ def write_store(vectors: Vectors, path: Path, *, overwrite: bool = False,
     """
     import pyarrow as pa
 
-    from wordvecs import __version__
+    from wordvecs._version import __version__
 
     if extras is None:
         extras = store_extras(vectors)

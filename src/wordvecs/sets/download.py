@@ -8,7 +8,9 @@ complete download whose sha256 matches (when a digest is expected) is renamed to
 
 :func:`fetch` (what ``wordvecs.load(NAME)`` and ``wordvecs download`` call), :func:`add` (a file
 fetched by hand) and :func:`remove` keep ``$WORDVECS_HOME`` (see :mod:`wordvecs.sets.catalog`): one
-lock per set and per download, trust-on-first-use digests per set, atomic stores. Anything in the
+lock per set and per download, trust-on-first-use digests per set, atomic stores. Neither reads
+vectors: the caller hands them a converter (:mod:`wordvecs.sets.opener`, whose ``fetch`` and
+``add`` are the ones to call). Anything in the
 cache that wordvecs did not write (a link, a FIFO, another user's file) is foreign: named in an
 error, never written through, renamed or deleted.
 """
@@ -18,13 +20,12 @@ from __future__ import annotations
 import errno
 import logging
 import os
-import re
 import shutil
 import stat
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Protocol
 
 from wordvecs._hashing import sha256_file, sha256_stream
 from wordvecs.errors import (
@@ -32,7 +33,6 @@ from wordvecs.errors import (
     DownloadError,
     FormatError,
     SourceError,
-    WordvecsWarning,
 )
 from wordvecs.sets import catalog
 from wordvecs.sets._cachefs import CacheDir, ForeignFileError, lock
@@ -41,7 +41,7 @@ from wordvecs.sets._fetch import download as _download
 from wordvecs.sets.catalog import CatalogEntry
 from wordvecs.sources import split_member
 
-__all__ = ["add", "fetch", "fetch_url", "file_lock", "remove", "sha256_file"]
+__all__ = ["Converter", "add", "fetch", "fetch_url", "file_lock", "remove", "sha256_file"]
 
 logger = logging.getLogger(__name__)
 
@@ -65,10 +65,22 @@ def part_path(dest: Path) -> Path:
 
 
 # --- filling the cache ---------------------------------------------------------------------------
-def fetch(name: str, *, progress: bool | None = None, force: bool = False) -> Path:
+class Converter(Protocol):
+    """Turns a verified file (or its archive member) into the store of a set, under the set's lock:
+    :func:`wordvecs.sets.opener.convert`, the one code here that reads vectors."""
+
+    def __call__(self, entry: CatalogEntry | None, source: Path, store: Path, *,
+                 member: str | None = None, progress: bool | None = None,
+                 strict: bool = False) -> None: ...
+
+
+def fetch(name: str, *, convert: Converter, progress: bool | None = None,
+          force: bool = False) -> Path:
     """Make sure the set ``name`` is in the cache as a store (downloading it if need be).
 
     Returns the store's path. ``force`` rebuilds the store (the download is reused when present).
+    ``convert`` turns the verified download into the store (:func:`wordvecs.sets.opener.fetch`
+    passes the readers' one).
 
     Raises:
         SourceError: no set of this name in the catalog.
@@ -86,7 +98,7 @@ def fetch(name: str, *, progress: bool | None = None, force: bool = False) -> Pa
                 return store  # another process finished it while we waited
             archive, digest, resumed = _ensure_download(entry, progress=progress)
             try:
-                _convert(entry, archive, store, progress=progress)
+                convert(entry, archive, store, progress=progress)
             except (FormatError, SourceError) as exc:  # the bytes are not what they should be
                 if resumed and not _trusted(entry):
                     _remove_download(entry)  # joined from two responses: it may mix versions
@@ -181,48 +193,8 @@ def _remove_download(entry: CatalogEntry) -> None:
                 folder.unlink(name)
 
 
-_DUPLICATES = re.compile(r"([\d,]+) duplicate word")
-
-
-def _convert(entry: CatalogEntry | None, source: Path, store: Path, *,
-             member: str | None = None, progress: bool | None = None,
-             strict: bool = False) -> None:
-    """Convert ``source`` (or its member) to the store; check it against the catalog's dim/count.
-
-    A contradiction is an error when ``strict`` (``add`` without ``force``), else a warning.
-    """
-    from wordvecs.loading import load
-
-    member = member if member is not None else (entry.member if entry else None)  # "" = none
-    spec = f"{source}#{member}" if member else str(source)
-    logger.info("converting %s to %s", spec, store)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        vectors = load(spec, progress=progress)
-    dropped = 0
-    for w in caught:
-        m = _DUPLICATES.search(str(w.message))
-        if m and issubclass(w.category, WordvecsWarning):
-            dropped += int(m.group(1).replace(",", ""))
-        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    problems = []
-    if entry is not None and entry.dim is not None and vectors.dim != entry.dim:
-        problems.append(f"{vectors.dim} dimensions where the catalog's {entry.name} has "
-                        f"{entry.dim}")
-    if entry is not None and entry.count is not None and entry.count not in (
-            len(vectors), len(vectors) + dropped):
-        problems.append(f"{len(vectors):,} words where the catalog's {entry.name} has "
-                        f"{entry.count:,}")
-    if problems:
-        msg = f"{spec}: {'; '.join(problems)}"
-        if strict:
-            raise SourceError(f"{msg}; not the catalog's file? --force (force=True) adds it "
-                              "anyway")
-        warnings.warn(msg, WordvecsWarning, stacklevel=3)
-    vectors.save(store, format="store", overwrite=True, progress=progress)  # under the set lock
-
-
-def add(name: str, file: str | os.PathLike[str], *, member: str | None = None,
+def add(name: str, file: str | os.PathLike[str], *, convert: Converter,
+        member: str | None = None,
         progress: bool | None = None, force: bool = False) -> Path:
     """Place a file fetched by hand: convert ``file`` (or its ``member``) to the store ``name``.
 
@@ -255,8 +227,8 @@ def add(name: str, file: str | os.PathLike[str], *, member: str | None = None,
                 if expected is not None and actual != expected:
                     raise ChecksumError(f"{path}: sha256 mismatch for {entry.name}: expected "
                                         f"{expected} (from {origin}), got {actual}")
-            _convert(entry, path, store, member=member or "", progress=progress,
-                     strict=not force)
+            convert(entry, path, store, member=member or "", progress=progress,
+                    strict=not force)
             if actual is not None and entry is not None and not force:
                 _record_digest(entry, actual)
     except OSError as exc:

@@ -35,6 +35,7 @@ __all__ = [
     "read_folder",
     "read_jsonl",
     "read_texts",
+    "text_problem",
 ]
 
 #: Column names tried, in order, when no text column is named.
@@ -430,3 +431,21 @@ def read_texts(path: str | os.PathLike[str] | None = None, *, text: str | None =
                                 f"{json.dumps(value)}; expected a string or a number")
             ids.append(value if isinstance(value, str) else json.dumps(value))
     return InputTexts(ids, texts, format, source)
+
+
+def text_problem(text: str) -> str | None:
+    """Why ``text`` cannot be predicted on as Unicode, or None when it can.
+
+    A Python ``str`` can hold a lone surrogate (U+D800 to U+DFFF: JSON's ``"\\ud800"``, or a
+    ``surrogateescape`` decoding of bytes that are not UTF-8). It is not a character: it has no
+    UTF-8 bytes for the subword hash, so a text holding one is refused as a whole (the same
+    with or without a subword table), never guessed at.
+    """
+    if text.isascii():
+        return None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # the only reason: a surrogate code point
+        return (f"holds a lone surrogate (U+{ord(text[exc.start]):04X}) at character "
+                f"{exc.start}; send valid Unicode")
+    return None

@@ -29,7 +29,10 @@ import numpy as np
 from wordvecs import _atomic as atomic
 from wordvecs._atomic import atomic_file
 from wordvecs._hashing import sha256_file
-from wordvecs.errors import DataError, VocabularyError, WordvecsError, require
+from wordvecs.errors import DataError, VocabularyError, WordvecsError
+from wordvecs.keras import keras_module as _keras
+from wordvecs.metrics import macro_f1
+from wordvecs.text.dataset_io import text_problem
 from wordvecs.text.datasets import Vocabulary
 
 __all__ = ["CLASSIFIER_FILES", "Classifier", "Prediction", "load_classifier", "text_problem"]
@@ -62,26 +65,6 @@ class Prediction:
     from_prior: bool
 
 
-def text_problem(text: str) -> str | None:
-    """Why ``text`` cannot be predicted on as Unicode, or None when it can.
-
-    A Python ``str`` can hold a lone surrogate (U+D800 to U+DFFF: JSON's ``"\\ud800"``, or a
-    ``surrogateescape`` decoding of bytes that are not UTF-8). It is not a character: it has no
-    UTF-8 bytes for the subword hash, so a text holding one is refused as a whole (the same
-    with or without a subword table), never guessed at.
-    """
-    if text.isascii():
-        return None
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:  # the only reason: a surrogate code point
-        return (f"holds a lone surrogate (U+{ord(text[exc.start]):04X}) at character "
-                f"{exc.start}; send valid Unicode")
-    return None
-
-
-def _keras() -> Any:
-    return require("keras", "keras")
 
 
 class Classifier:
@@ -193,8 +176,6 @@ class Classifier:
 
     def evaluate(self, texts: Sequence[str], labels: Sequence[str]) -> dict[str, float]:
         """Accuracy and macro-F1 on labelled texts; a label training never saw is a DataError."""
-        from wordvecs.training.train import macro_f1
-
         index = {c: i for i, c in enumerate(self.labels)}
         for n, y in enumerate(labels, start=1):
             if y not in index:

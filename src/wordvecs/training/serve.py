@@ -36,10 +36,10 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 
 from wordvecs.errors import MissingExtraError, WordvecsError
-from wordvecs.training.classifier import text_problem
+from wordvecs.text.dataset_io import text_problem
 
 if TYPE_CHECKING:
-    from wordvecs.training.train import Classifier
+    from wordvecs.training.classifier import Classifier
 
 __all__ = ["ServeLimits", "create_app", "serve", "uvicorn_config"]
 
@@ -415,7 +415,7 @@ def serve(run_dir: str, *, host: str = "127.0.0.1", port: int = 8000,
     _require()
     import uvicorn
 
-    from wordvecs.training.train import load_classifier
+    from wordvecs.training.classifier import load_classifier
 
     classifier = load_classifier(run_dir)
     classifier.predict_proba(["warm up"])  # trace the model once, before the first request

@@ -120,7 +120,7 @@ class SubwordFallback:
             vecs, found = self.subwords.word_vectors(unseen)
         except UnicodeEncodeError:  # a lone surrogate: say which text, as Classifier does
             from wordvecs.errors import DataError
-            from wordvecs.training.classifier import text_problem
+            from wordvecs.text.dataset_io import text_problem
 
             for n, t in enumerate(texts, start=1):
                 problem = text_problem(t)
@@ -139,9 +139,9 @@ class SubwordFallback:
         """The classifier's model, widened by the ``extra`` rows of :meth:`encode` if any."""
         if not len(extra):
             return clf.model
-        from wordvecs.training.train import _keras
+        from wordvecs.keras import keras_module
 
-        return _widened(_keras(), clf.model, extra)
+        return _widened(keras_module(), clf.model, extra)
 
     def predict_proba(self, clf: Classifier, texts: Sequence[str]) -> np.ndarray:
         """The classifier's probabilities with unseen words given their subword vectors."""

@@ -22,7 +22,10 @@ from typing import Any
 import numpy as np
 
 from wordvecs._atomic import check_destination as atomic_check
-from wordvecs.errors import DataError, require
+from wordvecs.errors import DataError
+from wordvecs.keras import HEADS, check_matrix_fits, embedding_layer, head_layers, weight_bytes
+from wordvecs.keras import keras_module as _keras
+from wordvecs.metrics import macro_f1
 from wordvecs.progress import Progress, progress_enabled
 from wordvecs.text.datasets import (
     TextData,
@@ -48,7 +51,6 @@ __all__ = [
     "check_out",
     "check_split",
     "load_classifier",
-    "macro_f1",
     "run_experiment",
 ]
 
@@ -57,7 +59,8 @@ log = logging.getLogger(__name__)
 MODES = ("frozen", "finetune", "scratch", "contextual")
 #: The modes trained unless others are asked ("contextual" needs the bert extra).
 DEFAULT_MODES = ("frozen", "finetune", "scratch")
-MODELS = ("avg", "cnn", "bilstm")
+#: The model heads after the embedding (one list with the contextual mode's: wordvecs.keras.HEADS).
+MODELS = HEADS
 #: Every file a run writes into its folder: the report's and the saved classifier's.
 RUN_FILES = ("report.md", "report.json", "learning_curve.png", "training_curves.png",
              *CLASSIFIER_FILES, SUBWORDS_DIR)
@@ -171,44 +174,7 @@ class Experiment:
         return None
 
 
-def macro_f1(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> float:
-    """The unweighted mean of the per-class F1 scores (a class absent from both counts as 0)."""
-    scores = []
-    for c in range(n_classes):
-        tp = int(np.sum((y_pred == c) & (y_true == c)))
-        fp = int(np.sum((y_pred == c) & (y_true != c)))
-        fn = int(np.sum((y_pred != c) & (y_true == c)))
-        scores.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
-    return float(np.mean(scores))
-
-
 # --- the model -----------------------------------------------------------------------------------
-def _keras() -> Any:
-    return require("keras", "keras")
-
-
-def head_layers(keras: Any, kind: str, x: Any, n_classes: int, mask: Any = None) -> Any:
-    """The layers after the embedding (``avg``, ``cnn``, ``bilstm``), ending in the softmax;
-    every mode shares them, the contextual one too. ``mask``: an explicit padding mask (an
-    Embedding's own mask flows without it)."""
-    kw = {} if mask is None else {"mask": mask}
-    if kind == "avg":
-        x = keras.layers.GlobalAveragePooling1D()(x, **kw)
-        x = keras.layers.Dense(64, activation="relu")(x)
-        x = keras.layers.Dropout(0.3)(x)
-    elif kind == "cnn":
-        x = keras.layers.Dropout(0.2)(x)
-        x = keras.layers.Conv1D(128, 5, activation="relu")(x)
-        x = keras.layers.GlobalMaxPooling1D()(x)
-        x = keras.layers.Dropout(0.5)(x)
-    elif kind == "bilstm":
-        x = keras.layers.Bidirectional(keras.layers.LSTM(32))(x, **kw)
-        x = keras.layers.Dropout(0.3)(x)
-    else:
-        raise ValueError(f"unknown model {kind!r}; expected one of {', '.join(MODELS)}")
-    return keras.layers.Dense(n_classes, activation="softmax", name="label")(x)
-
-
 def build_model(kind: str, *, max_len: int, n_classes: int, rows: int, dim: int,
                 mode: str, matrix: np.ndarray | None = None, learning_rate: float = 1e-3,
                 plan: Any = None) -> Any:
@@ -219,7 +185,6 @@ def build_model(kind: str, *, max_len: int, n_classes: int, rows: int, dim: int,
     :class:`wordvecs.training.distribute.Plan` to build the model under (its table sharded, padded).
     """
     keras = _keras()
-    from wordvecs.keras import check_matrix_fits, embedding_layer
 
     if plan is not None and keras.distribution.distribution() is not plan.distribution:
         with plan.scope():  # built, compiled and trained inside the distribution (keras#22256)
@@ -249,12 +214,6 @@ def _param_counts(model: Any) -> tuple[int, int]:
         return int(sum(int(np.prod(w.shape)) for w in weights))
 
     return count(model.trainable_weights), count(model.non_trainable_weights)
-
-
-def weight_bytes(model: Any) -> int:
-    """Bytes of all of ``model``'s weights at their own dtypes."""
-    return int(sum(int(np.prod(w.shape)) * np.dtype(str(w.dtype)).itemsize
-                   for w in model.weights))
 
 
 def _seed_everything(seed: int) -> None:
