@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from wordvecs.errors import (
+    ArgumentTypeError,
     ChecksumError,
     DataError,
     DownloadError,
@@ -16,6 +17,7 @@ from wordvecs.errors import (
     SourceError,
     StoreError,
     UnwritableError,
+    UsageError,
     VocabularyError,
     WordNotFound,
     WordvecsError,
@@ -29,6 +31,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ApproximateIndex",
+    "ArgumentTypeError",
     "ChecksumError",
     "DataError",
     "DownloadError",
@@ -38,6 +41,7 @@ __all__ = [
     "SourceError",
     "StoreError",
     "UnwritableError",
+    "UsageError",
     "Vectors",
     "VocabularyError",
     "WordNotFound",

@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from wordvecs.errors import SourceError
+from wordvecs.errors import ArgumentTypeError, SourceError
 from wordvecs.formats import VectorFormat, canonical_format
 from wordvecs.formats.binary import read_binary
 from wordvecs.formats.detect import detect
@@ -23,7 +23,7 @@ def normalize_vocab(vocab: Iterable[str] | Mapping[str, object] | None) -> froze
     if vocab is None:
         return None
     if isinstance(vocab, str | bytes):
-        raise TypeError("vocab must be a collection of words, not a single string")
+        raise ArgumentTypeError("vocab must be a collection of words, not a single string")
     return frozenset(vocab.keys() if isinstance(vocab, Mapping) else vocab)
 
 

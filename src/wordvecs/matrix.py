@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from wordvecs.errors import VocabularyError
+from wordvecs.errors import UsageError, VocabularyError
 from wordvecs.resolve import DEFAULT_STEPS, Chain
 from wordvecs.vectors import Vectors
 
@@ -49,7 +49,7 @@ class OOVPolicy(str, Enum):
             return cls(value)
         except ValueError:
             choices = ", ".join(repr(p.value) for p in cls)
-            raise ValueError(f"unknown oov policy {value!r}; choose one of {choices}") from None
+            raise UsageError(f"unknown oov policy {value!r}; choose one of {choices}") from None
 
 
 @dataclass(eq=False)
@@ -216,7 +216,7 @@ def build_matrix(
             fallback = ["case"] if lowercase_fallback else False
     if isinstance(fallback, Chain):
         if fallback.vectors is not vectors:
-            raise ValueError("the Chain given as fallback was made for other vectors")
+            raise UsageError("the Chain given as fallback was made for other vectors")
         chain = fallback
     else:
         steps: list[str] = (list(DEFAULT_STEPS) if fallback is None or fallback is True else

@@ -29,6 +29,8 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from wordvecs.errors import UsageError
+
 if TYPE_CHECKING:
     from wordvecs.vectors import Vectors
 
@@ -69,7 +71,7 @@ def canonical_format(name: str | VectorFormat) -> VectorFormat:
         return VectorFormat(text)
     except ValueError:
         names = ", ".join(f.value for f in VectorFormat)
-        raise ValueError(f"unknown format {name!r}; expected one of: {names}") from None
+        raise UsageError(f"unknown format {name!r}; expected one of: {names}") from None
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,6 @@ def writer_for(name: str | VectorFormat) -> Callable[..., Path]:
     """The writer function of a format name."""
     fmt = canonical_format(name)
     if fmt is VectorFormat.AUTO or fmt not in FORMATS:
-        raise ValueError(f"cannot write format {fmt.value!r}; name one: glove, word2vec, "
+        raise UsageError(f"cannot write format {fmt.value!r}; name one: glove, word2vec, "
                          "word2vec-binary, store")
     return FORMATS[fmt].write

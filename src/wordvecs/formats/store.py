@@ -42,7 +42,7 @@ import numpy as np
 
 from wordvecs._arrow import strings
 from wordvecs._atomic import atomic_dir
-from wordvecs.errors import StoreError, WordvecsWarning
+from wordvecs.errors import StoreError, UsageError, WordvecsWarning
 from wordvecs.formats._writecheck import unwritable
 from wordvecs.vectors import Vectors
 
@@ -136,13 +136,13 @@ def _check_extras(extras: tuple[StoreExtra, ...]) -> None:
     taken = {f.name for f in LAYOUT} | {_META}
     for extra in extras:
         if not re.fullmatch(r"[A-Za-z0-9_.-]{1,100}", extra.name):
-            raise ValueError(f"store extra name {extra.name!r}: letters, digits, '_', '.', '-'")
+            raise UsageError(f"store extra name {extra.name!r}: letters, digits, '_', '.', '-'")
         for name, array in extra.arrays.items():
             if not _NAME.fullmatch(name) or name in taken:
-                raise ValueError(f"store extra {extra.name!r}: file name {name!r} is not a plain "
+                raise UsageError(f"store extra {extra.name!r}: file name {name!r} is not a plain "
                                  "'NAME.npy' or is taken")
             if np.asarray(array).dtype.kind not in "biuf":
-                raise ValueError(f"store extra {extra.name!r}: {name} must hold numbers, not "
+                raise UsageError(f"store extra {extra.name!r}: {name} must hold numbers, not "
                                  f"{np.asarray(array).dtype}")
             taken.add(name)
 

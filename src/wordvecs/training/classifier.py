@@ -28,7 +28,7 @@ import numpy as np
 
 from wordvecs import _atomic as atomic
 from wordvecs._atomic import atomic_file
-from wordvecs.errors import DataError, VocabularyError, WordvecsError, require
+from wordvecs.errors import ArgumentTypeError, DataError, VocabularyError, WordvecsError, require
 from wordvecs.text.datasets import Vocabulary
 
 __all__ = ["CLASSIFIER_FILES", "Classifier", "Prediction", "load_classifier", "text_problem"]
@@ -140,7 +140,7 @@ class Classifier:
 
     def _encode(self, texts: Sequence[str]) -> tuple[np.ndarray, list[int], list[int]]:
         if isinstance(texts, str):
-            raise TypeError("predict takes a list of texts, not a single string")
+            raise ArgumentTypeError("predict takes a list of texts, not a single string")
         for n, t in enumerate(texts, start=1):
             if not isinstance(t, str) or not t.strip():
                 raise DataError(f"text {n} is empty")

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from wordvecs.errors import DataError, UsageError
 from wordvecs.subwords import FastTextSubwords, SubwordParams, encode, word_rows
 
 if TYPE_CHECKING:
@@ -119,8 +120,7 @@ class SubwordFallback:
         try:
             vecs, found = self.subwords.word_vectors(unseen)
         except UnicodeEncodeError:  # a lone surrogate: say which text, as Classifier does
-            from .classifier import text_problem
-            from .errors import DataError
+            from wordvecs.training.classifier import text_problem
 
             for n, t in enumerate(texts, start=1):
                 problem = text_problem(t)
@@ -155,7 +155,7 @@ def _widened(keras: Any, model: Any, extra: np.ndarray) -> Any:
     emb = next(la for la in model.layers if la.__class__.__name__ == "Embedding")
     weights = np.asarray(emb.get_weights()[0], dtype=np.float32)
     if extra.shape[1] != weights.shape[1]:
-        raise ValueError(f"subword vectors of dim {extra.shape[1]} for an Embedding of dim "
+        raise UsageError(f"subword vectors of dim {extra.shape[1]} for an Embedding of dim "
                          f"{weights.shape[1]}")
 
     def clone(layer: Any) -> Any:
