@@ -300,6 +300,13 @@ def _parse_meta(data: bytes, path: Path) -> dict[str, Any]:
     if not isinstance(extras, dict) or (version == 1 and (extras or set(files) != required)):
         raise StoreError(f"{meta_path}: damaged store metadata (a version-1 store holds exactly "
                          f"{sorted(required)})")
+    _check_files(files, extras, required, meta_path)
+    return meta
+
+
+def _check_files(files: dict[str, Any], extras: dict[str, Any], required: set[str],
+                 meta_path: Path) -> None:
+    """The metadata's ``files`` and ``extras`` agree and each file has a size and a digest."""
     listed: set[str] = set()
     for name, extra in extras.items():
         if (not isinstance(extra, dict) or not isinstance(extra.get("files"), list)
@@ -320,7 +327,6 @@ def _parse_meta(data: bytes, path: Path) -> dict[str, Any]:
     if not listed <= set(files):
         raise StoreError(f"{meta_path}: damaged store metadata (extras list files "
                          f"{sorted(listed - set(files))} that 'files' does not)")
-    return meta
 
 
 def _digest(fd: int) -> str:
