@@ -62,12 +62,21 @@ _LAZY = {
     "EmbeddingMatrix": ("wordvecs.matrix", "EmbeddingMatrix"),
     "load_classifier": ("wordvecs.training.train", "load_classifier"),
 }
+# submodules reachable as attributes without an import of their own (each is light to import:
+# ``wordvecs.keras`` imports Keras only inside its functions)
+_LAZY_MODULES = ("keras",)
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
+    import importlib
 
+    if name in _LAZY:
         module, attr = _LAZY[name]
         return getattr(importlib.import_module(module), attr)
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"wordvecs.{name}")
     raise AttributeError(f"module 'wordvecs' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY) | set(_LAZY_MODULES))
