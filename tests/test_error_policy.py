@@ -123,3 +123,23 @@ def test_serve_without_its_extra_says_so_before_announcing(monkeypatch: pytest.M
     assert res.output.strip().splitlines() == [
         "Error: starlette is not installed: pip install 'wordvecs[serve]'"]
     assert "serving" not in res.output
+
+
+@pytest.mark.parametrize("command", [["info", "glove-6b-50d", "--vocab"],
+                                     ["distill", "minilm", "--out", "{tmp}/x.wv", "--vocab"]])
+def test_a_word_file_that_is_not_utf8_is_one_line(command: list[str], tmp_path: Path) -> None:
+    """Bad input in a file the CLI reads itself is a named error too, not a UnicodeDecodeError."""
+    from wordvecs.cli.common import read_word_file
+    from wordvecs.cli.distill_cmds import read_vocab_counts
+
+    bad = tmp_path / "vocab.txt"
+    bad.write_bytes(b"king\nqu\xe9en\n")
+    for read in (read_word_file, read_vocab_counts):
+        with pytest.raises(errors.FormatError, match=r"vocab.txt: not UTF-8 text; found b'\\xe9"):
+            read(bad)
+    res = CliRunner().invoke(cli, [*(a.format(tmp=tmp_path) for a in command), str(bad)])
+    if res.exit_code == 2 and "not UTF-8" not in res.output:
+        pytest.skip(f"the command stops earlier here: {res.output.strip()}")
+    assert res.exit_code == 2, res.output
+    assert res.output.strip().splitlines()[-1].startswith("Error: ")
+    assert "not UTF-8 text" in res.output
