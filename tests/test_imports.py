@@ -73,3 +73,25 @@ def test_the_check_sees_a_heavy_import(tmp_path: Path) -> None:
         mark("b")
     """, tmp_path)
     assert seen == {"a": [], "b": ["pandas"]}
+
+
+def test_dir_lists_the_lazy_names() -> None:
+    import wordvecs
+
+    names = dir(wordvecs)
+    assert set(wordvecs.__all__) <= set(names)
+    assert {"keras", "build_matrix", "distill", "load_classifier", "ApproximateIndex"} <= set(names)
+    assert names == sorted(names)
+
+
+def test_wordvecs_keras_is_an_attribute_without_importing_keras(tmp_path: Path) -> None:
+    """The module docstring's ``wordvecs.keras.embedding_layer(em)`` after ``import wordvecs``."""
+    seen = _heavy_after("""
+        import wordvecs
+        mark("import wordvecs")
+        assert "keras" in dir(wordvecs)
+        layer = wordvecs.keras.embedding_layer
+        assert callable(layer)
+        mark("wordvecs.keras.embedding_layer")
+    """, tmp_path)
+    assert seen == {"import wordvecs": [], "wordvecs.keras.embedding_layer": []}

@@ -9,6 +9,7 @@ from typing import Any
 
 from wordvecs._version import __version__
 from wordvecs.errors import (
+    ArgumentTypeError,
     ChecksumError,
     DataError,
     DownloadError,
@@ -17,6 +18,7 @@ from wordvecs.errors import (
     SourceError,
     StoreError,
     UnwritableError,
+    UsageError,
     VocabularyError,
     WordNotFound,
     WordvecsError,
@@ -28,6 +30,7 @@ from wordvecs.vectors import Vectors
 
 __all__ = [
     "ApproximateIndex",
+    "ArgumentTypeError",
     "ChecksumError",
     "DataError",
     "DownloadError",
@@ -37,6 +40,7 @@ __all__ = [
     "SourceError",
     "StoreError",
     "UnwritableError",
+    "UsageError",
     "Vectors",
     "VocabularyError",
     "WordNotFound",
@@ -57,12 +61,21 @@ _LAZY = {
     "EmbeddingMatrix": ("wordvecs.matrix", "EmbeddingMatrix"),
     "load_classifier": ("wordvecs.training.train", "load_classifier"),
 }
+# submodules reachable as attributes without an import of their own (each is light to import:
+# ``wordvecs.keras`` imports Keras only inside its functions)
+_LAZY_MODULES = ("keras",)
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
+    import importlib
 
+    if name in _LAZY:
         module, attr = _LAZY[name]
         return getattr(importlib.import_module(module), attr)
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"wordvecs.{name}")
     raise AttributeError(f"module 'wordvecs' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY) | set(_LAZY_MODULES))

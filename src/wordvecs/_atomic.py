@@ -225,6 +225,33 @@ def _put_back(old: Path, dst: Path, exc: OSError) -> WriteError:
 _TAKEN = (errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR, errno.EISDIR)
 
 
+def _place_new(tmp: Path, dst: Path, *, folder: bool) -> bool:
+    """Move ``tmp`` to ``dst``, where nothing was; False when something appeared there meanwhile
+    (then nothing moved)."""
+    try:
+        if _rename(tmp, dst, _NOREPLACE):
+            return True
+    except FileExistsError:
+        return False
+    if not folder:
+        try:
+            os.link(tmp, dst)  # fails if dst exists
+        except FileExistsError:
+            return False
+        except OSError:
+            os.replace(tmp, dst)
+            return True
+        os.unlink(tmp)
+        return True
+    try:
+        os.rename(tmp, dst)  # a race with another writer may replace an empty folder only
+    except OSError as exc:
+        if exc.errno in _TAKEN:
+            return False
+        raise
+    return True
+
+
 def _put_in_place(tmp: Path, dst: Path, *, folder: bool, overwrite: bool,
                   is_ours: Callable[[Path], bool] | None) -> list[Path]:
     """Move ``tmp`` to ``dst``; returns what is left to remove (the old destination, moved).
@@ -235,28 +262,9 @@ def _put_in_place(tmp: Path, dst: Path, *, folder: bool, overwrite: bool,
     """
     for _ in range(3):
         if not check_destination(dst, folder=folder, overwrite=overwrite, is_ours=is_ours):
-            try:
-                if _rename(tmp, dst, _NOREPLACE):
-                    return []
-            except FileExistsError:
-                continue  # another process got there first: check what it put there
-            if not folder:
-                try:
-                    os.link(tmp, dst)  # fails if dst exists
-                except FileExistsError:
-                    continue
-                except OSError:
-                    os.replace(tmp, dst)
-                    return []
-                os.unlink(tmp)
+            if _place_new(tmp, dst, folder=folder):
                 return []
-            try:
-                os.rename(tmp, dst)  # a race with another writer may replace an empty folder only
-            except OSError as exc:
-                if exc.errno in _TAKEN:
-                    continue  # something appeared there meanwhile: check what
-                raise
-            return []
+            continue  # another process got there first: check what it put there
         if _rename(tmp, dst, _EXCHANGE):
             if _still_replaceable(tmp, folder=folder, is_ours=is_ours):
                 return [tmp]  # tmp now names the old destination

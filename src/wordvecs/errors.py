@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 __all__ = [
+    "ArgumentTypeError",
     "ChecksumError",
     "DataError",
     "DownloadError",
@@ -13,6 +15,7 @@ __all__ = [
     "SourceError",
     "StoreError",
     "UnwritableError",
+    "UsageError",
     "VocabularyError",
     "WordNotFound",
     "WordvecsError",
@@ -96,6 +99,14 @@ class DataError(WordvecsError, ValueError):
     """A training or prediction data set is unusable: no rows, one class, a missing column."""
 
 
+class UsageError(WordvecsError, ValueError):
+    """An argument's value is outside what the function accepts: a bad mode, size or fraction."""
+
+
+class ArgumentTypeError(WordvecsError, TypeError):
+    """An argument is of the wrong type: a single string where a list of words is expected."""
+
+
 class DownloadError(WordvecsError):
     """A named set could not be fetched."""
 
@@ -123,13 +134,25 @@ class WordNotFound(WordvecsError, KeyError):
         return str(self.args[0])
 
 
-def require(module: str, extra: str) -> object:
-    """Import an optional dependency, or raise MissingExtraError naming the extra to install."""
-    import importlib
+def require(module: str, extra: str, *, load: bool = True) -> Any:
+    """Import an optional dependency, or raise MissingExtraError naming the extra to install.
 
+    With ``load=False`` only check that the module can be found, without importing it (for a
+    check before heavy work, or for a package whose import is slow); then the result is None.
+    """
+    import importlib
+    import importlib.util
+
+    hint = f"{module.partition('.')[0]} is not installed: pip install 'wordvecs[{extra}]'"
+    if not load:
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):  # a parent package missing, or hidden as None
+            found = False
+        if not found:
+            raise MissingExtraError(hint)
+        return None
     try:
         return importlib.import_module(module)
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise MissingExtraError(
-            f"{module} is not installed: pip install 'wordvecs[{extra}]'"
-        ) from exc
+    except ImportError as exc:
+        raise MissingExtraError(hint) from exc

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from wordvecs.errors import DataError, UsageError
 from wordvecs.progress import Progress, progress_enabled
 from wordvecs.similarity import _top, normed, row_norms
 
@@ -57,7 +58,7 @@ def data_path(name: str) -> Path:
     path = Path(str(resources.files("wordvecs") / "data" / file))
     if not path.is_file():
         known = ", ".join(sorted({**ANALOGY_SETS, **PAIR_SETS}))
-        raise ValueError(f"no bundled data set {name!r}; known: {known}")
+        raise UsageError(f"no bundled data set {name!r}; known: {known}")
     return path
 
 
@@ -170,8 +171,8 @@ def _read_questions(path: Path, ok: dict[str, int], case_insensitive: bool) -> _
                 skipped.append(0)
                 continue
             if not names:
-                raise ValueError(f"{path}, line {line_no + 1}: missing section header "
-                                 "(': name') before the first question")
+                raise DataError(f"{path}, line {line_no + 1}: missing section header "
+                                "(': name') before the first question")
             parts = line.split()
             if len(parts) != 4:
                 logger.info("skipping invalid line #%i in %s", line_no, path)
@@ -292,9 +293,9 @@ def analogies(vectors: Vectors, path: str | os.PathLike[str] | None = None, *,
         progress: show a progress bar over the questions (default: on a terminal).
     """
     if method not in ("add", "mul"):
-        raise ValueError(f"method must be 'add' or 'mul'. Received: method={method!r}")
+        raise UsageError(f"method must be 'add' or 'mul'. Received: method={method!r}")
     if restrict_vocab < 1:
-        raise ValueError(f"restrict_vocab must be a positive integer. Received: {restrict_vocab}")
+        raise UsageError(f"restrict_vocab must be a positive integer. Received: {restrict_vocab}")
     file = _resolve(path, "google", ANALOGY_SETS)
     n = min(len(vectors), int(restrict_vocab))
     keys, ok = _ok_vocab(vectors, n, case_insensitive)
@@ -398,8 +399,8 @@ def word_pairs(vectors: Vectors, path: str | os.PathLike[str] | None = None, *,
             gold.append(score)
             pairs.append((ok[a], ok[b]))
     if not gold:
-        raise ValueError(f"no valid similarity judgements in {file}: either not "
-                         f"'word1{delimiter!r}word2{delimiter!r}score' lines or all words unknown")
+        raise DataError(f"no valid similarity judgements in {file}: either not "
+                        f"'word1{delimiter!r}word2{delimiter!r}score' lines or all words unknown")
     idx = np.asarray(pairs, dtype=np.int64)
     m64 = vectors.rows(idx.ravel()).astype(np.float64)
     nrm2 = _nrm2()

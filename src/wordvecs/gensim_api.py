@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from wordvecs.errors import MissingExtraError, WordNotFound
+from wordvecs.errors import ArgumentTypeError, UsageError, WordNotFound, require
 from wordvecs.similarity import most_similar, normed, similarity, unitvec
 
 if TYPE_CHECKING:
@@ -48,8 +48,8 @@ def get_index(vectors: Vectors, key: Any) -> int:
         if 0 <= key < len(vectors):
             return int(key)
         raise WordNotFound(key)
-    raise TypeError(f"a key is a word (str) or a row number (int); got {key!r} "
-                    f"(of type {type(key).__name__})")
+    raise ArgumentTypeError(f"a key is a word (str) or a row number (int); got {key!r} "
+                            f"(of type {type(key).__name__})")
 
 
 def _has_index(vectors: Vectors, key: Any) -> bool:
@@ -75,8 +75,8 @@ def item(vectors: Vectors, key: Any) -> np.ndarray:
         keys = list(key)
         return vectors.rows(np.asarray([get_index(vectors, k) for k in keys], dtype=np.int64)) \
             if keys else np.empty((0, vectors.dim), dtype=np.float32)
-    raise TypeError(f"cannot index Vectors with {key!r} (of type {type(key).__name__}): give a "
-                    "word, a row number, a list of them, or a slice")
+    raise ArgumentTypeError(f"cannot index Vectors with {key!r} (of type {type(key).__name__}): "
+                            "give a word, a row number, a list of them, or a slice")
 
 
 def cosine_similarities(vector_1: np.ndarray, vectors_all: np.ndarray) -> np.ndarray:
@@ -111,7 +111,7 @@ def get_mean_vector(vectors: Vectors, keys: Sequence[Any], weights: Any = None,
     Unknown words are skipped (``ignore_missing=True``) or a ``KeyError``; ints are row numbers.
     """
     if len(keys) == 0:
-        raise ValueError("cannot compute mean with no input")
+        raise UsageError("cannot compute mean with no input")
     if weights is None:
         w = np.ones(len(keys), dtype=np.float32)
     elif isinstance(weights, list | tuple):
@@ -119,7 +119,7 @@ def get_mean_vector(vectors: Vectors, keys: Sequence[Any], weights: Any = None,
     else:
         w = np.asarray(weights)
     if w.ndim != 1 or len(keys) != w.shape[0]:
-        raise ValueError("keys and weights array must have same number of elements")
+        raise UsageError("keys and weights array must have same number of elements")
     mean: np.ndarray = np.zeros(vectors.dim, np.float32)
     unit = normed(vectors) if pre_normalize else vectors.matrix
     total_weight: Any = 0
@@ -188,11 +188,11 @@ def add_vectors(vectors: Vectors, keys: str | Sequence[str], weights: Any,
     keys = list(keys)
     w = np.asarray(weights)
     if w.ndim != 2 or w.shape != (len(keys), vectors.dim):
-        raise ValueError(f"weights must have shape ({len(keys)}, {vectors.dim}) for "
+        raise UsageError(f"weights must have shape ({len(keys)}, {vectors.dim}) for "
                          f"{len(keys)} keys; got {w.shape}")
     for k in keys:
         if not isinstance(k, str):
-            raise TypeError(f"a key must be a str; got {k!r} (of type {type(k).__name__})")
+            raise ArgumentTypeError(f"a key must be a str; got {k!r} (of type {type(k).__name__})")
     index = vectors.key_to_index
     present = np.fromiter((k in index for k in keys), dtype=bool, count=len(keys))
     new_words = [k for k, p in zip(keys, present) if not p]
@@ -225,11 +225,7 @@ def vectors_for_all(vectors: Vectors, keys: Iterable[str], allow_inference: bool
 
 
 def _gensim_keyedvectors() -> Any:
-    try:
-        from gensim.models import KeyedVectors
-    except ImportError as exc:
-        raise MissingExtraError("gensim is not installed: pip install gensim") from exc
-    return KeyedVectors
+    return require("gensim.models", "gensim").KeyedVectors
 
 
 def to_gensim(vectors: Vectors) -> Any:
@@ -256,7 +252,7 @@ def from_gensim(kv: Any) -> Vectors:
     words = list(kv.index_to_key)
     for i, w in enumerate(words):
         if not isinstance(w, str):
-            raise TypeError(f"gensim key {i} is {w!r} (of type {type(w).__name__}); wordvecs "
-                            "keys are words (str)")
+            raise ArgumentTypeError(f"gensim key {i} is {w!r} (of type {type(w).__name__}); "
+                                    "wordvecs keys are words (str)")
     matrix = np.array(kv.vectors, dtype=np.float32, copy=True, order="C")
     return Vectors(words, matrix, source=getattr(kv, "source", None), format="gensim")

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from wordvecs.errors import VocabularyError, require
+from wordvecs.errors import UsageError, VocabularyError, require
 
 if TYPE_CHECKING:
     from wordvecs.matrix import EmbeddingMatrix
@@ -70,7 +70,7 @@ def head_layers(keras: Any, kind: str, x: Any, n_classes: int, mask: Any = None)
         x = keras.layers.Bidirectional(keras.layers.LSTM(32))(x, **kw)
         x = keras.layers.Dropout(0.3)(x)
     else:
-        raise ValueError(f"unknown model {kind!r}; expected one of {', '.join(HEADS)}")
+        raise UsageError(f"unknown model {kind!r}; expected one of {', '.join(HEADS)}")
     return keras.layers.Dense(n_classes, activation="softmax", name="label")(x)
 
 

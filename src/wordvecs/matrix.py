@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from wordvecs.errors import VocabularyError
+from wordvecs.errors import UsageError, VocabularyError
 from wordvecs.resolve import DEFAULT_STEPS, Chain
 from wordvecs.vectors import Vectors, on_replace
 
@@ -49,7 +49,7 @@ class OOVPolicy(str, Enum):
             return cls(value)
         except ValueError:
             choices = ", ".join(repr(p.value) for p in cls)
-            raise ValueError(f"unknown oov policy {value!r}; choose one of {choices}") from None
+            raise UsageError(f"unknown oov policy {value!r}; choose one of {choices}") from None
 
 
 @dataclass(eq=False)
@@ -216,7 +216,7 @@ def build_matrix(
             fallback = ["case"] if lowercase_fallback else False
     if isinstance(fallback, Chain):
         if fallback.vectors is not vectors:
-            raise ValueError("the Chain given as fallback was made for other vectors")
+            raise UsageError("the Chain given as fallback was made for other vectors")
         chain = fallback
     else:
         steps: list[str] = (list(DEFAULT_STEPS) if fallback is None or fallback is True else
@@ -284,27 +284,36 @@ def _normalise_vocab(vocab: Mapping[str, int] | Sequence[str]) -> dict[str, int]
     if len(vocab) == 0:
         raise VocabularyError("the vocabulary is empty")
     if not isinstance(vocab, Mapping):
-        words = list(vocab)
-        if words[0] != PAD_TOKEN:
-            raise VocabularyError(
-                f"a list vocabulary must hold the padding token '' at index 0, got {words[0]!r} "
-                "(index 0 is reserved for padding; TextVectorization(mask_token=None) leaves it "
-                "out: pass a dict word -> index starting at 1, or keep the default mask token)")
-        if len(words) == 1:
-            raise VocabularyError("the vocabulary is empty (only the padding token '')")
-        out: dict[str, int] = {}
-        for i, w in enumerate(words[1:], start=1):
-            if not isinstance(w, str):
-                raise VocabularyError(f"vocabulary entry {i} is {w!r} (of type "
-                                      f"{type(w).__name__}), not a string")
-            if w in out:
-                raise VocabularyError(f"word {w!r} appears twice in the vocabulary, at index "
-                                      f"{out[w]} and {i}")
-            if w == PAD_TOKEN:
-                raise VocabularyError(f"the padding token '' appears again at index {i}")
-            out[w] = i
-        return out
-    out = {}
+        return _vocab_of_list(list(vocab))
+    return _vocab_of_mapping(vocab)
+
+
+def _vocab_of_list(words: list[Any]) -> dict[str, int]:
+    """word -> index of a list vocabulary in index order (``''`` at index 0)."""
+    if words[0] != PAD_TOKEN:
+        raise VocabularyError(
+            f"a list vocabulary must hold the padding token '' at index 0, got {words[0]!r} "
+            "(index 0 is reserved for padding; TextVectorization(mask_token=None) leaves it "
+            "out: pass a dict word -> index starting at 1, or keep the default mask token)")
+    if len(words) == 1:
+        raise VocabularyError("the vocabulary is empty (only the padding token '')")
+    out: dict[str, int] = {}
+    for i, w in enumerate(words[1:], start=1):
+        if not isinstance(w, str):
+            raise VocabularyError(f"vocabulary entry {i} is {w!r} (of type "
+                                  f"{type(w).__name__}), not a string")
+        if w in out:
+            raise VocabularyError(f"word {w!r} appears twice in the vocabulary, at index "
+                                  f"{out[w]} and {i}")
+        if w == PAD_TOKEN:
+            raise VocabularyError(f"the padding token '' appears again at index {i}")
+        out[w] = i
+    return out
+
+
+def _vocab_of_mapping(vocab: Mapping[Any, Any]) -> dict[str, int]:
+    """A dict vocabulary word -> index, checked (``'' -> 0``, the padding, left out)."""
+    out: dict[str, int] = {}
     seen: dict[int, str] = {}
     for w, i in vocab.items():
         if not isinstance(w, str):

@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from wordvecs.errors import FormatError, SourceError
+from wordvecs.errors import ArgumentTypeError, FormatError, SourceError
 from wordvecs.formats import FORMATS, FormatSpec, VectorFormat, canonical_format, spec_of
 from wordvecs.formats.detect import detect
 from wordvecs.formats.store import is_store, read_store
@@ -27,7 +27,7 @@ def normalize_vocab(vocab: Iterable[str] | Mapping[str, object] | None) -> froze
     if vocab is None:
         return None
     if isinstance(vocab, str | bytes):
-        raise TypeError("vocab must be a collection of words, not a single string")
+        raise ArgumentTypeError("vocab must be a collection of words, not a single string")
     return frozenset(vocab.keys() if isinstance(vocab, Mapping) else vocab)
 
 

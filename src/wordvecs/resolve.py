@@ -47,6 +47,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from wordvecs.errors import UsageError
+
 if TYPE_CHECKING:
     from wordvecs.segment import Segmenter
     from wordvecs.vectors import Vectors
@@ -220,7 +222,7 @@ class Chain:
         chosen = set(DEFAULT_STEPS if steps is None else steps)
         unknown = chosen - set(STEPS)
         if unknown:
-            raise ValueError(f"unknown resolver step(s) {', '.join(map(repr, sorted(unknown)))};"
+            raise UsageError(f"unknown resolver step(s) {', '.join(map(repr, sorted(unknown)))};"
                              f" choose from {', '.join(STEPS)}")
         self.vectors = vectors
         order = STEPS

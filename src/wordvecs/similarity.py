@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 
-from wordvecs.errors import MissingExtraError
+from wordvecs.errors import UsageError, require
 
 if TYPE_CHECKING:
     from wordvecs.vectors import Vectors
@@ -105,7 +105,7 @@ def query_vector(vectors: Vectors, positive: Item | Iterable[Item] | None,
     """The unit mean of the query (gensim's ``get_mean_vector``) and the rows of its words."""
     items = (_weighted(_as_list(positive), 1.0) + _weighted(_as_list(negative), -1.0))
     if not items:
-        raise ValueError("cannot compute similarity with no input: give at least one word")
+        raise UsageError("cannot compute similarity with no input: give at least one word")
     mean = np.zeros(vectors.dim, dtype=np.float32)
     rows: list[int] = []
     total = 0.0
@@ -114,7 +114,7 @@ def query_vector(vectors: Vectors, positive: Item | Iterable[Item] | None,
         if isinstance(key, np.ndarray):
             vec = np.asarray(key, dtype=np.float32)
             if vec.shape != (vectors.dim,):
-                raise ValueError(f"a query vector must have shape ({vectors.dim},), "
+                raise UsageError(f"a query vector must have shape ({vectors.dim},), "
                                  f"got {vec.shape}")
         else:
             row = vectors.index(key)
@@ -157,7 +157,7 @@ def _limit(vectors: Vectors, restrict_vocab: int | None) -> int:
     if restrict_vocab is None:
         return n
     if restrict_vocab < 1:
-        raise ValueError(f"restrict_vocab must be a positive integer. Received: {restrict_vocab}")
+        raise UsageError(f"restrict_vocab must be a positive integer. Received: {restrict_vocab}")
     return min(n, int(restrict_vocab))
 
 
@@ -213,7 +213,7 @@ def similar_by_vectors(vectors: Vectors, queries: np.ndarray, topn: int = 10, *,
     """
     q = np.atleast_2d(np.asarray(queries, dtype=np.float32))
     if q.shape[1] != vectors.dim:
-        raise ValueError(f"queries must have {vectors.dim} columns, got {q.shape[1]}")
+        raise UsageError(f"queries must have {vectors.dim} columns, got {q.shape[1]}")
     unit_q = np.stack([unitvec(r) for r in q]) if len(q) else q
     n = _limit(vectors, restrict_vocab)
     unit = normed(vectors)[:n]
@@ -236,7 +236,7 @@ def analogy(vectors: Vectors, a: str, b: str, c: str, topn: int = 1,
     if method == "mul":
         return most_similar_cosmul(vectors, [b, c], [a], topn=topn,
                                    restrict_vocab=restrict_vocab)
-    raise ValueError(f"method must be 'add' or 'mul'. Received: method={method!r}")
+    raise UsageError(f"method must be 'add' or 'mul'. Received: method={method!r}")
 
 
 @overload
@@ -260,7 +260,7 @@ def most_similar_cosmul(vectors: Vectors, positive: Item | Iterable[Item] | None
     pos = _as_list(positive)
     neg = _as_list(negative)
     if not pos:
-        raise ValueError("cannot compute similarity with no input: give at least one word")
+        raise UsageError("cannot compute similarity with no input: give at least one word")
     unit = normed(vectors)
     query_rows: list[int] = []
 
@@ -268,7 +268,7 @@ def most_similar_cosmul(vectors: Vectors, positive: Item | Iterable[Item] | None
         if isinstance(item, np.ndarray):
             vec = np.asarray(item, dtype=np.float32)
             if vec.shape != (vectors.dim,):
-                raise ValueError(f"a query vector must have shape ({vectors.dim},), "
+                raise UsageError(f"a query vector must have shape ({vectors.dim},), "
                                  f"got {vec.shape}")
             return vec
         if not isinstance(item, str):
@@ -321,7 +321,7 @@ def doesnt_match(vectors: Vectors, words: Iterable[str]) -> str:
     """The word furthest from the mean of ``words`` (gensim's ``doesnt_match``)."""
     words = list(words)
     if not words:
-        raise ValueError("cannot select a word from an empty list")
+        raise UsageError("cannot select a word from an empty list")
     rows = [vectors.index(w) for w in words]
     unit = normed(vectors)[rows]
     mean = unitvec(unit.mean(axis=0, dtype=np.float32))
@@ -349,11 +349,7 @@ class ApproximateIndex:
         ``progress``: a bar over the rows added (default: on a terminal, for 50,000 rows or
         more; the graph of 400,000 words takes minutes to build).
         """
-        try:
-            from usearch.index import Index
-        except ImportError as exc:
-            raise MissingExtraError("usearch is not installed: pip install 'wordvecs[ann]'") \
-                from exc
+        Index = require("usearch.index", "ann").Index
         unit = normed(vectors)
         index = Index(ndim=vectors.dim, metric="ip", dtype=dtype, connectivity=connectivity,
                       expansion_add=expansion_add, expansion_search=expansion_search)

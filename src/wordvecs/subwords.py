@@ -21,6 +21,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from wordvecs.errors import UsageError
+
 __all__ = ["FastTextSubwords", "SubwordModel", "SubwordParams", "fnv1a", "murmur3", "ngrams"]
 
 EOS = b"</s>"
@@ -218,7 +220,7 @@ class FastTextSubwords:
                  entries: Sequence[str] | Callable[[], Sequence[str]],
                  prune: np.ndarray | None = None) -> None:
         if table.ndim != 2 or table.dtype != np.float32:
-            raise ValueError("table must be a 2-D float32 array")
+            raise UsageError("table must be a 2-D float32 array")
         self.table = table
         self.params = params
         self._entries = entries  # or a function giving them (a store decodes them on first use)

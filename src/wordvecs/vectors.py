@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
-from wordvecs.errors import WordNotFound
+from wordvecs.errors import UsageError, VocabularyError, WordNotFound
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -46,18 +46,18 @@ class Vectors:
     ) -> None:
         if matrix is None:
             if subwords is None:
-                raise ValueError("matrix=None needs subwords= (the rows are computed from them)")
+                raise UsageError("matrix=None needs subwords= (the rows are computed from them)")
             count, dim = len(words), int(subwords.dim)
         else:
             if matrix.ndim != 2:
-                raise ValueError(f"matrix must be 2-D, got shape {matrix.shape}")
+                raise UsageError(f"matrix must be 2-D, got shape {matrix.shape}")
             if matrix.dtype != np.float32:
-                raise ValueError(f"matrix must be float32, got {matrix.dtype}")
+                raise UsageError(f"matrix must be float32, got {matrix.dtype}")
             if len(words) != matrix.shape[0]:
-                raise ValueError(f"{len(words)} words for {matrix.shape[0]} matrix rows")
+                raise VocabularyError(f"{len(words)} words for {matrix.shape[0]} matrix rows")
             count, dim = int(matrix.shape[0]), int(matrix.shape[1])
             if subwords is not None and int(subwords.dim) != dim:
-                raise ValueError(f"subwords of dim {subwords.dim} for a matrix of dim {dim}")
+                raise UsageError(f"subwords of dim {subwords.dim} for a matrix of dim {dim}")
         self._shape = (count, dim)
         self._lazy: np.ndarray | None = matrix
         self._matrix: np.ndarray | None = (matrix if matrix is not None
@@ -241,7 +241,7 @@ class Vectors:
         already open): a memory-mapped matrix stays mapped, words held as Arrow stay Arrow, rows
         computed from subwords stay uncomputed, and the subword model is kept."""
         if n < 0:
-            raise ValueError(f"n must be >= 0, not {n}")
+            raise UsageError(f"n must be >= 0, not {n}")
         words = self._arrow.slice(0, n) if self._arrow is not None else self.words[:n]
         rows = self._lazy[:n] if self._lazy is not None else None
         return Vectors(words, rows, source=self.source, format=self.format,
@@ -493,7 +493,7 @@ class Vectors:
         """Swap in new words and an in-memory matrix, in place, dropping every cache built on the
         old (the index, :attr:`normed`, and what :func:`on_replace` hooks hold)."""
         if len(words) != matrix.shape[0]:
-            raise ValueError(f"{len(words)} words for {matrix.shape[0]} matrix rows")
+            raise VocabularyError(f"{len(words)} words for {matrix.shape[0]} matrix rows")
         self._lazy = self._matrix = np.ascontiguousarray(matrix, dtype=np.float32)
         self._shape = (int(matrix.shape[0]), int(matrix.shape[1]))
         self._words, self._arrow = list(words), None

@@ -1,6 +1,7 @@
 """The ``wordvecs`` command: a thin layer that parses options, calls the library, prints.
 
-Every library error becomes one line on stderr and exit status 2, never a traceback.
+Every library error (a ``WordvecsError``), usage error and missing or unreadable file becomes one
+line on stderr and exit status 2; anything else is a bug and keeps its traceback.
 Each command family lives in its own module and registers itself on the group.
 """
 
@@ -37,9 +38,7 @@ class _Group(click.Group):
             raise _one_line(str(exc)) from None
         except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
             raise _one_line(f"{exc.filename}: {exc.strerror}") from None
-        except (ValueError, KeyError) as exc:
-            msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-            raise _one_line(str(msg)) from None
+        # anything else (a plain ValueError, KeyError, TypeError...) is a bug: its traceback shows
 
 
 class _OneLineError(click.ClickException):

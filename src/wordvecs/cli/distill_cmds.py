@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from wordvecs.cli.common import quiet_option
+from wordvecs.cli.common import not_utf8, quiet_option
 from wordvecs.errors import FormatError, SourceError
 
 __all__ = ["read_vocab_counts", "register"]
@@ -18,30 +18,33 @@ def read_vocab_counts(path: str | Path) -> tuple[list[str], dict[str, float] | N
     words: list[str] = []
     counts: dict[str, float] = {}
     with_counts: bool | None = None
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, start=1):
-            line = line.rstrip("\r\n")
-            if not line.strip():
-                continue
-            word, tab, count = line.partition("\t")
-            if with_counts is None:
-                with_counts = bool(tab)
-            if bool(tab) != with_counts:
-                raise FormatError(path, line=n, expected="word<TAB>count on every line"
-                                  if with_counts else "one word a line, as on line 1",
-                                  found=repr(line[:60]))
-            if not word.strip():
-                raise FormatError(path, line=n, expected="a word", found="an empty word")
-            if tab:
-                try:
-                    value = float(count)
-                except ValueError:
-                    value = -1.0
-                if not value >= 0 or value == float("inf"):
-                    raise FormatError(path, line=n, expected="a count >= 0 after the tab",
-                                      found=repr(count[:30]))
-                counts[word] = counts.get(word, 0.0) + value
-            words.append(word)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for n, line in enumerate(fh, start=1):
+                line = line.rstrip("\r\n")
+                if not line.strip():
+                    continue
+                word, tab, count = line.partition("\t")
+                if with_counts is None:
+                    with_counts = bool(tab)
+                if bool(tab) != with_counts:
+                    raise FormatError(path, line=n, expected="word<TAB>count on every line"
+                                      if with_counts else "one word a line, as on line 1",
+                                      found=repr(line[:60]))
+                if not word.strip():
+                    raise FormatError(path, line=n, expected="a word", found="an empty word")
+                if tab:
+                    try:
+                        value = float(count)
+                    except ValueError:
+                        value = -1.0
+                    if not value >= 0 or value == float("inf"):
+                        raise FormatError(path, line=n, expected="a count >= 0 after the tab",
+                                          found=repr(count[:30]))
+                    counts[word] = counts.get(word, 0.0) + value
+                words.append(word)
+    except UnicodeDecodeError as exc:
+        raise not_utf8(path, exc) from None
     return words, (counts if with_counts else None)
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from wordvecs.cli.common import quiet_option, vectors_option
+from wordvecs.errors import UsageError, require
 
 if TYPE_CHECKING:
     from wordvecs.vectors import Vectors
@@ -130,6 +131,7 @@ def plot(words: tuple[str, ...], out: str, vectors: str, neighbours: int, force:
     from wordvecs.errors import WriteError
     from wordvecs.similarity import normed, similar_by_vectors
 
+    require("matplotlib", "plot", load=False)  # before the vectors load
     if not Path(out).parent.is_dir():
         raise WriteError(f"cannot write {out}: the folder {Path(out).parent} does not exist "
                          "(create it first)")
@@ -154,8 +156,7 @@ def plot_words(v: Vectors, words: list[str], neighbours: list[str], out: Path, *
                overwrite: bool = False) -> Path:
     """Draw the PCA map of ``words`` (black) and ``neighbours`` (grey) to ``out`` (atomically;
     its folder must exist, an existing file is replaced only with ``overwrite``)."""
-    import matplotlib
-
+    matplotlib = require("matplotlib", "plot")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
@@ -164,7 +165,7 @@ def plot_words(v: Vectors, words: list[str], neighbours: list[str], out: Path, *
 
     allw = words + neighbours
     if len(allw) < 2:
-        raise ValueError("plot needs at least two words (or --neighbours)")
+        raise UsageError("plot needs at least two words (or --neighbours)")
     x = normed(v)[[v.index(w) for w in allw]].astype(np.float64)
     x -= x.mean(axis=0)
     _, _, vt = np.linalg.svd(x, full_matrices=False)

@@ -31,9 +31,12 @@ def serve(run_dir: Path, host: str, port: int, max_batch: int, max_body: int,
           request_timeout: float, keep_alive: float) -> None:
     """Serve the classifier saved in RUN_DIR: POST /predict {"texts": [...]}, GET /health."""
     from wordvecs.cli.train_cmds import quiet_keras
+    from wordvecs.errors import require
     from wordvecs.training.serve import ServeLimits
     from wordvecs.training.serve import serve as run
 
+    for module in ("starlette", "uvicorn"):  # before announcing anything
+        require(module, "serve", load=False)
     quiet_keras()
     try:
         public = not ipaddress.ip_address(host).is_loopback

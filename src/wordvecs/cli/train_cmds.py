@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import importlib.util
 import json
 import logging
 import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -28,16 +31,47 @@ def _names(value: str) -> tuple[str, ...]:
     return tuple(x.strip() for x in value.split(",") if x.strip())
 
 
+# TensorFlow's start-up lines: written by its C++ (absl) logging before anything can configure it,
+# so TF_CPP_MIN_LOG_LEVEL does not reach them; they are filtered out of stderr during the import
+_BANNER = ("All log messages before absl::InitializeLog()", "oneDNN custom operations are on",
+           "cpu_feature_guard.cc", "To enable the following instructions:",
+           "Unable to register cuDNN", "Unable to register cuFFT", "Unable to register cuBLAS",
+           "computation placer already registered", "TF-TRT Warning", "Could not find cuda drivers")
+
+
 def quiet_keras() -> None:
-    """Keep TensorFlow's C++ and Python chatter (retracing notes, oneDNN) off the terminal."""
+    """Keep TensorFlow's C++ and Python chatter (the start-up banner, retracing notes, oneDNN) off
+    the terminal: Keras is imported here, its banner filtered out of stderr; other lines pass."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    if "keras" not in sys.modules and importlib.util.find_spec("keras") is not None:
+        _import_filtering_stderr("keras")
     try:
         import absl.logging
 
         absl.logging.set_verbosity(absl.logging.ERROR)
     except ImportError:  # pragma: no cover
         pass
+
+
+def _import_filtering_stderr(module: str) -> None:
+    """Import ``module`` with file descriptor 2 sent to a temporary file, then write back the
+    lines that are not TensorFlow's banner."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            importlib.import_module(module)
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            kept = [line for line in captured.read().decode("utf-8", "replace").splitlines(True)
+                    if not any(mark in line for mark in _BANNER)]
+            if kept:
+                sys.stderr.write("".join(kept))
+                sys.stderr.flush()
 
 
 force_option = click.option("--force", is_flag=True,

@@ -11,14 +11,9 @@ Weights are read with ``safetensors`` only (numpy arrays; no pickle, no torch), 
 
 from __future__ import annotations
 
-import importlib.util
+from wordvecs.errors import require
 
-from wordvecs.errors import MissingExtraError
-
-_NEEDED = ("safetensors", "tokenizers", "keras")
-_missing = [m for m in _NEEDED if importlib.util.find_spec(m) is None]
-if _missing:  # pragma: no cover - depends on the environment
-    raise MissingExtraError(f"{', '.join(_missing)} not installed: the BERT encoders need "
-                            "pip install 'wordvecs[bert]'")
+for _needed in ("safetensors", "tokenizers", "keras"):
+    require(_needed, "bert", load=False)
 
 __all__: list[str] = []

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from wordvecs.encoders.encoder import Encoder, load_encoder
-from wordvecs.errors import DataError
+from wordvecs.errors import DataError, UsageError
 from wordvecs.keras import HEADS, head_layers, weight_bytes
 from wordvecs.metrics import macro_f1
 
@@ -100,7 +100,7 @@ def build_head(kind: str, *, length: int, dim: int, n_classes: int) -> Any:
     mask = keras.Input(shape=(length,), dtype="int32", name="padding_mask")
     keep = keras.ops.cast(mask, "bool")
     if kind not in HEADS:
-        raise ValueError(f"unknown head {kind!r}; expected one of {', '.join(HEADS)}")
+        raise UsageError(f"unknown head {kind!r}; expected one of {', '.join(HEADS)}")
     out = head_layers(keras, kind, states, n_classes, mask=keep)
     return keras.Model([states, mask], out, name=f"{kind}_contextual_head")
 
@@ -151,7 +151,7 @@ def train_contextual(train_texts: Sequence[str], train_labels: Sequence[int] | n
     if cache is None:
         cache = StateCache(model, max_len=max_len)
     elif cache.max_len != max_len:
-        raise ValueError(f"the cache truncates at {cache.max_len} tokens, not max_len={max_len}")
+        raise UsageError(f"the cache truncates at {cache.max_len} tokens, not max_len={max_len}")
     y_tr = _labels(train_labels, n_classes, "training")
     y_va = _labels(val_labels, n_classes, "validation")
     y_te = _labels(test_labels, n_classes, "test")

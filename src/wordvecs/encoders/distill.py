@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from wordvecs.encoders.encoder import Encoder, load_encoder
-from wordvecs.errors import SourceError, VocabularyError
+from wordvecs.errors import ArgumentTypeError, SourceError, UsageError, VocabularyError
 from wordvecs.progress import progress_enabled
 from wordvecs.sets.catalog import is_encoder  # re-exported: one test, the catalog's
 from wordvecs.vectors import Vectors
@@ -67,7 +67,7 @@ def sif_weights(n: int, sif: float, probabilities: np.ndarray | None = None) -> 
 
 def _check_vocab(vocab: Iterable[str] | Mapping[str, Any]) -> list[str]:
     if isinstance(vocab, str | bytes):
-        raise TypeError("vocab must be a collection of words, not a single string")
+        raise ArgumentTypeError("vocab must be a collection of words, not a single string")
     words = list(vocab.keys() if isinstance(vocab, Mapping) else vocab)
     seen: set[str] = set()
     out = []
@@ -128,11 +128,11 @@ def distill(model: str | os.PathLike[str] | Encoder, vocab: Iterable[str] | None
     """
     if pca_dims is not None and (isinstance(pca_dims, bool) or not isinstance(pca_dims, int)
                                  or pca_dims < 1):
-        raise ValueError(f"pca_dims must be a positive integer or None. Received: {pca_dims!r}")
+        raise UsageError(f"pca_dims must be a positive integer or None. Received: {pca_dims!r}")
     if sif is not None and not 0 < sif < 1:
-        raise ValueError(f"sif must be in (0, 1) or None. Received: sif={sif!r}")
+        raise UsageError(f"sif must be in (0, 1) or None. Received: sif={sif!r}")
     if batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer. Received: {batch_size}")
+        raise UsageError(f"batch_size must be a positive integer. Received: {batch_size}")
     words_in = _check_vocab(vocab) if vocab is not None else None
     enc = load_encoder(model)
     tok = enc.tokenizer

@@ -20,6 +20,7 @@ import numpy as np
 from wordvecs.encoders.bert import BertConfig, build_encoder, read_weights, set_weights
 from wordvecs.encoders.files import ModelFiles, find_model
 from wordvecs.encoders.tokenizer import WordPiece, load_tokenizer
+from wordvecs.errors import ArgumentTypeError
 from wordvecs.progress import Progress
 
 __all__ = ["Encoder", "load_encoder"]
@@ -141,7 +142,7 @@ class Encoder:
         """Sentence vectors as sentence-transformers makes them: mean of all token states
         ([CLS] and [SEP] included) over the padding mask, then L2-normalised."""
         if isinstance(texts, str):
-            raise TypeError("embed takes a list of texts, not a single string")
+            raise ArgumentTypeError("embed takes a list of texts, not a single string")
         vecs = self.pool(self.tokenizer.encode(list(texts)), batch_size=batch_size)
         norms = np.linalg.norm(vecs, axis=1, keepdims=True)
         return (vecs / np.maximum(norms, 1e-12)).astype(np.float32)

@@ -12,7 +12,7 @@ from typing import Any
 
 from wordvecs.encoders.bert import BertConfig
 from wordvecs.encoders.files import ModelFiles
-from wordvecs.errors import FormatError
+from wordvecs.errors import FormatError, UsageError
 
 __all__ = ["WordPiece", "load_tokenizer"]
 
@@ -56,7 +56,7 @@ def load_tokenizer(files: ModelFiles, config: BertConfig, max_length: int) -> Wo
         raise FormatError(where, f"{size:,} tokens but config.json's vocab_size is "
                           f"{config.vocab_size:,}")
     if not 3 <= max_length <= config.max_position_embeddings:
-        raise ValueError(f"max_length must be in [3, {config.max_position_embeddings}] for this "
+        raise UsageError(f"max_length must be in [3, {config.max_position_embeddings}] for this "
                          f"model. Received: max_length={max_length}")
     tok.no_padding()
     tok.enable_truncation(max_length)

@@ -34,6 +34,8 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from wordvecs.errors import UsageError
+
 if TYPE_CHECKING:
     from wordvecs.formats.text import ReadOptions
     from wordvecs.sources import Source
@@ -81,7 +83,7 @@ class FormatSpec:
     def read(self, source: Source, options: ReadOptions) -> Vectors:
         """Read ``source`` as this format."""
         if self.reader is None:
-            raise ValueError(f"format {self.name.value!r} is not read from a byte stream")
+            raise UsageError(f"format {self.name.value!r} is not read from a byte stream")
         result: Vectors = _function(self.reader)(source, options=options)
         return result
 
@@ -92,7 +94,7 @@ class FormatSpec:
     def write(self, vectors: Vectors, path: Path, **kw: Any) -> Path:
         """Write ``vectors`` to ``path`` in this format."""
         if self.writer is None:
-            raise ValueError(f"cannot write format {self.name.value!r}")
+            raise UsageError(f"cannot write format {self.name.value!r}")
         result: Path = _function(self.writer)(vectors, path, **kw)
         return result
 
@@ -141,14 +143,14 @@ def canonical_format(name: str | VectorFormat) -> VectorFormat:
         return VectorFormat(text)
     except ValueError:
         names = ", ".join(f.value for f in VectorFormat)
-        raise ValueError(f"unknown format {name!r}; expected one of: {names}") from None
+        raise UsageError(f"unknown format {name!r}; expected one of: {names}") from None
 
 
 def spec_of(name: str | VectorFormat) -> FormatSpec:
     """The registry entry of a format name (or alias); ``ValueError`` for ``auto`` or none."""
     fmt = canonical_format(name)
     if fmt is VectorFormat.AUTO:
-        raise ValueError("format 'auto' is no format of its own: it sniffs the bytes")
+        raise UsageError("format 'auto' is no format of its own: it sniffs the bytes")
     return FORMATS[fmt]
 
 
@@ -198,6 +200,6 @@ def writer_for(name: str | VectorFormat) -> Callable[..., Path]:
     """The writer function of a format name."""
     fmt = canonical_format(name)
     if fmt is VectorFormat.AUTO or fmt not in _WRITABLE:
-        raise ValueError(f"cannot write format {fmt.value!r}; name one: "
+        raise UsageError(f"cannot write format {fmt.value!r}; name one: "
                          f"{', '.join(f.value for f in _WRITABLE)}")
     return FORMATS[fmt].write

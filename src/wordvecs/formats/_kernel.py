@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from types import ModuleType
 
+from wordvecs.errors import UsageError
 from wordvecs.formats import _pykernel
 
 __all__ = ["compiled_kernel", "get_kernel", "set_kernel"]
@@ -48,5 +49,5 @@ def set_kernel(name: str | None) -> ModuleType:
             raise ImportError("the compiled kernel wordvecs._ckernel is not built")
         _active = ck
     else:
-        raise ValueError(f"kernel must be 'c', 'python' or None, not {name!r}")
+        raise UsageError(f"kernel must be 'c', 'python' or None, not {name!r}")
     return _active

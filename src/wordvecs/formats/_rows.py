@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from wordvecs._arrow import string_array
+from wordvecs.errors import VocabularyError
 from wordvecs.formats._kernel import get_kernel
 from wordvecs.vectors import Vectors
 
@@ -122,7 +123,7 @@ class _Words:
             per_word = (stop - start) / k if k else 8.0
             self.data = np.empty(int(self.rows * per_word * 1.1) + 64, dtype=np.uint8)
         if used + stop - start >= 2**31:
-            raise ValueError("the words of one file exceed 2 GB")
+            raise VocabularyError("the words of one file exceed 2 GB")
         self.data = _grow(self.data, used + stop - start)
         self.offsets = _grow(self.offsets, self.n + k + 1)
         self.data[used:used + stop - start] = data[start:stop]

@@ -62,17 +62,7 @@ def read_binary(source: Source, *, options: ReadOptions) -> Vectors:
         chunk = _Chunk(fh, None if compressed else bar,
                        min(CHUNK_BYTES, max(MIN_CHUNK_BYTES, size // 64)))
         buf, eof = chunk.fill(0)
-        if not buf:
-            raise FormatError(name, "the file is empty", expected="a word2vec binary header")
-        nl = bytes(buf[:101]).find(b"\n")
-        parsed = parse_header(bytes(buf[:nl])) if 0 <= nl <= 100 else None
-        if parsed is None:
-            raise FormatError(name, line=1, expected="a word2vec binary header 'count dim'",
-                              found=repr(bytes(buf[:40])))
-        header_count, dim = parsed
-        if not 0 < dim <= 1_000_000:
-            raise FormatError(name, line=1, detail="absurd header",
-                              expected="a dimension from 1 to 1,000,000", found=str(dim))
+        nl, header_count, dim = _header(name, buf)
         vec_bytes = 4 * dim
         # at most one entry per (vector + 2) bytes: the output is never sized from the header
         cap = (size if source.is_plain else 2 * len(buf)) // (vec_bytes + 2) + 16
@@ -124,6 +114,22 @@ def read_binary(source: Source, *, options: ReadOptions) -> Vectors:
                            for block in (v.matrix[i:i + step] for i in range(0, len(v), step)))
     report.emit(name, len(v), options.errors)
     return v
+
+
+def _header(name: str, buf: memoryview) -> tuple[int, int, int]:
+    """``(offset of the header's line break, count, dim)`` of the first bytes of the file."""
+    if not buf:
+        raise FormatError(name, "the file is empty", expected="a word2vec binary header")
+    nl = bytes(buf[:101]).find(b"\n")
+    parsed = parse_header(bytes(buf[:nl])) if 0 <= nl <= 100 else None
+    if parsed is None:
+        raise FormatError(name, line=1, expected="a word2vec binary header 'count dim'",
+                          found=repr(bytes(buf[:40])))
+    header_count, dim = parsed
+    if not 0 < dim <= 1_000_000:
+        raise FormatError(name, line=1, detail="absurd header",
+                          expected="a dimension from 1 to 1,000,000", found=str(dim))
+    return nl, header_count, dim
 
 
 class _Chunk:

@@ -42,7 +42,7 @@ import numpy as np
 from wordvecs._arrow import strings
 from wordvecs._atomic import atomic_dir
 from wordvecs._hashing import sha256_fd, sha256_file
-from wordvecs.errors import StoreError, WordvecsWarning
+from wordvecs.errors import StoreError, UsageError, WordvecsWarning
 from wordvecs.formats._writecheck import unwritable
 from wordvecs.vectors import Vectors
 
@@ -153,13 +153,13 @@ def _check_extras(extras: tuple[StoreExtra, ...]) -> None:
     taken = {f.name for f in LAYOUT} | {_META}
     for extra in extras:
         if not re.fullmatch(r"[A-Za-z0-9_.-]{1,100}", extra.name):
-            raise ValueError(f"store extra name {extra.name!r}: letters, digits, '_', '.', '-'")
+            raise UsageError(f"store extra name {extra.name!r}: letters, digits, '_', '.', '-'")
         for name, array in extra.arrays.items():
             if not _NAME.fullmatch(name) or name in taken:
-                raise ValueError(f"store extra {extra.name!r}: file name {name!r} is not a plain "
+                raise UsageError(f"store extra {extra.name!r}: file name {name!r} is not a plain "
                                  "'NAME.npy' or is taken")
             if np.asarray(array).dtype.kind not in "biuf":
-                raise ValueError(f"store extra {extra.name!r}: {name} must hold numbers, not "
+                raise UsageError(f"store extra {extra.name!r}: {name} must hold numbers, not "
                                  f"{np.asarray(array).dtype}")
             taken.add(name)
 
@@ -317,6 +317,13 @@ def _parse_meta(data: bytes, path: Path) -> dict[str, Any]:
     if not isinstance(extras, dict) or (version == 1 and (extras or set(files) != required)):
         raise StoreError(f"{meta_path}: damaged store metadata (a version-1 store holds exactly "
                          f"{sorted(required)})")
+    _check_files(files, extras, required, meta_path)
+    return meta
+
+
+def _check_files(files: dict[str, Any], extras: dict[str, Any], required: set[str],
+                 meta_path: Path) -> None:
+    """The metadata's ``files`` and ``extras`` agree and each file has a size and a digest."""
     listed: set[str] = set()
     for name, extra in extras.items():
         if (not isinstance(extra, dict) or not isinstance(extra.get("files"), list)
@@ -337,7 +344,6 @@ def _parse_meta(data: bytes, path: Path) -> dict[str, Any]:
     if not listed <= set(files):
         raise StoreError(f"{meta_path}: damaged store metadata (extras list files "
                          f"{sorted(listed - set(files))} that 'files' does not)")
-    return meta
 
 
 def _map_npy(fd: int, where: Path, shape: tuple[int, ...] | None, dtype: str | None) -> np.ndarray:

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from wordvecs._hashing import sha256_fd, sha256_file
-from wordvecs.errors import StoreError
+from wordvecs.errors import ArgumentTypeError, StoreError
 from wordvecs.subwords import FastTextSubwords, SubwordParams, encode
 
 __all__ = ["SUBWORDS_KIND", "SUBWORD_FILES", "open_subwords", "save_subwords", "subword_arrays",
@@ -45,7 +45,7 @@ _PARAMS = ("hash", "minn", "maxn", "bucket", "nwords", "hash_count", "seed", "pr
 def subword_arrays(model: FastTextSubwords) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """The arrays (file name -> array) and the fields (parameters, dim, entries) of ``model``."""
     if not isinstance(model, FastTextSubwords):
-        raise TypeError(f"cannot save subwords of type {type(model).__name__}")
+        raise ArgumentTypeError(f"cannot save subwords of type {type(model).__name__}")
     entries = [encode(w) for w in model.entries]
     offsets = np.zeros(len(entries) + 1, dtype=np.int64)
     if entries:

@@ -19,7 +19,7 @@ import numpy as np
 
 from wordvecs._arrow import numpy_bools, string_array, string_spans, strings, utf8_spans
 from wordvecs._atomic import atomic_file
-from wordvecs.errors import FormatError, WordvecsWarning
+from wordvecs.errors import FormatError, UsageError, WordvecsWarning
 from wordvecs.formats._kernel import get_kernel
 from wordvecs.formats._rows import _gather_spans, _Kept, _Output
 from wordvecs.progress import Progress, progress_enabled
@@ -50,11 +50,11 @@ class ReadOptions:
 
     def __post_init__(self) -> None:
         if self.errors not in ("strict", "replace", "skip"):
-            raise ValueError(f"errors must be 'strict', 'replace' or 'skip', not {self.errors!r}")
+            raise UsageError(f"errors must be 'strict', 'replace' or 'skip', not {self.errors!r}")
         if self.on_bad_line not in ("error", "skip"):
-            raise ValueError(f"on_bad_line must be 'error' or 'skip', not {self.on_bad_line!r}")
+            raise UsageError(f"on_bad_line must be 'error' or 'skip', not {self.on_bad_line!r}")
         if self.limit is not None and self.limit < 0:
-            raise ValueError(f"limit must be >= 0, not {self.limit}")
+            raise UsageError(f"limit must be >= 0, not {self.limit}")
 
 
 @dataclass
@@ -543,7 +543,7 @@ def write_text(vectors: Vectors, path: Path, *, header: bool, precision: int | N
     from wordvecs.formats._writecheck import check_words
 
     if precision is not None and not 1 <= precision <= 17:
-        raise ValueError(f"precision must be 1 to 17 significant digits, not {precision}")
+        raise UsageError(f"precision must be 1 to 17 significant digits, not {precision}")
     check_words(vectors.words, "word2vec text" if header else "GloVe text", bom=not header)
     if not header and len(vectors):
         first = " ".join([vectors.words[0], *(str(c[0]) for c in _format_values(

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from wordvecs.errors import DownloadError
+from wordvecs.errors import DownloadError, require
 
 __all__ = ["CacheDir", "ForeignFileError", "check_regular", "lock"]
 
@@ -210,7 +210,7 @@ def lock(path: Path, on_wait: Callable[[], object] = lambda: None) -> Iterator[N
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows
-        import filelock
+        filelock = require("filelock", "download")
 
         flock = filelock.FileLock(str(path))
         try:

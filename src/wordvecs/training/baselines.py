@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from wordvecs.errors import DataError, require
+from wordvecs.errors import DataError, UsageError, require
 
 if TYPE_CHECKING:
     from wordvecs.vectors import Vectors
@@ -188,7 +188,7 @@ def tfidf_logreg(train_texts: Sequence[str], train_y: Any, val_texts: Sequence[s
     train_y = _check_xy(train_texts, train_y, "training texts")
     val_y = _check_xy(val_texts, val_y, "validation texts")
     if not cs:
-        raise ValueError("cs: no value of C to try")
+        raise UsageError("cs: no value of C to try")
     classes = _classes(train_y, n_classes)
     t0 = time.perf_counter()
     features = tfidf_features()
@@ -269,7 +269,7 @@ def mean_vectors_logreg(vectors: Vectors, tokenize: Callable[[str], list[str]],
     train_y = _check_xy(train_texts, train_y, "training texts")
     val_y = _check_xy(val_texts, val_y, "validation texts")
     if not cs or not normalize:
-        raise ValueError("cs and normalize: give at least one value of each")
+        raise UsageError("cs and normalize: give at least one value of each")
     classes = _classes(train_y, n_classes)
     preprocessing = _sklearn("preprocessing")
     t0 = time.perf_counter()
@@ -311,10 +311,10 @@ def _simplex(k: int) -> np.ndarray:
 
 def _probas(probas: Sequence[np.ndarray], what: str) -> np.ndarray:
     if not probas:
-        raise ValueError(f"{what}: no models to combine")
+        raise UsageError(f"{what}: no models to combine")
     arrays = [np.asarray(p, dtype=np.float64) for p in probas]
     if any(a.ndim != 2 or a.shape != arrays[0].shape for a in arrays):
-        raise ValueError(f"{what}: every model's probabilities must have the same shape "
+        raise UsageError(f"{what}: every model's probabilities must have the same shape "
                          f"(documents, classes); found {[a.shape for a in arrays]}")
     return np.stack(arrays)
 
@@ -338,7 +338,7 @@ class Stacker:
         """The weighted mean of the models' probabilities (same order as when fitted)."""
         p = _probas(probas, "probabilities")
         if len(p) != len(self.weights):
-            raise ValueError(f"fitted on {len(self.weights)} models, given {len(p)}")
+            raise UsageError(f"fitted on {len(self.weights)} models, given {len(p)}")
         return np.tensordot(np.asarray(self.weights), p, axes=1)
 
 
@@ -365,7 +365,7 @@ def fit_stack(val_probas: Sequence[np.ndarray], val_y: Any) -> Stacker:
     y = np.asarray(val_y)
     if y.shape != (p.shape[1],) or not np.issubdtype(y.dtype, np.integer) or \
             (len(y) and (y.min() < 0 or y.max() >= p.shape[2])):
-        raise ValueError(f"val_y: expected {p.shape[1]} column indices below {p.shape[2]}")
+        raise UsageError(f"val_y: expected {p.shape[1]} column indices below {p.shape[2]}")
     if len(y) == 0:
         raise DataError("no validation documents to choose the weights on")
     truth = p[:, np.arange(len(y)), y]  # (models, documents): each model's p(true class)
@@ -391,7 +391,7 @@ def stack(val_probas: Sequence[np.ndarray], val_y: Any,
 def _correct(y_true: Any, y_pred: Any) -> np.ndarray:
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.ndim != 1 or y_true.shape != y_pred.shape:
-        raise ValueError(f"y_true and y_pred must be 1-D of one length; found {y_true.shape} "
+        raise UsageError(f"y_true and y_pred must be 1-D of one length; found {y_true.shape} "
                          f"and {y_pred.shape}")
     if len(y_true) == 0:
         raise DataError("no test documents to resample")
@@ -403,7 +403,7 @@ def _resampled_counts(correct: np.ndarray, n: int, seed: int) -> np.ndarray:
     correct: shape ``(n, *correct.shape[:-1])``. The resamples depend on ``seed`` and the number of
     documents only, so every model scored with one seed is scored on the same resamples."""
     if n < 1:
-        raise ValueError(f"n must be at least 1. Received: n={n}")
+        raise UsageError(f"n must be at least 1. Received: n={n}")
     m = correct.shape[-1]
     rng = np.random.default_rng(seed)
     chunk = max(1, (1 << 22) // m)  # at most ~4M indices (32 MB) at a time
@@ -417,7 +417,7 @@ def _resampled_counts(correct: np.ndarray, n: int, seed: int) -> np.ndarray:
 
 def _bounds(samples: np.ndarray, level: float) -> tuple[float, float]:
     if not 0 < level < 1:
-        raise ValueError(f"level must be in (0, 1). Received: level={level}")
+        raise UsageError(f"level must be in (0, 1). Received: level={level}")
     low, high = np.quantile(samples, [(1 - level) / 2, (1 + level) / 2])
     return float(low), float(high)
 
@@ -444,7 +444,7 @@ def paired_lead(y_true: Any, pred_a: Any, pred_b: Any, *, n: int = 1000, seed: i
     or both get wrong add no noise). Returns ``(lead, low, high)``."""
     a, b = _correct(y_true, pred_a), _correct(y_true, pred_b)
     if a.shape != b.shape:
-        raise ValueError(f"pred_a and pred_b differ in length: {len(a)} and {len(b)}")
+        raise UsageError(f"pred_a and pred_b differ in length: {len(a)} and {len(b)}")
     counts = _resampled_counts(np.stack([a, b]), n, seed)
     diffs = (counts[:, 0] - counts[:, 1]) / len(a)
     lead = (int(a.sum()) - int(b.sum())) / len(a)
@@ -486,11 +486,11 @@ def verdict(results: Sequence[ModeResult], *, n: int = 1000, seed: int = 0,
     first listed. With no model of the other kind, the sentence only names the winner.
     """
     if not results:
-        raise ValueError("no results to compare")
+        raise UsageError("no results to compare")
     first = np.asarray(results[0].y_true)
     for r in results[1:]:
         if not np.array_equal(np.asarray(r.y_true), first):
-            raise ValueError(f"{r.name!r} was scored on other test labels than "
+            raise UsageError(f"{r.name!r} was scored on other test labels than "
                              f"{results[0].name!r}")
     pct = f"{level:.0%}"
     winner = max(results, key=lambda r: r.accuracy)  # max keeps the first of equals

@@ -29,7 +29,7 @@ import numpy as np
 from wordvecs import _atomic as atomic
 from wordvecs._atomic import atomic_file
 from wordvecs._hashing import sha256_file
-from wordvecs.errors import DataError, VocabularyError, WordvecsError
+from wordvecs.errors import ArgumentTypeError, DataError, VocabularyError, WordvecsError
 from wordvecs.keras import keras_module as _keras
 from wordvecs.metrics import macro_f1
 from wordvecs.text.dataset_io import text_problem
@@ -116,7 +116,7 @@ class Classifier:
 
     def _encode(self, texts: Sequence[str]) -> tuple[np.ndarray, list[int], list[int]]:
         if isinstance(texts, str):
-            raise TypeError("predict takes a list of texts, not a single string")
+            raise ArgumentTypeError("predict takes a list of texts, not a single string")
         for n, t in enumerate(texts, start=1):
             if not isinstance(t, str) or not t.strip():
                 raise DataError(f"text {n} is empty")

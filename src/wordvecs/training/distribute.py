@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from wordvecs.errors import WordvecsError, require
+from wordvecs.errors import UsageError, WordvecsError, require
 
 __all__ = ["MODES", "DistributeError", "Plan", "epoch_order", "from_options", "initialize",
            "parse_mesh", "plan"]
@@ -183,7 +183,7 @@ class Plan:
             return self.embedding_layer(self.random_table(rows, dim), trainable=True,
                                         mask_zero=mask_zero)
         if matrix is None:
-            raise ValueError(f"mode {mode!r} needs a pre-trained matrix")
+            raise UsageError(f"mode {mode!r} needs a pre-trained matrix")
         check_matrix_fits(matrix, vocab_size=rows, model_dim=dim)
         return self.embedding_layer(matrix, trainable=mode == "finetune", mask_zero=mask_zero)
 

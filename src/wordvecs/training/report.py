@@ -24,13 +24,14 @@ _COLORS = {"frozen": "tab:blue", "finetune": "tab:orange", "scratch": "tab:green
 
 
 def human_bytes(n: float | None) -> str:
-    """1536 -> '1.5 KB' (powers of 1024); ``?`` when unknown."""
+    """1500 -> '1.5 KB' (decimal units: 1 GB = 10^9 bytes, as the README counts); ``?`` when
+    unknown."""
     if n is None:
         return "?"
     for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(n) < 1024 or unit == "TB":
+        if abs(n) < 1000 or unit == "TB":
             return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
-        n /= 1024
+        n /= 1000
     return f"{n:.1f} TB"  # pragma: no cover
 
 

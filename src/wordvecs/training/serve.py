@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from wordvecs.errors import MissingExtraError, WordvecsError
+from wordvecs.errors import WordvecsError, require
 from wordvecs.text.dataset_io import text_problem
 
 if TYPE_CHECKING:
@@ -68,13 +68,8 @@ class _BadRequest(Exception):
 
 
 def _require() -> Any:
-    try:
-        import starlette.applications
-        import uvicorn  # noqa: F401
-    except ImportError as exc:
-        raise MissingExtraError("serving needs starlette and uvicorn: "
-                                "pip install 'wordvecs[serve]'") from exc
-    return starlette.applications
+    require("uvicorn", "serve", load=False)
+    return require("starlette.applications", "serve")
 
 
 def _json_depth(data: bytes) -> int:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from wordvecs.errors import UsageError
 from wordvecs.subwords import FastTextSubwords, SubwordParams, encode, word_rows
 
 if TYPE_CHECKING:
@@ -155,7 +156,7 @@ def _widened(keras: Any, model: Any, extra: np.ndarray) -> Any:
     emb = next(la for la in model.layers if la.__class__.__name__ == "Embedding")
     weights = np.asarray(emb.get_weights()[0], dtype=np.float32)
     if extra.shape[1] != weights.shape[1]:
-        raise ValueError(f"subword vectors of dim {extra.shape[1]} for an Embedding of dim "
+        raise UsageError(f"subword vectors of dim {extra.shape[1]} for an Embedding of dim "
                          f"{weights.shape[1]}")
 
     def clone(layer: Any) -> Any:

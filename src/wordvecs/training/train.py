@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from wordvecs._atomic import check_destination as atomic_check
-from wordvecs.errors import DataError
+from wordvecs.errors import DataError, UsageError
 from wordvecs.keras import HEADS, check_matrix_fits, embedding_layer, head_layers, weight_bytes
 from wordvecs.keras import keras_module as _keras
 from wordvecs.metrics import macro_f1
@@ -95,24 +95,24 @@ class TrainConfig:
         """Raise ValueError for a setting that cannot work, naming it."""
         for m in self.modes:
             if m not in MODES:
-                raise ValueError(f"unknown mode {m!r}; expected one of {', '.join(MODES)}")
+                raise UsageError(f"unknown mode {m!r}; expected one of {', '.join(MODES)}")
         if not self.modes:
-            raise ValueError("no modes to train")
+            raise UsageError("no modes to train")
         if self.model not in MODELS:
-            raise ValueError(f"unknown model {self.model!r}; expected one of {', '.join(MODELS)}")
+            raise UsageError(f"unknown model {self.model!r}; expected one of {', '.join(MODELS)}")
         for f in self.fractions:
             if not 0 < f <= 1:
-                raise ValueError(f"training fraction must be in (0, 1]. Received: {f}")
+                raise UsageError(f"training fraction must be in (0, 1]. Received: {f}")
         for f in self.contextual_fractions or ():
             if f not in self.fractions:
-                raise ValueError(f"contextual fraction {f} is not one of the fractions "
+                raise UsageError(f"contextual fraction {f} is not one of the fractions "
                                  f"{', '.join(map(str, self.fractions))}")
         if self.epochs < 1:
-            raise ValueError(f"epochs must be at least 1. Received: epochs={self.epochs}")
+            raise UsageError(f"epochs must be at least 1. Received: epochs={self.epochs}")
         if self.max_len is not None and self.max_len < 1:
-            raise ValueError(f"max_len must be at least 1. Received: max_len={self.max_len}")
+            raise UsageError(f"max_len must be at least 1. Received: max_len={self.max_len}")
         if self.max_tokens < 3:
-            raise ValueError(f"max_tokens must be at least 3. Received: {self.max_tokens}")
+            raise UsageError(f"max_tokens must be at least 3. Received: {self.max_tokens}")
         Tokenizer(mode=self.tokenizer)  # an unknown mode raises ValueError, naming the modes
 
 
@@ -197,7 +197,7 @@ def build_model(kind: str, *, max_len: int, n_classes: int, rows: int, dim: int,
         emb = keras.layers.Embedding(rows, dim, mask_zero=mask, name="embedding")
     else:
         if matrix is None:
-            raise ValueError(f"mode {mode!r} needs a pre-trained matrix")
+            raise UsageError(f"mode {mode!r} needs a pre-trained matrix")
         check_matrix_fits(matrix, vocab_size=rows, model_dim=dim)
         emb = embedding_layer(matrix, trainable=mode == "finetune", mask_zero=mask,
                               name="embedding")
