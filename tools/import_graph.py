@@ -8,9 +8,9 @@ so they are left out of the graph and listed on their own. The package's ``_LAZY
 names ``wordvecs`` imports on first use) counts as arrows from ``wordvecs`` too.
 
 Layers, low to high (an import may run down or sideways, never up; ``LAYERS`` below is the table):
-base (errors, _atomic, _arrow, progress, sources, _version, the compiled kernels) -> formats ->
-core (the other top-level modules) -> text -> sets -> encoders -> training -> face (``wordvecs``
-itself, whose lazy table reaches every room) -> cli.
+base (errors, _atomic, _arrow, _hashing, progress, sources, _version, the compiled kernels) ->
+formats -> core (the other top-level modules) -> text -> sets -> encoders -> training -> face
+(``wordvecs`` itself, whose lazy table reaches every room) -> cli.
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ PACKAGE = "wordvecs"
 #: Layers from low to high: (name, the modules in it). A module is matched by its dotted name or
 #: by a prefix ending in ".", first match wins; ``None`` is the catch-all for the top level.
 LAYERS: list[tuple[str, tuple[str, ...] | None]] = [
-    ("base", ("wordvecs.errors", "wordvecs._atomic", "wordvecs._arrow", "wordvecs.progress",
-              "wordvecs.sources", "wordvecs._version", "wordvecs._ckernel", "wordvecs._ftkernel")),
+    ("base", ("wordvecs.errors", "wordvecs._atomic", "wordvecs._arrow", "wordvecs._hashing",
+              "wordvecs.progress", "wordvecs.sources", "wordvecs._version", "wordvecs._ckernel",
+              "wordvecs._ftkernel")),
     ("formats", ("wordvecs.formats", "wordvecs.formats.")),
     ("text", ("wordvecs.text", "wordvecs.text.")),
     ("sets", ("wordvecs.sets", "wordvecs.sets.")),
