@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 
-from wordvecs.errors import UsageError, require
+from wordvecs.errors import ArgumentTypeError, UsageError, require
 
 if TYPE_CHECKING:
     from wordvecs.vectors import Vectors
@@ -272,7 +272,7 @@ def most_similar_cosmul(vectors: Vectors, positive: Item | Iterable[Item] | None
                                  f"got {vec.shape}")
             return vec
         if not isinstance(item, str):
-            raise TypeError(f"most_similar_cosmul takes words and vectors; got {item!r}")
+            raise ArgumentTypeError(f"most_similar_cosmul takes words and vectors; got {item!r}")
         row = vectors.index(item)
         query_rows.append(row)
         return np.asarray(unit[row])
@@ -295,7 +295,7 @@ def relative_cosine_similarity(vectors: Vectors, wa: str, wb: str, topn: int = 1
     over the sum of the similarities of ``wa``'s ``topn`` nearest words."""
     sims = most_similar(vectors, [wa], topn=topn)
     if not sims:
-        raise ValueError("Cannot calculate relative cosine similarity without any similar words.")
+        raise UsageError("Cannot calculate relative cosine similarity without any similar words.")
     return float(similarity(vectors, wa, wb)) / sum(sim for _, sim in sims)
 
 
