@@ -114,11 +114,12 @@ def test_unseen_word_gets_the_subword_vector() -> None:
     assert found[0]
     np.testing.assert_array_equal(v["kingdom"], vec[0])
     np.testing.assert_array_equal(v.get("kingdom"), vec[0])
-    # a word with no n-gram in the table (every n-gram pruned) is not found
+    # a word with no n-gram in the table (every n-gram pruned): fastText's zero vector, while
+    # the word stays absent (not in the vectors, get gives its default)
     pruned = Vectors(WORDS, _matrix(), subwords=_subwords(prune_size=0))
-    with pytest.raises(WordNotFound):
-        pruned["kingdom"]
-    assert pruned.get("kingdom") is None
+    zero = pruned["kingdom"]
+    assert zero.shape == (DIM,) and zero.dtype == np.float32 and not zero.any()
+    assert "kingdom" not in pruned and pruned.get("kingdom") is None
     np.testing.assert_array_equal(pruned["king"], pruned.matrix[1])
 
 

@@ -173,8 +173,10 @@ class Vectors:
         """The float32 vector of ``word`` (a copy: changing it does not change the vectors).
 
         With subwords (a fastText ``.bin``), a word not in the vocabulary gets the vector fastText's
-        ``get_word_vector`` gives it, bit for bit; only a word none of whose n-grams is in the table
-        (a pruned ``.ftz``, a model without n-grams) raises :class:`WordNotFound`. As in gensim,
+        ``get_word_vector`` gives it, bit for bit: a word none of whose n-grams is in the table (a
+        pruned ``.ftz``, a model without n-grams) gets fastText's answer too, the zero vector, while
+        ``word in vectors`` stays False, :meth:`get` gives its default and the unseen-word chain
+        moves on to its next step. As in gensim,
         an int is a row number and a list of keys gives a 2-D array; a slice or an integer array
         gives those rows.
         """
@@ -185,10 +187,8 @@ class Vectors:
         i = self.key_to_index.get(word)
         if i is not None and (self._lazy is not None or self._subwords is None):
             return np.array(self._raw[i], dtype=np.float32, copy=True)
-        if self._subwords is not None:
-            vecs, found = self._subwords.word_vectors([word])
-            if found[0] or i is not None:
-                return vecs[0]
+        if self._subwords is not None:  # fastText's get_word_vector (zeros: no n-gram row)
+            return self._subwords.word_vectors([word])[0][0]
         raise self._missing(word)
 
     def get(self, word: str, default: Any = None, *, fallback: bool = False) -> Any:
@@ -198,11 +198,12 @@ class Vectors:
         (:class:`wordvecs.resolve.Chain`: case, Unicode, split, segment, subword) and gets
         the vector it finds; ``default`` only when no step finds one.
         """
-        if isinstance(word, str) and (word in self.key_to_index or self._subwords is not None):
-            try:
-                return self[word]  # a fastText .bin: only this row, or the subword vector
-            except KeyError:
-                pass
+        if isinstance(word, str) and word in self.key_to_index:
+            return self[word]  # a fastText .bin: only this row
+        if isinstance(word, str) and self._subwords is not None:
+            vecs, found = self._subwords.word_vectors([word])
+            if found[0]:  # at least one n-gram row: the subword vector
+                return vecs[0]
         if fallback and isinstance(word, str):
             from wordvecs.resolve import Chain
 

@@ -47,7 +47,13 @@ def similar(words: tuple[str, ...], vectors: str, topn: int, restrict_vocab: int
         import numpy as np
 
         found = [v.key_to_index.get(w) for w in words]
-        vecs = np.stack([v[w] for w in words])  # a word without any n-gram row: one-line error
+        from wordvecs.errors import WordNotFound
+
+        got = [v.get(w) for w in words]  # None: no row and no n-gram row (a pruned .ftz)
+        for w, vec in zip(words, got):
+            if vec is None:
+                raise WordNotFound(w)  # its zero vector has no neighbours: one-line error
+        vecs = np.stack(got)
         norms = np.linalg.norm(vecs, axis=1, keepdims=True)
         queries = vecs / np.where(norms > 0, norms, 1)
         exclude = [[r] if r is not None else [] for r in found]
