@@ -143,3 +143,21 @@ def test_a_word_file_that_is_not_utf8_is_one_line(command: list[str], tmp_path: 
     assert res.exit_code == 2, res.output
     assert res.output.strip().splitlines()[-1].startswith("Error: ")
     assert "not UTF-8 text" in res.output
+
+
+def test_ctrl_c_while_the_command_starts_is_one_word(tmp_path) -> None:
+    """Issue 24, item 7: Ctrl-C in the first seconds (imports) printed a KeyboardInterrupt
+    traceback. Started as the command, the early handler says "Aborted!" (click's word, exit 1);
+    imported as a library, nothing is changed."""
+    import signal
+    import subprocess
+    import sys
+
+    script = ("import sys; sys.argv[0] = 'wordvecs'; import os, signal, time; "
+              "import wordvecs.cli; os.kill(os.getpid(), signal.SIGINT); time.sleep(20)")
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 1 and "Aborted!" in r.stderr and "Traceback" not in r.stderr, r.stderr
+    import wordvecs.cli  # noqa: F401 - in-process: a library import keeps Python's handler
+
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

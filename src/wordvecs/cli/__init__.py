@@ -7,11 +7,32 @@ Each command family lives in its own module and registers itself on the group.
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
 import warnings
 
-import click
 
-from wordvecs.cli import (
+def _interrupted_early(signum: int, frame: object) -> None:
+    """Ctrl-C while the command is still starting (importing): one word, no traceback."""
+    sys.stderr.write("\nAborted!\n")
+    sys.stderr.flush()
+    os._exit(1)  # click's exit status for an interrupted command
+
+
+def _started_as_the_command() -> bool:
+    """The ``wordvecs`` console script or ``python -m wordvecs`` (not a library import)."""
+    argv0 = sys.argv[0] if sys.argv else ""
+    return (os.path.basename(argv0) == "wordvecs"
+            or argv0.endswith(os.path.join("wordvecs", "__main__.py")))
+
+
+if _started_as_the_command() and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+    signal.signal(signal.SIGINT, _interrupted_early)  # until main() hands over to click
+
+import click  # noqa: E402 - after the handler: a Ctrl-C during these imports is one line too
+
+from wordvecs.cli import (  # noqa: E402
     catalog_cmds,
     demo_cmds,
     distill_cmds,
@@ -20,7 +41,7 @@ from wordvecs.cli import (
     serve_cmds,
     train_cmds,
 )
-from wordvecs.errors import WordvecsError, WordvecsWarning
+from wordvecs.errors import WordvecsError, WordvecsWarning  # noqa: E402
 
 __all__ = ["cli", "main"]
 
@@ -71,7 +92,9 @@ for _module in (io_cmds, demo_cmds, query_cmds, train_cmds, serve_cmds, catalog_
 
 
 def main() -> None:
-    """Entry point of the console script."""
+    """Entry point of the console script (a Ctrl-C from here on is click's "Aborted!")."""
+    if signal.getsignal(signal.SIGINT) is _interrupted_early:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     cli.main(prog_name="wordvecs")
 
 
