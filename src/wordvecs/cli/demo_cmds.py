@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-import numpy as np
 
 __all__ = ["register"]
 
@@ -43,29 +42,6 @@ def bert_missing(encoder: str = "minilm") -> str | None:
     return None
 
 
-def _nearest(v: Any, positive: list[str], negative: list[str], topn: int
-             ) -> list[tuple[str, float]]:
-    """Cosine neighbours of sum(positive) - sum(negative), the query words left out (numpy)."""
-    m = v.matrix
-    norms = np.linalg.norm(m, axis=1)
-    norms[norms == 0] = 1
-    q = np.zeros(v.dim, dtype=np.float32)
-    for w in positive:
-        q += v[w] / np.linalg.norm(v[w])
-    for w in negative:
-        q -= v[w] / np.linalg.norm(v[w])
-    sims = (m @ q) / (norms * (np.linalg.norm(q) or 1))
-    skip = {v.index(w) for w in positive + negative}
-    order = np.argsort(-sims)
-    out = []
-    for i in order:
-        if int(i) not in skip:
-            out.append((v.words[int(i)], float(sims[i])))
-        if len(out) == topn:
-            break
-    return out
-
-
 def _fmt(pairs: Any) -> str:
     if isinstance(pairs, str):
         return pairs
@@ -76,17 +52,11 @@ def _fmt(pairs: Any) -> str:
 
 
 def _show_words(v: Any) -> None:
+    """The library's own neighbour search and analogy (no second implementation here)."""
     click.echo("nearest words (cosine):")
     for word in NEIGHBOUR_WORDS:
-        if hasattr(v, "most_similar"):
-            pairs = v.most_similar(word, topn=5)
-        else:
-            pairs = _nearest(v, [word], [], 5)
-        click.echo(f"  {word:<9} {_fmt(pairs)}")
-    if hasattr(v, "analogy"):
-        answer = v.analogy("man", "king", "woman")
-    else:
-        answer = _nearest(v, ["king", "woman"], ["man"], 3)
+        click.echo(f"  {word:<9} {_fmt(v.most_similar(word, topn=5))}")
+    answer = v.analogy("man", "king", "woman")
     click.echo(f"  king - man + woman = {_fmt(answer)}")
 
 
