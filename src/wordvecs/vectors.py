@@ -201,8 +201,8 @@ class Vectors:
         if isinstance(word, str) and word in self.key_to_index:
             return self[word]  # a fastText .bin: only this row
         if isinstance(word, str) and self._subwords is not None:
-            vecs, found = self._subwords.word_vectors([word])
-            if found[0]:  # at least one n-gram row: the subword vector
+            vecs, has_rows = self._subwords.word_vectors([word])
+            if has_rows[0]:  # at least one n-gram row: the subword vector
                 return vecs[0]
         if fallback and isinstance(word, str):
             from wordvecs.resolve import Chain
