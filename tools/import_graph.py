@@ -8,9 +8,11 @@ so they are left out of the graph and listed on their own. The package's ``_LAZY
 names ``wordvecs`` imports on first use) counts as arrows from ``wordvecs`` too.
 
 Layers, low to high (an import may run down or sideways, never up; ``LAYERS`` below is the table):
-base (errors, _atomic, _arrow, _hashing, progress, sources, _version, the compiled kernels) ->
-formats -> core (the other top-level modules) -> text -> sets -> encoders -> training -> face
-(``wordvecs`` itself, whose lazy table reaches every room) -> cli.
+base (errors, _atomic, _arrow, _hashing, progress, sources, _version, the compiled kernels and
+``subwords``, their Python face) -> core (``Vectors`` and what computes on it: similarity,
+resolve, matrix, keras...) -> formats (the readers and writers that build and keep ``Vectors``)
+-> load (``loading``, ``reading``: one call for every source) -> text -> sets -> encoders ->
+training -> face (``wordvecs`` itself, whose lazy table reaches every room) -> cli.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ PACKAGE = "wordvecs"
 LAYERS: list[tuple[str, tuple[str, ...] | None]] = [
     ("base", ("wordvecs.errors", "wordvecs._atomic", "wordvecs._arrow", "wordvecs._hashing",
               "wordvecs.progress", "wordvecs.sources", "wordvecs._version", "wordvecs._ckernel",
-              "wordvecs._ftkernel")),
+              "wordvecs._ftkernel", "wordvecs.subwords")),
+    ("load", ("wordvecs.loading", "wordvecs.reading")),
     ("formats", ("wordvecs.formats", "wordvecs.formats.")),
     ("text", ("wordvecs.text", "wordvecs.text.")),
     ("sets", ("wordvecs.sets", "wordvecs.sets.")),
@@ -40,7 +43,7 @@ LAYERS: list[tuple[str, tuple[str, ...] | None]] = [
     ("core", None),
 ]
 #: The order of the layers, low to high.
-ORDER = ["base", "formats", "core", "text", "sets", "encoders", "training", "face", "cli"]
+ORDER = ["base", "core", "formats", "load", "text", "sets", "encoders", "training", "face", "cli"]
 
 
 def layer_of(module: str) -> str:
