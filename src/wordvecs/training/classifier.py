@@ -18,6 +18,7 @@ import shutil
 import tempfile
 import time
 import uuid
+import warnings
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -455,12 +456,17 @@ def _load_from(path: Path, raw_meta: bytes, private: Path) -> Classifier:
                         "tokenizers")
     _check_keras_config(private / "model.keras", path / "model.keras")
     keras = _keras()
-    try:
-        model = keras.saving.load_model(private / "model.keras", compile=False, safe_mode=True)
-    except Exception as exc:  # a third-party loader on a file from outside: say what, one line
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        raise DataError(f"{path / 'model.keras'}: Keras cannot load it "
-                        f"({type(exc).__name__}: {first[:200]})") from None
+    with warnings.catch_warnings(record=True) as said:  # Keras' own words on a crafted file
+        warnings.simplefilter("always")
+        try:
+            model = keras.saving.load_model(private / "model.keras", compile=False,
+                                            safe_mode=True)
+        except Exception as exc:  # a third-party loader on a file from outside: one line
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            raise DataError(f"{path / 'model.keras'}: Keras cannot load it "
+                            f"({type(exc).__name__}: {first[:200]})") from None
+    for w in said:  # it loaded: what Keras said goes to the log, not before the answer
+        log.warning("%s: Keras: %s", path / "model.keras", w.message)
     info = {k: v for k, v in meta.items() if k not in _META_KEYS}
     subwords = None
     if "subwords" in meta:
