@@ -286,3 +286,21 @@ def test_train_non_utf8_csv_names_the_file(tmp_path: Path) -> None:
     r = CliRunner().invoke(cli, ["train", str(p), "--encoding", "cp1252", "-o",
                                  str(tmp_path / "o"), "--vectors", str(tmp_path / "none")])
     assert "only one class" in _err(r)  # decoded, then checked
+
+
+@pytest.mark.keras
+def test_train_keras_knobs(data_csv: Path, vectors_file: Path, tmp_path: Path) -> None:
+    """Issue 23, item 5: --batch-size, --learning-rate and --patience reach the training."""
+    out = tmp_path / "run"
+    r = CliRunner().invoke(cli, ["train", str(data_csv), "--vectors", str(vectors_file),
+                                 "--model", "avg", "--epochs", "30", "--modes", "scratch",
+                                 "--batch-size", "7", "--learning-rate", "0.3", "--patience", "1",
+                                 "--no-baselines", "--out", str(out), "-q"])
+    assert r.exit_code == 0, r.output
+    rep = json.loads((out / "report.json").read_text())
+    assert (rep["config"]["batch_size"], rep["config"]["learning_rate"],
+            rep["config"]["patience"]) == (7, 0.3, 1)
+    run = rep["runs"][0]
+    assert run["epochs"] == run["best_epoch"] + 1 < 30  # stopped one epoch after the best
+    assert "--patience" in _err(CliRunner().invoke(cli, ["train", str(data_csv),
+                                                         "--patience", "-1"]))
