@@ -488,7 +488,10 @@ def test_train_experiment_with_distilled_vectors_and_contextual_mode(tiny: Path)
     distiller = Distiller(tiny, pca_dims=4)
     exp = run_experiment(data, distiller, TrainConfig(modes=("frozen", "contextual"),
                                                       model="avg", epochs=2), progress=False)
-    assert [r.mode for r in exp.runs] == ["frozen", "contextual"]
+    assert [r.mode for r in exp.runs] == ["frozen", "contextual", "tfidf", "meanvec"]
+    # the mean-vector baseline averages the vectors distilled for the fraction's vocabulary
+    assert exp.runs[3].vectors == f"distilled:{tiny}" and exp.runs[3].params["dim"] == 4
+    assert all(r.test_interval is not None for r in exp.runs)  # the contextual run's too
     assert exp.coverage["coverage"] == 1.0 and not exp.coverage["missing"]  # every word covered
     assert exp.vectors["dim"] == 4 and exp.vectors["source"] == f"distilled:{tiny}"
     ctx = exp.runs[1]
@@ -511,7 +514,7 @@ def test_report_compares_encoding_time_and_size(tiny: Path, tmp_path: Path) -> N
     distiller = Distiller(tiny, pca_dims=4)
     config = TrainConfig(modes=("frozen", "scratch", "contextual"), model="avg", epochs=1,
                          fractions=(0.5, 1.0), contextual_fractions=(0.5,), encoder=str(tiny),
-                         contextual_max_len=8)
+                         contextual_max_len=8, baselines=False)
     exp = run_experiment(data, distiller, config, progress=False)
     assert [(r.mode, r.fraction) for r in exp.runs] == [
         ("frozen", 0.5), ("scratch", 0.5), ("contextual", 0.5), ("frozen", 1.0),

@@ -73,7 +73,8 @@ def trained(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untype
 def test_experiment_runs_every_mode_and_fraction(trained) -> None:  # type: ignore[no-untyped-def]
     exp, _ = trained
     assert {(r.mode, r.fraction) for r in exp.runs} == {
-        (m, f) for m in ("frozen", "finetune", "scratch") for f in (0.5, 1.0)}
+        (m, f) for m in ("frozen", "finetune", "scratch", "tfidf", "meanvec")
+        for f in (0.5, 1.0)}
     frozen = exp.run("frozen", 1.0)
     scratch = exp.run("scratch", 1.0)
     assert frozen is not None and scratch is not None
@@ -109,7 +110,13 @@ def test_same_seed_same_numbers(trained) -> None:  # type: ignore[no-untyped-def
     again = run_experiment(make_data(), make_vectors(), config(), progress=False)
     assert [r.test_accuracy for r in again.runs] == [r.test_accuracy for r in exp.runs]
     for a, b in zip(again.runs, exp.runs):
-        assert a.history["loss"] == pytest.approx(b.history["loss"], rel=1e-5)
+        if a.baseline:  # no epochs: the same settings and the same predictions
+            assert a.params == b.params and a.test_interval == b.test_interval
+            np.testing.assert_array_equal(again.predictions[(a.mode, a.fraction)],
+                                          exp.predictions[(b.mode, b.fraction)])
+        else:
+            assert a.history["loss"] == pytest.approx(b.history["loss"], rel=1e-5)
+    assert again.verdict == exp.verdict
 
 
 @pytest.mark.keras
@@ -225,7 +232,7 @@ def test_early_stopping_and_best_model_selection(tmp_path: Path) -> None:
     from wordvecs.training.train import run_experiment
 
     cfg = config(modes=("frozen", "scratch"), fractions=(1.0,), epochs=12, patience=1,
-                 learning_rate=0.2)
+                 learning_rate=0.2, baselines=False)
     clean = make_data()
     labels = list(clean.labels)
     classes = sorted(TOPICS)
@@ -296,5 +303,139 @@ def test_learning_curve_labels_clear_of_the_title() -> None:
             box = t.get_window_extent(renderer)
             assert not box.overlaps(title_box), t.get_text()
             assert axes_box.y0 <= box.y0 and box.y1 <= axes_box.y1, t.get_text()
+    finally:
+        plt.close(fig)
+
+
+# --- issue 23, item 2: baselines in every report ------------------------------------------------
+@pytest.mark.keras
+def test_baselines_beside_the_modes_on_the_same_split(trained) -> None:  # type: ignore[no-untyped-def]
+    """At each fraction both baselines are fitted on exactly the embedding runs' training
+    documents (refitted here from the split's indices: the same test predictions), every run's
+    test accuracy has a bootstrap interval around it, and the saved model is still the embedding
+    mode with the best validation accuracy."""
+    from wordvecs.text.datasets import Tokenizer, stratified_split, stratified_subsample
+    from wordvecs.training.baselines import mean_vectors_logreg, tfidf_logreg
+
+    exp, out = trained
+    data, cfg = make_data(), exp.config
+    classes = data.classes
+    y = np.array([classes.index(label) for label in data.labels])
+    train_idx, val_idx, test_idx = stratified_split(data.labels, cfg.seed, cfg.val, cfg.test)
+    texts = lambda idx: [data.texts[i] for i in idx]  # noqa: E731
+    for f in (0.5, 1.0):
+        sub = stratified_subsample(data.labels, train_idx, f, cfg.seed)
+        frozen, tfidf, meanvec = (exp.run(m, f) for m in ("frozen", "tfidf", "meanvec"))
+        assert frozen and tfidf and meanvec
+        assert tfidf.train_size == meanvec.train_size == frozen.train_size == len(sub)
+        assert tfidf.epochs == 0 and tfidf.train_seconds >= 0 and tfidf.params["C"] in (1, 10, 100)
+        again = tfidf_logreg(texts(sub), y[sub], texts(val_idx), y[val_idx], seed=cfg.seed,
+                             n_classes=3)
+        np.testing.assert_array_equal(np.argmax(again.predict_proba(texts(test_idx)), axis=1),
+                                      exp.predictions[("tfidf", f)])
+        assert tfidf.test_accuracy == pytest.approx(np.mean(again.predict(texts(test_idx))
+                                                            == y[test_idx]))
+        mv = mean_vectors_logreg(make_vectors(), Tokenizer(), texts(sub), y[sub],
+                                 texts(val_idx), y[val_idx], seed=cfg.seed, n_classes=3)
+        np.testing.assert_array_equal(np.argmax(mv.predict_proba(texts(test_idx)), axis=1),
+                                      exp.predictions[("meanvec", f)])
+    for r in exp.runs:
+        assert r.test_interval is not None
+        low, high = r.test_interval
+        assert 0 <= low <= r.test_accuracy <= high <= 1, r
+    assert exp.best["mode"] in ("frozen", "finetune", "scratch")
+    best = max((r for r in exp.runs if r.fraction == 1.0 and not r.baseline),
+               key=lambda r: r.val_accuracy)
+    assert exp.best["mode"] == best.mode
+    rep = json.loads((out / "report.json").read_text())
+    assert {(r["mode"], r["fraction"]) for r in rep["runs"]} >= {
+        ("tfidf", 0.5), ("meanvec", 0.5), ("tfidf", 1.0), ("meanvec", 1.0)}
+    assert all(len(r["test_interval"]) == 2 for r in rep["runs"])
+    assert "predictions" not in rep
+
+
+@pytest.mark.keras
+def test_report_rows_intervals_and_verdict(trained) -> None:  # type: ignore[no-untyped-def]
+    from wordvecs.training.baselines import ModeResult, verdict
+    from wordvecs.training.report import accuracy_cell
+    from wordvecs.training.train import MODE_NAMES, check_split
+
+    exp, out = trained
+    md = (out / "report.md").read_text()
+    for r in exp.runs:
+        low, high = r.test_interval
+        cell = f"{r.test_accuracy:.3f} [{low:.3f}, {high:.3f}]"
+        assert accuracy_cell(r) == cell
+        assert f"| {r.mode} | {r.fraction:.0%} | {r.train_size:,} |" in md
+        assert cell in md
+    assert "| tfidf | 50% | 30 | - |" in md and "| meanvec | 100% | 63 | tiny-vectors |" in md
+    data = make_data()
+    _, _, test_idx = check_split(data, exp.config)
+    y_te = np.array([data.classes.index(data.labels[i]) for i in test_idx])
+    want = verdict([ModeResult(MODE_NAMES[r.mode], y_te, exp.predictions[(r.mode, 1.0)],
+                               baseline=r.baseline) for r in exp.runs if r.fraction == 1.0],
+                   seed=exp.config.seed)
+    assert exp.verdict == want and f"At 100% of the training data: {want}" in md
+    assert " wins (" in want and ("within the noise" in want or "larger than" in want)
+    assert "among the embedding models" in md  # the saved model is not chosen on test
+
+
+@pytest.mark.keras
+def test_no_baselines(tmp_path: Path) -> None:
+    from wordvecs.training.report import write_report
+    from wordvecs.training.train import run_experiment
+
+    exp = run_experiment(make_data(), make_vectors(), config(modes=("frozen",),
+                         fractions=(1.0,), epochs=1, baselines=False), progress=False)
+    assert [r.mode for r in exp.runs] == ["frozen"]
+    write_report(exp, tmp_path)
+    md = (tmp_path / "report.md").read_text()
+    assert "| tfidf |" not in md and "| meanvec |" not in md and "- baselines (" not in md
+    assert "there is no baseline to compare it with" in exp.verdict
+
+
+@pytest.mark.keras
+def test_baselines_never_see_the_test_labels(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test documents' labels shuffled (the split held fixed): the baselines predict the
+    same; only their scores change."""
+    import wordvecs.training.train as train_mod
+    from wordvecs.text.datasets import stratified_split
+
+    data = make_data()
+    split = stratified_split(data.labels, 0, 0.1, 0.2)
+    monkeypatch.setattr(train_mod, "stratified_split", lambda *a, **k: split)
+    test_idx = split[2]
+    labels = list(data.labels)
+    rng = np.random.default_rng(5)
+    moved = rng.permutation(test_idx)
+    for i, j in zip(test_idx, moved):
+        labels[i] = data.labels[j]
+    assert labels != list(data.labels)
+    shuffled = TextData(data.texts, labels, "memory", "shuffled")
+    cfg = config(modes=("frozen",), fractions=(1.0,), epochs=1)
+    a = train_mod.run_experiment(data, make_vectors(), cfg, progress=False)
+    b = train_mod.run_experiment(shuffled, make_vectors(), cfg, progress=False)
+    for mode in ("tfidf", "meanvec"):
+        np.testing.assert_array_equal(a.predictions[(mode, 1.0)], b.predictions[(mode, 1.0)])
+        ra, rb = a.run(mode, 1.0), b.run(mode, 1.0)
+        assert ra and rb and ra.val_accuracy == rb.val_accuracy and ra.params == rb.params
+    assert a.run("tfidf", 1.0).test_accuracy != b.run("tfidf", 1.0).test_accuracy  # type: ignore[union-attr]
+
+
+def test_learning_curve_draws_baselines_dashed() -> None:
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    from wordvecs.training.report import learning_curve_figure
+    from wordvecs.training.train import Experiment, RunResult, TrainConfig
+
+    runs = [RunResult(mode, f, int(100 * f), 0.9, 0.9, 0.9, 3, 2, 1.0, 10, 5)
+            for mode in ("frozen", "tfidf", "meanvec") for f in (0.3, 1.0)]
+    exp = Experiment(TrainConfig(fractions=(0.3, 1.0)), {}, {"source": "glove-6b-50d"}, {}, "",
+                     {}, runs, {}, "tensorflow", 1.0)
+    fig = learning_curve_figure(exp)
+    try:
+        styles = {line.get_label(): line.get_linestyle() for line in fig.axes[0].lines}
+        assert styles == {"frozen": "-", "tfidf (baseline)": "--", "meanvec (baseline)": "--"}
     finally:
         plt.close(fig)

@@ -45,7 +45,8 @@ def test_train_then_predict(data_csv: Path, vectors_file: Path, tmp_path: Path) 
     assert r.exit_code == 0, r.output
     assert "| frozen | 100% |" in r.output and "report:" in r.output
     rep = json.loads((out / "report.json").read_text())
-    assert [x["mode"] for x in rep["runs"]] == ["frozen", "scratch"]
+    assert [x["mode"] for x in rep["runs"]] == ["frozen", "scratch", "tfidf", "meanvec"]
+    assert "| tfidf | 100% | 63 | - |" in r.output and " wins (" in r.output  # the verdict
     vectors_file.rename(vectors_file.with_suffix(".gone"))  # predict needs no vectors
     try:
         r = CliRunner().invoke(cli, ["predict", str(out), "goal match team", "bank profit"])
@@ -234,7 +235,7 @@ def test_train_off_a_terminal_force_and_columns(tmp_path: Path) -> None:
     (out / "report.md").write_text("an earlier run")
     args = ["train", str(data), "--vectors", str(vec), "--model", "avg", "--epochs", "40",
             "--modes", "frozen", "--text-column", "body", "--label-column", "topic",
-            "--out", str(out)]
+            "--out", str(out), "--no-baselines"]
     assert "holds an earlier run (report.md)" in _err(CliRunner().invoke(cli, args))
     r = CliRunner().invoke(cli, [*args, "--force"])
     assert r.exit_code == 0, r.output
@@ -247,6 +248,8 @@ def test_train_off_a_terminal_force_and_columns(tmp_path: Path) -> None:
     rep = json.loads((out / "report.json").read_text())
     assert rep["dataset"]["classes"] == ["money", "sport", "tech"]
     assert rep["runs"][0]["test_accuracy"] >= 0.8  # the decoy text column would give chance
+    assert [x["mode"] for x in rep["runs"]] == ["frozen"]  # --no-baselines
+    assert "tfidf" not in (out / "report.md").read_text()
 
 
 def test_train_refuses_earlier_run_before_loading_vectors(data_csv: Path, tmp_path: Path) -> None:
@@ -283,3 +286,21 @@ def test_train_non_utf8_csv_names_the_file(tmp_path: Path) -> None:
     r = CliRunner().invoke(cli, ["train", str(p), "--encoding", "cp1252", "-o",
                                  str(tmp_path / "o"), "--vectors", str(tmp_path / "none")])
     assert "only one class" in _err(r)  # decoded, then checked
+
+
+@pytest.mark.keras
+def test_train_keras_knobs(data_csv: Path, vectors_file: Path, tmp_path: Path) -> None:
+    """Issue 23, item 5: --batch-size, --learning-rate and --patience reach the training."""
+    out = tmp_path / "run"
+    r = CliRunner().invoke(cli, ["train", str(data_csv), "--vectors", str(vectors_file),
+                                 "--model", "avg", "--epochs", "30", "--modes", "scratch",
+                                 "--batch-size", "7", "--learning-rate", "0.3", "--patience", "1",
+                                 "--no-baselines", "--out", str(out), "-q"])
+    assert r.exit_code == 0, r.output
+    rep = json.loads((out / "report.json").read_text())
+    assert (rep["config"]["batch_size"], rep["config"]["learning_rate"],
+            rep["config"]["patience"]) == (7, 0.3, 1)
+    run = rep["runs"][0]
+    assert run["epochs"] == run["best_epoch"] + 1 < 30  # stopped one epoch after the best
+    assert "--patience" in _err(CliRunner().invoke(cli, ["train", str(data_csv),
+                                                         "--patience", "-1"]))

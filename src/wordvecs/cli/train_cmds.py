@@ -109,6 +109,8 @@ def show_report(exp: Any, out: Path, *, force: bool = False) -> None:
     click.echo(results_table(exp))
     for line in notes(exp):
         click.echo(line)
+    if exp.verdict:
+        click.echo(exp.verdict)
     click.echo()
     click.echo(exp.coverage_summary)
     m = exp.memory
@@ -131,7 +133,14 @@ def show_report(exp: Any, out: Path, *, force: bool = False) -> None:
 @click.option("--model", type=click.Choice(["cnn", "avg", "bilstm"]), default="cnn",
               show_default=True, help="Architecture after the Embedding.")
 @click.option("--epochs", default=20, show_default=True, type=click.IntRange(1),
-              help="Most epochs (early stopping on validation loss, patience 3).")
+              help="Most epochs (early stopping on validation loss, --patience).")
+@click.option("--batch-size", default=32, show_default=True, type=click.IntRange(1),
+              help="Documents a training step.")
+@click.option("--learning-rate", default=1e-3, show_default=True,
+              type=click.FloatRange(0, min_open=True), help="Adam's learning rate.")
+@click.option("--patience", default=3, show_default=True, type=click.IntRange(0),
+              help="Epochs without a lower validation loss before training stops (the best "
+                   "epoch's weights are kept).")
 @click.option("--max-tokens", default=20_000, show_default=True, type=click.IntRange(3),
               help="Vocabulary size, padding and out-of-vocabulary indices included.")
 @click.option("--max-len", default=None, type=click.IntRange(1),
@@ -146,6 +155,9 @@ def show_report(exp: Any, out: Path, *, force: bool = False) -> None:
               default="standard", show_default=True,
               help="social: posts (URLs, @handles, #hashtags, emoji, elongations); with GloVe "
                    "Twitter vectors it writes their <user>, <hashtag>... tokens.")
+@click.option("--baselines/--no-baselines", default=True, show_default=True,
+              help="Also fit TF-IDF + logistic regression and mean vectors + logistic regression "
+                   "on the same split and fractions, for comparison (scikit-learn).")
 @encoding_option
 @click.option("--out", "-o", "out", default="wordvecs-train", show_default=True,
               type=click.Path(file_okay=False, path_type=Path),
@@ -166,7 +178,9 @@ def show_report(exp: Any, out: Path, *, force: bool = False) -> None:
 def train(data: Path, vectors: str, modes: str, model: str, epochs: int, max_tokens: int,
           max_len: int | None, fractions: str, seed: int, text_column: str | None,
           label_column: str | None, tokenizer: str, encoding: str | None, out: Path,
-          force: bool, quiet: bool, distribute: str | None = None, mesh: str | None = None,
+          force: bool, quiet: bool, baselines: bool = True, batch_size: int = 32,
+          learning_rate: float = 1e-3, patience: int = 3, distribute: str | None = None,
+          mesh: str | None = None,
           coordinator: str | None = None, num_processes: int | None = None,
           process_id: int | None = None) -> None:
     """Train a text classifier on DATA with frozen, fine-tuned and scratch embeddings.
@@ -182,7 +196,8 @@ def train(data: Path, vectors: str, modes: str, model: str, epochs: int, max_tok
 
     config = TrainConfig(modes=_names(modes), model=model, epochs=epochs, max_tokens=max_tokens,
                          max_len=max_len, fractions=_floats(fractions), seed=seed,
-                         tokenizer=tokenizer)
+                         tokenizer=tokenizer, baselines=baselines, batch_size=batch_size,
+                         learning_rate=learning_rate, patience=patience)
     config.check()
     from wordvecs.training.distribute import from_options
 

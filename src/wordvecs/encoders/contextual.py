@@ -143,7 +143,9 @@ def train_contextual(train_texts: Sequence[str], train_labels: Sequence[int] | n
     ``encode_seconds`` (states of documents not cached yet), ``max_len``, ``truncated`` (test,
     validation and training documents cut at ``max_len``), ``state_bytes`` (the cache) and
     ``model`` (the end-to-end Keras model: token ids and padding mask in, probabilities out);
-    ``vectors`` names the encoder and ``weight_bytes`` sizes the end-to-end model.
+    ``vectors`` names the encoder and ``weight_bytes`` sizes the end-to-end model;
+    ``test_predictions`` the test documents' predicted class indices (``test_interval`` and
+    ``params`` are ``None``: the experiment adds the interval).
     Pass one ``cache`` to several calls (fractions, heads) to encode each document once.
     """
     import keras
@@ -201,4 +203,5 @@ def train_contextual(train_texts: Sequence[str], train_labels: Sequence[int] | n
                       "test": cache.truncated(list(test_texts))},
         "state_bytes": cache.nbytes, "encoder": cache.encoder.name, "model": full,
         "vectors": f"{cache.encoder.name} encoder", "weight_bytes": weight_bytes(full),
+        "test_interval": None, "params": None, "test_predictions": pred_te,
     }

@@ -20,7 +20,7 @@ __all__ = ["REPORT_FILES", "format_seconds", "human_bytes", "learning_curve_figu
 REPORT_FILES = ("report.md", "report.json", "learning_curve.png", "training_curves.png")
 
 _COLORS = {"frozen": "tab:blue", "finetune": "tab:orange", "scratch": "tab:green",
-           "contextual": "tab:red"}
+           "contextual": "tab:red", "tfidf": "tab:gray", "meanvec": "tab:brown"}
 
 
 def human_bytes(n: float | None) -> str:
@@ -46,9 +46,10 @@ def _ordered(exp: Experiment) -> list[RunResult]:
 
 
 def run_label(exp: Experiment, run: RunResult) -> str:
-    """A run's line name in the plots: its mode, with its vectors when the runs used several."""
-    if len({r.vectors for r in exp.runs if r.mode != "contextual"}) <= 1 or \
-            run.mode == "contextual":
+    """A run's line name in the plots: its mode, with its vectors when the runs used several
+    (a baseline: its mode alone)."""
+    if len({r.vectors for r in exp.runs if r.mode != "contextual" and not r.baseline}) <= 1 \
+            or run.mode == "contextual" or run.baseline:
         return run.mode
     return f"{run.mode} ({run.vectors})"
 
@@ -61,20 +62,31 @@ def _secs(seconds: float | None) -> str:
     return "-" if seconds is None else format_seconds(seconds)
 
 
+def accuracy_cell(run: RunResult) -> str:
+    """A run's test accuracy and its 95% bootstrap interval: ``0.912 [0.890, 0.930]``."""
+    if run.test_interval is None:
+        return f"{run.test_accuracy:.3f}"
+    low, high = run.test_interval
+    return f"{run.test_accuracy:.3f} [{low:.3f}, {high:.3f}]"
+
+
 def results_table(exp: Experiment) -> str:
     """The per-mode, per-fraction table as Markdown.
 
+    ``test accuracy``: with its 95% bootstrap interval over the test documents;
     ``encode s``: seconds turning text into the model's input (the contextual encoder's pass,
     or distilling the vocabulary), ``-`` where vectors were only read; ``weights``: the model's
-    weights in bytes (float32).
+    weights in bytes (float32; a baseline's logistic regression: float64). A baseline's
+    ``train s`` is its whole fit (features and every C tried), its ``epochs`` ``-``.
     """
     head = ("| mode | train fraction | train docs | vectors | test accuracy | macro-F1 | epochs | "
             "train s | encode s | trainable params | frozen params | weights |")
     lines = [head, "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in _ordered(exp):
-        vectors = r.vectors or exp.vectors.get("source", "?")
+        vectors = r.vectors or ("-" if r.baseline else exp.vectors.get("source", "?"))
         lines.append(f"| {r.mode} | {r.fraction:.0%} | {r.train_size:,} | {vectors} "
-                     f"| {r.test_accuracy:.3f} | {r.macro_f1:.3f} | {r.epochs} "
+                     f"| {accuracy_cell(r)} | {r.macro_f1:.3f} "
+                     f"| {'-' if r.baseline else r.epochs} "
                      f"| {format_seconds(r.train_seconds)} | {_secs(r.encode_seconds)} "
                      f"| {r.trainable_params:,} | {r.frozen_params:,} "
                      f"| {human_bytes(r.weight_bytes)} |")
@@ -82,8 +94,27 @@ def results_table(exp: Experiment) -> str:
 
 
 def notes(exp: Experiment) -> list[str]:
-    """What the table's encoding columns mean and where the contextual mode cut documents."""
+    """What the table's encoding columns mean, where the contextual mode cut documents, what the
+    baselines are, and the verdict."""
     out = []
+    baselines = [r for r in exp.runs if r.baseline]
+    if baselines:
+        largest = max(r.fraction for r in baselines)
+        chosen = "; ".join(
+            f"{r.mode} C {r.params['C']:g}" + (
+                f", {'L2-normalised' if r.params['normalize'] else 'raw'} means"
+                if "normalize" in r.params else "")
+            for r in baselines if r.fraction == largest and r.params)
+        out.append("- baselines (fitted on the same training documents at each fraction, C "
+                   "chosen on the validation split): tfidf = TF-IDF of word 1-2-grams and "
+                   "character 2-5-grams + logistic regression; meanvec = the mean of the "
+                   "pre-trained vectors of each document's words, standardised, + logistic "
+                   f"regression; at {largest:.0%}: {chosen}; train s: the whole fit, every C "
+                   "tried")
+    out += list(getattr(exp, "remarks", []))
+    if any(r.test_interval is not None for r in exp.runs):
+        out.append("- test accuracy [95% interval]: a percentile bootstrap over the test "
+                   "documents (1,000 resamples, the same for every run)")
     for r in _ordered(exp):
         if r.mode == "contextual" and r.max_len is not None:
             cut = r.truncated or {}
@@ -119,10 +150,14 @@ def _markdown(exp: Experiment) -> str:
     ]
     if out[-1]:
         out.append("")
+    if exp.verdict:
+        out += [f"At {max(r.fraction for r in exp.runs):.0%} of the training data: "
+                f"{exp.verdict}", ""]
     if exp.best:
         out += [f"Saved model: **{exp.best['mode']}** at {exp.best['fraction']:.0%} of the "
-                f"training data (best validation accuracy, {exp.best['val_accuracy']:.3f}); "
-                f"test accuracy {exp.best['test_accuracy']:.3f}.", ""]
+                f"training data (best validation accuracy, {exp.best['val_accuracy']:.3f}, "
+                "among the embedding models: neither the test accuracy nor a baseline decides "
+                f"it); test accuracy {exp.best['test_accuracy']:.3f}.", ""]
     out += ["## Embedding coverage (largest fraction's vocabulary)", "", "```",
             exp.coverage_summary, "```", "",
             "## Memory: one-hot input against the embedding", "",
@@ -182,8 +217,10 @@ def learning_curve_figure(exp: Experiment) -> Any:
         xs = [r.train_size for r in runs]
         ys = [r.test_accuracy for r in runs]
         color = _COLORS.get(mode) if mode in _COLORS else None
-        ax.plot(xs, ys, marker="o", label=mode, color=color)
-        for x, y in zip(xs, ys):
+        dashed = bool(runs) and runs[0].baseline
+        ax.plot(xs, ys, marker="s" if dashed else "o", label=f"{mode} (baseline)" if dashed
+                else mode, color=color, linestyle="--" if dashed else "-")
+        for x, y in zip(xs, ys) if not dashed else ():  # the baselines' values: in the table
             labels.append(ax.annotate(
                 f"{y:.3f}", (x, y), textcoords="offset points",
                 xytext=(14 * (k - 1), 8 if k % 2 == 0 else -14), ha="center", fontsize=8,
@@ -199,7 +236,8 @@ def learning_curve_figure(exp: Experiment) -> Any:
     ax.margins(x=0.08)
     ax.set_title(f"Learning curve: {exp.config.model} model, {exp.vectors['source']}")
     ax.grid(alpha=0.3)
-    ax.legend(title="embedding")
+    ax.legend(title="embedding (dashed: baseline)" if any(r.baseline for r in exp.runs)
+              else "embedding")
     fig.tight_layout()
     _fit_labels(fig, ax, labels)
     return fig
@@ -213,7 +251,8 @@ def _plot(exp: Experiment, out: Path) -> list[Path]:
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    modes = _labels(exp)
+    modes = [m for m in _labels(exp)  # a baseline has no epochs to plot
+             if not all(r.baseline for r in exp.runs if run_label(exp, r) == m)]
     paths = [_save_png(learning_curve_figure(exp), out / "learning_curve.png")]
 
     fig, axes = plt.subplots(1, len(modes), figsize=(4.2 * len(modes), 3.8), dpi=110,

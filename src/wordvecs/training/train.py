@@ -10,11 +10,12 @@ saved as a :class:`Classifier` that needs no vector file to predict.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from wordvecs._atomic import check_destination as atomic_check
-from wordvecs.errors import DataError, UsageError
+from wordvecs.errors import DataError, UsageError, WordvecsError
 from wordvecs.keras import HEADS, check_matrix_fits, embedding_layer, head_layers, weight_bytes
 from wordvecs.keras import keras_module as _keras
 from wordvecs.metrics import macro_f1
@@ -36,12 +37,15 @@ from wordvecs.text.datasets import (
     stratified_subsample,
     validate_dataset,
 )
+from wordvecs.training.baselines import BASELINE_NAMES, ModeResult, bootstrap_interval, verdict
 from wordvecs.training.classifier import CLASSIFIER_FILES, SUBWORDS_DIR, Classifier, load_classifier
 from wordvecs.vectors import Vectors
 
 __all__ = [
+    "BASELINE_MODES",
     "MODELS",
     "MODES",
+    "MODE_NAMES",
     "RUN_FILES",
     "Classifier",
     "Experiment",
@@ -59,6 +63,13 @@ log = logging.getLogger(__name__)
 MODES = ("frozen", "finetune", "scratch", "contextual")
 #: The modes trained unless others are asked ("contextual" needs the bert extra).
 DEFAULT_MODES = ("frozen", "finetune", "scratch")
+#: The baselines' modes (fitted with every experiment unless ``TrainConfig.baselines`` is off).
+BASELINE_MODES = tuple(BASELINE_NAMES)
+#: How a report's sentences name each mode.
+MODE_NAMES = {"frozen": "frozen", "finetune": "fine-tuned", "scratch": "from scratch",
+              "contextual": "contextual (frozen encoder)", **BASELINE_NAMES}
+#: The values of C the TF-IDF baseline tries on validation (see docs/training.md for the time).
+TFIDF_CS: tuple[float, ...] = (1.0, 10.0, 100.0)
 #: The model heads after the embedding (one list with the contextual mode's: wordvecs.keras.HEADS).
 MODELS = HEADS
 #: Every file a run writes into its folder: the report's and the saved classifier's.
@@ -90,6 +101,9 @@ class TrainConfig:
     #: WordPiece tokens a document keeps in the ``contextual`` mode ([CLS], [SEP] included;
     #: ``wordvecs.encoders.contextual.DEFAULT_MAX_LEN``).
     contextual_max_len: int = 128
+    #: Also fit the baselines (:mod:`wordvecs.training.baselines`: TF-IDF and the mean of the
+    #: pre-trained vectors, each + logistic regression) at every fraction, on the same split.
+    baselines: bool = True
 
     def check(self) -> None:
         """Raise ValueError for a setting that cannot work, naming it."""
@@ -144,6 +158,16 @@ class RunResult:
     max_len: int | None = None
     #: ``contextual``: documents of each split cut at ``max_len``.
     truncated: dict[str, int] | None = None
+    #: A 95% percentile bootstrap interval of ``test_accuracy`` (the test documents resampled,
+    #: the experiment's seed: every run of an experiment is scored on the same resamples).
+    test_interval: list[float] | None = None
+    #: A baseline's settings chosen on validation (``C``...) and the validation search.
+    params: dict[str, Any] | None = None
+
+    @property
+    def baseline(self) -> bool:
+        """Whether the run is a baseline (``tfidf``, ``meanvec``) rather than a Keras model."""
+        return self.mode in BASELINE_MODES
 
 
 @dataclass
@@ -160,9 +184,17 @@ class Experiment:
     best: dict[str, Any]
     backend: str
     total_seconds: float
+    #: One sentence (:func:`wordvecs.training.baselines.verdict`): the best run by test accuracy
+    #: at the largest fraction, and whether its lead over the best baseline is beyond the noise.
+    verdict: str = ""
+    #: Lines for the report's notes (a baseline skipped, and why).
+    remarks: list[str] = field(default_factory=list)
+    #: Each run's test predictions (class indices), keyed ``(mode, fraction)``; not in the JSON.
+    predictions: dict[tuple[str, float], np.ndarray] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = asdict(replace(self, predictions={}))
+        d.pop("predictions")
         d["config"]["modes"] = list(self.config.modes)
         d["config"]["fractions"] = list(self.config.fractions)
         return d
@@ -275,9 +307,12 @@ def run_line(run: RunResult) -> str:
     """The console's line for a run (its time rounded as the report rounds it)."""
     from wordvecs.training.report import format_seconds
 
+    how = (f"{run.epochs} epochs" if not run.baseline else
+           ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}"
+                     for k, v in (run.params or {}).items() if k in ("C", "normalize")))
     return (f"{run.mode:<9} {run.fraction:>5.0%} of train ({run.train_size:,} docs): test "
-            f"accuracy {run.test_accuracy:.3f}, macro-F1 {run.macro_f1:.3f}, {run.epochs} "
-            f"epochs, {format_seconds(run.train_seconds)} s")
+            f"accuracy {run.test_accuracy:.3f}, macro-F1 {run.macro_f1:.3f}, {how}, "
+            f"{format_seconds(run.train_seconds)} s")
 
 
 def run_experiment(data: TextData, vectors: Vectors, config: TrainConfig | None = None, *,
@@ -317,9 +352,14 @@ def run_experiment(data: TextData, vectors: Vectors, config: TrainConfig | None 
     lengths = [len(full_vocab.tokenizer(data.texts[i])) for i in train_idx]
     max_len = config.max_len or default_max_len(lengths)
 
-    bar = Progress(len(fractions) * len(config.modes), "training", unit="run",
+    remarks: list[str] = []
+    with_baselines = _baselines_available(config, remarks)
+    n_baselines = len(BASELINE_MODES) if with_baselines else 0
+    bar = Progress(len(fractions) * (len(config.modes) + n_baselines), "training", unit="run",
                    enabled=progress_enabled(progress))
     runs: list[RunResult] = []
+    predictions: dict[tuple[str, float], np.ndarray] = {}
+    not_fitted: dict[tuple[str, str], list[float]] = {}  # (baseline, why) -> fractions
     best: tuple[float, RunResult, Any, Vocabulary, np.ndarray] | None = None
     coverage: dict[str, Any] = {}
     coverage_summary = ""
@@ -353,12 +393,13 @@ def run_experiment(data: TextData, vectors: Vectors, config: TrainConfig | None 
                             and fraction not in config.contextual_fractions):
                         bar.update(1)
                         continue
-                    run = _contextual_run(data, sub, val_idx, test_idx, y_all, len(classes),
-                                          config, fraction, contextual_cache)
+                    run, pred_te = _contextual_run(data, sub, val_idx, test_idx, y_all,
+                                                   len(classes), config, fraction,
+                                                   contextual_cache)
                     runs.append(run)
+                    predictions[(mode, fraction)] = pred_te
                     bar.update(1)
-                    if on_event is not None:
-                        on_event(run_line(run))
+                    _announce(run, on_event, log_it=False)
                     continue
                 model = build_model(config.model, max_len=max_len, n_classes=len(classes),
                                     rows=em.rows, dim=em.dim, mode=mode, matrix=em.matrix,
@@ -389,16 +430,25 @@ def run_experiment(data: TextData, vectors: Vectors, config: TrainConfig | None 
                     train_seconds=round(seconds, 1), trainable_params=trainable,
                     frozen_params=frozen, history=history, vectors=vectors.source or "",
                     encode_seconds=distill_seconds if distilled and mode != "scratch" else None,
-                    weight_bytes=weight_bytes(model))
+                    weight_bytes=weight_bytes(model),
+                    test_interval=list(bootstrap_interval(y_te, pred_te, seed=config.seed)))
                 runs.append(run)
+                predictions[(mode, fraction)] = pred_te
                 if fraction == fractions[-1] and (best is None or run.val_accuracy > best[0]):
                     best = (run.val_accuracy, run, model, vocab, np.bincount(
                         y_tr, minlength=len(classes)) / len(y_tr))
                 bar.update(1)
-                line = run_line(run)
-                log.info(line)
-                if on_event is not None:
-                    on_event(line)
+                _announce(run, on_event)
+            if with_baselines:
+                bar.set_description(f"baselines @ {fraction:g}")
+                for run, pred_te in _baseline_runs(data, (sub, val_idx, test_idx), y_all,
+                                                   len(classes), config, fraction, source,
+                                                   vectors.source or "", vocab.tokenizer,
+                                                   not_fitted):
+                    runs.append(run)
+                    predictions[(run.mode, fraction)] = pred_te
+                    _announce(run, on_event)
+                bar.update(n_baselines)
     finally:
         bar.close()
 
@@ -432,6 +482,8 @@ def run_experiment(data: TextData, vectors: Vectors, config: TrainConfig | None 
         "one_hot_bytes": one_hot, "embedded_bytes": dense, "matrix_bytes": rows * dim * 4,
         "ratio": one_hot / dense if dense else None,
     }
+    remarks += [f"- {mode}: not fitted at {', '.join(f'{f:.0%}' for f in at)} ({why})"
+                for (mode, why), at in not_fitted.items()]
     return Experiment(
         config=config,
         dataset={"source": data.source, "format": data.format, "documents": len(data),
@@ -441,12 +493,14 @@ def run_experiment(data: TextData, vectors: Vectors, config: TrainConfig | None 
         vectors={"source": vectors.source, "words": len(vectors), "dim": vectors.dim},
         coverage=coverage, coverage_summary=coverage_summary, memory=memory, runs=runs,
         best=best_info, backend=keras.backend.backend(),
-        total_seconds=round(time.perf_counter() - t_start, 1))
+        total_seconds=round(time.perf_counter() - t_start, 1),
+        verdict=_verdict(runs, predictions, y_all[test_idx], fractions[-1], config.seed),
+        remarks=remarks, predictions=predictions)
 
 
 def _contextual_run(data: TextData, sub: np.ndarray, val_idx: np.ndarray, test_idx: np.ndarray,
                     y_all: np.ndarray, n_classes: int, config: TrainConfig, fraction: float,
-                    cache: list[Any]) -> RunResult:
+                    cache: list[Any]) -> tuple[RunResult, np.ndarray]:
     """The ``contextual`` mode at one fraction (not a candidate for the saved Classifier)."""
     from wordvecs.encoders.contextual import StateCache, train_contextual
 
@@ -458,7 +512,123 @@ def _contextual_run(data: TextData, sub: np.ndarray, val_idx: np.ndarray, test_i
         n_classes=n_classes, head=config.model, epochs=config.epochs, seed=config.seed,
         max_len=config.contextual_max_len, batch_size=config.batch_size, patience=config.patience,
         learning_rate=config.learning_rate, fraction=fraction, cache=cache[0])
-    return RunResult(**{k: res[k] for k in RunResult.__dataclass_fields__})
+    run = RunResult(**{k: res[k] for k in RunResult.__dataclass_fields__})
+    run.test_interval = list(bootstrap_interval(y_all[test_idx], res["test_predictions"],
+                                                seed=config.seed))
+    return run, res["test_predictions"]
+
+
+def _announce(run: RunResult, on_event: ProgressFn | None, *, log_it: bool = True) -> None:
+    """A finished run's line: to the log, and to ``on_event`` when given."""
+    line = run_line(run)
+    if log_it:
+        log.info(line)
+    if on_event is not None:
+        on_event(line)
+
+
+def _verdict(runs: Sequence[RunResult], predictions: dict[tuple[str, float], np.ndarray],
+             y_te: np.ndarray, fraction: float, seed: int) -> str:
+    """:func:`~wordvecs.training.baselines.verdict` on the runs at ``fraction`` (the largest)."""
+    last = [r for r in runs if r.fraction == fraction]
+    return verdict([ModeResult(MODE_NAMES.get(r.mode, r.mode), y_te,
+                               predictions[(r.mode, r.fraction)], baseline=r.baseline)
+                    for r in last], seed=seed) if last else ""
+
+
+# --- the baselines -------------------------------------------------------------------------------
+def _baselines_available(config: TrainConfig, remarks: list[str]) -> bool:
+    """Whether to fit the baselines: asked for and scikit-learn installed (else a remark)."""
+    if config.baselines and importlib.util.find_spec("sklearn") is None:
+        remarks.append("- baselines: skipped (scikit-learn is not installed: pip install "
+                       "'wordvecs[baselines]')")
+        return False
+    return config.baselines
+
+
+def _mean_vector_source(source: Any) -> Vectors | None:
+    """The vectors the mean-vector baseline averages: ``source`` when it is a word table (read
+    vectors, or a Distiller's vectors for the fraction's vocabulary), else ``None`` (skipped)."""
+    return source if isinstance(source, Vectors) else None
+
+
+def fit_baselines(train_texts: Sequence[str], train_y: np.ndarray, val_texts: Sequence[str],
+                  val_y: np.ndarray, test_texts: Sequence[str], *, n_classes: int, seed: int,
+                  vectors: Vectors | None, tokenize: Callable[[str], list[str]],
+                  cs: Sequence[float] = TFIDF_CS
+                  ) -> tuple[list[tuple[Any, np.ndarray, np.ndarray]], dict[str, str]]:
+    """Fit the baselines on the training texts (settings chosen on the validation split) and
+    predict the validation and test texts: ``[(BaselineModel, val predictions, test
+    predictions)]``, TF-IDF first, then the mean vectors (when ``vectors`` is given), and
+    ``{mode: why}`` for a baseline scikit-learn could not fit (texts with no word of two
+    letters leave TF-IDF no vocabulary, say).
+
+    The test labels are not an argument: the test texts are only ever predicted.
+    """
+    from wordvecs.training import baselines as bl
+
+    fits: dict[str, Callable[[], Any]] = {"tfidf": lambda: bl.tfidf_logreg(
+        train_texts, train_y, val_texts, val_y, seed=seed, cs=cs, n_classes=n_classes)}
+    if vectors is not None:
+        fits["meanvec"] = lambda: bl.mean_vectors_logreg(
+            vectors, tokenize, train_texts, train_y, val_texts, val_y, seed=seed,
+            n_classes=n_classes)
+    out, skipped = [], {}
+    for mode, fit in fits.items():
+        try:
+            m = fit()
+            out.append((m, np.argmax(m.predict_proba(val_texts), axis=1),
+                        np.argmax(m.predict_proba(test_texts), axis=1)))
+        except ValueError as e:  # scikit-learn's refusals (our own errors pass through)
+            if isinstance(e, WordvecsError):
+                raise
+            skipped[mode] = str(e).splitlines()[0] if str(e) else type(e).__name__
+    return out, skipped
+
+
+def _baseline_runs(data: TextData, split: tuple[np.ndarray, np.ndarray, np.ndarray],
+                   y_all: np.ndarray, n_classes: int, config: TrainConfig, fraction: float,
+                   source: Any, vectors_name: str, tokenize: Callable[[str], list[str]],
+                   not_fitted: dict[tuple[str, str], list[float]]
+                   ) -> list[tuple[RunResult, np.ndarray]]:
+    """The baselines at one fraction: fitted on the fraction's training documents ``split[0]``
+    (the embedding runs' own), tuned on the validation split, scored on the test split; each
+    as a :class:`RunResult` with its test predictions. Those not fitted, and why, are added to
+    ``not_fitted``."""
+    sub, val_idx, test_idx = split
+    texts = lambda idx: [data.texts[i] for i in idx]  # noqa: E731
+    table = _mean_vector_source(source)
+    fitted, skipped = fit_baselines(texts(sub), y_all[sub], texts(val_idx), y_all[val_idx],
+                                    texts(test_idx), n_classes=n_classes, seed=config.seed,
+                                    vectors=table, tokenize=tokenize)
+    if table is None:
+        skipped["meanvec"] = f"{vectors_name or 'the vectors'} give no word table to average"
+    for mode, why in skipped.items():
+        not_fitted.setdefault((mode, why), []).append(fraction)
+    y_va, y_te = y_all[val_idx], y_all[test_idx]
+    return [(_baseline_run(b, pred_va, pred_te, y_va, y_te, fraction,
+                           len(np.unique(y_all[sub])), n_classes, config.seed,
+                           vectors_name if b.mode == "meanvec" else "", len(sub)), pred_te)
+            for b, pred_va, pred_te in fitted]
+
+
+def _baseline_run(b: Any, pred_va: np.ndarray, pred_te: np.ndarray, y_va: np.ndarray,
+                  y_te: np.ndarray, fraction: float, train_classes: int, n_classes: int,
+                  seed: int, vectors: str, train_size: int) -> RunResult:
+    """A fitted baseline as a row of the report (its coefficients as trainable parameters)."""
+    features = (b.params["word_ngrams"] + b.params["char_ngrams"] if b.mode == "tfidf"
+                else b.params["dim"])
+    rows = 1 if train_classes == 2 else train_classes  # scikit-learn: one row for two classes
+    params = (features + 1) * rows
+    return RunResult(
+        mode=b.mode, fraction=fraction, train_size=train_size,
+        test_accuracy=float(np.mean(pred_te == y_te)),
+        macro_f1=macro_f1(y_te, pred_te, n_classes),
+        val_accuracy=float(np.mean(pred_va == y_va)), epochs=0, best_epoch=0,
+        train_seconds=round(b.fit_seconds, 1), trainable_params=params, frozen_params=0,
+        vectors=vectors, weight_bytes=8 * params,
+        test_interval=list(bootstrap_interval(y_te, pred_te, seed=seed)),
+        params={**b.params, "search": b.search})
 
 
 class _BarCallback:
