@@ -304,3 +304,31 @@ def test_train_keras_knobs(data_csv: Path, vectors_file: Path, tmp_path: Path) -
     assert run["epochs"] == run["best_epoch"] + 1 < 30  # stopped one epoch after the best
     assert "--patience" in _err(CliRunner().invoke(cli, ["train", str(data_csv),
                                                          "--patience", "-1"]))
+
+
+@pytest.mark.keras
+def test_train_fallback_steps(vectors_file: Path, tmp_path: Path) -> None:
+    """Issue 23, item 5: --fallback picks the unseen-word chain's steps (build_matrix's
+    fallback=); none keeps exact matches only; an unknown step is one line."""
+    d = make_data()
+    data = tmp_path / "glued.csv"
+    with open(data, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["text", "label"])
+        w.writerows((f"{t} goalmatch", y) for t, y in zip(d.texts, d.labels))
+    missing = {}
+    for steps in ("all", "none", "case,segment"):
+        out = tmp_path / steps.replace(",", "-")
+        r = CliRunner().invoke(cli, ["train", str(data), "--vectors", str(vectors_file),
+                                     "--model", "avg", "--epochs", "1", "--modes", "scratch",
+                                     "--no-baselines", "--fallback", steps, "--out", str(out),
+                                     "-q"])
+        assert r.exit_code == 0, r.output
+        rep = json.loads((out / "report.json").read_text())
+        missing[steps] = {m["word"] for m in rep["coverage"]["top_missing"]}
+        assert rep["config"]["fallback"] == {"all": None, "none": [],
+                                             "case,segment": ["case", "segment"]}[steps]
+    assert "goalmatch" in missing["none"]  # exact matches only
+    assert "goalmatch" not in missing["all"] and "goalmatch" not in missing["case,segment"]
+    assert "unknown fallback step 'typo'" in _err(CliRunner().invoke(
+        cli, ["train", str(data), "--fallback", "case,typo"]))

@@ -31,6 +31,12 @@ def _names(value: str) -> tuple[str, ...]:
     return tuple(x.strip() for x in value.split(",") if x.strip())
 
 
+def _fallback(value: str) -> tuple[str, ...] | None:
+    """``--fallback``: ``all`` (None: every step), ``none`` (no step), or the steps named."""
+    name = value.strip().lower()
+    return None if name == "all" else () if name == "none" else _names(value)
+
+
 # TensorFlow's start-up lines: written by its C++ (absl) logging before anything can configure it,
 # so TF_CPP_MIN_LOG_LEVEL does not reach them; they are filtered out of stderr during the import
 _BANNER = ("All log messages before absl::InitializeLog()", "oneDNN custom operations are on",
@@ -141,6 +147,9 @@ def show_report(exp: Any, out: Path, *, force: bool = False) -> None:
 @click.option("--patience", default=3, show_default=True, type=click.IntRange(0),
               help="Epochs without a lower validation loss before training stops (the best "
                    "epoch's weights are kept).")
+@click.option("--fallback", default="all", show_default=True, metavar="STEPS|all|none",
+              help="The unseen-word chain's steps for words the vectors lack, e.g. case,subword "
+                   "(of exact, case, unicode, split, segment, subword); none: exact matches only.")
 @click.option("--max-tokens", default=20_000, show_default=True, type=click.IntRange(3),
               help="Vocabulary size, padding and out-of-vocabulary indices included.")
 @click.option("--max-len", default=None, type=click.IntRange(1),
@@ -179,7 +188,8 @@ def train(data: Path, vectors: str, modes: str, model: str, epochs: int, max_tok
           max_len: int | None, fractions: str, seed: int, text_column: str | None,
           label_column: str | None, tokenizer: str, encoding: str | None, out: Path,
           force: bool, quiet: bool, baselines: bool = True, batch_size: int = 32,
-          learning_rate: float = 1e-3, patience: int = 3, distribute: str | None = None,
+          learning_rate: float = 1e-3, patience: int = 3, fallback: str = "all",
+          distribute: str | None = None,
           mesh: str | None = None,
           coordinator: str | None = None, num_processes: int | None = None,
           process_id: int | None = None) -> None:
@@ -197,7 +207,8 @@ def train(data: Path, vectors: str, modes: str, model: str, epochs: int, max_tok
     config = TrainConfig(modes=_names(modes), model=model, epochs=epochs, max_tokens=max_tokens,
                          max_len=max_len, fractions=_floats(fractions), seed=seed,
                          tokenizer=tokenizer, baselines=baselines, batch_size=batch_size,
-                         learning_rate=learning_rate, patience=patience)
+                         learning_rate=learning_rate, patience=patience,
+                         fallback=_fallback(fallback))
     config.check()
     from wordvecs.training.distribute import from_options
 

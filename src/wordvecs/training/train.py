@@ -104,6 +104,9 @@ class TrainConfig:
     #: Also fit the baselines (:mod:`wordvecs.training.baselines`: TF-IDF and the mean of the
     #: pre-trained vectors, each + logistic regression) at every fraction, on the same split.
     baselines: bool = True
+    #: The unseen-word chain's steps for the task matrix (``build_matrix(fallback=)``): ``None``
+    #: every step (``wordvecs.resolve.STEPS``), ``()`` none (exact matches only).
+    fallback: tuple[str, ...] | None = None
 
     def check(self) -> None:
         """Raise ValueError for a setting that cannot work, naming it."""
@@ -128,6 +131,12 @@ class TrainConfig:
         if self.max_tokens < 3:
             raise UsageError(f"max_tokens must be at least 3. Received: {self.max_tokens}")
         Tokenizer(mode=self.tokenizer)  # an unknown mode raises ValueError, naming the modes
+        from wordvecs.resolve import STEPS
+
+        for step in self.fallback or ():
+            if step not in STEPS:
+                raise UsageError(f"unknown fallback step {step!r}; expected some of "
+                                 f"{', '.join(STEPS)}, or none")
 
 
 @dataclass
@@ -377,7 +386,8 @@ def run_experiment(data: TextData, vectors: Vectors, config: TrainConfig | None 
                       if distilled else vectors)
             distill_seconds = round(getattr(vectors, "seconds", 0.0) - before, 2)
             em = build_matrix(source, vocab.token_list(), counts=vocab.word_counts(),
-                              seed=config.seed)
+                              seed=config.seed, fallback=None if config.fallback is None
+                              else list(config.fallback))
             rows, dim = em.rows, em.dim
             if fraction == fractions[-1]:
                 coverage, coverage_summary = em.to_dict(), em.summary()
