@@ -439,3 +439,23 @@ def test_learning_curve_draws_baselines_dashed() -> None:
         assert styles == {"frozen": "-", "tfidf (baseline)": "--", "meanvec (baseline)": "--"}
     finally:
         plt.close(fig)
+
+
+@pytest.mark.keras
+def test_avgmax_head_trains_saves_and_predicts(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 23: a stronger head over word vectors, the mean and the max pooling together; it
+    learns the toy topics, saves as a classifier (safe-mode Keras layers only) and predicts the
+    same probabilities after loading."""
+    import wordvecs
+    from wordvecs.training.train import run_experiment
+
+    exp = run_experiment(make_data(), make_vectors(),
+                         config(modes=("frozen",), model="avgmax", fractions=(1.0,), epochs=40,
+                                baselines=False), out=tmp_path / "run", progress=False)
+    assert exp.runs[0].test_accuracy >= 0.8
+    clf = wordvecs.load_classifier(tmp_path / "run")
+    names = [la.__class__.__name__ for la in clf.model.layers]
+    assert "GlobalMaxPooling1D" in names and "GlobalAveragePooling1D" in names
+    assert "Concatenate" in names
+    texts = ["goal match team", "bank shares market", "software chip data"]
+    assert [p[0] for p in clf.predict(texts)] == ["sport", "money", "tech"]

@@ -44,7 +44,7 @@ __all__ = ["HEADS", "check_matrix_fits", "embedding_layer", "head_layers", "kera
            "token_counts", "weight_bytes"]
 
 #: The classifier heads after the embedding (or the contextual states), in :func:`head_layers`.
-HEADS = ("avg", "cnn", "bilstm")
+HEADS = ("avg", "cnn", "bilstm", "avgmax")
 
 
 def keras_module() -> Any:
@@ -53,9 +53,11 @@ def keras_module() -> Any:
 
 
 def head_layers(keras: Any, kind: str, x: Any, n_classes: int, mask: Any = None) -> Any:
-    """The layers after the embedding (``avg``, ``cnn``, ``bilstm``), ending in the softmax;
-    every mode shares them, the contextual one too. ``mask``: an explicit padding mask (an
-    Embedding's own mask flows without it)."""
+    """The layers after the embedding (``avg``, ``cnn``, ``bilstm``, ``avgmax``), ending in the
+    softmax; every mode shares them, the contextual one too. ``avgmax`` puts the (masked) mean
+    and the max of the token vectors side by side, the pooling that a stronger head over word
+    vectors starts from (the max sees the padding row too: Keras' max pooling takes no mask).
+    ``mask``: an explicit padding mask (an Embedding's own mask flows without it)."""
     kw = {} if mask is None else {"mask": mask}
     if kind == "avg":
         x = keras.layers.GlobalAveragePooling1D()(x, **kw)
@@ -66,6 +68,12 @@ def head_layers(keras: Any, kind: str, x: Any, n_classes: int, mask: Any = None)
         x = keras.layers.Conv1D(128, 5, activation="relu")(x)
         x = keras.layers.GlobalMaxPooling1D()(x)
         x = keras.layers.Dropout(0.5)(x)
+    elif kind == "avgmax":
+        mean = keras.layers.GlobalAveragePooling1D()(x, **kw)
+        top = keras.layers.GlobalMaxPooling1D()(x)
+        x = keras.layers.Concatenate()([mean, top])
+        x = keras.layers.Dense(64, activation="relu")(x)
+        x = keras.layers.Dropout(0.3)(x)
     elif kind == "bilstm":
         x = keras.layers.Bidirectional(keras.layers.LSTM(32))(x, **kw)
         x = keras.layers.Dropout(0.3)(x)

@@ -136,8 +136,9 @@ def show_report(exp: Any, out: Path, *, force: bool = False) -> None:
 @click.option("--modes", default="frozen,finetune,scratch", show_default=True,
               help="Embedding modes to compare; 'contextual' adds the frozen MiniLM encoder "
                    "(documents truncated to 128 WordPiece tokens).")
-@click.option("--model", type=click.Choice(["cnn", "avg", "bilstm"]), default="cnn",
-              show_default=True, help="Architecture after the Embedding.")
+@click.option("--model", type=click.Choice(["cnn", "avg", "bilstm", "avgmax"]), default="cnn",
+              show_default=True,
+              help="Architecture after the Embedding (avgmax: mean and max pooling together).")
 @click.option("--epochs", default=20, show_default=True, type=click.IntRange(1),
               help="Most epochs (early stopping on validation loss, --patience).")
 @click.option("--batch-size", default=32, show_default=True, type=click.IntRange(1),
