@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import wordvecs
 from test_train import make_data, make_vectors
 from wordvecs.cli import cli
 
@@ -332,3 +333,34 @@ def test_train_fallback_steps(vectors_file: Path, tmp_path: Path) -> None:
     assert "goalmatch" not in missing["all"] and "goalmatch" not in missing["case,segment"]
     assert "unknown fallback step 'typo'" in _err(CliRunner().invoke(
         cli, ["train", str(data), "--fallback", "case,typo"]))
+
+
+@pytest.mark.keras
+def test_train_scores_a_held_out_file(data_csv: Path, vectors_file: Path, tmp_path: Path) -> None:
+    """Issue 23, item 5: --test FILE scores the user's own held-out file instead of the split's
+    test part (DATA then gives train and validation only); a label training never sees, named."""
+    d = make_data(n=8, seed=5)
+    test = tmp_path / "held-out.csv"
+    with open(test, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["text", "label"])
+        w.writerows(zip(d.texts, d.labels))
+    out = tmp_path / "run"
+    r = CliRunner().invoke(cli, ["train", str(data_csv), "--vectors", str(vectors_file),
+                                 "--model", "avg", "--epochs", "30", "--modes", "frozen",
+                                 "--test", str(test), "--out", str(out), "-q"])
+    assert r.exit_code == 0, r.output
+    rep = json.loads((out / "report.json").read_text())
+    ds = rep["dataset"]
+    assert ds["test"] == len(d.texts) == 24 and ds["test_source"].endswith("held-out.csv")
+    assert ds["train"] + ds["validation"] == 90  # every row of DATA trains or validates
+    runs = {r["mode"]: r for r in rep["runs"]}
+    assert runs["frozen"]["test_accuracy"] >= 0.8
+    clf = wordvecs.load_classifier(out)
+    assert runs["frozen"]["test_accuracy"] == pytest.approx(
+        clf.evaluate(d.texts, d.labels)["accuracy"], abs=1e-9)  # scored on exactly that file
+    with open(test, "a", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerow(["a new kind of text", "weather"])
+    line = _err(CliRunner().invoke(cli, ["train", str(data_csv), "--test", str(test),
+                                         "--vectors", str(tmp_path / "none.txt")]))
+    assert "held-out.csv, row 25: label 'weather' never appears in" in line

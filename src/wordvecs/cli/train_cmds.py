@@ -88,7 +88,7 @@ encoding_option = click.option("--encoding", default=None, metavar="CODEC",
 
 
 def run_and_report(data: Any, vectors: Any, config: Any, out: Path, *, quiet: bool,
-                   force: bool = False, plan: Any = None) -> Any:
+                   force: bool = False, plan: Any = None, test_data: Any = None) -> Any:
     """Run the experiment, write the report into ``out``, echo the table; returns the Experiment.
 
     Progress: a bar on a terminal only (none with ``quiet``); otherwise the one line a run.
@@ -99,7 +99,7 @@ def run_and_report(data: Any, vectors: Any, config: Any, out: Path, *, quiet: bo
     quiet_keras()
     exp = run_experiment(data, vectors, config, out=out, progress=False if quiet else None,
                          on_event=None if quiet else lambda line: click.echo(f"  {line}"),
-                         overwrite=force, plan=plan)
+                         overwrite=force, plan=plan, test_data=test_data)
     if plan is not None and not plan.is_chief:
         return exp
     show_report(exp, out, force=force)
@@ -148,6 +148,10 @@ def show_report(exp: Any, out: Path, *, force: bool = False) -> None:
 @click.option("--patience", default=3, show_default=True, type=click.IntRange(0),
               help="Epochs without a lower validation loss before training stops (the best "
                    "epoch's weights are kept).")
+@click.option("--test", "test_file", default=None,
+              type=click.Path(exists=True, path_type=Path),
+              help="Score this held-out file (same columns as DATA) instead of the split's test "
+                   "part; DATA is then split into train and validation only.")
 @click.option("--fallback", default="all", show_default=True, metavar="STEPS|all|none",
               help="The unseen-word chain's steps for words the vectors lack, e.g. case,subword "
                    "(of exact, case, unicode, split, segment, subword); none: exact matches only.")
@@ -190,6 +194,7 @@ def train(data: Path, vectors: str, modes: str, model: str, epochs: int, max_tok
           label_column: str | None, tokenizer: str, encoding: str | None, out: Path,
           force: bool, quiet: bool, baselines: bool = True, batch_size: int = 32,
           learning_rate: float = 1e-3, patience: int = 3, fallback: str = "all",
+          test_file: Path | None = None,
           distribute: str | None = None,
           mesh: str | None = None,
           coordinator: str | None = None, num_processes: int | None = None,
@@ -203,7 +208,7 @@ def train(data: Path, vectors: str, modes: str, model: str, epochs: int, max_tok
     import wordvecs
     from wordvecs.text.datasets import read_dataset
     from wordvecs.text.social import is_glove_twitter
-    from wordvecs.training.train import TrainConfig, check_out, check_split
+    from wordvecs.training.train import TrainConfig, check_out, check_split, split_with_test
 
     config = TrainConfig(modes=_names(modes), model=model, epochs=epochs, max_tokens=max_tokens,
                          max_len=max_len, fractions=_floats(fractions), seed=seed,
@@ -217,7 +222,13 @@ def train(data: Path, vectors: str, modes: str, model: str, epochs: int, max_tok
     check_out(out, overwrite=force)
     ds = read_dataset(data, text_column=text_column, label_column=label_column,
                       encoding=encoding)
-    check_split(ds, config)  # too few rows: said before the vectors load
+    test_ds = None
+    if test_file is None:
+        check_split(ds, config)  # too few rows: said before the vectors load
+    else:
+        test_ds = read_dataset(test_file, text_column=text_column, label_column=label_column,
+                               encoding=encoding)
+        split_with_test(ds, test_ds, config)  # unknown labels: said before the vectors load
     click.echo(f"data: {ds.source} ({ds.format}), {len(ds):,} documents, "
                f"{len(ds.classes)} classes")
     from wordvecs.sets.catalog import is_encoder
@@ -234,7 +245,7 @@ def train(data: Path, vectors: str, modes: str, model: str, epochs: int, max_tok
             config = dataclasses.replace(config, tokenizer="social-twitter")
         click.echo(f"vectors: {vectors}, {len(v):,} words x {v.dim} dims; "
                    f"tokenizer: {config.tokenizer}")
-    run_and_report(ds, v, config, out, quiet=quiet, force=force, plan=plan)
+    run_and_report(ds, v, config, out, quiet=quiet, force=force, plan=plan, test_data=test_ds)
 
 
 @click.command()

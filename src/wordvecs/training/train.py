@@ -56,6 +56,7 @@ __all__ = [
     "check_split",
     "load_classifier",
     "run_experiment",
+    "split_with_test",
 ]
 
 log = logging.getLogger(__name__)
@@ -312,6 +313,42 @@ def check_split(data: TextData, config: TrainConfig | None = None
     return train_idx, val_idx, test_idx
 
 
+def split_with_test(data: TextData, test_data: TextData, config: TrainConfig | None = None
+                    ) -> tuple[TextData, np.ndarray, np.ndarray, np.ndarray]:
+    """``data`` split into train / validation only (stratified, ``config.val``), ``test_data``
+    as the test part: ``(both together, train, validation, test indices)``. A test label that
+    training never sees is a :class:`DataError` naming its row; nothing of ``test_data`` is
+    used before the test."""
+    config = config or TrainConfig()
+    config.check()
+    validate_dataset(data)
+    if len(test_data.texts) == 0 or len(test_data.texts) != len(test_data.labels):
+        raise DataError(f"{test_data.source}: no rows to test on")
+    known = set(data.labels)
+    for n, (text, y) in enumerate(zip(test_data.texts, test_data.labels), start=1):
+        if y not in known:
+            raise DataError(f"{test_data.source}, row {n}: label {y!r} never appears in "
+                            f"{data.source}; the classes are {', '.join(sorted(known))}")
+        if not text.strip():
+            raise DataError(f"{test_data.source}, row {n}: empty text")
+    train_idx, val_idx, _ = stratified_split(data.labels, config.seed, config.val, 0.0)
+    if len(val_idx) == 0:
+        raise DataError(f"{data.source}: {len(data)} rows are too few for a validation split "
+                        f"({config.val:.0%} of each class); give more rows")
+    both = TextData([*data.texts, *test_data.texts], [*data.labels, *test_data.labels],
+                    data.format, data.source)
+    test_idx = np.arange(len(data), len(both))
+    return both, train_idx, val_idx, test_idx
+
+
+def _split(data: TextData, config: TrainConfig, test_data: TextData | None
+           ) -> tuple[TextData, np.ndarray, np.ndarray, np.ndarray]:
+    """The experiment's data and its train / validation / test indices."""
+    if test_data is None:
+        return (data, *check_split(data, config))
+    return split_with_test(data, test_data, config)
+
+
 def run_line(run: RunResult) -> str:
     """The console's line for a run (its time rounded as the report rounds it)."""
     from wordvecs.training.report import format_seconds
@@ -327,7 +364,7 @@ def run_line(run: RunResult) -> str:
 def run_experiment(data: TextData, vectors: Vectors, config: TrainConfig | None = None, *,
                    out: str | os.PathLike[str] | None = None, progress: bool | None = None,
                    on_event: ProgressFn | None = None, overwrite: bool = False,
-                   plan: Any = None) -> Experiment:
+                   plan: Any = None, test_data: TextData | None = None) -> Experiment:
     """Train every mode at every fraction; save the best model to ``out`` (when given).
 
     Args:
@@ -342,11 +379,14 @@ def run_experiment(data: TextData, vectors: Vectors, config: TrainConfig | None 
         overwrite: replace a classifier already saved in ``out``.
         plan: a :class:`wordvecs.training.distribute.Plan` (JAX backend): train every model
             under it; in a multi-process run only process 0 saves.
+        test_data: a held-out set of the user's own to score instead of the split's test part
+            (``data`` is then split into train and validation only).
     """
     from wordvecs.matrix import build_matrix
 
     config = config or TrainConfig()
-    train_idx, val_idx, test_idx = check_split(data, config)
+    test_source = None if test_data is None else test_data.source
+    data, train_idx, val_idx, test_idx = _split(data, config, test_data)
     if out is not None:  # before any training: a refused save must not cost the runs
         Classifier.check_destination(out, overwrite=overwrite)
     keras = _keras()
@@ -498,7 +538,7 @@ def run_experiment(data: TextData, vectors: Vectors, config: TrainConfig | None 
         config=config,
         dataset={"source": data.source, "format": data.format, "documents": len(data),
                  "classes": classes, "train": n_train, "validation": len(val_idx),
-                 "test": len(test_idx), "max_len": max_len,
+                 "test": len(test_idx), "test_source": test_source, "max_len": max_len,
                  "max_len_from": "given" if config.max_len else "95th percentile of lengths"},
         vectors={"source": vectors.source, "words": len(vectors), "dim": vectors.dim},
         coverage=coverage, coverage_summary=coverage_summary, memory=memory, runs=runs,
