@@ -1,8 +1,9 @@
 """Reading vectors from what is on this machine: a file, an archive member, a store.
 
-:func:`read` is :func:`wordvecs.load` without set names: it never looks in the catalog, the cache
-or the network, so the code that fills the cache (:mod:`wordvecs.sets.opener`) can read the file it
-fetched without depending on the code that resolves names (:mod:`wordvecs.loading`).
+:func:`read_source` is :func:`wordvecs.load` without set names: it never looks in the catalog,
+the cache or the network, so the code that fills the cache (:mod:`wordvecs.sets.opener`) can
+read the file it fetched without depending on the code that resolves names
+(:mod:`wordvecs.loading`).
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from wordvecs.errors import ArgumentTypeError, FormatError, SourceError
-from wordvecs.formats import FORMATS, FormatSpec, VectorFormat, canonical_format, spec_of
+from wordvecs.formats import FORMATS, FormatSpec, VectorFormat, spec_of
 from wordvecs.formats.detect import detect
 from wordvecs.formats.store import is_store, read_store
 from wordvecs.formats.text import ReadOptions
 from wordvecs.sources import open_source
 from wordvecs.vectors import Vectors
 
-__all__ = ["normalize_vocab", "read", "read_source", "restrict"]
+__all__ = ["normalize_vocab", "read_source", "restrict"]
 
 
 def normalize_vocab(vocab: Iterable[str] | Mapping[str, object] | None) -> frozenset[str] | None:
@@ -29,25 +30,6 @@ def normalize_vocab(vocab: Iterable[str] | Mapping[str, object] | None) -> froze
     if isinstance(vocab, str | bytes):
         raise ArgumentTypeError("vocab must be a collection of words, not a single string")
     return frozenset(vocab.keys() if isinstance(vocab, Mapping) else vocab)
-
-
-def read(
-    source: str | os.PathLike[str] | Vectors,
-    *,
-    vocab: Iterable[str] | Mapping[str, object] | None = None,
-    format: str | VectorFormat = "auto",
-    limit: int | None = None,
-    encoding: str = "utf-8",
-    errors: str = "strict",
-    on_bad_line: str = "error",
-    progress: bool | None = None,
-    verify: bool = False,
-) -> Vectors:
-    """:func:`wordvecs.load` for a file, an archive member or a store, never a set name (the
-    arguments are :func:`~wordvecs.load`'s)."""
-    options = ReadOptions(vocab=normalize_vocab(vocab), limit=limit, encoding=encoding,
-                          errors=errors, on_bad_line=on_bad_line, progress=progress)
-    return read_source(source, canonical_format(format), options, verify=verify)
 
 
 def read_source(source: str | os.PathLike[str] | Vectors, fmt: VectorFormat,

@@ -18,7 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from wordvecs.errors import MissingExtraError, SourceError, WordvecsWarning
-from wordvecs.reading import read
+from wordvecs.formats import VectorFormat
+from wordvecs.formats.text import ReadOptions
+from wordvecs.reading import read_source
 from wordvecs.sets import download
 from wordvecs.sets.catalog import (
     PACKAGED,
@@ -116,7 +118,7 @@ def convert(entry: CatalogEntry | None, source: Path, store: Path, *,
     logger.info("converting %s to %s", spec, store)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        vectors = read(spec, progress=progress)
+        vectors = read_source(spec, VectorFormat.AUTO, ReadOptions(progress=progress))
     dropped = 0
     for w in caught:
         m = _DUPLICATES.search(str(w.message))
