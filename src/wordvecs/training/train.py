@@ -39,6 +39,7 @@ from wordvecs.text.datasets import (
 )
 from wordvecs.training.baselines import BASELINE_NAMES, ModeResult, bootstrap_interval, verdict
 from wordvecs.training.classifier import CLASSIFIER_FILES, SUBWORDS_DIR, Classifier, load_classifier
+from wordvecs.training.report import REPORT_FILES
 from wordvecs.vectors import Vectors
 
 __all__ = [
@@ -74,8 +75,7 @@ TFIDF_CS: tuple[float, ...] = (1.0, 10.0, 100.0)
 #: The model heads after the embedding (one list with the contextual mode's: wordvecs.keras.HEADS).
 MODELS = HEADS
 #: Every file a run writes into its folder: the report's and the saved classifier's.
-RUN_FILES = ("report.md", "report.json", "learning_curve.png", "training_curves.png",
-             *CLASSIFIER_FILES, SUBWORDS_DIR)
+RUN_FILES = (*REPORT_FILES, *CLASSIFIER_FILES, SUBWORDS_DIR)
 
 
 @dataclass
@@ -289,7 +289,7 @@ def check_out(out: str | os.PathLike[str], *, overwrite: bool = False) -> None:
     if taken and not overwrite:
         raise DataError(f"{out}: holds an earlier run ({', '.join(taken)}); give --force "
                         "(overwrite=True) to replace it, or another --out")
-    for name in RUN_FILES[:4]:
+    for name in REPORT_FILES:
         atomic_check(out / name, folder=False, overwrite=True)
     Classifier.check_destination(out, overwrite=True)
 
