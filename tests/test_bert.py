@@ -488,7 +488,7 @@ def test_train_experiment_with_distilled_vectors_and_contextual_mode(tiny: Path)
     distiller = Distiller(tiny, pca_dims=4)
     exp = run_experiment(data, distiller, TrainConfig(modes=("frozen", "contextual"),
                                                       model="avg", epochs=2), progress=False)
-    assert [r.mode for r in exp.runs] == ["frozen", "contextual", "tfidf", "meanvec"]
+    assert [r.mode for r in exp.runs] == ["frozen", "contextual", "tfidf", "meanvec", "sentvec"]
     # the mean-vector baseline averages the vectors distilled for the fraction's vocabulary
     assert exp.runs[3].vectors == f"distilled:{tiny}" and exp.runs[3].params["dim"] == 4
     assert all(r.test_interval is not None for r in exp.runs)  # the contextual run's too

@@ -73,7 +73,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untype
 def test_experiment_runs_every_mode_and_fraction(trained) -> None:  # type: ignore[no-untyped-def]
     exp, _ = trained
     assert {(r.mode, r.fraction) for r in exp.runs} == {
-        (m, f) for m in ("frozen", "finetune", "scratch", "tfidf", "meanvec")
+        (m, f) for m in ("frozen", "finetune", "scratch", "tfidf", "meanvec", "sentvec", "stack")
         for f in (0.5, 1.0)}
     frozen = exp.run("frozen", 1.0)
     scratch = exp.run("scratch", 1.0)
@@ -110,7 +110,7 @@ def test_same_seed_same_numbers(trained) -> None:  # type: ignore[no-untyped-def
     again = run_experiment(make_data(), make_vectors(), config(), progress=False)
     assert [r.test_accuracy for r in again.runs] == [r.test_accuracy for r in exp.runs]
     for a, b in zip(again.runs, exp.runs):
-        if a.baseline:  # no epochs: the same settings and the same predictions
+        if not a.history:  # a baseline, the stack: the same settings and the same predictions
             assert a.params == b.params and a.test_interval == b.test_interval
             np.testing.assert_array_equal(again.predictions[(a.mode, a.fraction)],
                                           exp.predictions[(b.mode, b.fraction)])
@@ -459,3 +459,91 @@ def test_avgmax_head_trains_saves_and_predicts(tmp_path) -> None:  # type: ignor
     assert "Concatenate" in names
     texts = ["goal match team", "bank shares market", "software chip data"]
     assert [p[0] for p in clf.predict(texts)] == ["sport", "money", "tech"]
+
+
+# --- the stack, the sentence-embedding baseline, the mode set ------------------------------------
+@pytest.mark.keras
+def test_stack_is_tfidf_and_the_two_best_models_weighted_on_validation(trained) -> None:  # type: ignore[no-untyped-def]
+    """The stack row is recomputed from its parts: TF-IDF and the two embedding models of least
+    validation log-loss, with the convex weights fit_stack chooses on validation."""
+    from wordvecs.training.baselines import fit_stack
+
+    exp, _ = trained
+    y_all = {c: i for i, c in enumerate(exp.dataset["classes"])}
+    for f in (0.5, 1.0):
+        stack = exp.run("stack", f)
+        assert stack is not None and stack.params is not None
+        comps = stack.params["components"]
+        losses = {m: exp.probabilities[(m, f)][0] for m in ("frozen", "finetune", "scratch")}
+        from wordvecs.training.train import check_split  # the validation labels: the split's
+
+        data = make_data()
+        _, val_idx, _ = check_split(data, config())
+        y_va = np.array([y_all[data.labels[i]] for i in val_idx])
+        ll = {m: -np.mean(np.log(np.clip(p[np.arange(len(y_va)), y_va], 1e-12, None)))
+              for m, p in losses.items()}
+        assert comps[0] == "tfidf"
+        assert comps[1:] == sorted(ll, key=ll.get)[:2]
+        st = fit_stack([exp.probabilities[(m, f)][0] for m in comps], y_va)
+        assert list(st.weights) == pytest.approx(stack.params["weights"], abs=1e-4)
+        assert sum(stack.params["weights"]) == pytest.approx(1.0)
+        combined = st.combine([exp.probabilities[(m, f)][1] for m in comps])
+        np.testing.assert_array_equal(exp.predictions[("stack", f)], np.argmax(combined, axis=1))
+        assert st.val_log_loss <= min(st.single_log_losses) + 1e-12
+        assert stack.train_seconds >= max(exp.run(m, f).train_seconds for m in comps)  # type: ignore[union-attr]
+        assert not stack.baseline and not stack.history
+
+
+@pytest.mark.keras
+def test_sentvec_baseline_is_the_encoders_sentence_embeddings(trained) -> None:  # type: ignore[no-untyped-def]
+    """sentvec's features are MiniLM's embed(): its test predictions are those of a logistic
+    regression with the chosen C fitted on exactly those embeddings."""
+    from sklearn.linear_model import LogisticRegression
+
+    from wordvecs.encoders.encoder import load_encoder
+    from wordvecs.training.train import check_split
+
+    exp, _ = trained
+    run = exp.run("sentvec", 1.0)
+    assert run is not None and run.params is not None and run.params["encoder"]
+    assert run.encode_seconds is not None and run.params["dim"] == 384
+    data = make_data()
+    tr, _, te = check_split(data, config())
+    enc = load_encoder("minilm")
+    labels = {c: i for i, c in enumerate(exp.dataset["classes"])}
+    y_tr = np.array([labels[data.labels[i]] for i in tr])
+    clf = LogisticRegression(C=run.params["C"], max_iter=1000, random_state=0).fit(
+        enc.embed([data.texts[i] for i in tr]).astype(np.float64), y_tr)
+    expect = clf.predict(enc.embed([data.texts[i] for i in te]).astype(np.float64))
+    np.testing.assert_array_equal(exp.predictions[("sentvec", 1.0)], expect)
+
+
+@pytest.mark.keras
+def test_stack_without_baselines_still_uses_tfidf(tmp_path: Path) -> None:
+    from wordvecs.training.train import run_experiment
+
+    exp = run_experiment(make_data(), make_vectors(),
+                         config(modes=("frozen", "stack"), fractions=(1.0,), baselines=False),
+                         progress=False)
+    assert [r.mode for r in exp.runs] == ["frozen", "stack"]  # TF-IDF used, not reported
+    assert exp.run("stack", 1.0).params["components"] == ["tfidf", "frozen"]  # type: ignore[union-attr]
+    assert ("tfidf", 1.0) in exp.probabilities and ("tfidf", 1.0) not in exp.predictions
+
+
+def test_mode_sets() -> None:
+    from wordvecs.cli.train_cmds import train as train_cmd
+    from wordvecs.errors import UsageError
+    from wordvecs.training.train import DEFAULT_MODES, MODES, TrainConfig
+
+    assert TrainConfig().modes == DEFAULT_MODES == ("frozen", "finetune", "scratch", "stack")
+    assert TrainConfig(modes="all").modes == MODES == TrainConfig(modes=("all",)).modes
+    assert {"contextual", "contextual-finetune", "stack"} <= set(MODES)
+    assert TrainConfig(modes="frozen, stack").modes == ("frozen", "stack")
+    opt = next(p for p in train_cmd.params if p.name == "modes")
+    assert tuple(opt.default.split(",")) == DEFAULT_MODES  # the CLI's default is the library's
+    with pytest.raises(UsageError, match="name at least one more mode"):
+        TrainConfig(modes=("stack",)).check()
+    with pytest.raises(UsageError, match="unknown mode 'frozn'"):
+        TrainConfig(modes=("frozn",)).check()
+    with pytest.raises(UsageError, match="encoder_layers"):
+        TrainConfig(encoder_layers=0).check()

@@ -46,7 +46,7 @@ def test_train_then_predict(data_csv: Path, vectors_file: Path, tmp_path: Path) 
     assert r.exit_code == 0, r.output
     assert "| frozen | 100% |" in r.output and "report:" in r.output
     rep = json.loads((out / "report.json").read_text())
-    assert [x["mode"] for x in rep["runs"]] == ["frozen", "scratch", "tfidf", "meanvec"]
+    assert [x["mode"] for x in rep["runs"]] == ["frozen", "scratch", "tfidf", "meanvec", "sentvec"]
     assert "| tfidf | 100% | 63 | - |" in r.output and " wins (" in r.output  # the verdict
     vectors_file.rename(vectors_file.with_suffix(".gone"))  # predict needs no vectors
     try:

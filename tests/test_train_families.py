@@ -101,4 +101,5 @@ def test_distilled_minilm_with_words_its_tokenizer_cannot_represent(tmp_path: Pa
 def test_contextual_beside_glove(tmp_path: Path) -> None:
     vec = make_vectors().save(tmp_path / "v.txt", format="glove")
     report = _train_then_predict(tmp_path, str(vec), "--modes", "frozen,contextual")
-    assert {r["mode"] for r in report["runs"]} == {"frozen", "contextual", "tfidf", "meanvec"}
+    assert {r["mode"] for r in report["runs"]} == {"frozen", "contextual", "tfidf", "meanvec",
+                                                 "sentvec"}

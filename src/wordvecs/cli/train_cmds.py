@@ -124,8 +124,12 @@ def show_report(exp: Any, out: Path, *, force: bool = False) -> None:
     click.echo(f"memory for the {m['documents']:,} training documents x {m['max_len']} tokens: "
                f"one-hot {human_bytes(m['one_hot_bytes'])}, embedded "
                f"{human_bytes(m['embedded_bytes'])} ({m['ratio']:,.0f}x less)")
-    click.echo(f"best model: {exp.best['mode']} (validation accuracy "
-               f"{exp.best['val_accuracy']:.3f}) saved in {out}/")
+    if exp.best:
+        click.echo(f"best model: {exp.best['mode']} (validation accuracy "
+                   f"{exp.best['val_accuracy']:.3f}) saved in {out}/")
+    else:
+        click.echo("no model saved: only the word-vector modes (frozen, finetune, scratch) "
+                   "are saved as a classifier")
     click.echo(f"report: {paths['md']} (+ report.json, learning_curve.png, training_curves.png)")
 
 
@@ -133,9 +137,14 @@ def show_report(exp: Any, out: Path, *, force: bool = False) -> None:
 @click.argument("data", type=click.Path(exists=True, path_type=Path))
 @click.option("--vectors", "-v", "vectors", default=DEFAULT_VECTORS, show_default=True,
               metavar="SOURCE", help="Pre-trained vectors: file, store folder, or set name.")
-@click.option("--modes", default="frozen,finetune,scratch", show_default=True,
-              help="Embedding modes to compare; 'contextual' adds the frozen MiniLM encoder "
-                   "(documents truncated to 128 WordPiece tokens).")
+@click.option("--modes", default="frozen,finetune,scratch,stack", show_default=True,
+              help="Modes to compare, or 'all'. Word vectors: frozen, finetune, scratch; "
+                   "the MiniLM encoder (bert extra; documents cut at 128 WordPiece tokens): "
+                   "contextual (frozen, a head on its states), contextual-finetune (its top "
+                   "--encoder-layers trained too; slow on a CPU); stack: TF-IDF and the two "
+                   "best other models, weighted on validation.")
+@click.option("--encoder-layers", default=2, show_default=True, type=click.IntRange(1),
+              help="contextual-finetune: the encoder's top blocks to train.")
 @click.option("--model", type=click.Choice(["cnn", "avg", "bilstm", "avgmax"]), default="cnn",
               show_default=True,
               help="Architecture after the Embedding (avgmax: mean and max pooling together).")
@@ -170,8 +179,9 @@ def show_report(exp: Any, out: Path, *, force: bool = False) -> None:
               help="social: posts (URLs, @handles, #hashtags, emoji, elongations); with GloVe "
                    "Twitter vectors it writes their <user>, <hashtag>... tokens.")
 @click.option("--baselines/--no-baselines", default=True, show_default=True,
-              help="Also fit TF-IDF + logistic regression and mean vectors + logistic regression "
-                   "on the same split and fractions, for comparison (scikit-learn).")
+              help="Also fit TF-IDF, mean vectors and sentence embeddings (MiniLM, where "
+                   "installed), each + logistic regression, on the same split and fractions, "
+                   "for comparison (scikit-learn).")
 @encoding_option
 @click.option("--out", "-o", "out", default="wordvecs-train", show_default=True,
               type=click.Path(file_okay=False, path_type=Path),
@@ -194,7 +204,7 @@ def train(data: Path, vectors: str, modes: str, model: str, epochs: int, max_tok
           label_column: str | None, tokenizer: str, encoding: str | None, out: Path,
           force: bool, quiet: bool, baselines: bool = True, batch_size: int = 32,
           learning_rate: float = 1e-3, patience: int = 3, fallback: str = "all",
-          test_file: Path | None = None,
+          test_file: Path | None = None, encoder_layers: int = 2,
           distribute: str | None = None,
           mesh: str | None = None,
           coordinator: str | None = None, num_processes: int | None = None,
@@ -214,7 +224,7 @@ def train(data: Path, vectors: str, modes: str, model: str, epochs: int, max_tok
                          max_len=max_len, fractions=_floats(fractions), seed=seed,
                          tokenizer=tokenizer, baselines=baselines, batch_size=batch_size,
                          learning_rate=learning_rate, patience=patience,
-                         fallback=_fallback(fallback))
+                         fallback=_fallback(fallback), encoder_layers=encoder_layers)
     config.check()
     from wordvecs.training.distribute import from_options
 

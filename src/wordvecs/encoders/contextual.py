@@ -144,8 +144,9 @@ def train_contextual(train_texts: Sequence[str], train_labels: Sequence[int] | n
     validation and training documents cut at ``max_len``), ``state_bytes`` (the cache) and
     ``model`` (the end-to-end Keras model: token ids and padding mask in, probabilities out);
     ``vectors`` names the encoder and ``weight_bytes`` sizes the end-to-end model;
-    ``test_predictions`` the test documents' predicted class indices (``test_interval`` and
-    ``params`` are ``None``: the experiment adds the interval).
+    ``test_predictions`` the test documents' predicted class indices, ``val_probabilities`` and
+    ``test_probabilities`` the head's outputs (``test_interval`` and ``params`` are ``None``:
+    the experiment adds the interval).
     Pass one ``cache`` to several calls (fractions, heads) to encode each document once.
     """
     import keras
@@ -183,8 +184,9 @@ def train_contextual(train_texts: Sequence[str], train_labels: Sequence[int] | n
                           callbacks=[stop, *callbacks])
     seconds = time.perf_counter() - t0
     history = {k: [float(v) for v in vs] for k, vs in hist.history.items()}
-    pred_te = np.argmax(head_model.predict(list(x_te), batch_size=256, verbose=0), axis=1)
-    pred_va = np.argmax(head_model.predict(list(x_va), batch_size=256, verbose=0), axis=1)
+    p_te = np.asarray(head_model.predict(list(x_te), batch_size=256, verbose=0))
+    p_va = np.asarray(head_model.predict(list(x_va), batch_size=256, verbose=0))
+    pred_te, pred_va = np.argmax(p_te, axis=1), np.argmax(p_va, axis=1)
     full = _end_to_end(cache.encoder, head_model, length)
     trainable = int(sum(np.prod(w.shape) for w in full.trainable_weights))
     frozen = int(sum(np.prod(w.shape) for w in full.non_trainable_weights))
@@ -204,4 +206,5 @@ def train_contextual(train_texts: Sequence[str], train_labels: Sequence[int] | n
         "state_bytes": cache.nbytes, "encoder": cache.encoder.name, "model": full,
         "vectors": f"{cache.encoder.name} encoder", "weight_bytes": weight_bytes(full),
         "test_interval": None, "params": None, "test_predictions": pred_te,
+        "val_probabilities": p_va, "test_probabilities": p_te,
     }

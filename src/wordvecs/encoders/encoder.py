@@ -138,12 +138,15 @@ class Encoder:
             out[sl] = np.asarray(self.model.predict_on_batch([ids[sl], mask[sl]]))
         return out, mask
 
-    def embed(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
+    def embed(self, texts: Sequence[str], *, batch_size: int = 32,
+              progress: bool = False) -> np.ndarray:
         """Sentence vectors as sentence-transformers makes them: mean of all token states
-        ([CLS] and [SEP] included) over the padding mask, then L2-normalised."""
+        ([CLS] and [SEP] included) over the padding mask, then L2-normalised. ``progress``: a
+        bar over the texts."""
         if isinstance(texts, str):
             raise ArgumentTypeError("embed takes a list of texts, not a single string")
-        vecs = self.pool(self.tokenizer.encode(list(texts)), batch_size=batch_size)
+        vecs = self.pool(self.tokenizer.encode(list(texts)), batch_size=batch_size,
+                         progress=progress, desc="sentence embeddings")
         norms = np.linalg.norm(vecs, axis=1, keepdims=True)
         return (vecs / np.maximum(norms, 1e-12)).astype(np.float32)
 

@@ -6,7 +6,9 @@ validation split (never on test):
 * :func:`tfidf_logreg`: TF-IDF over word 1-2-grams and character 2-5-grams (within word
   boundaries, sublinear term frequency) and a multinomial logistic regression;
 * :func:`mean_vectors_logreg`: each document the mean of the pre-trained vectors of its tokens,
-  standardised, and a logistic regression.
+  standardised, and a logistic regression;
+* :func:`sentence_logreg`: each document a sentence embedding (MiniLM's, as sentence-transformers
+  makes it: the mean of the encoder's output states, L2-normalised) and a logistic regression.
 
 :func:`stack` combines models (a baseline and an embedding model, say) with weights chosen on the
 validation split's probabilities. :func:`bootstrap_interval` gives a test accuracy a percentile
@@ -44,6 +46,7 @@ __all__ = [
     "fit_stack",
     "mean_vectors_logreg",
     "paired_lead",
+    "sentence_logreg",
     "stack",
     "tfidf_logreg",
     "verdict",
@@ -51,11 +54,14 @@ __all__ = [
 
 #: The baselines' short names (a report's mode column) and the names a reader sees.
 BASELINE_NAMES = {"tfidf": "TF-IDF + logistic regression",
-                  "meanvec": "mean vectors + logistic regression"}
+                  "meanvec": "mean vectors + logistic regression",
+                  "sentvec": "sentence embeddings + logistic regression"}
 #: The inverse regularisation strengths tried on the validation split (ties: the smaller).
 DEFAULT_CS: tuple[float, ...] = (1.0, 10.0, 100.0)
 #: Those of the mean-vector baseline (dense, standardised features want stronger regularisation).
 MEANVEC_CS: tuple[float, ...] = (0.01, 0.1, 1.0, 10.0)
+#: Those of the sentence-embedding baseline (L2-normalised features, no standardisation).
+SENTVEC_CS: tuple[float, ...] = (0.1, 1.0, 10.0, 100.0)
 #: lbfgs iterations a logistic regression may take (TF-IDF fits converge in well under 100).
 MAX_ITER = 1000
 
@@ -297,6 +303,49 @@ def mean_vectors_logreg(vectors: Vectors, tokenize: Callable[[str], list[str]],
 
     params = {**settings, "dim": int(vectors.dim), "train_docs_with_vectors": coverage}
     return BaselineModel("meanvec", BASELINE_NAMES["meanvec"], params, search, acc,
+                         round(seconds, 2), classes, proba)
+
+
+# --- sentence embeddings + logistic regression ---------------------------------------------------
+def sentence_logreg(embed: Callable[[Sequence[str]], np.ndarray], train_texts: Sequence[str],
+                    train_y: Any, val_texts: Sequence[str], val_y: Any, *, seed: int = 0,
+                    cs: Sequence[float] = SENTVEC_CS, n_classes: int | None = None,
+                    encoder: str = "") -> BaselineModel:
+    """Sentence embeddings + logistic regression, ``C`` chosen on validation: what a
+    practitioner with sentence-transformers tries first.
+
+    Args:
+        embed: texts -> ``(len(texts), dim)`` sentence embeddings (an encoder's
+            :meth:`~wordvecs.encoders.encoder.Encoder.embed`, or a cache of its results); the
+            features are used as they come (sentence-transformers' are L2-normalised).
+        train_texts, train_y, val_texts, val_y, seed, n_classes: as in :func:`tfidf_logreg`.
+        cs: the inverse regularisation strengths to try (increasing; the smaller among equals).
+        encoder: the encoder's name, kept in ``params``.
+    """
+    train_y = _check_xy(train_texts, train_y, "training texts")
+    val_y = _check_xy(val_texts, val_y, "validation texts")
+    if not cs:
+        raise UsageError("cs: no value of C to try")
+    classes = _classes(train_y, n_classes)
+    t0 = time.perf_counter()
+    x_tr = np.asarray(embed(list(train_texts)), dtype=np.float64)
+    x_va = np.asarray(embed(list(val_texts)), dtype=np.float64)
+
+    def fitter(c: float) -> Callable[[], tuple[Any, float]]:
+        def fit() -> tuple[Any, float]:
+            clf = _logreg(c, seed).fit(x_tr, train_y)
+            return clf, float(np.mean(clf.predict(x_va) == val_y))
+        return fit
+
+    settings, clf, acc, search = _choose([({"C": float(c)}, fitter(c)) for c in sorted(cs)])
+    seconds = time.perf_counter() - t0
+
+    def proba(texts: Sequence[str]) -> np.ndarray:
+        x = np.asarray(embed(list(texts)), dtype=np.float64)
+        return _widen(clf.predict_proba(x), clf.classes_, classes)
+
+    params = {**settings, "dim": int(x_tr.shape[1]), "encoder": encoder}
+    return BaselineModel("sentvec", BASELINE_NAMES["sentvec"], params, search, acc,
                          round(seconds, 2), classes, proba)
 
 

@@ -48,8 +48,9 @@ def _ordered(exp: Experiment) -> list[RunResult]:
 def run_label(exp: Experiment, run: RunResult) -> str:
     """A run's line name in the plots: its mode, with its vectors when the runs used several
     (a baseline: its mode alone)."""
-    if len({r.vectors for r in exp.runs if r.mode != "contextual" and not r.baseline}) <= 1 \
-            or run.mode == "contextual" or run.baseline:
+    own = ("contextual", "contextual-finetune", "stack")  # their vectors are their own
+    if len({r.vectors for r in exp.runs if r.mode not in own and not r.baseline}) <= 1 \
+            or run.mode in own or run.baseline:
         return run.mode
     return f"{run.mode} ({run.vectors})"
 
@@ -86,7 +87,7 @@ def results_table(exp: Experiment) -> str:
         vectors = r.vectors or ("-" if r.baseline else exp.vectors.get("source", "?"))
         lines.append(f"| {r.mode} | {r.fraction:.0%} | {r.train_size:,} | {vectors} "
                      f"| {accuracy_cell(r)} | {r.macro_f1:.3f} "
-                     f"| {'-' if r.baseline else r.epochs} "
+                     f"| {'-' if r.baseline or not r.history else r.epochs} "
                      f"| {format_seconds(r.train_seconds)} | {_secs(r.encode_seconds)} "
                      f"| {r.trainable_params:,} | {r.frozen_params:,} "
                      f"| {human_bytes(r.weight_bytes)} |")
@@ -109,20 +110,32 @@ def notes(exp: Experiment) -> list[str]:
                    "chosen on the validation split): tfidf = TF-IDF of word 1-2-grams and "
                    "character 2-5-grams + logistic regression; meanvec = the mean of the "
                    "pre-trained vectors of each document's words, standardised, + logistic "
-                   f"regression; at {largest:.0%}: {chosen}; train s: the whole fit, every C "
-                   "tried")
+                   "regression; sentvec = each document's sentence embedding (as "
+                   "sentence-transformers makes it) + logistic regression; "
+                   f"at {largest:.0%}: {chosen}; train s: the whole fit, every C tried (sentvec's "
+                   "encode s: embedding the documents, once for every fraction)")
+    for r in _ordered(exp):
+        if r.mode == "stack" and r.params:
+            out.append(f"- stack at {r.fraction:.0%}: the probabilities of "
+                       + ", ".join(f"{m} x {w:g}" for m, w in zip(r.params["components"],
+                                                                  r.params["weights"]))
+                       + " (TF-IDF and the two other models of least validation log-loss, "
+                       "convex weights chosen on the validation split); its seconds, "
+                       "parameters and weights are those of its parts together")
     out += list(getattr(exp, "remarks", []))
     if any(r.test_interval is not None for r in exp.runs):
         out.append("- test accuracy [95% interval]: a percentile bootstrap over the test "
                    "documents (1,000 resamples, the same for every run)")
     for r in _ordered(exp):
-        if r.mode == "contextual" and r.max_len is not None:
+        if r.mode in ("contextual", "contextual-finetune") and r.max_len is not None:
             cut = r.truncated or {}
-            out.append(f"- contextual at {r.fraction:.0%} ({r.vectors}): documents truncated to "
+            out.append(f"- {r.mode} at {r.fraction:.0%} ({r.vectors}): documents truncated to "
                        f"{r.max_len} WordPiece tokens ([CLS] and [SEP] included); cut there: "
                        + ", ".join(f"{v:,} {k}" for k, v in cut.items()) + "; encode s: the "
                        "frozen encoder's pass over the documents not encoded before (cached)")
-    if any(r.encode_seconds is not None and r.mode != "contextual" for r in exp.runs):
+    if any(r.encode_seconds is not None and r.mode not in ("contextual", "contextual-finetune",
+                                                            "stack", "sentvec")
+           for r in exp.runs):
         out.append("- distilled vectors: encode s is the time distilling that fraction's "
                    "vocabulary (every word passed through the transformer)")
     fractions = sorted({r.fraction for r in exp.runs if r.mode == "contextual"})
@@ -251,8 +264,8 @@ def _plot(exp: Experiment, out: Path) -> list[Path]:
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    modes = [m for m in _labels(exp)  # a baseline has no epochs to plot
-             if not all(r.baseline for r in exp.runs if run_label(exp, r) == m)]
+    modes = [m for m in _labels(exp)  # a baseline, or the stack, has no epochs to plot
+             if any(r.history for r in exp.runs if run_label(exp, r) == m)]
     paths = [_save_png(learning_curve_figure(exp), out / "learning_curve.png")]
 
     fig, axes = plt.subplots(1, len(modes), figsize=(4.2 * len(modes), 3.8), dpi=110,

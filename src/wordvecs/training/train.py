@@ -62,14 +62,23 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-MODES = ("frozen", "finetune", "scratch", "contextual")
-#: The modes trained unless others are asked ("contextual" needs the bert extra).
-DEFAULT_MODES = ("frozen", "finetune", "scratch")
+#: Every mode (``TrainConfig(modes="all")`` / ``--modes all``): the word-vector embedding
+#: ``frozen``, ``finetune`` and ``scratch``; the transformer ``contextual`` (frozen encoder, a
+#: head on its states) and ``contextual-finetune`` (its top blocks trained too); ``stack`` (the
+#: TF-IDF baseline and the two best other models, weighted on validation).
+MODES = ("frozen", "finetune", "scratch", "contextual", "contextual-finetune", "stack")
+#: The modes trained unless others are asked: those that fit a few minutes on a CPU and need
+#: nothing beyond the ``keras`` extra (the encoder modes need the ``bert`` extra and a model).
+DEFAULT_MODES = ("frozen", "finetune", "scratch", "stack")
+#: The modes that run a transformer (``TrainConfig.encoder``) rather than word vectors.
+ENCODER_MODES = ("contextual", "contextual-finetune")
 #: The baselines' modes (fitted with every experiment unless ``TrainConfig.baselines`` is off).
 BASELINE_MODES = tuple(BASELINE_NAMES)
 #: How a report's sentences name each mode.
 MODE_NAMES = {"frozen": "frozen", "finetune": "fine-tuned", "scratch": "from scratch",
-              "contextual": "contextual (frozen encoder)", **BASELINE_NAMES}
+              "contextual": "contextual (frozen encoder)",
+              "contextual-finetune": "contextual (encoder fine-tuned)",
+              "stack": "stack (TF-IDF + the best models)", **BASELINE_NAMES}
 #: The values of C the TF-IDF baseline tries on validation (see docs/training.md for the time).
 TFIDF_CS: tuple[float, ...] = (1.0, 10.0, 100.0)
 #: The model heads after the embedding (one list with the contextual mode's: wordvecs.keras.HEADS).
@@ -82,6 +91,7 @@ RUN_FILES = (*REPORT_FILES, *CLASSIFIER_FILES, SUBWORDS_DIR)
 class TrainConfig:
     """Settings of an experiment (the defaults are those of ``wordvecs train``)."""
 
+    #: The modes to train, in order (:data:`MODES`); ``"all"`` (or ``("all",)``): every mode.
     modes: tuple[str, ...] = DEFAULT_MODES
     model: str = "cnn"
     epochs: int = 20
@@ -108,14 +118,20 @@ class TrainConfig:
     #: The unseen-word chain's steps for the task matrix (``build_matrix(fallback=)``): ``None``
     #: every step (``wordvecs.resolve.STEPS``), ``()`` none (exact matches only).
     fallback: tuple[str, ...] | None = None
+    #: ``contextual-finetune``: how many of the encoder's top blocks are trained (the lower
+    #: ones stay frozen and run once per document); the encoder's depth trains every block.
+    encoder_layers: int = 2
+
+    def __post_init__(self) -> None:
+        if isinstance(self.modes, str):
+            self.modes = tuple(m.strip() for m in self.modes.split(",") if m.strip())
+        if "all" in self.modes:  # every mode, in MODES' order
+            self.modes = MODES
+        self.modes = tuple(self.modes)
 
     def check(self) -> None:
         """Raise ValueError for a setting that cannot work, naming it."""
-        for m in self.modes:
-            if m not in MODES:
-                raise UsageError(f"unknown mode {m!r}; expected one of {', '.join(MODES)}")
-        if not self.modes:
-            raise UsageError("no modes to train")
+        _check_modes(self.modes)
         if self.model not in MODELS:
             raise UsageError(f"unknown model {self.model!r}; expected one of {', '.join(MODELS)}")
         for f in self.fractions:
@@ -129,6 +145,9 @@ class TrainConfig:
             raise UsageError(f"epochs must be at least 1. Received: epochs={self.epochs}")
         if self.max_len is not None and self.max_len < 1:
             raise UsageError(f"max_len must be at least 1. Received: max_len={self.max_len}")
+        if self.encoder_layers < 1:
+            raise UsageError(f"encoder_layers must be at least 1. Received: "
+                             f"{self.encoder_layers}")
         if self.max_tokens < 3:
             raise UsageError(f"max_tokens must be at least 3. Received: {self.max_tokens}")
         Tokenizer(mode=self.tokenizer)  # an unknown mode raises ValueError, naming the modes
@@ -138,6 +157,17 @@ class TrainConfig:
             if step not in STEPS:
                 raise UsageError(f"unknown fallback step {step!r}; expected some of "
                                  f"{', '.join(STEPS)}, or none")
+
+
+def _check_modes(modes: Sequence[str]) -> None:
+    for m in modes:
+        if m not in MODES:
+            raise UsageError(f"unknown mode {m!r}; expected one of {', '.join(MODES)}, or all")
+    if not modes:
+        raise UsageError("no modes to train")
+    if set(modes) == {"stack"}:
+        raise UsageError("the stack combines TF-IDF with the other modes' models: name at "
+                         "least one more mode (e.g. frozen,finetune,stack)")
 
 
 @dataclass
@@ -201,10 +231,15 @@ class Experiment:
     remarks: list[str] = field(default_factory=list)
     #: Each run's test predictions (class indices), keyed ``(mode, fraction)``; not in the JSON.
     predictions: dict[tuple[str, float], np.ndarray] = field(default_factory=dict, repr=False)
+    #: Each run's class probabilities on the validation and the test split, keyed as
+    #: ``predictions`` (the TF-IDF model's too when a stack used it unreported); not in the JSON.
+    probabilities: dict[tuple[str, float], tuple[np.ndarray, np.ndarray]] = field(
+        default_factory=dict, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(replace(self, predictions={}))
+        d = asdict(replace(self, predictions={}, probabilities={}))
         d.pop("predictions")
+        d.pop("probabilities")
         d["config"]["modes"] = list(self.config.modes)
         d["config"]["fractions"] = list(self.config.fractions)
         return d
@@ -353,10 +388,16 @@ def run_line(run: RunResult) -> str:
     """The console's line for a run (its time rounded as the report rounds it)."""
     from wordvecs.training.report import format_seconds
 
-    how = (f"{run.epochs} epochs" if not run.baseline else
-           ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}"
-                     for k, v in (run.params or {}).items() if k in ("C", "normalize")))
-    return (f"{run.mode:<9} {run.fraction:>5.0%} of train ({run.train_size:,} docs): test "
+    params = run.params or {}
+    if run.mode == "stack":
+        how = "weights " + " ".join(f"{m} {w:g}" for m, w in zip(params.get("components", ()),
+                                                                   params.get("weights", ())))
+    elif run.baseline:
+        how = ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}"
+                        for k, v in params.items() if k in ("C", "normalize"))
+    else:
+        how = f"{run.epochs} epochs"
+    return (f"{run.mode:<10} {run.fraction:>5.0%} of train ({run.train_size:,} docs): test "
             f"accuracy {run.test_accuracy:.3f}, macro-F1 {run.macro_f1:.3f}, {how}, "
             f"{format_seconds(run.train_seconds)} s")
 
@@ -403,17 +444,21 @@ def run_experiment(data: TextData, vectors: Vectors, config: TrainConfig | None 
 
     remarks: list[str] = []
     with_baselines = _baselines_available(config, remarks)
-    n_baselines = len(BASELINE_MODES) if with_baselines else 0
+    stacking = "stack" in config.modes and _sklearn_installed(remarks, "stack")
+    sentences = (_SentenceCache.open(config.encoder, remarks) if with_baselines else None)
+    n_baselines = (len(BASELINE_MODES) - (sentences is None)) if with_baselines else 0
     bar = Progress(len(fractions) * (len(config.modes) + n_baselines), "training", unit="run",
                    enabled=progress_enabled(progress))
     runs: list[RunResult] = []
     predictions: dict[tuple[str, float], np.ndarray] = {}
+    probas: dict[tuple[str, float], tuple[np.ndarray, np.ndarray]] = {}  # (validation, test)
     not_fitted: dict[tuple[str, str], list[float]] = {}  # (baseline, why) -> fractions
     best: tuple[float, RunResult, Any, Vocabulary, np.ndarray] | None = None
     coverage: dict[str, Any] = {}
     coverage_summary = ""
     rows = dim = 0
-    contextual_cache: list[Any] = []  # one StateCache for every fraction: each text encoded once
+    encoder_caches: dict[str, Any] = {}  # a StateCache a mode, for every fraction: each text
+    # encoded once
     try:
         for fraction in fractions:
             sub = stratified_subsample(data.labels, train_idx, fraction, config.seed)
@@ -435,103 +480,60 @@ def run_experiment(data: TextData, vectors: Vectors, config: TrainConfig | None 
             x_va = vocab.encode([data.texts[i] for i in val_idx], max_len)
             x_te = vocab.encode([data.texts[i] for i in test_idx], max_len)
             y_tr, y_va, y_te = y_all[sub], y_all[val_idx], y_all[test_idx]
+            parts: list[RunResult] = []  # the baselines at this fraction, reported or not
+            record = partial(_record, runs, predictions, probas, on_event)
+
             for mode in config.modes:
+                if mode == "stack":  # after the baselines: it combines their probabilities
+                    continue
                 bar.set_description(f"{mode} @ {fraction:g}")
                 _seed_everything(config.seed)
-                if mode == "contextual":  # the frozen transformer: wordvecs.encoders.contextual
-                    if (config.contextual_fractions is not None
-                            and fraction not in config.contextual_fractions):
-                        bar.update(1)
-                        continue
-                    run, pred_te = _contextual_run(data, sub, val_idx, test_idx, y_all,
-                                                   len(classes), config, fraction,
-                                                   contextual_cache)
-                    runs.append(run)
-                    predictions[(mode, fraction)] = pred_te
+                if mode in ENCODER_MODES:  # the transformer: wordvecs.encoders.contextual
+                    if (config.contextual_fractions is None
+                            or fraction in config.contextual_fractions):
+                        record(*_contextual_run(mode, data, sub, val_idx, test_idx, y_all,
+                                                len(classes), config, fraction, encoder_caches),
+                               log_it=False)
                     bar.update(1)
-                    _announce(run, on_event, log_it=False)
                     continue
-                model = build_model(config.model, max_len=max_len, n_classes=len(classes),
-                                    rows=em.rows, dim=em.dim, mode=mode, matrix=em.matrix,
-                                    learning_rate=config.learning_rate, plan=plan)
-                callbacks: list[Any] = [keras.callbacks.EarlyStopping(
-                    monitor="val_loss", patience=config.patience, restore_best_weights=True)]
-                if bar.active:
-                    callbacks.append(_BarCallback(bar))
-                t0 = time.perf_counter()
-                fit = model.fit if plan is None else partial(plan.fit, model)
-                hist = fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=config.epochs,
-                                 batch_size=config.batch_size, shuffle=True, verbose=0,
-                                 callbacks=callbacks)
-                seconds = time.perf_counter() - t0
-                history = {k: [float(v) for v in vs] for k, vs in hist.history.items()}
-                best_epoch = int(np.argmin(history["val_loss"])) + 1
-                predict = (partial(model.predict, batch_size=256, verbose=0) if plan is None
-                           else partial(plan.predict, model))
-                pred_te = np.argmax(predict(x_te), axis=1)
-                pred_va = np.argmax(predict(x_va), axis=1)
-                trainable, frozen = _param_counts(model)
-                run = RunResult(
-                    mode=mode, fraction=fraction, train_size=len(sub),
-                    test_accuracy=float(np.mean(pred_te == y_te)),
-                    macro_f1=macro_f1(y_te, pred_te, len(classes)),
-                    val_accuracy=float(np.mean(pred_va == y_va)),
-                    epochs=len(history["loss"]), best_epoch=best_epoch,
-                    train_seconds=round(seconds, 1), trainable_params=trainable,
-                    frozen_params=frozen, history=history, vectors=vectors.source or "",
-                    encode_seconds=distill_seconds if distilled and mode != "scratch" else None,
-                    weight_bytes=weight_bytes(model),
-                    test_interval=list(bootstrap_interval(y_te, pred_te, seed=config.seed)))
-                runs.append(run)
-                predictions[(mode, fraction)] = pred_te
+                run, model, p_va, p_te = _keras_run(
+                    mode, config, em, max_len, len(classes), (x_tr, x_va, x_te),
+                    (y_tr, y_va, y_te), fraction=fraction, plan=plan, bar=bar,
+                    vectors=vectors.source or "",
+                    encode_seconds=distill_seconds if distilled and mode != "scratch" else None)
+                record(run, p_va, p_te)
                 if fraction == fractions[-1] and (best is None or run.val_accuracy > best[0]):
                     best = (run.val_accuracy, run, model, vocab, np.bincount(
                         y_tr, minlength=len(classes)) / len(y_tr))
                 bar.update(1)
-                _announce(run, on_event)
-            if with_baselines:
+            if with_baselines or stacking:
                 bar.set_description(f"baselines @ {fraction:g}")
-                for run, pred_te in _baseline_runs(data, (sub, val_idx, test_idx), y_all,
-                                                   len(classes), config, fraction, source,
-                                                   vectors.source or "", vocab.tokenizer,
-                                                   not_fitted):
-                    runs.append(run)
-                    predictions[(run.mode, fraction)] = pred_te
-                    _announce(run, on_event)
+                for run, p_va, p_te in _baseline_runs(
+                        data, (sub, val_idx, test_idx), y_all, len(classes), config, fraction,
+                        source, vectors.source or "", vocab.tokenizer, not_fitted,
+                        sentences=sentences, only=None if with_baselines else ("tfidf",)):
+                    parts.append(run)
+                    record(run, p_va, p_te, report=with_baselines)
                 bar.update(n_baselines)
+            if stacking:
+                bar.set_description(f"stack @ {fraction:g}")
+                parts += [r for r in runs if r.fraction == fraction and not r.baseline]
+                stacked = _stack_run(parts, probas, y_va, y_te, len(classes), config.seed,
+                                     not_fitted)
+                if stacked is not None:
+                    record(*stacked)
+                bar.update(1)
     finally:
         bar.close()
 
-    assert best is not None
-    _, best_run, best_model, best_vocab, prior = best
-    best_info: dict[str, Any] = {"mode": best_run.mode, "fraction": best_run.fraction,
-                                 "val_accuracy": best_run.val_accuracy,
-                                 "test_accuracy": best_run.test_accuracy}
-    if out is not None:
-        fallback = None
-        if vectors.subwords is not None:  # unseen words at prediction get subword vectors
-            from wordvecs.training.subword_predict import SubwordFallback
-
-            fallback = SubwordFallback.from_vectors(vectors.subwords,  # type: ignore[arg-type]
-                                                    best_vocab.words)
-        if plan is not None:  # one device, the table's padding cut off (a collective)
-            best_model = plan.undistributed(best_model, rows=len(best_vocab))
-        clf = Classifier(best_model, best_vocab, classes, max_len,
-                         info={"model": config.model, "mode": best_run.mode,
-                               "vectors": vectors.source, "seed": config.seed}, prior=prior,
-                         subwords=fallback)
-        if plan is None or plan.is_chief:
-            clf.save(out, overwrite=overwrite)
-        best_info["path"] = str(Path(out))
+    best_info = _save_best(best, out, vectors, config, classes, max_len, plan=plan,
+                           overwrite=overwrite)
+    if best is None:
+        remarks.append("- no model saved: only the word-vector modes (frozen, finetune, "
+                       "scratch) are saved as a classifier, and none ran")
 
     n_train = len(train_idx)
-    one_hot = n_train * max_len * rows * 4
-    dense = n_train * max_len * dim * 4
-    memory = {
-        "documents": n_train, "max_len": max_len, "vocabulary_rows": rows, "dim": dim,
-        "one_hot_bytes": one_hot, "embedded_bytes": dense, "matrix_bytes": rows * dim * 4,
-        "ratio": one_hot / dense if dense else None,
-    }
+    memory = _memory(n_train, max_len, rows, dim)
     remarks += [f"- {mode}: not fitted at {', '.join(f'{f:.0%}' for f in at)} ({why})"
                 for (mode, why), at in not_fitted.items()]
     return Experiment(
@@ -545,27 +547,132 @@ def run_experiment(data: TextData, vectors: Vectors, config: TrainConfig | None 
         best=best_info, backend=keras.backend.backend(),
         total_seconds=round(time.perf_counter() - t_start, 1),
         verdict=_verdict(runs, predictions, y_all[test_idx], fractions[-1], config.seed),
-        remarks=remarks, predictions=predictions)
+        remarks=remarks, predictions=predictions, probabilities=probas)
 
 
-def _contextual_run(data: TextData, sub: np.ndarray, val_idx: np.ndarray, test_idx: np.ndarray,
-                    y_all: np.ndarray, n_classes: int, config: TrainConfig, fraction: float,
-                    cache: list[Any]) -> tuple[RunResult, np.ndarray]:
-    """The ``contextual`` mode at one fraction (not a candidate for the saved Classifier)."""
-    from wordvecs.encoders.contextual import StateCache, train_contextual
+def _record(runs: list[RunResult], predictions: dict[tuple[str, float], np.ndarray],
+            probas: dict[tuple[str, float], tuple[np.ndarray, np.ndarray]],
+            on_event: ProgressFn | None, run: RunResult, p_va: np.ndarray, p_te: np.ndarray, *,
+            report: bool = True, log_it: bool = True) -> None:
+    """Keep a run's probabilities (for the stack); when ``report``, add it to ``runs`` and
+    ``predictions`` and announce it."""
+    probas[(run.mode, run.fraction)] = (p_va, p_te)
+    if report:
+        runs.append(run)
+        predictions[(run.mode, run.fraction)] = np.argmax(p_te, axis=1)
+        _announce(run, on_event, log_it=log_it)
 
-    if not cache:
-        cache.append(StateCache(config.encoder, max_len=config.contextual_max_len))
-    res = train_contextual(
-        [data.texts[i] for i in sub], y_all[sub], [data.texts[i] for i in val_idx],
-        y_all[val_idx], [data.texts[i] for i in test_idx], y_all[test_idx],
-        n_classes=n_classes, head=config.model, epochs=config.epochs, seed=config.seed,
-        max_len=config.contextual_max_len, batch_size=config.batch_size, patience=config.patience,
-        learning_rate=config.learning_rate, fraction=fraction, cache=cache[0])
-    run = RunResult(**{k: res[k] for k in RunResult.__dataclass_fields__})
+
+def _memory(n_train: int, max_len: int, rows: int, dim: int) -> dict[str, Any]:
+    """The training input's bytes one-hot and embedded (the report's memory section)."""
+    one_hot = n_train * max_len * rows * 4
+    dense = n_train * max_len * dim * 4
+    return {"documents": n_train, "max_len": max_len, "vocabulary_rows": rows, "dim": dim,
+            "one_hot_bytes": one_hot, "embedded_bytes": dense, "matrix_bytes": rows * dim * 4,
+            "ratio": one_hot / dense if dense else None}
+
+
+def _save_best(best: tuple[float, RunResult, Any, Vocabulary, np.ndarray] | None,
+               out: str | os.PathLike[str] | None, vectors: Vectors, config: TrainConfig,
+               classes: list[str], max_len: int, *, plan: Any, overwrite: bool
+               ) -> dict[str, Any]:
+    """The best word-vector model (by validation accuracy at the largest fraction) saved as a
+    :class:`Classifier` in ``out`` (when given); what the report says of it (``{}``: none)."""
+    if best is None:
+        return {}
+    _, best_run, best_model, best_vocab, prior = best
+    best_info: dict[str, Any] = {"mode": best_run.mode, "fraction": best_run.fraction,
+                                 "val_accuracy": best_run.val_accuracy,
+                                 "test_accuracy": best_run.test_accuracy}
+    if out is None:
+        return best_info
+    fallback = None
+    if vectors.subwords is not None:  # unseen words at prediction get subword vectors
+        from wordvecs.training.subword_predict import SubwordFallback
+
+        fallback = SubwordFallback.from_vectors(vectors.subwords,  # type: ignore[arg-type]
+                                                best_vocab.words)
+    if plan is not None:  # one device, the table's padding cut off (a collective)
+        best_model = plan.undistributed(best_model, rows=len(best_vocab))
+    clf = Classifier(best_model, best_vocab, classes, max_len,
+                     info={"model": config.model, "mode": best_run.mode,
+                           "vectors": vectors.source, "seed": config.seed}, prior=prior,
+                     subwords=fallback)
+    if plan is None or plan.is_chief:
+        clf.save(out, overwrite=overwrite)
+    best_info["path"] = str(Path(out))
+    return best_info
+
+
+def _keras_run(mode: str, config: TrainConfig, em: Any, max_len: int, n_classes: int,
+               xs: tuple[np.ndarray, np.ndarray, np.ndarray],
+               ys: tuple[np.ndarray, np.ndarray, np.ndarray], *, fraction: float, plan: Any,
+               bar: Any, vectors: str, encode_seconds: float | None
+               ) -> tuple[RunResult, Any, np.ndarray, np.ndarray]:
+    """A word-vector mode at one fraction: the run, the trained model, and its validation and
+    test probabilities."""
+    keras = _keras()
+    (x_tr, x_va, x_te), (y_tr, y_va, y_te) = xs, ys
+    model = build_model(config.model, max_len=max_len, n_classes=n_classes, rows=em.rows,
+                        dim=em.dim, mode=mode, matrix=em.matrix,
+                        learning_rate=config.learning_rate, plan=plan)
+    callbacks: list[Any] = [keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=config.patience, restore_best_weights=True)]
+    if bar.active:
+        callbacks.append(_BarCallback(bar))
+    t0 = time.perf_counter()
+    fit = model.fit if plan is None else partial(plan.fit, model)
+    hist = fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=config.epochs,
+               batch_size=config.batch_size, shuffle=True, verbose=0, callbacks=callbacks)
+    seconds = time.perf_counter() - t0
+    history = {k: [float(v) for v in vs] for k, vs in hist.history.items()}
+    predict = (partial(model.predict, batch_size=256, verbose=0) if plan is None
+               else partial(plan.predict, model))
+    p_te, p_va = np.asarray(predict(x_te)), np.asarray(predict(x_va))
+    pred_te, pred_va = np.argmax(p_te, axis=1), np.argmax(p_va, axis=1)
+    trainable, frozen = _param_counts(model)
+    run = RunResult(
+        mode=mode, fraction=fraction, train_size=len(y_tr),
+        test_accuracy=float(np.mean(pred_te == y_te)),
+        macro_f1=macro_f1(y_te, pred_te, n_classes),
+        val_accuracy=float(np.mean(pred_va == y_va)),
+        epochs=len(history["loss"]), best_epoch=int(np.argmin(history["val_loss"])) + 1,
+        train_seconds=round(seconds, 1), trainable_params=trainable, frozen_params=frozen,
+        history=history, vectors=vectors, encode_seconds=encode_seconds,
+        weight_bytes=weight_bytes(model),
+        test_interval=list(bootstrap_interval(y_te, pred_te, seed=config.seed)))
+    return run, model, p_va, p_te
+
+
+def _contextual_run(mode: str, data: TextData, sub: np.ndarray, val_idx: np.ndarray,
+                    test_idx: np.ndarray, y_all: np.ndarray, n_classes: int, config: TrainConfig,
+                    fraction: float, caches: dict[str, Any]
+                    ) -> tuple[RunResult, np.ndarray, np.ndarray]:
+    """An encoder mode at one fraction (not a candidate for the saved Classifier): the run, its
+    validation and its test probabilities."""
+    from wordvecs.encoders import contextual as ctx
+
+    texts = lambda idx: [data.texts[i] for i in idx]  # noqa: E731
+    common = dict(n_classes=n_classes, head=config.model, epochs=config.epochs,
+                  seed=config.seed, max_len=config.contextual_max_len,
+                  batch_size=config.batch_size, patience=config.patience, fraction=fraction)
+    if mode == "contextual":
+        if mode not in caches:
+            caches[mode] = ctx.StateCache(config.encoder, max_len=config.contextual_max_len)
+        res = ctx.train_contextual(texts(sub), y_all[sub], texts(val_idx), y_all[val_idx],
+                                   texts(test_idx), y_all[test_idx], cache=caches[mode],
+                                   learning_rate=config.learning_rate, **common)
+    else:
+        if mode not in caches:
+            caches[mode] = ctx.finetune_cache(config.encoder, layers=config.encoder_layers,
+                                              max_len=config.contextual_max_len)
+        res = ctx.finetune_contextual(texts(sub), y_all[sub], texts(val_idx), y_all[val_idx],
+                                      texts(test_idx), y_all[test_idx], cache=caches[mode],
+                                      layers=config.encoder_layers, **common)
+    run = RunResult(**{k: res[k] for k in RunResult.__dataclass_fields__ if k in res})
     run.test_interval = list(bootstrap_interval(y_all[test_idx], res["test_predictions"],
                                                 seed=config.seed))
-    return run, res["test_predictions"]
+    return run, res["val_probabilities"], res["test_probabilities"]
 
 
 def _announce(run: RunResult, on_event: ProgressFn | None, *, log_it: bool = True) -> None:
@@ -587,13 +694,57 @@ def _verdict(runs: Sequence[RunResult], predictions: dict[tuple[str, float], np.
 
 
 # --- the baselines -------------------------------------------------------------------------------
-def _baselines_available(config: TrainConfig, remarks: list[str]) -> bool:
-    """Whether to fit the baselines: asked for and scikit-learn installed (else a remark)."""
-    if config.baselines and importlib.util.find_spec("sklearn") is None:
-        remarks.append("- baselines: skipped (scikit-learn is not installed: pip install "
+def _sklearn_installed(remarks: list[str], what: str) -> bool:
+    """Whether scikit-learn is installed (else a remark that ``what`` was skipped)."""
+    if importlib.util.find_spec("sklearn") is None:
+        remarks.append(f"- {what}: skipped (scikit-learn is not installed: pip install "
                        "'wordvecs[baselines]')")
         return False
-    return config.baselines
+    return True
+
+
+def _baselines_available(config: TrainConfig, remarks: list[str]) -> bool:
+    """Whether to fit the baselines: asked for and scikit-learn installed (else a remark)."""
+    return config.baselines and _sklearn_installed(remarks, "baselines")
+
+
+class _SentenceCache:
+    """Sentence embeddings of an experiment's documents for the ``sentvec`` baseline, each text
+    encoded once (for every fraction), as sentence-transformers makes them
+    (:meth:`wordvecs.encoders.encoder.Encoder.embed`)."""
+
+    def __init__(self, encoder: Any) -> None:
+        self.encoder = encoder
+        self.name: str = encoder.name
+        self._vecs: dict[str, np.ndarray] = {}
+
+    @classmethod
+    def open(cls, name: str, remarks: list[str]) -> _SentenceCache | None:
+        """The cache of encoder ``name``, or ``None`` and a remark when it cannot load."""
+        try:
+            from wordvecs.encoders.encoder import load_encoder
+
+            return cls(load_encoder(name))
+        except (ImportError, WordvecsError) as e:  # not installed: the report says so
+            why = str(e).splitlines()[0] if str(e) else type(e).__name__
+            remarks.append(f"- sentvec: skipped ({why})")
+            return None
+
+    def fill(self, texts: Sequence[str], *, progress: bool | None = None) -> float:
+        """Encode the texts not cached yet; the seconds it took."""
+        todo = [t for t in dict.fromkeys(texts) if t not in self._vecs]
+        t0 = time.perf_counter()
+        if todo:
+            vecs = self.encoder.embed(todo, progress=progress_enabled(progress) and
+                                      len(todo) >= 1000)
+            self._vecs.update(zip(todo, vecs))
+        return time.perf_counter() - t0
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        self.fill(texts)
+        if not texts:
+            return np.zeros((0, self.encoder.dim), dtype=np.float32)
+        return np.stack([self._vecs[t] for t in texts])
 
 
 def _mean_vector_source(source: Any) -> Vectors | None:
@@ -605,13 +756,16 @@ def _mean_vector_source(source: Any) -> Vectors | None:
 def fit_baselines(train_texts: Sequence[str], train_y: np.ndarray, val_texts: Sequence[str],
                   val_y: np.ndarray, test_texts: Sequence[str], *, n_classes: int, seed: int,
                   vectors: Vectors | None, tokenize: Callable[[str], list[str]],
-                  cs: Sequence[float] = TFIDF_CS
+                  cs: Sequence[float] = TFIDF_CS,
+                  sentences: Callable[[Sequence[str]], np.ndarray] | None = None,
+                  only: Sequence[str] | None = None
                   ) -> tuple[list[tuple[Any, np.ndarray, np.ndarray]], dict[str, str]]:
     """Fit the baselines on the training texts (settings chosen on the validation split) and
-    predict the validation and test texts: ``[(BaselineModel, val predictions, test
-    predictions)]``, TF-IDF first, then the mean vectors (when ``vectors`` is given), and
-    ``{mode: why}`` for a baseline scikit-learn could not fit (texts with no word of two
-    letters leave TF-IDF no vocabulary, say).
+    give their probabilities on the validation and test texts: ``[(BaselineModel, val
+    probabilities, test probabilities)]``, TF-IDF first, then the mean vectors (when
+    ``vectors`` is given), then the sentence embeddings (when ``sentences`` is given: texts ->
+    embeddings); and ``{mode: why}`` for a baseline scikit-learn could not fit (texts with no
+    word of two letters leave TF-IDF no vocabulary, say). ``only``: the baselines to fit.
 
     The test labels are not an argument: the test texts are only ever predicted.
     """
@@ -623,12 +777,17 @@ def fit_baselines(train_texts: Sequence[str], train_y: np.ndarray, val_texts: Se
         fits["meanvec"] = lambda: bl.mean_vectors_logreg(
             vectors, tokenize, train_texts, train_y, val_texts, val_y, seed=seed,
             n_classes=n_classes)
+    if sentences is not None:
+        fits["sentvec"] = lambda: bl.sentence_logreg(
+            sentences, train_texts, train_y, val_texts, val_y, seed=seed, n_classes=n_classes,
+            encoder=getattr(sentences, "name", ""))
     out, skipped = [], {}
     for mode, fit in fits.items():
+        if only is not None and mode not in only:
+            continue
         try:
             m = fit()
-            out.append((m, np.argmax(m.predict_proba(val_texts), axis=1),
-                        np.argmax(m.predict_proba(test_texts), axis=1)))
+            out.append((m, m.predict_proba(val_texts), m.predict_proba(test_texts)))
         except ValueError as e:  # scikit-learn's refusals (our own errors pass through)
             if isinstance(e, WordvecsError):
                 raise
@@ -639,27 +798,38 @@ def fit_baselines(train_texts: Sequence[str], train_y: np.ndarray, val_texts: Se
 def _baseline_runs(data: TextData, split: tuple[np.ndarray, np.ndarray, np.ndarray],
                    y_all: np.ndarray, n_classes: int, config: TrainConfig, fraction: float,
                    source: Any, vectors_name: str, tokenize: Callable[[str], list[str]],
-                   not_fitted: dict[tuple[str, str], list[float]]
-                   ) -> list[tuple[RunResult, np.ndarray]]:
+                   not_fitted: dict[tuple[str, str], list[float]], *,
+                   sentences: _SentenceCache | None = None, only: Sequence[str] | None = None
+                   ) -> list[tuple[RunResult, np.ndarray, np.ndarray]]:
     """The baselines at one fraction: fitted on the fraction's training documents ``split[0]``
     (the embedding runs' own), tuned on the validation split, scored on the test split; each
-    as a :class:`RunResult` with its test predictions. Those not fitted, and why, are added to
-    ``not_fitted``."""
+    as a :class:`RunResult` with its validation and test probabilities. Those not fitted, and
+    why, are added to ``not_fitted``."""
     sub, val_idx, test_idx = split
     texts = lambda idx: [data.texts[i] for i in idx]  # noqa: E731
     table = _mean_vector_source(source)
+    encode_seconds = None
+    if sentences is not None and (only is None or "sentvec" in only):
+        encode_seconds = round(sentences.fill(texts([*sub, *val_idx, *test_idx])), 2)
     fitted, skipped = fit_baselines(texts(sub), y_all[sub], texts(val_idx), y_all[val_idx],
                                     texts(test_idx), n_classes=n_classes, seed=config.seed,
-                                    vectors=table, tokenize=tokenize)
-    if table is None:
+                                    vectors=table, tokenize=tokenize, sentences=sentences,
+                                    only=only)
+    if table is None and (only is None or "meanvec" in only):
         skipped["meanvec"] = f"{vectors_name or 'the vectors'} give no word table to average"
     for mode, why in skipped.items():
         not_fitted.setdefault((mode, why), []).append(fraction)
     y_va, y_te = y_all[val_idx], y_all[test_idx]
-    return [(_baseline_run(b, pred_va, pred_te, y_va, y_te, fraction,
-                           len(np.unique(y_all[sub])), n_classes, config.seed,
-                           vectors_name if b.mode == "meanvec" else "", len(sub)), pred_te)
-            for b, pred_va, pred_te in fitted]
+    out = []
+    for b, p_va, p_te in fitted:
+        run = _baseline_run(b, np.argmax(p_va, axis=1), np.argmax(p_te, axis=1), y_va, y_te,
+                            fraction, len(np.unique(y_all[sub])), n_classes, config.seed,
+                            {"meanvec": vectors_name, "sentvec": b.params.get("encoder", "")
+                             }.get(b.mode, ""), len(sub))
+        if b.mode == "sentvec":
+            run.encode_seconds = encode_seconds
+        out.append((run, p_va, p_te))
+    return out
 
 
 def _baseline_run(b: Any, pred_va: np.ndarray, pred_te: np.ndarray, y_va: np.ndarray,
@@ -679,6 +849,63 @@ def _baseline_run(b: Any, pred_va: np.ndarray, pred_te: np.ndarray, y_va: np.nda
         vectors=vectors, weight_bytes=8 * params,
         test_interval=list(bootstrap_interval(y_te, pred_te, seed=seed)),
         params={**b.params, "search": b.search})
+
+
+# --- the stack -----------------------------------------------------------------------------------
+#: The models a stack combines: TF-IDF and this many others (the best on validation log-loss).
+STACK_OTHERS = 2
+
+
+def _log_loss(p: np.ndarray, y: np.ndarray) -> float:
+    return float(-np.mean(np.log(np.clip(p[np.arange(len(y)), y], 1e-12, None))))
+
+
+def _stack_run(parts: Sequence[RunResult],
+               probas: dict[tuple[str, float], tuple[np.ndarray, np.ndarray]],
+               y_va: np.ndarray, y_te: np.ndarray, n_classes: int, seed: int,
+               not_fitted: dict[tuple[str, str], list[float]]
+               ) -> tuple[RunResult, np.ndarray, np.ndarray] | None:
+    """The ``stack`` mode at one fraction: the TF-IDF baseline and the :data:`STACK_OTHERS`
+    embedding models of ``parts`` with the smallest validation log-loss, their probabilities
+    weighted on the validation split (:func:`wordvecs.training.baselines.fit_stack`: convex
+    weights, so never worse on validation than the best of them alone). ``None`` (and a
+    ``not_fitted`` entry) when TF-IDF or every embedding model is missing."""
+    from wordvecs.training.baselines import fit_stack
+
+    fraction = parts[0].fraction if parts else 0.0
+    tfidf = next((r for r in parts if r.mode == "tfidf"), None)
+    others = [r for r in parts if not r.baseline and (r.mode, r.fraction) in probas]
+    if tfidf is None or not others:
+        why = "no TF-IDF model to combine" if tfidf is None else "no other model to combine"
+        not_fitted.setdefault(("stack", why), []).append(fraction)
+        return None
+    va = lambda r: probas[(r.mode, r.fraction)][0]  # noqa: E731
+    te = lambda r: probas[(r.mode, r.fraction)][1]  # noqa: E731
+    chosen = [tfidf, *sorted(others, key=lambda r: _log_loss(va(r), y_va))[:STACK_OTHERS]]
+    t0 = time.perf_counter()
+    stacker = fit_stack([va(r) for r in chosen], y_va)
+    p_va = stacker.combine([va(r) for r in chosen])
+    p_te = stacker.combine([te(r) for r in chosen])
+    own = time.perf_counter() - t0
+    pred_va, pred_te = np.argmax(p_va, axis=1), np.argmax(p_te, axis=1)
+    encode = [r.encode_seconds for r in chosen if r.encode_seconds is not None]
+    run = RunResult(
+        mode="stack", fraction=fraction, train_size=tfidf.train_size,
+        test_accuracy=float(np.mean(pred_te == y_te)),
+        macro_f1=macro_f1(y_te, pred_te, n_classes),
+        val_accuracy=float(np.mean(pred_va == y_va)), epochs=0, best_epoch=0,
+        train_seconds=round(sum(r.train_seconds for r in chosen) + own, 1),
+        trainable_params=sum(r.trainable_params for r in chosen),
+        frozen_params=sum(r.frozen_params for r in chosen),
+        vectors=", ".join(dict.fromkeys(r.vectors for r in chosen if r.vectors)),
+        encode_seconds=round(sum(encode), 2) if encode else None,
+        weight_bytes=sum(r.weight_bytes or 0 for r in chosen),
+        test_interval=list(bootstrap_interval(y_te, pred_te, seed=seed)),
+        params={"components": [r.mode for r in chosen],
+                "weights": [round(w, 4) for w in stacker.weights],
+                "val_log_loss": round(stacker.val_log_loss, 4),
+                "component_val_log_losses": [round(x, 4) for x in stacker.single_log_losses]})
+    return run, p_va, p_te
 
 
 class _BarCallback:
