@@ -115,6 +115,9 @@ class TrainConfig:
     #: Also fit the baselines (:mod:`wordvecs.training.baselines`: TF-IDF and the mean of the
     #: pre-trained vectors, each + logistic regression) at every fraction, on the same split.
     baselines: bool = True
+    #: With the baselines, also the sentence-embedding one (``sentvec``: ``encoder``'s sentence
+    #: embeddings + logistic regression), where the encoder is installed.
+    sentence_baseline: bool = True
     #: The unseen-word chain's steps for the task matrix (``build_matrix(fallback=)``): ``None``
     #: every step (``wordvecs.resolve.STEPS``), ``()`` none (exact matches only).
     fallback: tuple[str, ...] | None = None
@@ -445,7 +448,8 @@ def run_experiment(data: TextData, vectors: Vectors, config: TrainConfig | None 
     remarks: list[str] = []
     with_baselines = _baselines_available(config, remarks)
     stacking = "stack" in config.modes and _sklearn_installed(remarks, "stack")
-    sentences = (_SentenceCache.open(config.encoder, remarks) if with_baselines else None)
+    sentences = (_SentenceCache.open(config.encoder, remarks)
+                 if with_baselines and config.sentence_baseline else None)
     n_baselines = (len(BASELINE_MODES) - (sentences is None)) if with_baselines else 0
     bar = Progress(len(fractions) * (len(config.modes) + n_baselines), "training", unit="run",
                    enabled=progress_enabled(progress))
