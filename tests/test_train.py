@@ -463,7 +463,7 @@ def test_avgmax_head_trains_saves_and_predicts(tmp_path) -> None:  # type: ignor
 
 # --- the stack, the sentence-embedding baseline, the mode set ------------------------------------
 @pytest.mark.keras
-def test_stack_is_tfidf_and_the_two_best_models_weighted_on_validation(trained) -> None:  # type: ignore[no-untyped-def]
+def test_stack_is_tfidf_and_the_two_best_others_weighted_on_validation(trained) -> None:  # type: ignore[no-untyped-def]
     """The stack row is recomputed from its parts: TF-IDF and the two embedding models of least
     validation log-loss, with the convex weights fit_stack chooses on validation."""
     from wordvecs.training.baselines import fit_stack
@@ -474,7 +474,8 @@ def test_stack_is_tfidf_and_the_two_best_models_weighted_on_validation(trained) 
         stack = exp.run("stack", f)
         assert stack is not None and stack.params is not None
         comps = stack.params["components"]
-        losses = {m: exp.probabilities[(m, f)][0] for m in ("frozen", "finetune", "scratch")}
+        losses = {m: exp.probabilities[(m, f)][0]
+                  for m in ("frozen", "finetune", "scratch", "meanvec", "sentvec")}
         from wordvecs.training.train import check_split  # the validation labels: the split's
 
         data = make_data()

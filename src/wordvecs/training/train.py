@@ -521,7 +521,8 @@ def run_experiment(data: TextData, vectors: Vectors, config: TrainConfig | None 
                 bar.update(n_baselines)
             if stacking:
                 bar.set_description(f"stack @ {fraction:g}")
-                parts += [r for r in runs if r.fraction == fraction and not r.baseline]
+                parts += [r for r in runs if r.fraction == fraction and not r.baseline
+                          and r.mode != "stack"]
                 stacked = _stack_run(parts, probas, y_va, y_te, len(classes), config.seed,
                                      not_fitted)
                 if stacked is not None:
@@ -856,7 +857,8 @@ def _baseline_run(b: Any, pred_va: np.ndarray, pred_te: np.ndarray, y_va: np.nda
 
 
 # --- the stack -----------------------------------------------------------------------------------
-#: The models a stack combines: TF-IDF and this many others (the best on validation log-loss).
+#: The models a stack combines: TF-IDF and this many others (the best on validation log-loss:
+#: embedding runs, the mean-vector or sentence-embedding baselines).
 STACK_OTHERS = 2
 
 
@@ -870,7 +872,8 @@ def _stack_run(parts: Sequence[RunResult],
                not_fitted: dict[tuple[str, str], list[float]]
                ) -> tuple[RunResult, np.ndarray, np.ndarray] | None:
     """The ``stack`` mode at one fraction: the TF-IDF baseline and the :data:`STACK_OTHERS`
-    embedding models of ``parts`` with the smallest validation log-loss, their probabilities
+    other models of ``parts`` (embedding runs, the dense baselines) with the smallest validation
+    log-loss, their probabilities
     weighted on the validation split (:func:`wordvecs.training.baselines.fit_stack`: convex
     weights, so never worse on validation than the best of them alone). ``None`` (and a
     ``not_fitted`` entry) when TF-IDF or every embedding model is missing."""
@@ -878,7 +881,8 @@ def _stack_run(parts: Sequence[RunResult],
 
     fraction = parts[0].fraction if parts else 0.0
     tfidf = next((r for r in parts if r.mode == "tfidf"), None)
-    others = [r for r in parts if not r.baseline and (r.mode, r.fraction) in probas]
+    others = [r for r in parts if r.mode not in ("tfidf", "stack")
+              and (r.mode, r.fraction) in probas]
     if tfidf is None or not others:
         why = "no TF-IDF model to combine" if tfidf is None else "no other model to combine"
         not_fitted.setdefault(("stack", why), []).append(fraction)
