@@ -173,7 +173,7 @@ def test_head_gets_the_larger_rate() -> None:
     from wordvecs.encoders.contextual import _two_rate_adam
 
     slow, fast = keras.Variable(np.zeros(3, np.float32)), keras.Variable(np.zeros(3, np.float32))
-    opt = _two_rate_adam(keras, 1e-4, [fast], 10.0)
+    opt = _two_rate_adam(1e-4, [fast], 10.0)
     grad = np.ones(3, np.float32)
     opt.apply([grad, grad], [slow, fast])
     # Adam's first step moves each weight by its rate

@@ -6,6 +6,10 @@ never changes, so its states are computed once per document (a :class:`StateCach
 and the head alone is trained on them for every epoch; :func:`train_contextual` then joins encoder
 and head into one end-to-end Keras model for prediction.
 
+:func:`finetune_contextual` trains the top blocks of the encoder too (``contextual-finetune``):
+the bottom blocks stay frozen, so their output is cached the same way (``StateCache(layer=...)``)
+and only copies of the top blocks and the head run in each epoch.
+
 Documents are truncated to ``max_len`` WordPiece tokens, ``[CLS]`` and ``[SEP]`` included
 (default :data:`DEFAULT_MAX_LEN` = 128; MiniLM was trained on 128 and accepts up to 256).
 """
@@ -256,7 +260,7 @@ def warmup_linear_decay(peak: float, total_steps: int, warmup: float = 0.1) -> W
     return WarmupLinearDecay(float(peak), int(total_steps), round(warmup * total_steps))
 
 
-def _two_rate_adam(keras: Any, schedule: Any, fast: Sequence[Any], factor: float) -> Any:
+def _two_rate_adam(schedule: Any, fast: Sequence[Any], factor: float) -> Any:
     """Adam on ``schedule``, the variables ``fast`` (the head) at ``factor`` times its rate.
 
     Keras takes one optimizer per model; the per-variable rate is applied in ``update_step``,
@@ -276,7 +280,7 @@ def _two_rate_adam(keras: Any, schedule: Any, fast: Sequence[Any], factor: float
     return TwoRateAdam(schedule)
 
 
-def _copy_block(keras: Any, block: Any, name: str) -> Any:
+def _copy_block(block: Any, name: str) -> Any:
     """A trainable copy of a frozen :class:`BertBlock`, its pre-trained weights included."""
     from wordvecs.encoders.bert import BertBlock
 
@@ -290,7 +294,7 @@ def _copy_block(keras: Any, block: Any, name: str) -> Any:
     return new
 
 
-def _zero_padding(keras: Any) -> Any:
+def _zero_padding() -> Any:
     return keras.layers.Lambda(
         lambda a: a[0] * keras.ops.expand_dims(keras.ops.cast(a[1], "float32"), -1),
         name="zero_padding")
@@ -328,8 +332,6 @@ def finetune_contextual(train_texts: Sequence[str], train_labels: Sequence[int] 
     blocks and the head, the frozen ones the embeddings and the bottom blocks. ``state_bytes``
     sizes the cache of the frozen blocks' output.
     """
-    import keras
-
     encoder = cache.encoder if cache is not None else load_encoder(model, max_length=max_len)
     n_blocks = encoder.config.num_hidden_layers
     if (not isinstance(layers, int) or isinstance(layers, bool)
@@ -372,18 +374,18 @@ def finetune_contextual(train_texts: Sequence[str], train_labels: Sequence[int] 
     dim = encoder.dim
     states = keras.Input(shape=(length, dim), dtype="float32", name="states")
     mask = keras.Input(shape=(length,), dtype="int32", name="padding_mask")
-    blocks = [_copy_block(keras, encoder.model.get_layer(f"layer_{n}"), f"tuned_layer_{n}")
+    blocks = [_copy_block(encoder.model.get_layer(f"layer_{n}"), f"tuned_layer_{n}")
               for n in range(bottom, n_blocks)]
     x = states
     for block in blocks:
         x = block(x, padding_mask=mask)
     head_model = build_head(head, length=length, dim=dim, n_classes=n_classes)
-    out = head_model([_zero_padding(keras)([x, mask]), mask])
+    out = head_model([_zero_padding()([x, mask]), mask])
     tuned = keras.Model([states, mask], out, name="finetuned_top")
 
     steps = epochs * -(-len(train_texts) // batch_size)
     schedule = warmup_linear_decay(lr, max(steps, 1), warmup)
-    tuned.compile(optimizer=_two_rate_adam(keras, schedule, head_model.trainable_variables,
+    tuned.compile(optimizer=_two_rate_adam(schedule, head_model.trainable_variables,
                                            head_learning_rate / lr),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
@@ -402,7 +404,7 @@ def finetune_contextual(train_texts: Sequence[str], train_labels: Sequence[int] 
     x = encoder.layer_model(bottom)([ids_in, mask_in])
     for block in blocks:
         x = block(x, padding_mask=mask_in)
-    full = keras.Model([ids_in, mask_in], head_model([_zero_padding(keras)([x, mask_in]),
+    full = keras.Model([ids_in, mask_in], head_model([_zero_padding()([x, mask_in]),
                                                       mask_in]),
                        name="finetuned_contextual_classifier")
     trainable = int(sum(np.prod(w.shape) for w in full.trainable_weights))
