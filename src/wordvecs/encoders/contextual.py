@@ -6,6 +6,10 @@ never changes, so its states are computed once per document (a :class:`StateCach
 and the head alone is trained on them for every epoch; :func:`train_contextual` then joins encoder
 and head into one end-to-end Keras model for prediction.
 
+:func:`finetune_contextual` trains the top blocks of the encoder too (``contextual-finetune``):
+the bottom blocks stay frozen, so their output is cached the same way (``StateCache(layer=...)``)
+and only copies of the top blocks and the head run in each epoch.
+
 Documents are truncated to ``max_len`` WordPiece tokens, ``[CLS]`` and ``[SEP]`` included
 (default :data:`DEFAULT_MAX_LEN` = 128; MiniLM was trained on 128 and accepts up to 256).
 """
@@ -17,6 +21,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+import keras
 import numpy as np
 
 from wordvecs.encoders.encoder import Encoder, load_encoder
@@ -24,21 +29,33 @@ from wordvecs.errors import DataError, UsageError
 from wordvecs.keras import HEADS, head_layers, weight_bytes
 from wordvecs.metrics import macro_f1
 
-__all__ = ["DEFAULT_MAX_LEN", "HEADS", "StateCache", "build_head", "train_contextual"]
+__all__ = ["DEFAULT_MAX_LEN", "HEADS", "StateCache", "WarmupLinearDecay", "build_head",
+           "finetune_contextual", "train_contextual", "warmup_linear_decay"]
 
 #: Truncation length of a document in WordPiece tokens, [CLS] and [SEP] included.
 DEFAULT_MAX_LEN = 128
 
 
 class StateCache:
-    """Contextual states of documents, computed once each and kept (float32, unpadded)."""
+    """Contextual states of documents, computed once each and kept (float32, unpadded).
+
+    ``layer``: keep the output of that many transformer blocks instead of the final one (0 is the
+    embeddings' output; the numbering of Hugging Face's ``hidden_states``); the default ``None``
+    is the final output. :func:`finetune_contextual` caches the frozen blocks' output this way.
+    Entries are keyed by (layer, text).
+    """
 
     def __init__(self, encoder: Encoder | str | os.PathLike[str] = "minilm", *,
-                 max_len: int = DEFAULT_MAX_LEN, batch_size: int = 16) -> None:
+                 max_len: int = DEFAULT_MAX_LEN, batch_size: int = 16,
+                 layer: int | None = None) -> None:
         self.encoder = load_encoder(encoder, max_length=max_len)
+        self.encoder.layer_model(layer)  # checks the layer
         self.max_len = max_len
         self.batch_size = batch_size
-        self._states: dict[str, np.ndarray] = {}
+        n = self.encoder.config.num_hidden_layers
+        #: Blocks whose output is kept (``num_hidden_layers`` for the final output).
+        self.layer: int = n if layer is None else layer
+        self._states: dict[tuple[int, str], np.ndarray] = {}
         self._truncated: dict[str, bool] = {}
         self.seconds = 0.0
 
@@ -50,7 +67,8 @@ class StateCache:
         return int(sum(a.nbytes for a in self._states.values()))
 
     def _fill(self, texts: Sequence[str]) -> None:
-        todo = list(dict.fromkeys(t for t in texts if t not in self._states))
+        layer = self.layer
+        todo = list(dict.fromkeys(t for t in texts if (layer, t) not in self._states))
         if not todo:
             return
         t0 = time.perf_counter()
@@ -62,15 +80,15 @@ class StateCache:
             idx = order[start: start + self.batch_size]
             batch = [seqs[i] for i in idx]
             width = max(len(s) for s in batch)
-            states, _ = self.encoder.states(batch, width, batch_size=len(batch))
+            states, _ = self.encoder.states(batch, width, batch_size=len(batch), layer=layer)
             for row, i in enumerate(idx):
-                self._states[todo[i]] = states[row, : len(seqs[i])].copy()
+                self._states[layer, todo[i]] = states[row, : len(seqs[i])].copy()
                 self._truncated[todo[i]] = bool(full[i].overflowing)
         self.seconds += time.perf_counter() - t0
 
     def length(self, text: str) -> int:
         """Tokens of a cached document ([CLS] and [SEP] included, at most ``max_len``)."""
-        return int(self._states[text].shape[0])
+        return int(self._states[self.layer, text].shape[0])
 
     def get(self, texts: Sequence[str], length: int) -> tuple[np.ndarray, np.ndarray]:
         """States (n, length, dim), zero at padding, and the padding mask (n, length) int32."""
@@ -78,7 +96,7 @@ class StateCache:
         out = np.zeros((len(texts), length, self.encoder.dim), dtype=np.float32)
         mask = np.zeros((len(texts), length), dtype=np.int32)
         for r, t in enumerate(texts):
-            s = self._states[t][:length]
+            s = self._states[self.layer, t][:length]
             out[r, : len(s)] = s
             mask[r, : len(s)] = 1
         return out, mask
@@ -155,6 +173,8 @@ def train_contextual(train_texts: Sequence[str], train_labels: Sequence[int] | n
         cache = StateCache(model, max_len=max_len)
     elif cache.max_len != max_len:
         raise UsageError(f"the cache truncates at {cache.max_len} tokens, not max_len={max_len}")
+    elif cache.layer != cache.encoder.config.num_hidden_layers:
+        raise UsageError(f"the cache keeps the output of block {cache.layer}, not the final one")
     y_tr = _labels(train_labels, n_classes, "training")
     y_va = _labels(val_labels, n_classes, "validation")
     y_te = _labels(test_labels, n_classes, "test")
@@ -207,4 +227,207 @@ def train_contextual(train_texts: Sequence[str], train_labels: Sequence[int] | n
         "vectors": f"{cache.encoder.name} encoder", "weight_bytes": weight_bytes(full),
         "test_interval": None, "params": None, "test_predictions": pred_te,
         "val_probabilities": p_va, "test_probabilities": p_te,
+    }
+
+
+# --- fine-tuning the top blocks ------------------------------------------------------------------
+@keras.saving.register_keras_serializable(package="wordvecs")
+class WarmupLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
+    """Linear warm-up from 0 to ``peak`` over ``warmup_steps``, then linear decay to 0 at
+    ``total_steps`` (0 after it); :func:`warmup_linear_decay` builds one from a fraction."""
+
+    def __init__(self, peak: float, total_steps: int, warmup_steps: int) -> None:
+        self.peak, self.total_steps, self.warmup_steps = peak, total_steps, warmup_steps
+
+    def __call__(self, step: Any) -> Any:
+        ops = keras.ops
+        step = ops.cast(step, "float32")
+        up = step / float(max(self.warmup_steps, 1))
+        down = (self.total_steps - step) / float(max(self.total_steps - self.warmup_steps, 1))
+        return self.peak * ops.clip(ops.where(step < self.warmup_steps, up, down), 0.0, 1.0)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"peak": self.peak, "total_steps": self.total_steps,
+                "warmup_steps": self.warmup_steps}
+
+
+def warmup_linear_decay(peak: float, total_steps: int, warmup: float = 0.1) -> WarmupLinearDecay:
+    """A Keras learning-rate schedule: linear warm-up from 0 to ``peak`` over the first
+    ``warmup`` fraction of ``total_steps`` optimizer steps, then linear decay to 0 at
+    ``total_steps`` (as Hugging Face's ``get_linear_schedule_with_warmup``). Built from
+    ``keras.ops``, so it runs on every backend."""
+    if not 0 <= warmup < 1:
+        raise UsageError(f"warmup must be a fraction of the steps in [0, 1), got {warmup!r}")
+    if total_steps < 1:
+        raise UsageError(f"total_steps must be at least 1, got {total_steps!r}")
+    return WarmupLinearDecay(float(peak), int(total_steps), round(warmup * total_steps))
+
+
+def _two_rate_adam(schedule: Any, fast: Sequence[Any], factor: float) -> Any:
+    """Adam on ``schedule``, the variables ``fast`` (the head) at ``factor`` times its rate.
+
+    Keras takes one optimizer per model; the per-variable rate is applied in ``update_step``,
+    which every backend calls once per variable with the index known at trace time."""
+    fast_ids = {id(v) for v in fast}
+
+    class TwoRateAdam(keras.optimizers.Adam):
+        def build(self, var_list: Sequence[Any]) -> None:
+            super().build(var_list)
+            self._fast = {i for i, v in enumerate(var_list) if id(v) in fast_ids}
+
+        def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
+            if self._get_variable_index(variable) in self._fast:
+                learning_rate = learning_rate * factor
+            super().update_step(gradient, variable, learning_rate)
+
+    return TwoRateAdam(schedule)
+
+
+def _copy_block(block: Any, name: str) -> Any:
+    """A trainable copy of a frozen :class:`BertBlock`, its pre-trained weights included."""
+    from wordvecs.encoders.bert import BertBlock
+
+    config = {k: v for k, v in block.get_config().items()
+              if k in ("hidden_size", "num_heads", "intermediate_size", "epsilon",
+                       "approximate_gelu")}
+    new = BertBlock(**config, name=name)
+    new.build((None, None, config["hidden_size"]))
+    new.set_weights(block.get_weights())
+    new.trainable = True
+    return new
+
+
+def _zero_padding() -> Any:
+    return keras.layers.Lambda(
+        lambda a: a[0] * keras.ops.expand_dims(keras.ops.cast(a[1], "float32"), -1),
+        name="zero_padding")
+
+
+def finetune_contextual(train_texts: Sequence[str], train_labels: Sequence[int] | np.ndarray,
+                        val_texts: Sequence[str], val_labels: Sequence[int] | np.ndarray,
+                        test_texts: Sequence[str], test_labels: Sequence[int] | np.ndarray, *,
+                        n_classes: int, head: str = "cnn",
+                        model: str | os.PathLike[str] = "minilm", epochs: int = 4, seed: int = 0,
+                        max_len: int = DEFAULT_MAX_LEN, batch_size: int = 32, patience: int = 2,
+                        learning_rate: float | None = None, fraction: float = 1.0,
+                        cache: StateCache | None = None, callbacks: Sequence[Any] = (),
+                        layers: int = 2, warmup: float = 0.1,
+                        head_learning_rate: float = 1e-3) -> dict[str, Any]:
+    """Fine-tune the encoder's top ``layers`` transformer blocks together with ``head``.
+
+    The bottom ``L - layers`` blocks (and the embeddings) stay frozen, so their output is computed
+    once per document (a :class:`StateCache` with ``layer=L - layers``); the model trained is
+    ``[those states, padding_mask] -> copies of the top blocks (the pre-trained weights,
+    trainable) -> zero at padding -> head -> softmax``. ``layers = num_hidden_layers`` tunes every
+    block; the embeddings layer always stays frozen. The encoder itself is never changed (the
+    tuned blocks are copies).
+
+    Learning rates: one Adam whose rate follows :func:`warmup_linear_decay` (linear warm-up over
+    the first ``warmup`` fraction of all ``epochs * batches`` steps, then linear decay to 0). The
+    blocks peak at ``learning_rate`` (default ``1e-4``: pre-trained weights need small steps); the
+    head, which starts from random weights, peaks at ``head_learning_rate`` (``1e-3``, the frozen
+    mode's rate) on the same warm-up and decay. Early stopping on the validation loss
+    (``patience`` epochs), the best weights restored.
+
+    Returns what :func:`train_contextual` returns, with ``mode="contextual-finetune"`` and
+    ``params`` = ``{"layers", "learning_rate", "warmup"}``; ``model`` is the end-to-end model
+    (token ids and padding mask in, probabilities out): its trainable weights are the tuned
+    blocks and the head, the frozen ones the embeddings and the bottom blocks. ``state_bytes``
+    sizes the cache of the frozen blocks' output.
+    """
+    encoder = cache.encoder if cache is not None else load_encoder(model, max_length=max_len)
+    n_blocks = encoder.config.num_hidden_layers
+    if (not isinstance(layers, int) or isinstance(layers, bool)
+            or not 1 <= layers <= n_blocks):
+        raise UsageError(f"layers must be an integer from 1 to {n_blocks} (the transformer "
+                         f"blocks of {encoder.name}), got {layers!r}")
+    if not 0 <= warmup < 1:
+        raise UsageError(f"warmup must be a fraction of the steps in [0, 1), got {warmup!r}")
+    lr = 1e-4 if learning_rate is None else float(learning_rate)
+    if not lr > 0 or not head_learning_rate > 0:
+        raise UsageError("learning rates must be positive")
+    bottom = n_blocks - layers
+    if cache is None:
+        cache = StateCache(encoder, max_len=max_len, layer=bottom)
+    elif cache.max_len != max_len:
+        raise UsageError(f"the cache truncates at {cache.max_len} tokens, not max_len={max_len}")
+    elif cache.layer != bottom:
+        raise UsageError(f"the cache keeps the output of {cache.layer} blocks; tuning the top "
+                         f"{layers} of {n_blocks} needs layer={bottom}")
+    y_tr = _labels(train_labels, n_classes, "training")
+    y_va = _labels(val_labels, n_classes, "validation")
+    y_te = _labels(test_labels, n_classes, "test")
+    for name, texts, y in (("training", train_texts, y_tr), ("validation", val_texts, y_va),
+                           ("test", test_texts, y_te)):
+        if len(texts) != len(y):
+            raise DataError(f"{len(texts)} {name} texts for {len(y)} labels")
+        if not len(texts):
+            raise DataError(f"no {name} texts")
+    if head not in HEADS:
+        raise UsageError(f"unknown head {head!r}; expected one of {', '.join(HEADS)}")
+    before = cache.seconds
+    cache._fill([*train_texts, *val_texts, *test_texts])
+    length = max(5, *(cache.length(t) for t in (*train_texts, *val_texts, *test_texts)))
+    x_tr = cache.get(list(train_texts), length)
+    x_va = cache.get(list(val_texts), length)
+    x_te = cache.get(list(test_texts), length)
+    encode_seconds = cache.seconds - before
+
+    keras.utils.set_random_seed(seed)
+    dim = encoder.dim
+    states = keras.Input(shape=(length, dim), dtype="float32", name="states")
+    mask = keras.Input(shape=(length,), dtype="int32", name="padding_mask")
+    blocks = [_copy_block(encoder.model.get_layer(f"layer_{n}"), f"tuned_layer_{n}")
+              for n in range(bottom, n_blocks)]
+    x = states
+    for block in blocks:
+        x = block(x, padding_mask=mask)
+    head_model = build_head(head, length=length, dim=dim, n_classes=n_classes)
+    out = head_model([_zero_padding()([x, mask]), mask])
+    tuned = keras.Model([states, mask], out, name="finetuned_top")
+
+    steps = epochs * -(-len(train_texts) // batch_size)
+    schedule = warmup_linear_decay(lr, max(steps, 1), warmup)
+    tuned.compile(optimizer=_two_rate_adam(schedule, head_model.trainable_variables,
+                                           head_learning_rate / lr),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
+                                         restore_best_weights=True)
+    t0 = time.perf_counter()
+    hist = tuned.fit(list(x_tr), y_tr, validation_data=(list(x_va), y_va), epochs=epochs,
+                     batch_size=batch_size, shuffle=True, verbose=0,
+                     callbacks=[stop, *callbacks])
+    seconds = time.perf_counter() - t0
+    history = {k: [float(v) for v in vs] for k, vs in hist.history.items()}
+    pred_te = np.argmax(tuned.predict(list(x_te), batch_size=256, verbose=0), axis=1)
+    pred_va = np.argmax(tuned.predict(list(x_va), batch_size=256, verbose=0), axis=1)
+
+    ids_in = keras.Input(shape=(length,), dtype="int32", name="token_ids")
+    mask_in = keras.Input(shape=(length,), dtype="int32", name="padding_mask")
+    x = encoder.layer_model(bottom)([ids_in, mask_in])
+    for block in blocks:
+        x = block(x, padding_mask=mask_in)
+    full = keras.Model([ids_in, mask_in], head_model([_zero_padding()([x, mask_in]),
+                                                      mask_in]),
+                       name="finetuned_contextual_classifier")
+    trainable = int(sum(np.prod(w.shape) for w in full.trainable_weights))
+    frozen = int(sum(np.prod(w.shape) for w in full.non_trainable_weights))
+    return {
+        "mode": "contextual-finetune", "fraction": fraction, "train_size": len(train_texts),
+        "test_accuracy": float(np.mean(pred_te == y_te)),
+        "macro_f1": macro_f1(y_te, pred_te, n_classes),
+        "val_accuracy": float(np.mean(pred_va == y_va)),
+        "epochs": len(history["loss"]),
+        "best_epoch": int(np.argmin(history["val_loss"])) + 1,
+        "train_seconds": round(seconds, 2), "trainable_params": trainable,
+        "frozen_params": frozen, "history": history,
+        "encode_seconds": round(encode_seconds, 2), "max_len": max_len,
+        "truncated": {"train": cache.truncated(list(train_texts)),
+                      "validation": cache.truncated(list(val_texts)),
+                      "test": cache.truncated(list(test_texts))},
+        "state_bytes": cache.nbytes, "encoder": encoder.name, "model": full,
+        "vectors": f"{encoder.name} encoder", "weight_bytes": weight_bytes(full),
+        "test_interval": None,
+        "params": {"layers": layers, "learning_rate": lr, "warmup": warmup},
+        "test_predictions": pred_te,
     }

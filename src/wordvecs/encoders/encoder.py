@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ import numpy as np
 from wordvecs.encoders.bert import BertConfig, build_encoder, read_weights, set_weights
 from wordvecs.encoders.files import ModelFiles, find_model
 from wordvecs.encoders.tokenizer import WordPiece, load_tokenizer
-from wordvecs.errors import ArgumentTypeError
+from wordvecs.errors import ArgumentTypeError, UsageError
 from wordvecs.progress import Progress
 
 __all__ = ["Encoder", "load_encoder"]
@@ -47,6 +47,7 @@ class Encoder:
     tokenizer: WordPiece
     model: Any
     _pooler: Any = None
+    _layer_models: dict[int, Any] = field(default_factory=dict, repr=False)
 
     @property
     def name(self) -> str:
@@ -122,9 +123,33 @@ class Encoder:
                 start = stop
         return out
 
-    def states(self, seqs: Sequence[Sequence[int]], length: int, *,
-               batch_size: int = 32) -> tuple[np.ndarray, np.ndarray]:
-        """Contextual states (n, length, dim) float32 and the padding mask (n, length) int32."""
+    def layer_model(self, layer: int | None = None) -> Any:
+        """The frozen encoder cut after ``layer`` transformer blocks: ``[token_ids,
+        padding_mask] -> states`` (the numbering of Hugging Face's ``hidden_states``: 0 is the
+        embeddings' output, ``num_hidden_layers`` (or ``None``) the final output, the model
+        itself). Its layers are the encoder's own (shared weights, frozen)."""
+        n = self.config.num_hidden_layers
+        if layer is None or layer == n:
+            return self.model
+        if not isinstance(layer, int) or isinstance(layer, bool) or not 0 <= layer <= n:
+            raise UsageError(f"layer must be an integer in [0, {n}] (blocks of {self.name}), "
+                             f"got {layer!r}")
+        if layer not in self._layer_models:
+            import keras
+
+            name = "embeddings" if layer == 0 else f"layer_{layer - 1}"
+            self._layer_models[layer] = keras.Model(
+                self.model.inputs, self.model.get_layer(name).output,
+                name=f"{self.model.name}_to_{layer}")
+        return self._layer_models[layer]
+
+    def states(self, seqs: Sequence[Sequence[int]], length: int, *, batch_size: int = 32,
+               layer: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Contextual states (n, length, dim) float32 and the padding mask (n, length) int32.
+
+        ``layer``: the output of that many blocks (see :meth:`layer_model`); default the last.
+        """
+        model = self.layer_model(layer)
         n = len(seqs)
         ids = np.zeros((n, length), dtype=np.int32)
         mask = np.zeros((n, length), dtype=np.int32)
@@ -135,7 +160,7 @@ class Encoder:
         out = np.zeros((n, length, self.dim), dtype=np.float32)
         for start in range(0, n, batch_size):
             sl = slice(start, start + batch_size)
-            out[sl] = np.asarray(self.model.predict_on_batch([ids[sl], mask[sl]]))
+            out[sl] = np.asarray(model.predict_on_batch([ids[sl], mask[sl]]))
         return out, mask
 
     def embed(self, texts: Sequence[str], *, batch_size: int = 32,

@@ -1,0 +1,225 @@
+"""The fine-tuning contextual mode: the top blocks of a (tiny random) BERT trained with the head on
+the cached output of the frozen bottom blocks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.keras
+
+pytest.importorskip("safetensors")
+pytest.importorskip("tokenizers")
+
+from test_bert import TINY_CONFIG, _toy_data, make_tiny  # noqa: E402
+
+N_BLOCKS = TINY_CONFIG["num_hidden_layers"]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_tiny(tmp_path_factory.mktemp("tiny") / "tiny-bert")
+
+
+@pytest.fixture(scope="module")
+def tame(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny BERT whose states keep the tokens apart (the random one's final states are nearly
+    the same for every token): unit LayerNorms, small block weights, larger embeddings."""
+    from test_bert import _tiny_tensors
+
+    t = _tiny_tensors()
+    for k in t:
+        if k.endswith("LayerNorm.weight"):
+            t[k] = np.ones_like(t[k])
+        elif k.endswith("LayerNorm.bias"):
+            t[k] = np.zeros_like(t[k])
+        elif k.startswith("encoder."):
+            t[k] = t[k] * 0.4
+        elif k.startswith("embeddings."):
+            t[k] = t[k] * 2
+    return make_tiny(tmp_path_factory.mktemp("tame") / "tame-bert", tensors=t)
+
+
+def _separable(n: int, seed: int) -> tuple[list[str], np.ndarray]:
+    """Two classes written with two disjoint sets of words."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    words = [["cat", "dog", "the", "running"], ["a", "b", "c", "!"]]
+    return [" ".join(rng.choice(words[k], rng.integers(2, 6))) for k in y], y
+
+
+def _ids(encoder, texts: list[str], length: int) -> tuple[np.ndarray, np.ndarray]:
+    seqs = encoder.tokenizer.encode(texts)
+    ids = np.zeros((len(texts), length), np.int32)
+    mask = np.zeros_like(ids)
+    for r, s in enumerate(seqs):
+        ids[r, : len(s)], mask[r, : len(s)] = s, 1
+    return ids, mask
+
+
+def _weights(layer) -> list[np.ndarray]:
+    return [np.asarray(w).copy() for w in layer.weights]
+
+
+def test_state_cache_keeps_the_output_of_the_bottom_blocks(tiny: Path) -> None:
+    from wordvecs.encoders.contextual import StateCache
+
+    texts, _ = _toy_data(12, 5)
+    final = StateCache(tiny, max_len=8)
+    assert final.layer == N_BLOCKS  # the default: the last block's output, as before
+    for layer in range(N_BLOCKS + 1):
+        cache = StateCache(tiny, max_len=8, layer=layer)
+        enc = cache.encoder
+        states, mask = cache.get(texts, 8)
+        assert len(cache) == len(set(texts)) and cache.layer == layer
+        # the first `layer` blocks of the frozen encoder, run directly
+        ids, m = _ids(enc, texts, 8)
+        np.testing.assert_array_equal(mask, m)
+        x = enc.model.get_layer("embeddings")(ids)
+        for n in range(layer):
+            x = enc.model.get_layer(f"layer_{n}")(x, padding_mask=m)
+        want = np.asarray(x) * m[..., None]
+        np.testing.assert_allclose(states, want, atol=1e-5)
+        ref, _ = final.get(texts, 8)
+        if layer < N_BLOCKS:
+            assert np.abs(states - ref).max() > 1e-2  # not the final output
+        else:
+            np.testing.assert_allclose(states, ref, atol=1e-6)
+
+
+def test_finetune_changes_the_top_blocks_only(tiny: Path) -> None:
+    from wordvecs.encoders.contextual import StateCache, finetune_contextual
+    from wordvecs.training.train import RunResult
+
+    (tr, y_tr), (va, y_va), (te, y_te) = _toy_data(40, 0), _toy_data(16, 1), _toy_data(16, 2)
+    cache = StateCache(tiny, max_len=8, layer=N_BLOCKS - 1)
+    enc = cache.encoder
+    before = {layer.name: _weights(layer) for layer in enc.model.layers if layer.weights}
+    res = finetune_contextual(tr, y_tr, va, y_va, te, y_te, n_classes=2, head="avg", epochs=2,
+                              seed=0, max_len=8, cache=cache, layers=1, learning_rate=1e-3)
+    run = RunResult(**{k: res[k] for k in RunResult.__dataclass_fields__})
+    assert run.mode == "contextual-finetune" and run.train_size == 40
+    assert run.params == {"layers": 1, "learning_rate": 1e-3, "warmup": 0.1}
+    full = res["model"]
+    tuned = full.get_layer(f"tuned_layer_{N_BLOCKS - 1}")
+    # the tuned top block started from the pre-trained one and moved away from it
+    top = before[f"layer_{N_BLOCKS - 1}"]
+    moved = [np.abs(np.asarray(w) - b).max() for w, b in zip(tuned.weights, top)]
+    assert all(m > 0 for m in moved) and max(m for m in moved) < 0.1
+    # the encoder is untouched: embeddings and every block, the bottom ones used by `full` too
+    for layer in enc.model.layers:
+        for w, b in zip(layer.weights, before.get(layer.name, [])):
+            np.testing.assert_array_equal(np.asarray(w), b)
+    # trainable = the tuned block and the head; frozen = the embeddings and the bottom blocks
+    head = full.get_layer("avg_contextual_head")
+    count = lambda ws: sum(int(np.prod(w.shape)) for w in ws)  # noqa: E731
+    frozen = count(enc.model.get_layer("embeddings").weights) + sum(
+        count(enc.model.get_layer(f"layer_{n}").weights) for n in range(N_BLOCKS - 1))
+    assert run.frozen_params == frozen
+    assert run.trainable_params == count(tuned.weights) + count(head.weights)
+    assert run.weight_bytes == 4 * (frozen + run.trainable_params)
+    assert res["state_bytes"] == cache.nbytes > 0 and res["encode_seconds"] > 0
+    # a second run on the same cache encodes nothing again
+    res2 = finetune_contextual(tr, y_tr, va, y_va, te, y_te, n_classes=2, head="avg",
+                               epochs=1, max_len=8, cache=cache, layers=1)
+    assert res2["encode_seconds"] == 0
+
+
+@pytest.mark.parametrize("layers", [1, N_BLOCKS])
+def test_end_to_end_model_equals_the_trained_one(tiny: Path, layers: int) -> None:
+    from wordvecs.encoders.contextual import StateCache, finetune_contextual
+
+    (tr, y_tr), (va, y_va), (te, y_te) = _toy_data(30, 0), _toy_data(10, 1), _toy_data(10, 2)
+    cache = StateCache(tiny, max_len=8, layer=N_BLOCKS - layers)
+    res = finetune_contextual(tr, y_tr, va, y_va, te, y_te, n_classes=2, head="cnn", epochs=2,
+                              max_len=8, cache=cache, layers=layers, learning_rate=1e-3)
+    full = res["model"]
+    length = full.inputs[0].shape[1]
+    ids, mask = _ids(cache.encoder, te, length)
+    got = full.predict([ids, mask], verbose=0)
+    # the same documents through the trained path: cached states -> tuned blocks -> head
+    x, m = cache.get(te, length)
+    for n in range(N_BLOCKS - layers, N_BLOCKS):
+        x = full.get_layer(f"tuned_layer_{n}")(x, padding_mask=m)
+    want = full.get_layer("cnn_contextual_head").predict([np.asarray(x) * m[..., None], m],
+                                                         verbose=0)
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    np.testing.assert_array_equal(np.argmax(got, axis=1), res["test_predictions"])
+    if layers == N_BLOCKS:  # every block tuned: only the embeddings stay frozen
+        emb = cache.encoder.model.get_layer("embeddings")
+        assert res["frozen_params"] == sum(int(np.prod(w.shape)) for w in emb.weights)
+
+
+def test_learning_rate_warms_up_then_decays() -> None:
+    from wordvecs.encoders.contextual import warmup_linear_decay
+
+    s = warmup_linear_decay(1e-3, 100, warmup=0.1)
+    lr = lambda step: float(np.asarray(s(step)))  # noqa: E731
+    assert lr(0) == 0
+    assert lr(5) == pytest.approx(5e-4)
+    assert lr(10) == pytest.approx(1e-3)  # the end of the warm-up: the peak
+    assert lr(55) == pytest.approx(5e-4)
+    assert lr(99) == pytest.approx(1e-3 / 90)  # the last step: 1 of the 90 decay steps left
+    assert lr(100) == 0 and lr(150) == 0
+    flat = warmup_linear_decay(1e-3, 10, warmup=0.0)
+    assert float(np.asarray(flat(0))) == pytest.approx(1e-3)
+
+
+def test_head_gets_the_larger_rate() -> None:
+    import keras
+
+    from wordvecs.encoders.contextual import _two_rate_adam
+
+    slow, fast = keras.Variable(np.zeros(3, np.float32)), keras.Variable(np.zeros(3, np.float32))
+    opt = _two_rate_adam(1e-4, [fast], 10.0)
+    grad = np.ones(3, np.float32)
+    opt.apply([grad, grad], [slow, fast])
+    # Adam's first step moves each weight by its rate
+    np.testing.assert_allclose(np.asarray(slow), -1e-4, rtol=1e-3)
+    np.testing.assert_allclose(np.asarray(fast), -1e-3, rtol=1e-3)
+
+
+def test_layers_out_of_range_is_a_usage_error(tiny: Path) -> None:
+    from wordvecs.encoders.contextual import StateCache, finetune_contextual
+    from wordvecs.errors import UsageError
+
+    tr, y = _toy_data(6, 0)
+    for bad in (0, N_BLOCKS + 1, -1, 1.5, True):
+        with pytest.raises(UsageError, match=rf"layers must be an integer from 1 to {N_BLOCKS}"):
+            finetune_contextual(tr, y, tr, y, tr, y, n_classes=2, model=tiny, epochs=1,
+                                max_len=8, layers=bad)
+    with pytest.raises(UsageError, match="needs layer=1"):
+        finetune_contextual(tr, y, tr, y, tr, y, n_classes=2, epochs=1, max_len=8, layers=1,
+                            cache=StateCache(tiny, max_len=8))
+    with pytest.raises(UsageError, match="warmup"):
+        finetune_contextual(tr, y, tr, y, tr, y, n_classes=2, model=tiny, epochs=1,
+                            max_len=8, layers=1, warmup=1.0)
+    with pytest.raises(UsageError, match="layer must be an integer in"):
+        StateCache(tiny, max_len=8, layer=N_BLOCKS + 1)
+
+
+def test_finetune_learns_an_easy_task(tame: Path) -> None:
+    import keras
+
+    from wordvecs.encoders.contextual import finetune_contextual
+
+    (tr, y_tr), (va, y_va), (te, y_te) = _separable(120, 0), _separable(40, 1), _separable(40, 2)
+    rates: list[float] = []
+
+    class Rates(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+            rates.append(float(np.asarray(self.model.optimizer.learning_rate)))
+
+    res = finetune_contextual(tr, y_tr, va, y_va, te, y_te, n_classes=2, head="avg", epochs=8,
+                              seed=0, max_len=8, model=tame, layers=N_BLOCKS, patience=8,
+                              learning_rate=3e-3, head_learning_rate=1e-2, batch_size=16,
+                              callbacks=[Rates()])
+    assert res["val_accuracy"] >= 0.95 and res["test_accuracy"] >= 0.95
+    assert res["history"]["val_loss"][-1] < 0.5 * res["history"]["val_loss"][0]
+    # the optimizer followed the schedule: warm-up to the peak, then decay
+    assert len(rates) == 8 * 8  # 120 documents in batches of 16, 8 epochs
+    peak = int(np.argmax(rates))
+    assert rates[0] == 0 and peak == round(0.1 * 64)
+    assert rates[peak] == pytest.approx(3e-3) and rates[-1] == pytest.approx(3e-3 / 58)
