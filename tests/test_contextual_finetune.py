@@ -223,3 +223,41 @@ def test_finetune_learns_an_easy_task(tame: Path) -> None:
     peak = int(np.argmax(rates))
     assert rates[0] == 0 and peak == round(0.1 * 64)
     assert rates[peak] == pytest.approx(3e-3) and rates[-1] == pytest.approx(3e-3 / 58)
+
+
+def test_experiment_runs_the_finetune_mode_and_stacks_it(tame: Path) -> None:
+    """`contextual-finetune` through run_experiment: its row, its cache at block L - k shared by
+    the fractions, its settings, and the stack may take it as a part."""
+    from wordvecs.text.datasets import TextData
+    from wordvecs.training.train import TrainConfig, run_experiment
+
+    texts, y = _separable(120, 1)
+    data = TextData(texts, [["cats", "letters"][k] for k in y], "memory", "toy")
+    config = TrainConfig(modes=("contextual-finetune", "scratch", "stack"), model="avg",
+                         epochs=3, encoder_epochs=2, encoder=str(tame), encoder_layers=1,
+                         contextual_max_len=12, fractions=(0.5, 1.0), sentence_baseline=False)
+    exp = run_experiment(data, _words(), config, progress=False)
+    runs = {(r.mode, r.fraction): r for r in exp.runs}
+    assert set(runs) == {(m, f) for m in ("contextual-finetune", "scratch", "tfidf", "meanvec",
+                                          "stack") for f in (0.5, 1.0)}
+    ft = runs[("contextual-finetune", 1.0)]
+    assert ft.params == {"layers": 1, "learning_rate": 1e-4, "warmup": 0.1}
+    assert 1 <= ft.epochs <= 2 and ft.max_len == 12 and ft.vectors.endswith("encoder")
+    assert ft.encode_seconds is not None and runs[("contextual-finetune", 0.5)].train_size < \
+        ft.train_size
+    assert ("contextual-finetune", 1.0) in exp.probabilities
+    stack = runs[("stack", 1.0)]
+    assert stack.params["components"][0] == "tfidf" and len(stack.params["components"]) == 3  # type: ignore[index]
+    with pytest.raises(Exception, match="has 2 blocks"):
+        run_experiment(data, _words(), TrainConfig(modes=("contextual-finetune",), epochs=1,
+                                                   encoder=str(tame), encoder_layers=3,
+                                                   contextual_max_len=12, baselines=False),
+                       progress=False)
+
+
+def _words():  # type: ignore[no-untyped-def]
+    import wordvecs
+
+    words = ["cat", "dog", "the", "running", "a", "b", "c"]
+    rng = np.random.default_rng(0)
+    return wordvecs.Vectors(words, rng.standard_normal((len(words), 4)).astype(np.float32))

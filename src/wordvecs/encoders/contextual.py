@@ -399,8 +399,9 @@ def finetune_contextual(train_texts: Sequence[str], train_labels: Sequence[int] 
                      callbacks=[stop, *callbacks])
     seconds = time.perf_counter() - t0
     history = {k: [float(v) for v in vs] for k, vs in hist.history.items()}
-    pred_te = np.argmax(tuned.predict(list(x_te), batch_size=256, verbose=0), axis=1)
-    pred_va = np.argmax(tuned.predict(list(x_va), batch_size=256, verbose=0), axis=1)
+    p_te = np.asarray(tuned.predict(list(x_te), batch_size=256, verbose=0))
+    p_va = np.asarray(tuned.predict(list(x_va), batch_size=256, verbose=0))
+    pred_te, pred_va = np.argmax(p_te, axis=1), np.argmax(p_va, axis=1)
 
     ids_in = keras.Input(shape=(length,), dtype="int32", name="token_ids")
     mask_in = keras.Input(shape=(length,), dtype="int32", name="padding_mask")
@@ -429,5 +430,5 @@ def finetune_contextual(train_texts: Sequence[str], train_labels: Sequence[int] 
         "vectors": f"{encoder.name} encoder", "weight_bytes": weight_bytes(full),
         "test_interval": None,
         "params": {"layers": layers, "learning_rate": lr, "warmup": warmup},
-        "test_predictions": pred_te,
+        "test_predictions": pred_te, "val_probabilities": p_va, "test_probabilities": p_te,
     }

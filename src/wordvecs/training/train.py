@@ -124,6 +124,9 @@ class TrainConfig:
     #: ``contextual-finetune``: how many of the encoder's top blocks are trained (the lower
     #: ones stay frozen and run once per document); the encoder's depth trains every block.
     encoder_layers: int = 2
+    #: ``contextual-finetune``: its most epochs (the learning rate decays to 0 over them);
+    #: ``epochs`` when smaller.
+    encoder_epochs: int = 4
 
     def __post_init__(self) -> None:
         if isinstance(self.modes, str):
@@ -148,6 +151,9 @@ class TrainConfig:
             raise UsageError(f"epochs must be at least 1. Received: epochs={self.epochs}")
         if self.max_len is not None and self.max_len < 1:
             raise UsageError(f"max_len must be at least 1. Received: max_len={self.max_len}")
+        if self.encoder_epochs < 1:
+            raise UsageError(f"encoder_epochs must be at least 1. Received: "
+                             f"{self.encoder_epochs}")
         if self.encoder_layers < 1:
             raise UsageError(f"encoder_layers must be at least 1. Received: "
                              f"{self.encoder_layers}")
@@ -667,13 +673,22 @@ def _contextual_run(mode: str, data: TextData, sub: np.ndarray, val_idx: np.ndar
         res = ctx.train_contextual(texts(sub), y_all[sub], texts(val_idx), y_all[val_idx],
                                    texts(test_idx), y_all[test_idx], cache=caches[mode],
                                    learning_rate=config.learning_rate, **common)
-    else:
+    else:  # the top blocks trained: the lower ones' output is cached
         if mode not in caches:
-            caches[mode] = ctx.finetune_cache(config.encoder, layers=config.encoder_layers,
-                                              max_len=config.contextual_max_len)
-        res = ctx.finetune_contextual(texts(sub), y_all[sub], texts(val_idx), y_all[val_idx],
-                                      texts(test_idx), y_all[test_idx], cache=caches[mode],
-                                      layers=config.encoder_layers, **common)
+            from wordvecs.encoders.encoder import load_encoder
+
+            enc = load_encoder(config.encoder, max_length=config.contextual_max_len)
+            depth = enc.config.num_hidden_layers
+            if config.encoder_layers > depth:
+                raise UsageError(f"encoder_layers={config.encoder_layers}: {enc.name} has "
+                                 f"{depth} blocks")
+            caches[mode] = ctx.StateCache(enc, max_len=config.contextual_max_len,
+                                          layer=depth - config.encoder_layers)
+        res = ctx.finetune_contextual(
+            texts(sub), y_all[sub], texts(val_idx), y_all[val_idx], texts(test_idx),
+            y_all[test_idx], cache=caches[mode], layers=config.encoder_layers,
+            head_learning_rate=config.learning_rate,
+            **{**common, "epochs": min(config.epochs, config.encoder_epochs)})
     run = RunResult(**{k: res[k] for k in RunResult.__dataclass_fields__ if k in res})
     run.test_interval = list(bootstrap_interval(y_all[test_idx], res["test_predictions"],
                                                 seed=config.seed))
