@@ -193,6 +193,33 @@ def test_stack_ignores_a_useless_model_and_sees_no_test_labels() -> None:
         stack([av, noise_v], yv, [at])
 
 
+def test_calibration_lets_an_accurate_but_timid_model_lead() -> None:
+    """A model right 95% of the time but with nearly flat probabilities (a TF-IDF logistic
+    regression's kind) beside one right 75% of the time and sure of itself: by raw log-loss the
+    sure one wins the weight; tempered first, the accurate one does, and so does the accuracy."""
+    def models(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        rng = np.random.default_rng(seed)
+        y = rng.integers(0, 3, n)
+        right_a = rng.random(n) < 0.95
+        pick_a = np.where(right_a, y, (y + rng.integers(1, 3, n)) % 3)
+        timid = np.full((n, 3), 0.3)
+        timid[np.arange(n), pick_a] = 0.4
+        right_b = rng.random(n) < 0.75
+        pick_b = np.where(right_b, y, (y + rng.integers(1, 3, n)) % 3)
+        sure = np.full((n, 3), 0.05)
+        sure[np.arange(n), pick_b] = 0.9
+        return y, timid, sure
+
+    yv, av, bv = models(400, 0)
+    yt, at, bt = models(3000, 1)
+    raw = fit_stack([av, bv], yv, calibrate=False)
+    tempered = fit_stack([av, bv], yv)
+    assert raw.temperatures == () and tempered.temperatures[0] < 0.5  # the timid one sharpened
+    assert tempered.weights[0] > raw.weights[0]
+    assert acc(tempered.combine([at, bt]), yt) >= acc(at, yt) - 0.01
+    assert acc(tempered.combine([at, bt]), yt) > acc(raw.combine([at, bt]), yt) + 0.05
+
+
 # --- intervals and the verdict -------------------------------------------------------------------
 def predictions(n: int, accuracy: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """``n`` labels (the same for every ``seed``) and predictions that get ``accuracy`` right."""

@@ -481,8 +481,7 @@ def test_stack_is_tfidf_and_the_two_best_others_weighted_on_validation(trained) 
         data = make_data()
         _, val_idx, _ = check_split(data, config())
         y_va = np.array([y_all[data.labels[i]] for i in val_idx])
-        ll = {m: -np.mean(np.log(np.clip(p[np.arange(len(y_va)), y_va], 1e-12, None)))
-              for m, p in losses.items()}
+        ll = {m: fit_stack([p], y_va).val_log_loss for m, p in losses.items()}  # tempered
         assert comps[0] == "tfidf"
         assert comps[1:] == sorted(ll, key=ll.get)[:2]
         st = fit_stack([exp.probabilities[(m, f)][0] for m in comps], y_va)

@@ -877,10 +877,6 @@ def _baseline_run(b: Any, pred_va: np.ndarray, pred_te: np.ndarray, y_va: np.nda
 STACK_OTHERS = 2
 
 
-def _log_loss(p: np.ndarray, y: np.ndarray) -> float:
-    return float(-np.mean(np.log(np.clip(p[np.arange(len(y)), y], 1e-12, None))))
-
-
 def _stack_run(parts: Sequence[RunResult],
                probas: dict[tuple[str, float], tuple[np.ndarray, np.ndarray]],
                y_va: np.ndarray, y_te: np.ndarray, n_classes: int, seed: int,
@@ -888,7 +884,7 @@ def _stack_run(parts: Sequence[RunResult],
                ) -> tuple[RunResult, np.ndarray, np.ndarray] | None:
     """The ``stack`` mode at one fraction: the TF-IDF baseline and the :data:`STACK_OTHERS`
     other models of ``parts`` (embedding runs, the dense baselines) with the smallest validation
-    log-loss, their probabilities
+    log-loss (each at its best temperature), their probabilities
     weighted on the validation split (:func:`wordvecs.training.baselines.fit_stack`: convex
     weights, so never worse on validation than the best of them alone). ``None`` (and a
     ``not_fitted`` entry) when TF-IDF or every embedding model is missing."""
@@ -904,7 +900,8 @@ def _stack_run(parts: Sequence[RunResult],
         return None
     va = lambda r: probas[(r.mode, r.fraction)][0]  # noqa: E731
     te = lambda r: probas[(r.mode, r.fraction)][1]  # noqa: E731
-    chosen = [tfidf, *sorted(others, key=lambda r: _log_loss(va(r), y_va))[:STACK_OTHERS]]
+    calibrated = {id(r): fit_stack([va(r)], y_va).val_log_loss for r in others}  # tempered
+    chosen = [tfidf, *sorted(others, key=lambda r: calibrated[id(r)])[:STACK_OTHERS]]
     t0 = time.perf_counter()
     stacker = fit_stack([va(r) for r in chosen], y_va)
     p_va = stacker.combine([va(r) for r in chosen])
@@ -926,6 +923,7 @@ def _stack_run(parts: Sequence[RunResult],
         test_interval=list(bootstrap_interval(y_te, pred_te, seed=seed)),
         params={"components": [r.mode for r in chosen],
                 "weights": [round(w, 4) for w in stacker.weights],
+                "temperatures": [round(t, 4) for t in stacker.temperatures],
                 "val_log_loss": round(stacker.val_log_loss, 4),
                 "component_val_log_losses": [round(x, 4) for x in stacker.single_log_losses]})
     return run, p_va, p_te
