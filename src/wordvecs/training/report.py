@@ -116,12 +116,13 @@ def notes(exp: Experiment) -> list[str]:
                    "encode s: embedding the documents, once for every fraction)")
     for r in _ordered(exp):
         if r.mode == "stack" and r.params:
+            temps = r.params.get("temperatures") or [1.0] * len(r.params["components"])
             out.append(f"- stack at {r.fraction:.0%}: the probabilities of "
-                       + ", ".join(f"{m} x {w:g}" for m, w in zip(r.params["components"],
-                                                                  r.params["weights"]))
-                       + " (TF-IDF and the two other models of least validation log-loss, "
-                       "convex weights chosen on the validation split); its seconds, "
-                       "parameters and weights are those of its parts together")
+                       + ", ".join(f"{m} (temperature {t:.2g}) x {w:g}" for m, t, w in zip(
+                           r.params["components"], temps, r.params["weights"]))
+                       + " (TF-IDF and the two other models of least validation log-loss; "
+                       "temperatures and convex weights chosen on the validation split); its "
+                       "seconds, parameters and weights are those of its parts together")
     out += list(getattr(exp, "remarks", []))
     if any(r.test_interval is not None for r in exp.runs):
         out.append("- test accuracy [95% interval]: a percentile bootstrap over the test "
