@@ -248,7 +248,11 @@ def summarise(records: list[dict[str, Any]], dataset: str) -> list[str]:
             lines.append(f"n/a: best mode vs TF-IDF at {f:.0%} on {dataset} (a run is missing)")
         else:
             e_best, e_tf = 1 - statistics.fmean(best), 1 - statistics.fmean(tfidf)
-            cut = 1 - e_best / e_tf if e_tf > 0 else (0.0 if e_best > 0 else 1.0)
+            if e_tf == 0:  # nothing left to cut: 10% fewer than none cannot be measured
+                lines.append(f"{'TIE' if e_best == 0 else 'FAIL'}: TF-IDF makes no test errors "
+                             f"at {f:.0%} on {dataset}; the best mode's error rate {e_best:.3f}")
+                continue
+            cut = 1 - e_best / e_tf
             verdict = "PASS" if cut >= ERROR_CUT else "FAIL"
             how = f"{cut:.1%} fewer" if cut >= 0 else f"{-cut:.1%} more"
             lines.append(f"{verdict}: best mode makes {how} errors than TF-IDF at {f:.0%} on "
