@@ -28,7 +28,8 @@ brackets) for every mode and baseline at every fraction, and the issue's targets
   posts, seed 0: total and per-mode seconds (target: under 180 s on 2 idle cores; the load
   average is printed beside it).
 
-``--quick`` is a smoke test: one seed, 2 epochs, 300 texts per dataset, 600 posts for timing.
+``--table`` trains nothing and prints what ``--out`` holds. ``--quick`` is a smoke test: one
+seed, 2 epochs, 300 texts per dataset, 600 posts for timing.
 Progress lines go to standard error.
 """
 
@@ -309,6 +310,8 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true",
                     help="smoke test: one seed, 2 epochs, 300 texts per dataset")
     ap.add_argument("--no-timing", dest="timing", action="store_false")
+    ap.add_argument("--table", action="store_true",
+                    help="train nothing: print the tables and targets of what --out holds")
     ap.add_argument("--epochs", type=int, default=None, help="override the epochs (20)")
     args = ap.parse_args()
 
@@ -327,7 +330,7 @@ def main() -> None:
     modes = resolve_modes(args.modes)
     epochs = args.epochs or (2 if args.quick else TrainConfig.epochs)
     records = read_records(args.out)
-    if not args.resume and records:
+    if records and not (args.resume or args.table):
         ap.error(f"{args.out} holds {len(records)} experiments: --resume to add to it, or "
                  "another --out")
     done = {key(r) for r in records}
@@ -335,9 +338,11 @@ def main() -> None:
     import wordvecs
 
     vectors = None
-    jobs = [("accuracy", d, s) for d in datasets for s in seeds]
-    if args.timing:
-        jobs.append(("timing", "posts", 0))
+    jobs: list[tuple[str, str, int]] = []
+    if not args.table:
+        jobs = [("accuracy", d, s) for d in datasets for s in seeds]
+        if args.timing:
+            jobs.append(("timing", "posts", 0))
     for i, (kind, dataset, seed) in enumerate(jobs, 1):
         job_modes = modes if kind == "accuracy" else TrainConfig.modes
         k = (kind, dataset, seed, args.quick, tuple(job_modes))
