@@ -195,8 +195,15 @@ def test_demo_quick_with_bert_runs(tmp_path: Path) -> None:
     md = (out / "report.md").read_text(encoding="utf-8")
     assert "| contextual | 30% |" in md and f"- vectors: `distilled:{tiny}`" in md
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    modes = ("frozen", "finetune", "scratch", "contextual")
     assert {(r["mode"], r["fraction"]) for r in report["runs"]
-            if r["vectors"] != "glove-6b-50d"} == {("frozen", 0.3), ("contextual", 0.3)}
+            if r["vectors"] != "glove-6b-50d" and r["mode"] in modes} == {("frozen", 0.3),
+                                                                          ("contextual", 0.3)}
+    # the baselines once a fraction (not again with the MiniLM runs), sentvec on --encoder
+    assert sorted((r["mode"], r["fraction"]) for r in report["runs"] if r["mode"] in
+                  ("tfidf", "sentvec")) == [(m, f) for m in ("sentvec", "tfidf")
+                                            for f in (0.3, 1.0)]
+    assert {r["vectors"] for r in report["runs"] if r["mode"] == "sentvec"} == {"tiny-bert"}
     assert report["best"]["mode"] in ("frozen", "finetune", "scratch")
 
 
