@@ -186,72 +186,80 @@ def _parse(config: Any) -> tuple[list[_Layer], str, str, int]:
     layers: list[_Layer] = []
     seen: set[str] = set()
     for node in body["layers"]:
-        if not isinstance(node, dict):
-            raise Unsupported("a layer that is not an object")
-        cls, name = node.get("class_name"), node.get("name")
-        if cls not in _SPEC or not isinstance(name, str) or name in seen:
-            raise Unsupported(f"layer {cls!r}")
-        module = node.get("module")
-        if module != ("keras.src.ops.numpy" if cls == "NotEqual" else "keras.layers"):
-            raise Unsupported(f"layer {cls!r} of module {module!r}")
-        cfg = node.get("config")
-        _check_layer_config(cls, cfg)
-        nodes = node.get("inbound_nodes")
-        if cls == "InputLayer":
-            if nodes != []:
-                raise Unsupported("an input layer with inbound nodes")
-            shape = cfg.get("batch_shape")
-            if not (isinstance(shape, list) and len(shape) == 2 and shape[0] is None
-                    and _pos_int(shape[1])):
-                raise Unsupported(f"input shape {shape!r}")
-            layers.append(_Layer(cls, name, cfg, [], None))
-            seen.add(name)
-            continue
-        if not (isinstance(nodes, list) and len(nodes) == 1 and isinstance(nodes[0], dict)
-                and set(nodes[0]) == {"args", "kwargs"}):
-            raise Unsupported(f"layer {name!r} called other than once")
-        args, kwargs = nodes[0]["args"], nodes[0]["kwargs"]
-        if not isinstance(args, list) or not isinstance(kwargs, dict):
-            raise Unsupported(f"layer {name!r}: its call")
-        if cls == "NotEqual":  # the padding mask: not_equal(tokens, 0)
-            if not (len(args) == 2 and type(args[1]) is int and args[1] == 0 and kwargs == {}):
-                raise Unsupported("a mask other than tokens != 0")
-            inputs = _refs(args[:1])
-        else:
-            inputs = _refs(args)
-        mask = None
-        for key, value in kwargs.items():
-            if key == "training" and value is False:
-                continue
-            if key == "mask" and cls in ("GlobalAveragePooling1D", "Bidirectional"):
-                mask = None if value is None else _refs([value])[0]
-                continue
-            raise Unsupported(f"layer {name!r}: argument {key}={value!r}")
-        if any(r not in seen for r in inputs) or (mask is not None and mask not in seen):
-            raise Unsupported(f"layer {name!r}: inputs out of order")
-        want = 2 if cls == "Concatenate" else 1
-        if len(inputs) != want:
-            raise Unsupported(f"layer {name!r}: {len(inputs)} inputs")
-        if cls == "Bidirectional":
-            for side, back in (("layer", False), ("backward_layer", True)):
-                sub = cfg.get(side)
-                if not (isinstance(sub, dict) and sub.get("class_name") == "LSTM"
-                        and sub.get("module") == "keras.layers"):
-                    raise Unsupported(f"Bidirectional {side}: not an LSTM")
-                _check_layer_config("LSTM", sub.get("config"))
-                if sub["config"].get("go_backwards") is not back:
-                    raise Unsupported(f"Bidirectional {side}: go_backwards")
-            if (cfg["layer"]["config"].get("units") != cfg["backward_layer"]["config"].get("units")
-                    or cfg["layer"]["config"].get("use_bias") is not True
-                    or cfg["backward_layer"]["config"].get("use_bias") is not True):
-                raise Unsupported("Bidirectional: unequal or bias-free LSTMs")
-        layers.append(_Layer(cls, name, cfg, inputs, mask))
-        seen.add(name)
+        layer = _parse_layer(node, seen)
+        layers.append(layer)
+        seen.add(layer.name)
     if not layers or layers[0].cls != "InputLayer" or layers[0].name != inp:
         raise Unsupported("the first layer is not the model's input")
     if layers[-1].name != out:
         raise Unsupported("the last layer is not the model's output")
     return layers, inp, out, int(layers[0].cfg["batch_shape"][1])
+
+
+def _parse_layer(node: Any, seen: set[str]) -> _Layer:
+    """One layer of the config: its class, options and inputs (all among ``seen``)."""
+    if not isinstance(node, dict):
+        raise Unsupported("a layer that is not an object")
+    cls, name = node.get("class_name"), node.get("name")
+    if cls not in _SPEC or not isinstance(name, str) or name in seen:
+        raise Unsupported(f"layer {cls!r}")
+    module = node.get("module")
+    if module != ("keras.src.ops.numpy" if cls == "NotEqual" else "keras.layers"):
+        raise Unsupported(f"layer {cls!r} of module {module!r}")
+    cfg = node.get("config")
+    _check_layer_config(cls, cfg)
+    nodes = node.get("inbound_nodes")
+    if cls == "InputLayer":
+        shape = cfg.get("batch_shape")
+        if nodes != [] or not (isinstance(shape, list) and len(shape) == 2 and shape[0] is None
+                               and _pos_int(shape[1])):
+            raise Unsupported(f"input layer: shape {shape!r}")
+        return _Layer(cls, name, cfg, [], None)
+    if not (isinstance(nodes, list) and len(nodes) == 1 and isinstance(nodes[0], dict)
+            and set(nodes[0]) == {"args", "kwargs"}):
+        raise Unsupported(f"layer {name!r} called other than once")
+    args, kwargs = nodes[0]["args"], nodes[0]["kwargs"]
+    if not isinstance(args, list) or not isinstance(kwargs, dict):
+        raise Unsupported(f"layer {name!r}: its call")
+    if cls == "NotEqual":  # the padding mask: not_equal(tokens, 0)
+        if not (len(args) == 2 and type(args[1]) is int and args[1] == 0 and kwargs == {}):
+            raise Unsupported("a mask other than tokens != 0")
+        args = args[:1]
+    inputs, mask = _refs(args), _mask_arg(cls, name, kwargs)
+    if any(r not in seen for r in inputs) or (mask is not None and mask not in seen):
+        raise Unsupported(f"layer {name!r}: inputs out of order")
+    if len(inputs) != (2 if cls == "Concatenate" else 1):
+        raise Unsupported(f"layer {name!r}: {len(inputs)} inputs")
+    if cls == "Bidirectional":
+        _check_bidirectional(cfg)
+    return _Layer(cls, name, cfg, inputs, mask)
+
+
+def _mask_arg(cls: str, name: str, kwargs: dict[str, Any]) -> str | None:
+    """The layer whose output is the ``mask`` a call passes (None: none); ``training`` may be
+    False; any other argument is not a known graph."""
+    mask = None
+    for key, value in kwargs.items():
+        if key == "mask" and cls in ("GlobalAveragePooling1D", "Bidirectional"):
+            mask = None if value is None else _refs([value])[0]
+        elif not (key == "training" and value is False):
+            raise Unsupported(f"layer {name!r}: argument {key}={value!r}")
+    return mask
+
+
+def _check_bidirectional(cfg: dict[str, Any]) -> None:
+    """Two LSTMs of the same size with biases, the second going backwards."""
+    for side, back in (("layer", False), ("backward_layer", True)):
+        sub = cfg.get(side)
+        if not (isinstance(sub, dict) and sub.get("class_name") == "LSTM"
+                and sub.get("module") == "keras.layers"):
+            raise Unsupported(f"Bidirectional {side}: not an LSTM")
+        _check_layer_config("LSTM", sub.get("config"))
+        if sub["config"].get("go_backwards") is not back or sub["config"].get(
+                "use_bias") is not True or not _pos_int(sub["config"].get("units")):
+            raise Unsupported(f"Bidirectional {side}: go_backwards, use_bias or units")
+    if cfg["layer"]["config"]["units"] != cfg["backward_layer"]["config"]["units"]:
+        raise Unsupported("Bidirectional: LSTMs of unequal size")
 
 
 # --- the weights ----------------------------------------------------------------------------------
