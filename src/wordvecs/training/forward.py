@@ -381,8 +381,13 @@ def _softmax(x: np.ndarray) -> np.ndarray:
     return np.asarray(e / np.sum(e, axis=-1, keepdims=True), dtype=np.float32)
 
 
+def _relu(x: np.ndarray) -> np.ndarray:
+    """max(x, 0), NaN to 0 as TensorFlow's relu gives it (a masked mean of no token is 0/0)."""
+    return np.where(x > 0, x, np.float32(0))
+
+
 _ACT: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "relu": lambda x: np.maximum(x, np.float32(0)), "linear": lambda x: x, "softmax": _softmax}
+    "relu": _relu, "linear": lambda x: x, "softmax": _softmax}
 
 
 def _lstm(x: np.ndarray, mask: np.ndarray | None, w: list[np.ndarray],
