@@ -254,7 +254,8 @@ def _embedding_group(f):  # type: ignore[no-untyped-def]
 
 @pytest.mark.keras
 @pytest.mark.parametrize("how", ["rows", "dtype", "extra"])
-def test_weights_that_do_not_fit_the_config_are_a_data_error(saved, tmp_path: Path, how: str) -> None:  # type: ignore[no-untyped-def]
+def test_weights_that_do_not_fit_the_config_are_a_data_error(saved, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                             how: str) -> None:
     from wordvecs.training.classifier import load_classifier
 
     def change(f) -> None:  # type: ignore[no-untyped-def]

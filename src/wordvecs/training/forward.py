@@ -208,6 +208,7 @@ def _parse_layer(node: Any, seen: set[str]) -> _Layer:
         raise Unsupported(f"layer {cls!r} of module {module!r}")
     cfg = node.get("config")
     _check_layer_config(cls, cfg)
+    assert isinstance(cfg, dict)  # _check_layer_config refuses anything else
     nodes = node.get("inbound_nodes")
     if cls == "InputLayer":
         shape = cfg.get("batch_shape")
@@ -267,6 +268,7 @@ def _weight_shapes(layer: _Layer, width: dict[str, int]) -> dict[str, tuple[int,
     """The variables of ``layer`` (h5 path under its group -> shape) that its config implies;
     ``width``: each earlier layer's output width."""
     c = layer.cfg
+    shapes: dict[str, tuple[int, ...]]
     if layer.cls == "Embedding":
         return {"vars/0": (c["input_dim"], c["output_dim"])}
     if layer.cls == "Dense":
@@ -487,7 +489,7 @@ class NumpyForward:
             return x
         if cls == "GlobalAveragePooling1D":
             if mask is None:
-                return np.mean(x, axis=1, dtype=np.float32)
+                return np.asarray(np.mean(x, axis=1, dtype=np.float32))
             m = mask.astype(np.float32)[:, :, None]
             return np.asarray(np.sum(x * m, axis=1) / np.sum(m, axis=1), dtype=np.float32)
         if cls == "GlobalMaxPooling1D":
