@@ -14,7 +14,7 @@ names folders saved by ``wordvecs train``. Then, interleaved, ``--repeat`` times
 It prints min and median of each, the ratio, and checks the two paths' probabilities agree.
 
     python benchmarks/bench_predict.py [--heads cnn,avg,bilstm,avgmax] [--docs 300]
-                                       [--repeat 5] [--serve] [--run DIR ...]
+                                       [--repeat 5] [--serve] [--out DIR | --run DIR ...]
 """
 
 from __future__ import annotations
@@ -67,23 +67,33 @@ def _env(forward: str) -> dict[str, str]:
     return env
 
 
+# A small process that starts the command and reports its wall time and peak RSS: the peak RSS
+# of a child forked from this (large: Keras, the vectors) process would count this one's pages.
+_MEASURE = """
+import json, os, subprocess, sys, time
+with open(sys.argv[1], "wb") as out, open(sys.argv[2], "wb") as err:
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(sys.argv[3:], stdout=out, stderr=err)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+print(json.dumps([wall, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)]))
+"""
+
+
 def predict_measured(run: Path, forward: str) -> tuple[float, float, dict[str, float]]:
-    """(wall seconds, peak RSS in MB, probabilities) of one fresh `wordvecs predict`; the RSS
-    is that very process's (``os.wait4``'s rusage)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "wordvecs", "predict", str(run),
-                                 "--jsonl", TEXT], env=_env(forward), stdout=out, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        if proc.returncode != 0:
+    """(wall seconds, peak RSS in MB, probabilities) of one fresh `wordvecs predict`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out, err = Path(tmp) / "out", Path(tmp) / "err"
+        done = subprocess.run([sys.executable, "-c", _MEASURE, str(out), str(err),
+                               sys.executable, "-m", "wordvecs", "predict", str(run), "--jsonl",
+                               TEXT], env=_env(forward), capture_output=True, text=True,
+                              check=True)
+        wall, rss, code = json.loads(done.stdout)
+        if code != 0:
             raise SystemExit(f"wordvecs predict failed ({forward}): "
-                             f"{err.read().decode()[-2000:]}")
-        probs = json.loads(out.read().decode().splitlines()[-1])["probabilities"]
-    return wall, usage.ru_maxrss / 1024, probs  # Linux: kilobytes
+                             f"{err.read_text()[-2000:]}")
+        probs = json.loads(out.read_text().splitlines()[-1])["probabilities"]
+    return wall, rss, probs  # Linux: ru_maxrss in kilobytes
 
 
 def free_port() -> int:
@@ -132,6 +142,8 @@ def main() -> None:
     ap.add_argument("--serve", action="store_true", help="time serve's first answer too")
     ap.add_argument("--run", nargs="*", type=Path, default=None,
                     help="classifier folders to time instead of training")
+    ap.add_argument("--out", type=Path, default=None,
+                    help="keep the trained classifiers in this folder (for --run)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         if args.run:
@@ -139,7 +151,7 @@ def main() -> None:
         else:
             print(f"training {args.heads} on {args.docs} BBC News articles (GloVe 6B 50d)...",
                   flush=True)
-            runs = train_runs(Path(tmp), args.heads.split(","), args.docs)
+            runs = train_runs(args.out or Path(tmp), args.heads.split(","), args.docs)
         print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; "
               f"load average {os.getloadavg()[0]:.1f}")
         for head, run in runs.items():
