@@ -156,7 +156,8 @@ def main() -> None:
               f"load average {os.getloadavg()[0]:.1f}")
         for head, run in runs.items():
             meta = json.loads((run / "classifier.json").read_text())
-            print(f"\n{head}: {run} (max_len {meta['max_len']}, "
+            rows = 2 + len(json.loads((run / "vocabulary.json").read_text())["words"])
+            print(f"\n{head}: {run} ({rows:,} Embedding rows, max_len {meta['max_len']}, "
                   f"model.keras {(run / 'model.keras').stat().st_size / 1e6:.1f} MB)")
             walls: dict[str, list[float]] = {"auto": [], "keras": []}
             rss: dict[str, list[float]] = {"auto": [], "keras": []}
