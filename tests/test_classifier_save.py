@@ -147,11 +147,14 @@ def test_train_with_a_link_in_subwords_refused_before_training(tmp_path: Path) -
     assert victim.read_text() == "precious"
 
 
+@pytest.mark.parametrize("forward", ["keras", "numpy"])
 def test_a_load_racing_a_save_never_mixes_two_classifiers(trained: Path, tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+                                                          monkeypatch: pytest.MonkeyPatch,
+                                                          forward: str) -> None:
     """A loader that reads labels.json of save A and model.keras of save B (B: the same model
     with labels and output units permuted) gave wrong labels with no error: the save B lands
-    in the middle of the load, deterministically, just before Keras reads the model."""
+    in the middle of the load, deterministically, just before Keras (or the NumPy forward pass,
+    issue 26) reads the model."""
     import wordvecs.training.classifier as clf_mod
 
     a = wordvecs.load_classifier(trained)
@@ -161,20 +164,22 @@ def test_a_load_racing_a_save_never_mixes_two_classifiers(trained: Path, tmp_pat
     assert b.labels != a.labels
     dst = tmp_path / "d"
     a.save(dst)
-    real = clf_mod._keras
+    monkeypatch.setenv("WORDVECS_FORWARD", forward)
+    hooked = "_keras" if forward == "keras" else "load_forward"
+    real = getattr(clf_mod, hooked)
     calls = {"n": 0}
 
-    def save_b_then_keras():  # type: ignore[no-untyped-def]
+    def save_b_then_read(*args):  # type: ignore[no-untyped-def]
         calls["n"] += 1
         if calls["n"] == 1:
             b.save(dst, overwrite=True)
-        return real()
+        return real(*args)
 
-    monkeypatch.setattr(clf_mod, "_keras", save_b_then_keras)
+    monkeypatch.setattr(clf_mod, hooked, save_b_then_read)
     loaded = wordvecs.load_classifier(dst)
-    assert calls["n"] >= 1
+    assert calls["n"] >= 1 and loaded.forward == forward
     assert [p[0] for p in loaded.predict(TEXTS)] == truth
-    monkeypatch.setattr(clf_mod, "_keras", real)
+    monkeypatch.setattr(clf_mod, hooked, real)
     assert wordvecs.load_classifier(dst).labels == b.labels
 
 

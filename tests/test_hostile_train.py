@@ -160,7 +160,8 @@ def test_keras_file_with_extra_member_or_not_a_zip(clf_dir: Path) -> None:
     assert "not a Keras model file" in _one_line_error(clf_dir)
 
 
-def test_keras_loader_failure_is_one_line(clf_dir: Path) -> None:
+def test_keras_loader_failure_is_one_line(clf_dir: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
     def edit(m: dict[str, bytes]) -> dict[str, bytes]:
         # as long as the real weights (a shorter file is refused before Keras, by size)
         size = len(m["model.weights.h5"])
@@ -168,6 +169,9 @@ def test_keras_loader_failure_is_one_line(clf_dir: Path) -> None:
 
     _rezip(clf_dir / "model.keras", edit)
     _rewrite(clf_dir, "model.keras", (clf_dir / "model.keras").read_bytes())
+    # the NumPy forward pass reads the weights first (issue 26): one line too, naming the file
+    assert "model.keras: its weights file cannot be read" in _one_line_error(clf_dir)
+    monkeypatch.setenv("WORDVECS_FORWARD", "keras")
     assert "model.keras: Keras cannot load it" in _one_line_error(clf_dir)
 
 
@@ -185,6 +189,7 @@ def test_keras_warnings_do_not_come_before_the_one_line_error(
         raise ValueError("Layer 'dense' expected 2 variables, but received 0 variables")
 
     monkeypatch.setattr(keras.saving, "load_model", warn_then_fail)
+    monkeypatch.setenv("WORDVECS_FORWARD", "keras")  # the NumPy pass would not call Keras
     line = _one_line_error(clf_dir)
     assert "Keras cannot load it (ValueError: Layer 'dense' expected 2 variables" in line
 

@@ -31,6 +31,8 @@ What changed and why:
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -47,8 +49,17 @@ __all__ = ["HEADS", "check_matrix_fits", "embedding_layer", "head_layers", "kera
 HEADS = ("avg", "cnn", "bilstm", "avgmax")
 
 
+#: Called (once) before Keras is first imported through :func:`keras_module`: the command line
+#: sets it to quiet TensorFlow's start-up lines, only when Keras is actually needed.
+before_import: Callable[[], None] | None = None
+
+
 def keras_module() -> Any:
     """Keras itself, imported on first use; :class:`MissingExtraError` names the extra."""
+    global before_import
+    if before_import is not None and "keras" not in sys.modules:
+        hook, before_import = before_import, None
+        hook()
     return require("keras", "keras")
 
 

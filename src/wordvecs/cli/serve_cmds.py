@@ -37,7 +37,7 @@ def serve(run_dir: Path, host: str, port: int, max_batch: int, max_body: int,
 
     for module in ("starlette", "uvicorn"):  # before announcing anything
         require(module, "serve", load=False)
-    quiet_keras()
+    quiet_keras(lazy=True)  # Keras only for a model the NumPy pass does not run
     try:
         public = not ipaddress.ip_address(host).is_loopback
     except ValueError:

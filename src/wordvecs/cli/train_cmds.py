@@ -45,9 +45,17 @@ _BANNER = ("All log messages before absl::InitializeLog()", "oneDNN custom opera
            "computation placer already registered", "TF-TRT Warning", "Could not find cuda drivers")
 
 
-def quiet_keras() -> None:
+def quiet_keras(*, lazy: bool = False) -> None:
     """Keep TensorFlow's C++ and Python chatter (the start-up banner, retracing notes, oneDNN) off
-    the terminal: Keras is imported here, its banner filtered out of stderr; other lines pass."""
+    the terminal: Keras is imported here, its banner filtered out of stderr; other lines pass.
+    ``lazy``: import nothing now; do this when the library first imports Keras (a classifier
+    that predicts in NumPy never does)."""
+    if lazy:
+        import wordvecs.keras
+
+        if "keras" not in sys.modules:
+            wordvecs.keras.before_import = quiet_keras
+            return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     if "keras" not in sys.modules and importlib.util.find_spec("keras") is not None:
@@ -287,9 +295,9 @@ def predict(model_dir: Path, texts: tuple[str, ...], input_: str | None, fmt: st
     ID, label, probability, tab-separated; a blank line keeps its number with empty fields. A
     text whose words the vocabulary does not know gets the training prior, with a warning.
     """
-    quiet_keras()
+    quiet_keras(lazy=True)  # a classifier that predicts in NumPy never imports Keras
     from wordvecs.text.datasets import read_texts
-    from wordvecs.training.train import load_classifier
+    from wordvecs.training.classifier import load_classifier
 
     if texts == ("-",) and input_ is None:
         texts, input_ = (), "-"

@@ -19,6 +19,7 @@ import tempfile
 import time
 import uuid
 import warnings
+import weakref
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ from wordvecs.keras import keras_module as _keras
 from wordvecs.metrics import macro_f1
 from wordvecs.text.dataset_io import text_problem
 from wordvecs.text.datasets import Vocabulary
+from wordvecs.training.forward import ENV as FORWARD_ENV
+from wordvecs.training.forward import Unsupported, forward_mode, load_forward
 
 __all__ = ["CLASSIFIER_FILES", "Classifier", "Prediction", "load_classifier", "text_problem"]
 
@@ -78,12 +81,15 @@ class Classifier:
     def __init__(self, model: Any, vocabulary: Vocabulary, labels: Sequence[str], max_len: int,
                  info: dict[str, Any] | None = None,
                  prior: Sequence[float] | np.ndarray | None = None,
-                 subwords: Any = None) -> None:
+                 subwords: Any = None, *, forward: Any = None,
+                 model_file: Any = None) -> None:
         if isinstance(labels, str) or not all(isinstance(y, str) and y for y in labels):
             raise DataError(f"labels must be a list of non-empty strings. Received: {labels!r}")
         if len(set(labels)) != len(labels):
             raise DataError(f"labels must be distinct. Received: {list(labels)!r}")
-        self.model = model
+        self._model = model
+        self._forward = forward  # a NumpyForward: predictions without Keras
+        self._model_file = model_file  # where a lazy ``model`` loads from (a private copy)
         self.subwords = subwords  # a SubwordFallback: unseen words get their subword vectors
         self.vocabulary = vocabulary
         self.labels = list(labels)
@@ -97,16 +103,37 @@ class Classifier:
             raise DataError(f"prior must be {n} non-negative numbers that sum to 1. "
                             f"Received: {np.atleast_1d(self.prior).tolist()!r}")
 
+    @property
+    def model(self) -> Any:
+        """The Keras model. A classifier that :func:`load_classifier` set up to predict in NumPy
+        (:mod:`wordvecs.training.forward`) builds it (importing Keras) on first use only."""
+        if self._model is None:
+            if self._model_file is None:
+                raise DataError("this classifier has no Keras model")
+            self._model = _load_keras_model(self._model_file.path, self._model_file.shown)
+        return self._model
+
+    @property
+    def forward(self) -> str:
+        """How this classifier predicts: ``"numpy"`` or ``"keras"``."""
+        return "numpy" if self._forward is not None else "keras"
+
     def _check(self) -> None:
-        emb = next((la for la in self.model.layers if la.__class__.__name__ == "Embedding"), None)
-        if emb is not None and emb.input_dim != len(self.vocabulary):
-            raise VocabularyError(f"the model's Embedding has {emb.input_dim:,} rows but the "
+        if self._forward is not None:
+            rows: int | None = self._forward.rows
+            n_out, in_len = self._forward.n_out, self._forward.max_len
+        else:
+            emb = next((la for la in self.model.layers
+                        if la.__class__.__name__ == "Embedding"), None)
+            rows = None if emb is None else int(emb.input_dim)
+            n_out = int(self.model.outputs[0].shape[-1])
+            in_len = self.model.inputs[0].shape[-1]
+        if rows is not None and rows != len(self.vocabulary):
+            raise VocabularyError(f"the model's Embedding has {rows:,} rows but the "
                                   f"vocabulary has {len(self.vocabulary):,} indices")
-        n_out = int(self.model.outputs[0].shape[-1])
         if n_out != len(self.labels):
             raise DataError(f"the model predicts {n_out} classes but there are "
                             f"{len(self.labels)} labels")
-        in_len = self.model.inputs[0].shape[-1]
         if in_len is not None and int(in_len) != self.max_len:
             raise DataError(f"the model takes sequences of {in_len} tokens but max_len is "
                             f"{self.max_len}")
@@ -135,14 +162,17 @@ class Classifier:
         if len(texts) == 0:
             return np.zeros((0, len(self.labels)), dtype=np.float32), [], [], np.zeros(0, bool)
         x, n_tokens, n_known = self._encode(texts)
-        model = self.model
+        extra = None
         if self.subwords is not None:  # unseen words: extra rows holding their subword vectors
             x, extra = self.subwords.encode(self, texts)
             n_known = [int(np.count_nonzero(row > 1)) for row in x]
-            model = self.subwords.model_for(self, extra)
-        # one batch: predict_on_batch skips predict()'s per-call set-up (a served request)
-        out = (model.predict_on_batch(x) if len(x) <= 256 else
-               model.predict(x, batch_size=256, verbose=0))
+        if self._forward is not None:  # NumPy: no Keras (wordvecs.training.forward)
+            out = self._forward.predict(x, extra)
+        else:
+            model = self.model if extra is None else self.subwords.model_for(self, extra)
+            # one batch: predict_on_batch skips predict()'s per-call set-up (a served request)
+            out = (model.predict_on_batch(x) if len(x) <= 256 else
+                   model.predict(x, batch_size=256, verbose=0))
         proba = np.asarray(out, dtype=np.float32)
         prior = np.array(n_known) == 0
         bad = ~np.all(np.isfinite(proba), axis=1) & ~prior
@@ -355,6 +385,34 @@ def _least_weights(node: dict[str, Any]) -> int:
     return total if keys else 0
 
 
+def _load_keras_model(file: Path, shown: Path) -> Any:
+    """Keras' model from the checked ``.keras`` file ``file`` (``shown``: the name errors give)."""
+    keras = _keras()
+    with warnings.catch_warnings(record=True) as said:  # Keras' own words on a crafted file
+        warnings.simplefilter("always")
+        try:
+            model = keras.saving.load_model(file, compile=False, safe_mode=True)
+        except Exception as exc:  # a third-party loader on a file from outside: one line
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            raise DataError(f"{shown}: Keras cannot load it "
+                            f"({type(exc).__name__}: {first[:200]})") from None
+    for w in said:  # it loaded: what Keras said goes to the log, not before the answer
+        log.warning("%s: Keras: %s", shown, w.message)
+    return model
+
+
+class _ModelFile:
+    """A private copy of a loaded classifier's checked ``model.keras`` (moved out of the loader's
+    scratch folder), kept while the classifier lives, for a Keras model built on demand."""
+
+    def __init__(self, checked: Path, shown: Path) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="wordvecs-model-"))
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self.folder, ignore_errors=True)
+        self.path = self.folder / "model.keras"
+        shutil.move(checked, self.path)
+        self.shown = shown
+
+
 class _Raced(Exception):
     """classifier.json changed while the folder was read: a save is under way; read again."""
 
@@ -455,18 +513,20 @@ def _load_from(path: Path, raw_meta: bytes, private: Path) -> Classifier:
         raise DataError(f"{path}: classifier.json and vocabulary.json name different "
                         "tokenizers")
     _check_keras_config(private / "model.keras", path / "model.keras")
-    keras = _keras()
-    with warnings.catch_warnings(record=True) as said:  # Keras' own words on a crafted file
-        warnings.simplefilter("always")
+    forward, model, model_file = None, None, None
+    mode = forward_mode()
+    if mode != "keras":  # the graphs `wordvecs train` writes run in NumPy: no Keras import
         try:
-            model = keras.saving.load_model(private / "model.keras", compile=False,
-                                            safe_mode=True)
-        except Exception as exc:  # a third-party loader on a file from outside: one line
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-            raise DataError(f"{path / 'model.keras'}: Keras cannot load it "
-                            f"({type(exc).__name__}: {first[:200]})") from None
-    for w in said:  # it loaded: what Keras said goes to the log, not before the answer
-        log.warning("%s: Keras: %s", path / "model.keras", w.message)
+            forward = load_forward(private / "model.keras", private, path / "model.keras")
+        except Unsupported as exc:
+            if mode == "numpy":
+                raise DataError(f"{path / 'model.keras'}: not a graph the NumPy forward pass "
+                                f"runs ({exc}); unset {FORWARD_ENV} to use Keras") from None
+            log.debug("%s: predicting with Keras (%s)", path / "model.keras", exc)
+    if forward is None:
+        model = _load_keras_model(private / "model.keras", path / "model.keras")
+    else:  # Keras builds the model from a private copy only if someone asks for it
+        model_file = _ModelFile(private / "model.keras", path / "model.keras")
     info = {k: v for k, v in meta.items() if k not in _META_KEYS}
     subwords = None
     if "subwords" in meta:
@@ -476,6 +536,6 @@ def _load_from(path: Path, raw_meta: bytes, private: Path) -> Classifier:
                                         if isinstance(meta["subwords"], dict) else None)
     try:
         return Classifier(model, vocab, labels, max_len, info=info, prior=prior,
-                          subwords=subwords)
+                          subwords=subwords, forward=forward, model_file=model_file)
     except (DataError, VocabularyError) as exc:
         raise DataError(f"{path}: {exc}") from None
