@@ -664,9 +664,10 @@ def _contextual_run(mode: str, data: TextData, sub: np.ndarray, val_idx: np.ndar
     from wordvecs.encoders import contextual as ctx
 
     texts = lambda idx: [data.texts[i] for i in idx]  # noqa: E731
-    common = dict(n_classes=n_classes, head=config.model, epochs=config.epochs,
-                  seed=config.seed, max_len=config.contextual_max_len,
-                  batch_size=config.batch_size, patience=config.patience, fraction=fraction)
+    common: dict[str, Any] = {
+        "n_classes": n_classes, "head": config.model, "epochs": config.epochs,
+        "seed": config.seed, "max_len": config.contextual_max_len,
+        "batch_size": config.batch_size, "patience": config.patience, "fraction": fraction}
     if mode == "contextual":
         if mode not in caches:
             caches[mode] = ctx.StateCache(config.encoder, max_len=config.contextual_max_len)
