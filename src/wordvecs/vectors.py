@@ -306,6 +306,21 @@ class Vectors:
         return most_similar(self, positive, negative, topn=topn,  # type: ignore[call-overload]
                             restrict_vocab=restrict_vocab, indexer=indexer)
 
+    def most_similar_batch(self, queries: Any, topn: int = 10,
+                           restrict_vocab: int | None = None) -> list[list[tuple[str, float]]]:
+        """The neighbours of many words or vectors in one call: one list per query, each what
+        ``most_similar(query, topn=topn)`` (and gensim's) gives that query alone, computed as one
+        matrix product per block of queries
+        (:func:`wordvecs.similarity.most_similar_batch`).
+
+        ``queries``: words and 1-D vectors, or a 2-D array of one query vector per row. A word
+        never gets itself back; an unknown word raises the :class:`~wordvecs.errors.WordNotFound`
+        that ``most_similar`` raises, before any work is done.
+        """
+        from wordvecs.similarity import most_similar_batch
+
+        return most_similar_batch(self, queries, topn=topn, restrict_vocab=restrict_vocab)
+
     @overload
     def most_similar_cosmul(self, positive: Any = None, negative: Any = (), *, topn: None,
                             restrict_vocab: int | None = None) -> np.ndarray: ...
