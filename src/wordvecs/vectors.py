@@ -184,12 +184,22 @@ class Vectors:
             from wordvecs.gensim_api import item
 
             return item(self, word)
+        if self._lazy is None and self._subwords is not None:  # a .bin: every word from subwords
+            return self._subword_vector(word)
         i = self.key_to_index.get(word)
         if i is not None and (self._lazy is not None or self._subwords is None):
             return np.array(self._raw[i], dtype=np.float32, copy=True)
         if self._subwords is not None:  # fastText's get_word_vector (zeros: no n-gram row)
-            return self._subwords.word_vectors([word])[0][0]
+            return self._subword_vector(word)
         raise self._missing(word)
+
+    def _subword_vector(self, word: str) -> np.ndarray:
+        """fastText's ``get_word_vector`` of one word (one kernel call where the model has it)."""
+        assert self._subwords is not None
+        one = getattr(self._subwords, "word_vector", None)
+        if one is not None:
+            return one(word)
+        return self._subwords.word_vectors([word])[0][0]
 
     def get(self, word: str, default: Any = None, *, fallback: bool = False) -> Any:
         """The vector of ``word``, or ``default`` when it is absent.
