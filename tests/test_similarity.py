@@ -187,7 +187,7 @@ def test_most_similar_batch_unknown_word_is_most_similars_error(glove50):
         glove50.most_similar_batch([np.zeros(3, dtype=np.float32)])
 
 
-@pytest.mark.parametrize("restrict_vocab", [None, 700])
+@pytest.mark.parametrize("restrict_vocab", [None, 701])
 def test_most_similar_batch_ties_in_gensims_order(restrict_vocab):
     """Exact ties (duplicate rows, vectors of small integers: many equal cosines) and near ties
     (rows one float32 step apart): every query's list equals gensim's, ties in its order."""

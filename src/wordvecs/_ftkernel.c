@@ -14,6 +14,9 @@
  * them): each word is computed by one thread in fastText's order, so the bits do not depend on
  * the thread count.
  *
+ * word_vector(context(table, ...), word, ids, out) is the same for one str, in one call: what
+ * v[word] asks word by word (no packing, no thread pool, no array made but the caller's out).
+ *
  * own_mode 0: a dictionary word uses its own row (fastText); 1: only entry 0 does (floret).
  * prune_size -1: no pruning; 0: every n-gram was pruned; > 0: prune[bucket] is the row or -1.
  */

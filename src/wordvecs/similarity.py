@@ -386,17 +386,21 @@ class ApproximateIndex:
         return np.asarray(found.keys, dtype=np.int64)
 
 
-#: Queries scored together, and the bytes of the matrix rows they are scored against at a time:
-#: a tile of scores (256 x 10,486 words for dim 50) is 10 MB, whatever the number of words.
-_QUERIES = 256
-_TILE_BYTES = 2 * 2**20
+#: Queries scored together, and the scores of one matrix product (a tile: 1,024 queries x 4,096
+#: words, 16 MB, whatever the number of words): large enough that BLAS's threads pay off.
+_QUERIES = 1024
+_TILE_SCORES = 2**22
+#: Words in the sample that sets each query's threshold (every n // _SAMPLE-th word).
+_SAMPLE = 16384
 #: How far below the sampled threshold a word is still a candidate: the scores of the matrix
 #: product differ from gensim's (another summation order) by a few units in the last place.
 _MARGIN = 1e-5
 #: Candidates' scores are computed as gensim computes them (its dot, then its division by the
-#: norm), the same bits; two of the best closer than this (a tie, whose order is the one gensim's
-#: argpartition over every word gives) are decided with gensim's full computation.
-_TIE = 1e-7
+#: norm): the same bits, or, where BLAS takes another path for a few rows (a row count that is not
+#: a multiple of its block), within a unit in the last place (6e-8). Two of the best closer than
+#: this, a tie or nearly, are decided with gensim's full computation over every word (its order
+#: of exact ties is the one its argpartition gives).
+_TIE = 5e-7
 
 
 def _gensim_query(vectors: Vectors, item: str | np.ndarray, norms: np.ndarray
@@ -439,8 +443,9 @@ def most_similar_batch(vectors: Vectors, queries: Iterable[str | np.ndarray] | n
     The scores of a block of queries against every word are one matrix product over the
     unit-normalised matrix (blocks of at most 64 MB of scores); a threshold taken from a sample of
     each row keeps the few candidates, whose scores are then computed as gensim computes them. A
-    query whose best scores are within 1e-5 of each other (a near tie, where float rounding could
-    swap two words) is answered with gensim's own arithmetic, so ties come out in gensim's order.
+    query whose best scores are within 5e-7 of each other (a tie, or a near tie that float rounding
+    could swap) is answered with gensim's own computation over every word, so ties come out in
+    gensim's order.
     """
     if isinstance(queries, np.ndarray) and queries.ndim == 2:
         items: list[str | np.ndarray] = list(queries)
@@ -464,22 +469,23 @@ def most_similar_batch(vectors: Vectors, queries: Iterable[str | np.ndarray] | n
     if not items:
         return []
     unit = normed(vectors)[:n]
-    matrix, norms = matrix[:n], norms[:n]
+    matrix, norms = np.asarray(matrix[:n]), norms[:n]  # a plain view: no memmap per row pick
     words = vectors.words
     k = topn + 1  # the query word's own row, then topn others
-    # a lower bound of each query's k-th best score: its k-th best over every stride-th word
-    stride = max(1, min(32, n // 4096))
-    sample = np.ascontiguousarray(unit[::stride])
-    width = max(1024, _TILE_BYTES // (4 * vectors.dim))  # words per tile: the tile stays cached
+    # a lower bound of each query's k-th best score: its k-th best among a sample of the words
+    sample = np.ascontiguousarray(unit[::max(1, n // _SAMPLE)])
+    sub = max(1, _TILE_SCORES // max(len(sample), 1))  # queries per product with the sample
     out: list[list[tuple[str, float]]] = []
     for start in range(0, len(items), _QUERIES):
         q = means[start:start + _QUERIES]
+        cut = np.full(len(q), -np.inf, dtype=np.float32)
         if len(sample) > k:
-            cut = -np.partition(-(q @ sample.T), k - 1, axis=1)[:, k - 1] - _MARGIN
-        else:
-            cut = np.full(len(q), -np.inf, dtype=np.float32)
+            for lo in range(0, len(q), sub):
+                part = -(q[lo:lo + sub] @ sample.T)
+                cut[lo:lo + sub] = -np.partition(part, k - 1, axis=1)[:, k - 1] - _MARGIN
         found_rows, found_cols = [], []
         q_t = np.ascontiguousarray(q.T)
+        width = max(1024, _TILE_SCORES // len(q))  # words per tile
         for lo in range(0, n, width):  # one pass over the matrix for this block of queries
             tile = unit[lo:lo + width] @ q_t  # words x queries: BLAS's faster layout here
             c, r = np.divmod(np.flatnonzero(tile >= cut[None, :]), len(q))
@@ -490,22 +496,26 @@ def most_similar_batch(vectors: Vectors, queries: Iterable[str | np.ndarray] | n
         hit_cols = np.concatenate(found_cols)[by_query]
         bounds = np.searchsorted(hit_rows[by_query], np.arange(len(q) + 1))
         for j in range(len(q)):
-            mean, row = q[j], int(own[start + j])
-            cand = hit_cols[bounds[j]:bounds[j + 1]]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                exact = np.dot(matrix[cand], mean) / norms[cand]
-            order = np.argsort(-exact, kind="stable")
-            top = exact[order[:k + 1]]
-            want = topn + (row >= 0)
-            gaps = top[:-1] - top[1:]
-            if (len(cand) < want or np.isnan(top).any()
-                    or (len(gaps) and float(gaps[:want].min(initial=np.inf)) < _TIE)):
-                out.append(_gensim_answer(matrix, norms, words, mean, row, topn))
-                continue
-            best = cand[order[:want]]
-            out.append([(words[i], float(exact[o])) for i, o in zip(best, order[:want])
-                        if i != row][:topn])
+            out.append(_answer(matrix, norms, words, q[j], int(own[start + j]),
+                                hit_cols[bounds[j]:bounds[j + 1]], topn))
     return out
+
+
+def _answer(matrix: np.ndarray, norms: np.ndarray, words: list[str], mean: np.ndarray, row: int,
+            cand: np.ndarray, topn: int) -> list[tuple[str, float]]:
+    """One query's neighbours among its candidate rows ``cand`` (every row that can be in its
+    answer), scored as gensim scores them; gensim's full computation when two are near a tie."""
+    with np.errstate(divide="ignore", invalid="ignore"):  # a zero row: NaN, as gensim
+        exact = np.dot(matrix[cand], mean) / norms[cand]
+    want = topn + (row >= 0)  # gensim takes topn + 1 for a word, then drops the word
+    order = np.argsort(-exact, kind="stable")[:want + 1]
+    top = exact[order]
+    gaps = top[:-1] - top[1:]  # within the answer, and at its boundary
+    if len(cand) < want or np.isnan(top).any() or (len(gaps) and gaps.min() < _TIE):
+        return _gensim_answer(matrix, norms, words, mean, row, topn)
+    rows = cand[order[:want]].tolist()
+    scores = top[:want].tolist()
+    return [(words[i], s) for i, s in zip(rows, scores) if i != row][:topn]
 
 
 _NORMS: weakref.WeakKeyDictionary[Vectors, np.ndarray] = weakref.WeakKeyDictionary()
