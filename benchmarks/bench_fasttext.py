@@ -1,6 +1,7 @@
 """fastText .bin benchmark: wordvecs.load against gensim's load_facebook_vectors, side by side.
 
-    python benchmarks/bench_fasttext.py [--words 200000] [--bucket 2000000] [--dim 100]
+    python benchmarks/bench_fasttext.py [--words 200000] [--bucket 2000000] [--dim 100] [--repeat 3]
+    python benchmarks/bench_fasttext.py --one-only [--repeat 3]
 
 Makes its input once under ``benchmarks/data/`` (kept between runs): a seeded text of made-up
 words, on which fasttext-modern trains a skipgram model (one epoch, ``dim`` 100, 2M buckets: a
@@ -10,6 +11,12 @@ words (words per second: cold, right after opening, when the mapped table's page
 and warm: the best of 5 runs over the same words), and a check that the vectors agree with
 fastText's own. gensim's warm rate (the best of 5 runs over 2,000 of the words) is its only rate:
 it reads the whole table at open.
+
+The one-word-at-a-time row is what a program that asks ``v[word]`` in a loop sees: a fresh
+interpreter opens the file and looks up the 20,000 unseen words one call each (``v[w]``,
+gensim's ``kv[w]``), timed from before the open to after the last word; the two contenders run in
+turn ``--repeat`` times (min and median of each, the ratios of both), and the first 500 of
+wordvecs' vectors, asked one at a time, are checked bit for bit against fastText's.
 """
 
 from __future__ import annotations
@@ -136,6 +143,63 @@ def run_gensim(path: str) -> dict[str, float]:
             "unseen_per_s": len(words) / unseen_s, "warm_per_s": len(words) / unseen_s}
 
 
+def run_one_at_a_time(who: str, path: str) -> dict[str, float]:
+    """Open, then every unseen word by itself (``v[w]`` / ``kv[w]``): the seconds of both."""
+    import numpy as np
+
+    words = _unseen_words(UNSEEN)
+    if who == "wordvecs":
+        import wordvecs
+
+        t = time.perf_counter()
+        v = wordvecs.load(path)
+        opened = time.perf_counter()
+        vecs = [v[w] for w in words]
+    else:
+        from gensim.models.fasttext import load_facebook_vectors
+
+        t = time.perf_counter()
+        kv = load_facebook_vectors(path)
+        opened = time.perf_counter()
+        vecs = [kv[w] for w in words]
+    done = time.perf_counter()
+    np.save(DATA / f"{who}-one-unseen.npy", np.array(vecs[:500]))
+    return {"total_s": done - t, "open_s": opened - t, "words_s": done - opened}
+
+
+def one_at_a_time(path: Path, repeat: int) -> list[str]:
+    """The one-word-at-a-time row, each contender in its own interpreter, in turn."""
+    import statistics
+
+    import numpy as np
+
+    runs: dict[str, list[dict[str, float]]] = {"wordvecs": [], "gensim": []}
+    for _ in range(repeat):
+        for who in runs:
+            runs[who].append(_child(f"{who}-one", str(path)))
+
+    def pick(who: str, key: str, how: Callable[[list[float]], float]) -> float:
+        return how([r[key] for r in runs[who]])
+
+    out = [f"open + {UNSEEN:,} unseen words one at a time (v[w] / kv[w]), {repeat} runs each:",
+           f"{'':26}{'wordvecs':>12}{'gensim':>12}{'ratio':>10}"]
+    for how, name in ((min, "min"), (statistics.median, "median")):
+        for key, label in (("total_s", "total (s)"), ("open_s", "  open (s)"),
+                           ("words_s", "  words (s)")):
+            w, g = pick("wordvecs", key, how), pick("gensim", key, how)
+            out.append(f"{label + ', ' + name:26}{w:>12,.3f}{g:>12,.3f}{g / w:>9.1f}x")
+        w = pick("wordvecs", "words_s", how)
+        out.append(f"{'  us a word, ' + name:26}{1e6 * w / UNSEEN:>12,.1f}"
+                   f"{1e6 * pick('gensim', 'words_s', how) / UNSEEN:>12,.1f}")
+    import fasttext
+
+    m = fasttext.load_model(str(path))
+    ref = np.array([m.get_word_vector(x) for x in _unseen_words(500)])
+    exact = np.array_equal(np.load(DATA / "wordvecs-one-unseen.npy"), ref)
+    out.append(f"one at a time vs fastText's get_word_vector: wordvecs bit-exact={exact}")
+    return out
+
+
 def _child(who: str, path: str) -> dict[str, float]:
     out = subprocess.run([sys.executable, __file__, "--child", who, path], check=True,
                          capture_output=True, text=True)
@@ -147,15 +211,23 @@ def main() -> None:
     ap.add_argument("--words", type=int, default=200_000)
     ap.add_argument("--bucket", type=int, default=2_000_000)
     ap.add_argument("--dim", type=int, default=100)
+    ap.add_argument("--repeat", type=int, default=3, help="runs of the one-at-a-time row")
+    ap.add_argument("--one-only", action="store_true", help="only the one-at-a-time row")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         who, path = args.child
-        print(json.dumps((run_wordvecs if who == "wordvecs" else run_gensim)(path)))
+        if who.endswith("-one"):
+            print(json.dumps(run_one_at_a_time(who[:-4], path)))
+        else:
+            print(json.dumps((run_wordvecs if who == "wordvecs" else run_gensim)(path)))
         return
     path = make_model(args.words, args.bucket, args.dim)
     size_mb = path.stat().st_size / 2**20
     print(f"{path.name}: {size_mb:,.0f} MB")
+    if args.one_only:
+        print("\n".join(one_at_a_time(path, args.repeat)))
+        return
     w = _child("wordvecs", str(path))
     g = _child("gensim", str(path))
     import fasttext
@@ -179,6 +251,7 @@ def main() -> None:
           "included)")
     print(f"unseen vectors vs fastText's get_word_vector: wordvecs bit-exact={exact}, "
           f"gensim max |diff|={gdiff:.2g}")
+    print("\n".join(one_at_a_time(path, args.repeat)))
 
 
 if __name__ == "__main__":

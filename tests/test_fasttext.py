@@ -670,3 +670,44 @@ def test_build_matrix_fills_unseen_words_from_subwords(models):
     assert plain.coverage < em.coverage
     again = wordvecs.build_matrix(v, vocab, oov="subword")
     assert np.array_equal(again.matrix, em.matrix)
+
+
+# --- v[word] one word at a time (issue #26 item 3): one kernel call a word --------------------
+@pytest.mark.parametrize("name", ["u", "s", "ftz", "ftz2", "floret", "floret_ft", "bad"])
+def test_one_word_at_a_time_equals_fasttext(models, kernel, name):
+    """``v[word]`` word by word (the compiled one-word path, or the pure-Python one) gives
+    fastText's ``get_word_vector`` bit for bit: unseen words (non-ASCII, a surrogate escape,
+    ``</s>``, one longer than the kernel's stack buffers), vocabulary words and labels; each a
+    new array the caller may change."""
+    v = wordvecs.load(models[name])
+    peer = _peer(models[name])
+    long_word = "kalomi日本" * 60  # 900 bytes: over the 256-byte stack buffer
+    words = [*UNSEEN, long_word, "caf\udce9x", *v.words[:25], *v.words[-5:]]
+    for w in words:
+        got = v[w]
+        want = peer.get_word_vector(w.encode("utf-8", "surrogateescape"))
+        assert got.dtype == np.float32 and got.shape == (v.dim,)
+        assert np.array_equal(got, want, equal_nan=True), w
+    a = v["kalomiqu"]
+    a[:] = 7.0
+    assert not np.array_equal(v["kalomiqu"], a)  # a copy each time
+    assert np.array_equal(v.subwords.word_vector("kalomiqu"),
+                          v.subwords.word_vectors(["kalomiqu"])[0][0])
+
+
+def test_one_word_context_follows_the_table(models):
+    """The compiled one-word path holds the table it was made for; a new table is a new hold."""
+    if "c" not in KERNELS:
+        pytest.skip("the compiled kernel is not built")
+    from wordvecs import _ftkernel
+
+    v = wordvecs.load(models["u"])
+    sw = v.subwords
+    before = sw.word_vector("kalomiqu")
+    sw.table = np.ascontiguousarray(sw.table) * np.float32(2.0)
+    assert np.array_equal(sw.word_vector("kalomiqu"), before * np.float32(2.0))
+    with pytest.raises(TypeError):
+        _ftkernel.word_vector(sw._context[1], b"bytes", None,
+                                       np.empty(v.dim, np.float32))
+    with pytest.raises(ValueError):
+        _ftkernel.word_vector(sw._context[1], "x", None, np.empty(3, np.float32))

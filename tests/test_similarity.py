@@ -133,3 +133,88 @@ def test_approximate_index_recall(glove50):
         row = approx[list(queries).index(q)]
         assert word not in got
         assert got == [sub.words[int(i)] for i in row[row != q][:10]]
+
+
+# --- most_similar_batch (issue #26 item 3): many queries, each gensim's single answer ----------
+def _gensim_of(vectors: wordvecs.Vectors):
+    from gensim.models import KeyedVectors
+
+    kv = KeyedVectors(vectors.dim)
+    kv.add_vectors(vectors.words, np.asarray(vectors.matrix))
+    return kv
+
+
+def test_most_similar_batch_equals_gensim_word_by_word(glove50, kv):
+    """Hundreds of words (the frequent ones and a seeded sample of all 400,000): the same
+    neighbours in the same order as gensim's ``most_similar(word)``, scores within 1e-6."""
+    rng = np.random.default_rng(26)
+    words = WORDS + glove50.words[:100] + [glove50.words[i] for i in
+                                           rng.choice(len(glove50), 200, replace=False)]
+    got = glove50.most_similar_batch(words, topn=10)
+    assert len(got) == len(words)
+    for word, ours in zip(words, got):
+        _same(ours, kv.most_similar(word, topn=10))
+        assert word not in {w for w, _ in ours}
+
+
+def test_most_similar_batch_vectors_and_restrict_vocab(glove50, kv):
+    """Vector queries (a 2-D array, or a list mixing vectors and words) leave nothing out; with
+    ``restrict_vocab`` only the first words are searched, as gensim."""
+    rng = np.random.default_rng(3)
+    queries = rng.standard_normal((40, glove50.dim)).astype(np.float32)
+    queries[:10] = glove50.matrix[:10]  # a query that is a word's own vector finds that word
+    got = glove50.most_similar_batch(queries, topn=7)
+    for q, ours in zip(queries, got):
+        _same(ours, kv.most_similar(positive=[q], topn=7))
+    assert [ours[0][0] for ours in got[:10]] == glove50.words[:10]
+    mixed = glove50.most_similar_batch([queries[11], "paris", queries[12]], topn=20,
+                                       restrict_vocab=30000)
+    _same(mixed[1], kv.most_similar("paris", topn=20, restrict_vocab=30000))
+    _same(mixed[2], kv.most_similar(positive=[queries[12]], topn=20, restrict_vocab=30000))
+    assert glove50.most_similar_batch(["king", "paris"], topn=0) == [[], []]
+    assert glove50.most_similar_batch([], topn=5) == []
+
+
+def test_most_similar_batch_unknown_word_is_most_similars_error(glove50):
+    with pytest.raises(WordNotFound) as single:
+        glove50.most_similar("zzqxv")
+    with pytest.raises(WordNotFound) as batch:
+        glove50.most_similar_batch(["king", "zzqxv", "paris"])
+    assert str(batch.value) == str(single.value)
+    with pytest.raises(wordvecs.UsageError):
+        glove50.most_similar_batch("king")  # one query: most_similar's job
+    with pytest.raises(wordvecs.UsageError):
+        glove50.most_similar_batch([np.zeros(3, dtype=np.float32)])
+
+
+@pytest.mark.parametrize("restrict_vocab", [None, 701])
+def test_most_similar_batch_ties_in_gensims_order(restrict_vocab):
+    """Exact ties (duplicate rows, vectors of small integers: many equal cosines) and near ties
+    (rows one float32 step apart): every query's list equals gensim's, ties in its order."""
+    rng = np.random.default_rng(7)
+    m = rng.integers(-1, 2, size=(1500, 6)).astype(np.float32)
+    m[m.sum(axis=1) == 0] += np.float32(1)  # fewer all-zero rows (gensim: NaN scores)
+    m[m.any(axis=1) == 0, 0] = 1
+    m[100:200] = m[0:100]  # duplicates
+    near = rng.standard_normal((100, 6)).astype(np.float32)
+    m[1300:1400] = near
+    m[1400:1500] = np.nextafter(near, np.float32(np.inf))
+    v = wordvecs.Vectors([f"w{i}" for i in range(len(m))], m)
+    kv = _gensim_of(v)
+    words = v.words
+    got = v.most_similar_batch(words, topn=10, restrict_vocab=restrict_vocab)
+    for word, ours in zip(words, got):
+        theirs = kv.most_similar(word, topn=10, restrict_vocab=restrict_vocab)
+        assert [w for w, _ in ours] == [w for w, _ in theirs], word
+        np.testing.assert_allclose([s for _, s in ours], [s for _, s in theirs], atol=1e-6)
+
+
+def test_most_similar_batch_memory_mapped_store(glove50, tmp_path):
+    """A store's memory-mapped matrix: the same answers as gensim over the same arrays."""
+    glove50.head(20000).save(tmp_path / "g.wv")
+    v = wordvecs.load(tmp_path / "g.wv")
+    assert isinstance(v.matrix, np.memmap)
+    kv = _gensim_of(v)
+    words = v.words[::97]
+    for word, ours in zip(words, v.most_similar_batch(words, topn=10)):
+        _same(ours, kv.most_similar(word, topn=10))

@@ -14,6 +14,9 @@
  * them): each word is computed by one thread in fastText's order, so the bits do not depend on
  * the thread count.
  *
+ * word_vector(context(table, ...), word, ids, out) is the same for one str, in one call: what
+ * v[word] asks word by word (no packing, no thread pool, no array made but the caller's out).
+ *
  * own_mode 0: a dictionary word uses its own row (fastText); 1: only entry 0 does (floret).
  * prune_size -1: no pruning; 0: every n-gram was pruned; > 0: prune[bucket] is the row or -1.
  */
@@ -243,9 +246,13 @@ static void *run_job(void *arg) {
     return NULL;
 }
 
+static long online_cpus = 0; /* sysconf reads /sys on every call (about 14 us): asked once */
+
 static int n_threads(Py_ssize_t nw) {
+    if (nw < 2 * MIN_WORDS_PER_THREAD) return 1; /* one thread whatever the settings */
     const char *env = getenv("WORDVECS_THREADS");
-    long n = env ? strtol(env, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
+    if (!env && online_cpus == 0) online_cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    long n = env ? strtol(env, NULL, 10) : online_cpus;
     if (n > MAX_THREADS) n = MAX_THREADS;
     if (n > nw / MIN_WORDS_PER_THREAD) n = (long)(nw / MIN_WORDS_PER_THREAD);
     return n < 1 ? 1 : (int)n;
@@ -492,7 +499,130 @@ static PyObject *murmur3(PyObject *self, PyObject *args) {
     return Py_BuildValue("(KK)", (unsigned long long)e[0], (unsigned long long)e[1]);
 }
 
+/* ---- one word at a time: v[word] ---------------------------------------------------------- */
+
+/* context(table, nwords, minn, maxn, bucket, hash_kind, hash_count, seed, own_mode, prune,
+ *         prune_size) -> capsule
+ *
+ * The arguments of word_vectors that do not change from word to word, checked and held (with the
+ * table's and prune's buffers) once, for word_vector. */
+typedef struct {
+    params_t p;
+    Py_buffer tab, prune;
+} context_t;
+
+static void context_free(PyObject *capsule) {
+    context_t *c = (context_t *)PyCapsule_GetPointer(capsule, "wordvecs._ftkernel.context");
+    if (!c) return;
+    PyBuffer_Release(&c->tab);
+    PyBuffer_Release(&c->prune);
+    free(c);
+}
+
+static PyObject *context(PyObject *self, PyObject *args) {
+    Py_buffer tab, prune;
+    Py_ssize_t dim, nwords, bucket, prune_size;
+    int minn, maxn, hash_kind, hash_count, own_mode;
+    unsigned long seed;
+    if (!PyArg_ParseTuple(args, "y*nniiniikiy*n:context", &tab, &dim, &nwords, &minn, &maxn,
+                          &bucket, &hash_kind, &hash_count, &seed, &own_mode, &prune,
+                          &prune_size))
+        return NULL;
+    if (dim <= 0 || (maxn > 0 && bucket <= 0) || hash_count < 1 || hash_count > 4 ||
+        (prune_size > 0 && prune.len != bucket * 4)) {
+        PyBuffer_Release(&tab);
+        PyBuffer_Release(&prune);
+        PyErr_SetString(PyExc_ValueError, "context: inconsistent arguments");
+        return NULL;
+    }
+    context_t *c = malloc(sizeof(context_t));
+    if (!c) {
+        PyBuffer_Release(&tab);
+        PyBuffer_Release(&prune);
+        return PyErr_NoMemory();
+    }
+    params_t p = {(const float *)tab.buf, (int64_t)(tab.len / 4 / dim), dim, nwords, bucket,
+                  prune_size, minn, maxn, hash_kind, hash_count, own_mode, (uint32_t)seed,
+                  (const int32_t *)prune.buf};
+    c->p = p;
+    c->tab = tab;
+    c->prune = prune;
+    PyObject *capsule = PyCapsule_New(c, "wordvecs._ftkernel.context", context_free);
+    if (!capsule) {
+        PyBuffer_Release(&c->tab);
+        PyBuffer_Release(&c->prune);
+        free(c);
+    }
+    return capsule;
+}
+
+/* word_vector(context, word, ids, out) -> bool
+ *
+ * word_vectors of one str in one call: its UTF-8 bytes (surrogate escapes give back their raw
+ * bytes, as pack_words), its entry ids[word] (or -1; ids a dict or None), its rows hashed and
+ * summed in fastText's order into out (float32, dim), with no array made but out. True when the
+ * word got at least one row. */
+static PyObject *word_vector(PyObject *self, PyObject *args) {
+    PyObject *capsule, *word, *ids;
+    Py_buffer out;
+    if (!PyArg_ParseTuple(args, "OUOw*:word_vector", &capsule, &word, &ids, &out)) return NULL;
+    PyObject *result = NULL, *tmp = NULL;
+    int64_t stack_rows[512], *rows = stack_rows;
+    unsigned char stack_wrap[256], *wrap = stack_wrap;
+    context_t *c = (context_t *)PyCapsule_GetPointer(capsule, "wordvecs._ftkernel.context");
+    if (!c) goto done;
+    if (out.len != c->p.dim * 4 || (ids != Py_None && !PyDict_Check(ids))) {
+        PyErr_SetString(PyExc_ValueError, "word_vector: inconsistent arguments");
+        goto done;
+    }
+    const char *bytes;
+    Py_ssize_t n;
+    if (PyUnicode_IS_ASCII(word)) {
+        bytes = (const char *)PyUnicode_DATA(word);
+        n = PyUnicode_GET_LENGTH(word);
+    } else {
+        tmp = PyUnicode_AsUTF8String(word);
+        if (!tmp) {
+            if (!PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) goto done;
+            PyErr_Clear();
+            tmp = PyUnicode_AsEncodedString(word, "utf-8", "surrogateescape");
+            if (!tmp) goto done;
+        }
+        bytes = PyBytes_AS_STRING(tmp);
+        n = PyBytes_GET_SIZE(tmp);
+    }
+    int64_t id = -1;
+    if (ids != Py_None) {
+        PyObject *v = PyDict_GetItemWithError(ids, word); /* borrowed */
+        if (v) {
+            long long e = PyLong_AsLongLong(v);
+            if (e == -1 && PyErr_Occurred()) goto done;
+            id = e;
+        } else if (PyErr_Occurred()) {
+            goto done;
+        }
+    }
+    size_t nrows = max_rows(&c->p, n);
+    if (nrows > sizeof(stack_rows) / sizeof(stack_rows[0])) rows = malloc(nrows * sizeof(int64_t));
+    if ((size_t)n + 2 > sizeof(stack_wrap)) wrap = malloc((size_t)n + 2);
+    if (!rows || !wrap) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    int64_t count = collect_rows(&c->p, (const unsigned char *)bytes, n, id, wrap, rows);
+    sum_rows(&c->p, rows, count, (float *)out.buf);
+    result = PyBool_FromLong(count > 0);
+done:
+    if (rows && rows != stack_rows) free(rows);
+    if (wrap && wrap != stack_wrap) free(wrap);
+    Py_XDECREF(tmp);
+    PyBuffer_Release(&out);
+    return result;
+}
+
 static PyMethodDef methods[] = {
+    {"context", context, METH_VARARGS, "The fixed arguments of word_vector, held once."},
+    {"word_vector", word_vector, METH_VARARGS, "fastText get_word_vector of one str."},
     {"word_vectors", word_vectors, METH_VARARGS, "fastText get_word_vector of many words."},
     {"pack_words", pack_words, METH_VARARGS, "UTF-8 bytes, offsets and entries of words."},
     {"murmur3", murmur3, METH_VARARGS, "MurmurHash3_x64_128 of bytes: (h1, h2)."},

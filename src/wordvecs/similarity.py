@@ -3,11 +3,13 @@
 The scoring is gensim's (``KeyedVectors.most_similar`` and ``most_similar_cosmul``): cosine over
 unit-normalised float32 vectors, the query words never returned, an unknown word a ``KeyError``
 that names it. The normalised matrix is computed once, lazily, and kept on the :class:`Vectors`.
-Many queries at once go through one matrix product (:func:`similar_by_vectors`).
+Many queries at once go through one matrix product per block of queries
+(:func:`most_similar_batch`, :func:`similar_by_vectors`).
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from numbers import Integral
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 import numpy as np
 
 from wordvecs.errors import ArgumentTypeError, UsageError, require
+from wordvecs.vectors import on_replace
 
 if TYPE_CHECKING:
     from wordvecs.vectors import Vectors
@@ -25,6 +28,7 @@ __all__ = [
     "analogy",
     "doesnt_match",
     "most_similar",
+    "most_similar_batch",
     "most_similar_cosmul",
     "normed",
     "relative_cosine_similarity",
@@ -380,3 +384,153 @@ class ApproximateIndex:
         """Row indices of the ``topn`` neighbours of each unit query, shape (len(queries), topn)."""
         found = self.index.search(np.asarray(queries, dtype=np.float32), topn, threads=threads)
         return np.asarray(found.keys, dtype=np.int64)
+
+
+#: Queries scored together, and the scores of one matrix product (a tile: 1,024 queries x 4,096
+#: words, 16 MB, whatever the number of words): large enough that BLAS's threads pay off.
+_QUERIES = 1024
+_TILE_SCORES = 2**22
+#: Words in the sample that sets each query's threshold (every n // _SAMPLE-th word).
+_SAMPLE = 16384
+#: How far below the sampled threshold a word is still a candidate: the scores of the matrix
+#: product differ from gensim's (another summation order) by a few units in the last place.
+_MARGIN = 1e-5
+#: Candidates' scores are computed as gensim computes them (its dot, then its division by the
+#: norm): the same bits, or, where BLAS takes another path for a few rows (a row count that is not
+#: a multiple of its block), within a unit in the last place (6e-8). Two of the best closer than
+#: this, a tie or nearly, are decided with gensim's full computation over every word (its order
+#: of exact ties is the one its argpartition gives).
+_TIE = 5e-7
+
+
+def _gensim_query(vectors: Vectors, item: str | np.ndarray, norms: np.ndarray
+                  ) -> tuple[np.ndarray, int]:
+    """gensim's ``get_mean_vector([item], pre_normalize=True, post_normalize=True)`` of one word
+    or vector, with the row to leave out (-1 for a vector)."""
+    if isinstance(item, str):
+        row = vectors.index(item)
+        with np.errstate(divide="ignore", invalid="ignore"):  # a zero row: NaN, as gensim
+            vec = vectors.matrix[row] / norms[row]
+    else:
+        vec, row = np.asarray(item), -1
+        if vec.shape != (vectors.dim,):
+            raise UsageError(f"a query vector must have shape ({vectors.dim},), got {vec.shape}")
+    mean = np.zeros(vectors.dim, dtype=np.float32)
+    mean += np.float64(1.0) * vec
+    return unitvec(mean / np.float64(1.0)), row
+
+
+def _gensim_answer(matrix: np.ndarray, norms: np.ndarray, words: list[str], mean: np.ndarray,
+                   row: int, topn: int) -> list[tuple[str, float]]:
+    """gensim's ``most_similar`` of one query, step by step (its dot, division and argsort)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dists = np.dot(matrix, mean) / norms
+    best = _top(dists, topn + (row >= 0))
+    return [(words[i], float(dists[i])) for i in best if i != row][:topn]
+
+
+def most_similar_batch(vectors: Vectors, queries: Iterable[str | np.ndarray] | np.ndarray,
+                       topn: int = 10, restrict_vocab: int | None = None
+                       ) -> list[list[tuple[str, float]]]:
+    """The ``topn`` neighbours of each of many words or vectors: for each query what
+    ``most_similar(query, topn=topn, restrict_vocab=restrict_vocab)`` gives it, the same words in
+    the same order and the same scores (within 1e-6) as gensim's, in one pass over the matrix.
+
+    ``queries``: words and 1-D vectors, or a 2-D array (one query vector per row). A word query
+    never returns the word itself; a vector query leaves nothing out. Each query is one query, not
+    a combined one (``most_similar([a, b])`` is the mean of ``a`` and ``b``).
+
+    The scores of a block of queries against every word are one matrix product over the
+    unit-normalised matrix (blocks of at most 64 MB of scores); a threshold taken from a sample of
+    each row keeps the few candidates, whose scores are then computed as gensim computes them. A
+    query whose best scores are within 5e-7 of each other (a tie, or a near tie that float rounding
+    could swap) is answered with gensim's own computation over every word, so ties come out in
+    gensim's order.
+    """
+    if isinstance(queries, np.ndarray) and queries.ndim == 2:
+        items: list[str | np.ndarray] = list(queries)
+    elif isinstance(queries, str | np.ndarray):
+        raise UsageError("most_similar_batch takes a list of queries (words or vectors), or a "
+                         "2-D array; most_similar takes one")
+    else:
+        items = list(queries)
+    if _none_wanted(topn):
+        return [[] for _ in items]
+    if not isinstance(topn, Integral):
+        raise UsageError(f"topn must be a positive integer. Received: {topn!r}")
+    topn = int(topn)
+    n = _limit(vectors, restrict_vocab)
+    matrix = vectors.matrix
+    norms = _norms(vectors)
+    means = np.empty((len(items), vectors.dim), dtype=np.float32)
+    own = np.empty(len(items), dtype=np.int64)
+    for j, item in enumerate(items):  # every word checked before any work: the same KeyError
+        means[j], own[j] = _gensim_query(vectors, item, norms)
+    if not items:
+        return []
+    unit = normed(vectors)[:n]
+    matrix, norms = np.asarray(matrix[:n]), norms[:n]  # a plain view: no memmap per row pick
+    words = vectors.words
+    k = topn + 1  # the query word's own row, then topn others
+    # a lower bound of each query's k-th best score: its k-th best among a sample of the words
+    sample = np.ascontiguousarray(unit[::max(1, n // _SAMPLE)])
+    sub = max(1, _TILE_SCORES // max(len(sample), 1))  # queries per product with the sample
+    out: list[list[tuple[str, float]]] = []
+    for start in range(0, len(items), _QUERIES):
+        q = means[start:start + _QUERIES]
+        cut = np.full(len(q), -np.inf, dtype=np.float32)
+        if len(sample) > k:
+            for lo in range(0, len(q), sub):
+                part = -(q[lo:lo + sub] @ sample.T)
+                cut[lo:lo + sub] = -np.partition(part, k - 1, axis=1)[:, k - 1] - _MARGIN
+        found_rows, found_cols = [], []
+        q_t = np.ascontiguousarray(q.T)
+        width = max(1024, _TILE_SCORES // len(q))  # words per tile
+        for lo in range(0, n, width):  # one pass over the matrix for this block of queries
+            tile = unit[lo:lo + width] @ q_t  # words x queries: BLAS's faster layout here
+            c, r = np.divmod(np.flatnonzero(tile >= cut[None, :]), len(q))
+            found_rows.append(r)
+            found_cols.append(c + lo)
+        hit_rows = np.concatenate(found_rows)
+        by_query = np.argsort(hit_rows, kind="stable")
+        hit_cols = np.concatenate(found_cols)[by_query]
+        bounds = np.searchsorted(hit_rows[by_query], np.arange(len(q) + 1))
+        for j in range(len(q)):
+            out.append(_answer(matrix, norms, words, q[j], int(own[start + j]),
+                                hit_cols[bounds[j]:bounds[j + 1]], topn))
+    return out
+
+
+def _answer(matrix: np.ndarray, norms: np.ndarray, words: list[str], mean: np.ndarray, row: int,
+            cand: np.ndarray, topn: int) -> list[tuple[str, float]]:
+    """One query's neighbours among its candidate rows ``cand`` (every row that can be in its
+    answer), scored as gensim scores them; gensim's full computation when two are near a tie."""
+    with np.errstate(divide="ignore", invalid="ignore"):  # a zero row: NaN, as gensim
+        exact = np.dot(matrix[cand], mean) / norms[cand]
+    want = topn + (row >= 0)  # gensim takes topn + 1 for a word, then drops the word
+    order = np.argsort(-exact, kind="stable")[:want + 1]
+    top = exact[order]
+    gaps = top[:-1] - top[1:]  # within the answer, and at its boundary
+    if len(cand) < want or np.isnan(top).any() or (len(gaps) and gaps.min() < _TIE):
+        return _gensim_answer(matrix, norms, words, mean, row, topn)
+    rows = cand[order[:want]].tolist()
+    scores = top[:want].tolist()
+    return [(words[i], s) for i, s in zip(rows, scores) if i != row][:topn]
+
+
+_NORMS: weakref.WeakKeyDictionary[Vectors, np.ndarray] = weakref.WeakKeyDictionary()
+
+
+def _norms(vectors: Vectors) -> np.ndarray:
+    """The row norms of ``vectors`` (gensim's ``fill_norms``), computed once and kept."""
+    got = _NORMS.get(vectors)
+    if got is None:
+        got = _NORMS[vectors] = row_norms(vectors.matrix)
+    return got
+
+
+def _forget_norms(vectors: Vectors) -> None:
+    _NORMS.pop(vectors, None)
+
+
+on_replace(_forget_norms)

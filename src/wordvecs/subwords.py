@@ -194,10 +194,18 @@ def compiled_kernel() -> ModuleType | None:
     """``wordvecs._ftkernel`` when it was built (and not disabled), else None."""
     if os.environ.get("WORDVECS_PURE_PYTHON"):
         return None
+    return _KERNEL[0] if _KERNEL else _import_kernel()
+
+
+_KERNEL: list[ModuleType | None] = []  # the import's outcome, once (v[word] asks per word)
+
+
+def _import_kernel() -> ModuleType | None:
     try:
         from wordvecs import _ftkernel  # type: ignore[attr-defined]
     except ImportError:
-        return None
+        _ftkernel = None
+    _KERNEL.append(_ftkernel)
     return _ftkernel
 
 
@@ -227,6 +235,7 @@ class FastTextSubwords:
         self.prune = prune
         self.dim = int(table.shape[1])
         self._ids: dict[str, int] | None = None
+        self._context: tuple[np.ndarray, object] | None = None  # the kernel's, for word_vector
 
     def __repr__(self) -> str:
         p = self.params
@@ -244,10 +253,9 @@ class FastTextSubwords:
     def ids(self) -> dict[str, int]:
         """Dictionary entry of each word (and label), built on first use."""
         if self._ids is None:
-            ids: dict[str, int] = {}
-            for i, w in enumerate(self.entries):
-                ids.setdefault(w, i)
-            self._ids = ids
+            entries = self.entries
+            # written last to first, so the first occurrence of a word wins (as fastText's find)
+            self._ids = dict(zip(reversed(entries), range(len(entries) - 1, -1, -1)))
         return self._ids
 
     def describe(self) -> dict[str, object]:
@@ -277,8 +285,25 @@ class FastTextSubwords:
         return self._compiled(kernel, data, offsets, entries)
 
     def word_vector(self, word: str) -> np.ndarray:
-        """The vector of one word."""
-        return self.word_vectors([word])[0][0]
+        """The vector of one word (a new array): ``word_vectors([word])[0][0]``, the same bits, in
+        one call of the compiled kernel (``v[word]`` one word at a time)."""
+        kernel = compiled_kernel()
+        if kernel is None or type(word) is not str:
+            return self.word_vectors([word])[0][0]
+        if self._context is None or self._context[0] is not self.table:
+            self._context = (self.table, self._make_context(kernel))
+        out = np.empty(self.dim, dtype=np.float32)
+        kernel.word_vector(self._context[1], word, self.ids, out)
+        return out
+
+    def _make_context(self, kernel: ModuleType) -> object:
+        """The compiled kernel's hold on the table and the parameters (made once)."""
+        p = self.params
+        table = self.table if self.table.flags.c_contiguous else np.ascontiguousarray(self.table)
+        prune = self.prune if self.prune is not None else np.zeros(0, dtype=np.int32)
+        return kernel.context(table, self.dim, p.nwords, p.minn, p.maxn, p.bucket,
+                              1 if p.floret else 0, p.hash_count, p.seed, 1 if p.floret else 0,
+                              np.ascontiguousarray(prune, dtype=np.int32), p.prune_size)
 
     def rows_of(self, words: Sequence[bytes], entries: np.ndarray
                 ) -> tuple[np.ndarray, np.ndarray]:

@@ -184,12 +184,22 @@ class Vectors:
             from wordvecs.gensim_api import item
 
             return item(self, word)
+        if self._lazy is None and self._subwords is not None:  # a .bin: every word from subwords
+            return self._subword_vector(word)
         i = self.key_to_index.get(word)
         if i is not None and (self._lazy is not None or self._subwords is None):
             return np.array(self._raw[i], dtype=np.float32, copy=True)
         if self._subwords is not None:  # fastText's get_word_vector (zeros: no n-gram row)
-            return self._subwords.word_vectors([word])[0][0]
+            return self._subword_vector(word)
         raise self._missing(word)
+
+    def _subword_vector(self, word: str) -> np.ndarray:
+        """fastText's ``get_word_vector`` of one word (one kernel call where the model has it)."""
+        assert self._subwords is not None
+        one = getattr(self._subwords, "word_vector", None)
+        if one is not None:
+            return one(word)
+        return self._subwords.word_vectors([word])[0][0]
 
     def get(self, word: str, default: Any = None, *, fallback: bool = False) -> Any:
         """The vector of ``word``, or ``default`` when it is absent.
@@ -305,6 +315,21 @@ class Vectors:
 
         return most_similar(self, positive, negative, topn=topn,  # type: ignore[call-overload]
                             restrict_vocab=restrict_vocab, indexer=indexer)
+
+    def most_similar_batch(self, queries: Any, topn: int = 10,
+                           restrict_vocab: int | None = None) -> list[list[tuple[str, float]]]:
+        """The neighbours of many words or vectors in one call: one list per query, each what
+        ``most_similar(query, topn=topn)`` (and gensim's) gives that query alone, computed as one
+        matrix product per block of queries
+        (:func:`wordvecs.similarity.most_similar_batch`).
+
+        ``queries``: words and 1-D vectors, or a 2-D array of one query vector per row. A word
+        never gets itself back; an unknown word raises the :class:`~wordvecs.errors.WordNotFound`
+        that ``most_similar`` raises, before any work is done.
+        """
+        from wordvecs.similarity import most_similar_batch
+
+        return most_similar_batch(self, queries, topn=topn, restrict_vocab=restrict_vocab)
 
     @overload
     def most_similar_cosmul(self, positive: Any = None, negative: Any = (), *, topn: None,
