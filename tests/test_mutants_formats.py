@@ -1,0 +1,226 @@
+"""Tests written to kill the mutants of ``formats/text.py`` and ``formats/binary.py`` that the
+reader tests let live (issue 24, item 4; benchmarks/mutation/mut-formats.md).
+
+Most check a whole error message or warning (file, line or byte offset, what was expected and
+found), or compare what is read with Python's own parsing of the same bytes."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import wordvecs
+from wordvecs import FormatError, UsageError, Vectors, WordvecsWarning
+from wordvecs.errors import UnwritableError, WriteError
+from wordvecs.formats import text as text_mod
+from wordvecs.formats.text import ReadOptions
+
+
+def write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def load_warned(path: Path, **kw) -> tuple[Vectors, list[str]]:
+    """The vectors and the messages of every WordvecsWarning the read gave."""
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        v = wordvecs.load(path, **kw)
+    return v, [str(w.message) for w in rec if issubclass(w.category, WordvecsWarning)]
+
+
+def error_of(path: Path, **kw) -> FormatError:
+    with pytest.raises(FormatError) as err:
+        wordvecs.load(path, **kw)
+    return err.value
+
+
+# --- text: words the slow path handles (NUL bytes, several fields, invalid bytes) ---------------
+
+def test_nul_byte_in_a_word_names_file_line_and_the_word(tmp_path, kernel):
+    word = b"n\x00" + b"x" * 70
+    p = write(tmp_path / "v.txt", b"a 1 2\n" + word + b" 3 4\n")
+    err = error_of(p, format="glove")
+    assert str(err) == f"{p}, line 2: a NUL byte in the word; found {word[:60].decode()!r}"
+    assert err.path == str(p) and err.line == 2
+
+
+def test_nul_byte_rows_skipped_and_counted(tmp_path, kernel):
+    p = write(tmp_path / "v.txt", b"a 1 2\nb\x00 3 4\nc 5 6\nd\x00 7 8\n")
+    v, msgs = load_warned(p, format="glove", on_bad_line="skip")
+    assert v.words == ["a", "c"]
+    np.testing.assert_array_equal(v.matrix, np.float32([[1, 2], [5, 6]]))
+    assert msgs == [f"{p}: 2 bad line(s) skipped (first at line 2)"]
+
+
+def test_a_file_of_nul_rows_skipped_is_empty_not_a_crash(tmp_path, kernel):
+    p = write(tmp_path / "v.txt", b"a\x00 1 2\nb\x00 3 4\n")
+    v, msgs = load_warned(p, format="glove", on_bad_line="skip")
+    assert len(v) == 0 and v.dim == 2
+    assert msgs == [f"{p}: 2 bad line(s) skipped (first at line 1)"]
+
+
+def test_too_many_values_skipped_and_counted(tmp_path, kernel):
+    # 'b 1 2 3' in a 2-d file: the extra field is a number, so the row has too many values
+    p = write(tmp_path / "v.txt", b"a 1 2\nb 1 2 3\nc 5 6\nd 1 2 3\ne 7 8\n")
+    err = error_of(p)
+    assert str(err) == f"{p}, line 2: expected 2 values after the word; found 3"
+    v, msgs = load_warned(p, on_bad_line="skip")
+    assert v.words == ["a", "c", "e"]
+    assert msgs == [f"{p}: 2 bad line(s) skipped (first at line 2)"]
+
+
+def test_vocab_on_the_slow_path_keeps_every_listed_word(tmp_path, kernel):
+    # a word with a space sends the chunk down the slow path; words not asked for come first
+    p = write(tmp_path / "v.txt", b"x y 0 0\na 1 2\nz 9 9\nb 3 4\nc d 5 6\n")
+    v = wordvecs.load(p, vocab={"b", "c d", "a"})
+    assert v.words == ["a", "b", "c d"]
+    np.testing.assert_array_equal(v.matrix, np.float32([[1, 2], [3, 4], [5, 6]]))
+
+
+def test_invalid_bytes_name_the_byte_and_the_word(tmp_path, kernel):
+    word = b"ab\xffc" + b"y" * 70
+    p = write(tmp_path / "v.txt", b"a 1 2\n" + word + b" 3 4\n")
+    err = error_of(p, format="glove")
+    assert str(err) == (f"{p}, line 2: the word is not valid utf-8 (byte 2: b'\\xff'); "
+                        f"found {word[:60]!r}")
+    err = error_of(p, format="glove", encoding="utf_8")
+    assert "the word is not valid utf_8 (byte 2: b'\\xff')" in str(err)
+
+
+@pytest.mark.parametrize("errors, words", [
+    ("replace", ["a", "b\ufffd", "c", "d\ufffd\ufffd"]),
+    ("skip", ["a", "c"]),
+])
+def test_invalid_bytes_counted(tmp_path, kernel, errors, words):
+    p = write(tmp_path / "v.txt", b"a 1 2\nb\xff 3 4\nc 5 6\nd\xfe\xff 7 8\n")
+    v, msgs = load_warned(p, format="glove", errors=errors)
+    assert v.words == words
+    what = "replaced" if errors == "replace" else "skipped"
+    assert msgs == [f"{p}: 2 word(s) with invalid bytes {what} (first at line 2)"]
+
+
+# --- text: the token named in a bad-value error ---------------------------------------------
+
+def test_bad_value_names_its_token_cut_to_40_characters(tmp_path, kernel):
+    tok = "v" * 50
+    p = write(tmp_path / "v.txt", f"a 1 2\nb 3 {tok}\n".encode())
+    assert str(error_of(p)) == f"{p}, line 2: expected a number; found {tok[:40]!r}"
+
+
+def test_bad_value_with_invalid_bytes_is_named_not_a_crash(tmp_path, kernel):
+    p = write(tmp_path / "v.txt", b"a 1 2\nb 3 4\xff\n")
+    found = repr("4\ufffd")
+    assert str(error_of(p, format="glove")) == f"{p}, line 2: expected a number; found {found}"
+
+
+def test_digits_python_reads_but_the_kernel_does_not(tmp_path, kernel):
+    # float() takes any Unicode decimal digits; the kernel (like NumPy's loadtxt on bytes) only
+    # ASCII: the error then shows the first 40 bytes of the values, cut inside a 3-byte digit
+    digits = "\u0967\u0968\u0969" * 5  # Devanagari 1 2 3: 3 bytes each in UTF-8
+    assert float(digits) == 123123123123123.0
+    p = write(tmp_path / "v.txt", f"a 1 2\nb 3 {digits}\n".encode())
+    seg = f"3 {digits}".encode()[:40].decode("utf-8", "replace")
+    assert seg.endswith("\ufffd")
+    assert str(error_of(p)) == f"{p}, line 2: expected a number; found {seg!r}"
+
+
+# --- text: over-long lines -------------------------------------------------------------------
+
+@pytest.mark.parametrize("where", ["middle", "end"])
+def test_line_too_long_names_line_and_size(tmp_path, monkeypatch, kernel, where):
+    monkeypatch.setattr(text_mod, "MAX_LINE_BYTES", 1000)
+    monkeypatch.setattr(text_mod, "CHUNK_BYTES", 256)
+    monkeypatch.setattr(text_mod, "MIN_CHUNK_BYTES", 256)
+    long = b"w" * 3000 + b" 1"  # longer than the buffer grows to (MAX_LINE_BYTES + a chunk)
+    data = b"a 1\nb 2\n" + long + (b"\nc 3\n" if where == "middle" else b"")
+    p = write(tmp_path / "v.txt", data)
+    err = error_of(p, format="glove")
+    assert err.line == 3
+    assert str(err).startswith(f"{p}, line 3: the line is too long; expected at most 1,000 "
+                               "bytes; found ")
+    seen = int(re.search(r"found ([\d,]+) bytes without", str(err)).group(1).replace(",", ""))
+    assert seen > 1000
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+def small() -> Vectors:
+    return Vectors(["a", "b"], np.float32([[0.123456789, 2.5], [-1.0, 1e-3]]))
+
+
+@pytest.mark.parametrize("precision", [0, 18, -1])
+def test_precision_out_of_range(tmp_path, precision):
+    with pytest.raises(UsageError) as err:
+        text_mod.write_text(small(), tmp_path / "v.txt", header=False, precision=precision)
+    assert str(err.value) == f"precision must be 1 to 17 significant digits, not {precision}"
+
+
+@pytest.mark.parametrize("precision", [1, 2, 17])
+def test_precision_in_range_is_what_printf_gives(tmp_path, precision):
+    v = small()
+    path = text_mod.write_text(v, tmp_path / "v.txt", header=False, precision=precision)
+    fmt = f"%.{precision}g"
+    assert path.read_text() == "".join(
+        w + " " + " ".join(fmt % x for x in row) + "\n" for w, row in zip(v.words, v.matrix))
+
+
+def test_write_word2vec_passes_its_options(tmp_path):
+    v = small()
+    path = text_mod.write_word2vec(v, tmp_path / "v.vec", precision=2)
+    assert path.read_text() == "2 2\na 0.12 2.5\nb -1 0.001\n"
+    with pytest.raises(WriteError):
+        text_mod.write_word2vec(v, path, precision=2)
+    text_mod.write_word2vec(v, path, precision=3, overwrite=True)
+    assert path.read_text().splitlines()[1] == "a 0.123 2.5"
+
+
+def test_write_glove_has_no_header(tmp_path):
+    path = text_mod.write_glove(small(), tmp_path / "v.txt", precision=2)
+    assert path.read_text() == "a 0.12 2.5\nb -1 0.001\n"
+
+
+def test_write_text_never_replaces_a_file_by_default(tmp_path):
+    path = write(tmp_path / "v.txt", b"keep")
+    with pytest.raises(WriteError):
+        text_mod.write_text(small(), path, header=False)
+    assert path.read_bytes() == b"keep"
+
+
+@pytest.mark.parametrize("header, fmt", [(True, "word2vec text"), (False, "GloVe text")])
+def test_unwritable_word_names_the_format(tmp_path, header, fmt):
+    v = Vectors(["a", "b c\n"], np.zeros((2, 1), np.float32))
+    with pytest.raises(UnwritableError, match=rf"^cannot write words\[1\] = 'b c\\n' as {fmt}: "):
+        text_mod.write_text(v, tmp_path / "v.txt", header=header)
+
+
+def test_a_bom_starts_only_a_glove_file(tmp_path):
+    v = Vectors(["\ufeffa", "b"], np.float32([[1.0], [2.0]]))
+    with pytest.raises(UnwritableError, match=r"^cannot write words\[0\] = '\\ufeffa' as GloVe"):
+        text_mod.write_text(v, tmp_path / "v.txt", header=False)
+    path = text_mod.write_text(v, tmp_path / "v.vec", header=True)
+    assert wordvecs.load(path).words == v.words
+
+
+def test_glove_first_line_that_reads_as_a_header_is_refused(tmp_path):
+    v = Vectors(["3", "a"], np.float32([[2.5], [1.0]]))
+    path = text_mod.write_text(v, tmp_path / "v.txt", header=False)  # '3 2.5' is no header
+    assert wordvecs.load(path).words == ["3", "a"]
+    with pytest.raises(UnwritableError) as err:  # '3 2' is
+        text_mod.write_text(v, tmp_path / "w.txt", header=False, precision=1)
+    assert str(err.value) == ("cannot write words[0] = '3' as GloVe text: its line '3 2' reads "
+                              "as a word2vec 'count dim' header; write word2vec text (.vec) "
+                              "instead")
+    assert not (tmp_path / "w.txt").exists()
+    path = text_mod.write_text(v, tmp_path / "w.vec", header=True, precision=1)
+    assert path.read_text() == "2 1\n3 2\na 1\n"
+
+
+def test_glove_first_line_check_uses_only_the_first_row(tmp_path):
+    v = Vectors(["a", "3"], np.float32([[2.0], [1.0]]))
+    path = text_mod.write_text(v, tmp_path / "v.txt", header=False)
+    assert path.read_text() == "a 2\n3 1\n"
