@@ -224,3 +224,89 @@ def test_glove_first_line_check_uses_only_the_first_row(tmp_path):
     v = Vectors(["a", "3"], np.float32([[2.0], [1.0]]))
     path = text_mod.write_text(v, tmp_path / "v.txt", header=False)
     assert path.read_text() == "a 2\n3 1\n"
+
+
+def test_write_text_never_makes_folders(tmp_path):
+    with pytest.raises(WriteError):
+        text_mod.write_text(small(), tmp_path / "missing" / "v.txt", header=False)
+    assert not (tmp_path / "missing").exists()
+
+
+def test_write_text_in_several_blocks(tmp_path):
+    # 4 << 20 values a block: 1,024 rows of 4,096; the last block is one row (a new newline column)
+    rng = np.random.default_rng(0)
+    m = np.zeros((1025, 4096), np.float32)
+    m[:, :2] = rng.integers(-9, 9, (1025, 2))
+    v = Vectors([f"w{i}" for i in range(1025)], m)
+    path = text_mod.write_text(v, tmp_path / "v.txt", header=False)
+    back = wordvecs.load(path)
+    assert back.words == v.words
+    np.testing.assert_array_equal(back.matrix, m)
+
+
+# --- progress bars ---------------------------------------------------------------------------
+
+class Bars:
+    """Stands in for Progress: records each bar's arguments and its updates."""
+
+    def __init__(self) -> None:
+        self.made: list[dict] = []
+
+    def __call__(self, total, desc, *, enabled, unit="B"):
+        bar = {"total": total, "desc": desc, "enabled": enabled, "unit": unit, "done": 0}
+        self.made.append(bar)
+        outer = self
+
+        class Bar:
+            def update(self, n):
+                bar["done"] += n
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                outer.closed = True
+
+        return Bar()
+
+
+@pytest.mark.parametrize("progress", [True, False])
+def test_write_text_progress_bar(tmp_path, monkeypatch, progress):
+    bars = Bars()
+    monkeypatch.setattr(text_mod, "Progress", bars)
+    text_mod.write_text(small(), tmp_path / "v.txt", header=False, progress=progress)
+    assert bars.made == [{"total": 2, "desc": "writing v.txt", "enabled": progress,
+                          "unit": "rows", "done": 2}]
+
+
+@pytest.mark.parametrize("threshold, shown", [(24, True), (25, False)])
+def test_write_text_progress_bar_by_size(tmp_path, monkeypatch, threshold, shown):
+    # on a terminal, the bar shows for at least MIN_BYTES of float32 values (here 3 x 2 x 4)
+    import sys
+
+    import wordvecs.progress as progress_mod
+
+    bars = Bars()
+    monkeypatch.setattr(text_mod, "Progress", bars)
+    monkeypatch.setattr(progress_mod, "MIN_BYTES", threshold)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    v = Vectors(["a", "b", "c"], np.ones((3, 2), np.float32))
+    text_mod.write_text(v, tmp_path / "v.txt", header=False)
+    assert [b["enabled"] for b in bars.made] == [shown]
+
+
+@pytest.mark.parametrize("suffix", ["", ".gz"])
+def test_read_text_progress_bar(tmp_path, monkeypatch, kernel, suffix):
+    import gzip
+
+    data = b"".join(b"w%d %d 1\n" % (i, i) for i in range(500))
+    p = tmp_path / f"v.txt{suffix}"
+    p.write_bytes(gzip.compress(data) if suffix else data)
+    bars = Bars()
+    monkeypatch.setattr(text_mod, "Progress", bars)
+    v = wordvecs.load(p, progress=True)
+    assert len(v) == 500
+    [bar] = bars.made
+    size = p.stat().st_size
+    assert bar == {"total": size, "desc": f"reading {p.name}", "enabled": True, "unit": "B",
+                   "done": size}
