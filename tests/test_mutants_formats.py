@@ -310,3 +310,125 @@ def test_read_text_progress_bar(tmp_path, monkeypatch, kernel, suffix):
     size = p.stat().st_size
     assert bar == {"total": size, "desc": f"reading {p.name}", "enabled": True, "unit": "B",
                    "done": size}
+
+
+# --- text: options, warnings, headers, the dimension ------------------------------------------
+
+@pytest.mark.parametrize("kw, message", [
+    ({"errors": "ignore"}, "errors must be 'strict', 'replace' or 'skip', not 'ignore'"),
+    ({"on_bad_line": "warn"}, "on_bad_line must be 'error' or 'skip', not 'warn'"),
+    ({"limit": -1}, "limit must be >= 0, not -1"),
+])
+def test_read_options_refused(kw, message):
+    with pytest.raises(UsageError) as err:
+        ReadOptions(**kw)
+    assert str(err.value) == message
+
+
+def test_read_options_accepted():
+    for errors in ("strict", "replace", "skip"):
+        assert ReadOptions(errors=errors).errors == errors
+    for on_bad_line in ("error", "skip"):
+        assert ReadOptions(on_bad_line=on_bad_line).on_bad_line == on_bad_line
+    assert ReadOptions(limit=0).limit == 0
+
+
+def test_limit_zero_reads_no_rows(tmp_path, kernel):
+    p = write(tmp_path / "v.txt", b"a 1 2\nb 3 4\n")
+    v, msgs = load_warned(p, limit=0)
+    assert len(v) == 0 and v.dim == 2 and msgs == []
+
+
+def test_duplicates_warning_names_count_and_first_line(tmp_path, kernel):
+    p = write(tmp_path / "v.txt", b"a 1 1\nb 2 2\nb 3 3\na 4 4\n")
+    v, msgs = load_warned(p)
+    assert v.words == ["a", "b"]
+    assert msgs == [f"{p}: 2 duplicate word(s) skipped, the first occurrence kept (first "
+                    "duplicate at line 3)"]
+
+
+def test_nonfinite_values_counted(tmp_path, kernel):
+    p = write(tmp_path / "v.txt", b"a 1 nan\nb inf -inf\nc 1e39 2\nd 1 2\n")
+    v, msgs = load_warned(p)
+    ref = np.float32([[float(t) for t in line.split()[1:]] for line in
+                      p.read_text().splitlines()])
+    np.testing.assert_array_equal(v.matrix, ref)
+    assert msgs == [f"{p}: 4 value(s) are nan or inf (or overflow float32)"]
+
+
+@pytest.mark.parametrize("limit", [None, 1])
+def test_header_count_that_is_not_the_files(tmp_path, kernel, limit):
+    p = write(tmp_path / "v.vec", b"3 2\na 1 2\nb 3 4\n")
+    v, msgs = load_warned(p, limit=limit)
+    assert len(v) == (2 if limit is None else 1)
+    # with a limit the file is not read to its end: the header is not checked
+    assert msgs == ([f"{p}: the header says 3 vectors; the file has 2"] if limit is None else [])
+
+
+def test_header_after_blank_lines_and_the_line_numbers_after_it(tmp_path, kernel):
+    p = write(tmp_path / "v.vec", b"\n  \n2 2\na 1 2\nb x 4\n")
+    err = error_of(p, format="word2vec")
+    assert str(err) == f"{p}, line 5: expected a number; found 'x'"
+
+
+def test_header_only(tmp_path, kernel):
+    for data in (b"2 3\n", b"2 3"):
+        p = write(tmp_path / "v.vec", data)
+        v, msgs = load_warned(p, format="word2vec")
+        assert len(v) == 0 and v.dim == 3
+        assert msgs == [f"{p}: the header says 2 vectors; the file has 0"]
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"x y\na 1 2\n", "line 1: expected a header line 'count dim'; found 'x y'"),
+    (b"\n\nab" + b"c" * 80 + b"\n", "line 3: expected a header line 'count dim'; found "
+     + repr("ab" + "c" * 58)),
+    (b"2 0\n", "line 1: absurd header; expected a dimension from 1 to 1,000,000; found 0"),
+    (b"2 -3\n", "line 1: absurd header; expected a dimension from 1 to 1,000,000; found -3"),
+    (b"2 1000001\n", "line 1: absurd header; expected a dimension from 1 to 1,000,000; found "
+     "1000001"),
+])
+def test_bad_word2vec_text_header(tmp_path, kernel, data, message):
+    p = write(tmp_path / "v.vec", data)
+    assert str(error_of(p, format="word2vec")) == f"{p}, {message}"
+
+
+def test_largest_dimension_allowed(tmp_path):
+    p = write(tmp_path / "v.vec", b"1 1000000\na" + b" 1" * 1_000_000 + b"\n")
+    v = wordvecs.load(p, format="word2vec")
+    assert v.dim == 1_000_000 and v.words == ["a"] and float(v.matrix.sum()) == 1e6
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"\xef\xbb\xbf", ": the file is empty; expected vectors"),  # (b"": refused before)
+    (b"abc\nd\n", ", line 1: expected a word followed by numbers; found a single field"),
+])
+def test_glove_with_no_vectors(tmp_path, kernel, data, message):
+    p = write(tmp_path / "v.txt", data)
+    assert str(error_of(p, format="glove")) == f"{p}{message}"
+
+
+def test_lone_carriage_returns_only(tmp_path, kernel):
+    p = write(tmp_path / "v.txt", b"\n\na 1 2\rb 3 4\rc 5 6\r")
+    err = error_of(p, format="glove")
+    assert str(err) == f"{p}, line 3: {text_mod._LONE_CR['detail']}"
+
+
+@pytest.mark.parametrize("tail, dim", [(b"", 2), (b"z 1 2 3", 2), (b"z 1 2 3\n", 2)])
+def test_dimension_from_the_first_thousand_lines_first_seen_on_a_tie(tmp_path, kernel, tail,
+                                                                      dim):
+    # lines 1-500 have 2 values, 501-1000 have 3: a tie, so the first seen (2) wins; a line
+    # after the thousandth never counts, with or without its line break
+    rows = [b"a%d 1 2\n" % i for i in range(500)] + [b"b%d 1 2 3\n" % i for i in range(500)]
+    p = write(tmp_path / "v.txt", b"".join(rows) + tail)
+    v, msgs = load_warned(p, format="glove", on_bad_line="skip")
+    assert v.dim == dim and len(v) == 500
+    assert msgs == [f"{p}: {500 + bool(tail)} bad line(s) skipped (first at line 501)"]
+
+
+def test_dimension_most_common_wins(tmp_path, kernel):
+    rows = [b"a 1 2\n"] + [b"b%d 1 2 3\n" % i for i in range(3)]
+    p = write(tmp_path / "v.txt", b"".join(rows))
+    v, msgs = load_warned(p, format="glove", on_bad_line="skip")
+    assert v.dim == 3 and v.words == ["b0", "b1", "b2"]
+    assert msgs == [f"{p}: 1 bad line(s) skipped (first at line 1)"]
