@@ -350,8 +350,9 @@ def test_duplicates_warning_names_count_and_first_line(tmp_path, kernel):
 def test_nonfinite_values_counted(tmp_path, kernel):
     p = write(tmp_path / "v.txt", b"a 1 nan\nb inf -inf\nc 1e39 2\nd 1 2\n")
     v, msgs = load_warned(p)
-    ref = np.float32([[float(t) for t in line.split()[1:]] for line in
-                      p.read_text().splitlines()])
+    with np.errstate(over="ignore"):  # 1e39 overflows float32 to inf, as the reader's does
+        ref = np.float32([[float(t) for t in line.split()[1:]] for line in
+                          p.read_text().splitlines()])
     np.testing.assert_array_equal(v.matrix, ref)
     assert msgs == [f"{p}: 4 value(s) are nan or inf (or overflow float32)"]
 
@@ -432,3 +433,32 @@ def test_dimension_most_common_wins(tmp_path, kernel):
     v, msgs = load_warned(p, format="glove", on_bad_line="skip")
     assert v.dim == 3 and v.words == ["b0", "b1", "b2"]
     assert msgs == [f"{p}: 1 bad line(s) skipped (first at line 1)"]
+
+
+def test_underscores_are_not_digits_in_a_value(tmp_path, kernel):
+    # float() takes "1_000"; a vectors file does not: the value is bad, and a field "1_0"
+    # after a word is part of the word, not an extra value
+    assert float("1_000") == 1000.0
+    p = write(tmp_path / "v.txt", b"a 1 2\nb 1_000 2\n")
+    assert str(error_of(p)) == f"{p}, line 2: expected a number; found '1_000'"
+    p = write(tmp_path / "v.txt", b"a 1 2\nx 1_0 3 4\n")
+    v = wordvecs.load(p)
+    assert v.words == ["a", "x 1_0"]
+
+
+def test_estimate_rows_overestimates_a_plain_file_slightly(tmp_path):
+    from wordvecs.sources import open_source
+
+    data = b"".join(b"w%03d 1 2\n" % i for i in range(1000))  # 11 bytes a line
+    p = write(tmp_path / "v.txt", data)
+    source = open_source(p)
+    per_line = len(data) / 1001  # (the last line break counts one more line)
+    assert text_mod._estimate_rows(memoryview(data), len(data), source) == int(
+        len(data) / per_line * 1.02) + 16
+    assert text_mod._estimate_rows(memoryview(b""), 0, source) == 16
+    import gzip
+
+    gz = write(tmp_path / "v.txt.gz", gzip.compress(data))
+    # compressed: the length is unknown; twice the rows of the chunk at hand (it grows as needed)
+    assert text_mod._estimate_rows(memoryview(data), gz.stat().st_size, open_source(gz)) == int(
+        len(data) / per_line * 2) + 16
