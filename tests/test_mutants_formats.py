@@ -118,7 +118,7 @@ def test_bad_value_with_invalid_bytes_is_named_not_a_crash(tmp_path, kernel):
     assert str(error_of(p, format="glove")) == f"{p}, line 2: expected a number; found {found}"
 
 
-def test_digits_python_reads_but_the_kernel_does_not(tmp_path, kernel):
+def test_digits_float_reads_but_the_kernel_does_not(tmp_path, kernel):
     # float() takes any Unicode decimal digits; the kernel (like NumPy's loadtxt on bytes) only
     # ASCII: the error then shows the first 40 bytes of the values, cut inside a 3-byte digit
     digits = "\u0967\u0968\u0969" * 5  # Devanagari 1 2 3: 3 bytes each in UTF-8
