@@ -462,3 +462,285 @@ def test_estimate_rows_overestimates_a_plain_file_slightly(tmp_path):
     # compressed: the length is unknown; twice the rows of the chunk at hand (it grows as needed)
     assert text_mod._estimate_rows(memoryview(data), gz.stat().st_size, open_source(gz)) == int(
         len(data) / per_line * 2) + 16
+
+
+# --- word2vec binary -------------------------------------------------------------------------
+
+from wordvecs.formats import binary as binary_mod  # noqa: E402
+
+
+def binary(words: list[bytes], matrix: np.ndarray, sep: bytes = b"\n",
+           count: int | None = None) -> bytes:
+    head = f"{len(words) if count is None else count} {matrix.shape[1]}\n".encode()
+    return head + b"".join(w + b" " + row.astype("<f4").tobytes() + sep
+                           for w, row in zip(words, matrix))
+
+
+def offsets_of(words: list[bytes], dim: int, sep: bytes = b"\n") -> list[int]:
+    """The byte offset of each entry's word (the header is 'N dim\\n')."""
+    pos = len(f"{len(words)} {dim}\n")
+    out = []
+    for w in words:
+        out.append(pos)
+        pos += len(w) + 1 + 4 * dim + len(sep)
+    return out
+
+
+M3 = np.float32([[1, 2], [3, 4], [5, 6]])
+
+
+def test_binary_nul_byte_names_offset_and_word(tmp_path):
+    words = [b"a", b"b\x00" + b"x" * 70, b"c"]
+    p = write(tmp_path / "v.bin", binary(words, M3))
+    err = error_of(p, format="word2vec-binary")
+    off = offsets_of(words, 2)[1]
+    assert str(err) == (f"{p}, byte offset {off}: a NUL byte in the word; "
+                        f"found {words[1][:60]!r}")
+    assert err.offset == off and err.path == str(p)
+
+
+def test_binary_invalid_bytes_name_offset_byte_and_word(tmp_path):
+    words = [b"a", b"ab\xffc" + b"y" * 70, b"c"]
+    p = write(tmp_path / "v.bin", binary(words, M3))
+    err = error_of(p, format="word2vec-binary")
+    off = offsets_of(words, 2)[1]
+    assert str(err) == (f"{p}, byte offset {off}: the word is not valid utf-8 (byte 2: "
+                        f"b'\\xff'); found {words[1][:60]!r}")
+    assert err.offset == off
+    err = error_of(p, format="word2vec-binary", encoding="utf_8")
+    assert "the word is not valid utf_8 (byte 2: b'\\xff')" in str(err)
+
+
+@pytest.mark.parametrize("errors", ["replace", "skip"])
+def test_binary_invalid_bytes_counted(tmp_path, errors):
+    words = [b"a", b"b\xff", b"c", b"d\xfe", b"e"]
+    m = np.arange(10, dtype=np.float32).reshape(5, 2)
+    p = write(tmp_path / "v.bin", binary(words, m))
+    v, msgs = load_warned(p, format="word2vec-binary", errors=errors)
+    keep = [0, 1, 2, 3, 4] if errors == "replace" else [0, 2, 4]
+    assert v.words == [w.decode("utf-8", "replace") for w in np.array(words, object)[keep]]
+    np.testing.assert_array_equal(v.matrix, m[keep])
+    what = "replaced" if errors == "replace" else "skipped"
+    off = offsets_of(words, 2)[1]
+    assert msgs == [f"{p}: 2 word(s) with invalid bytes {what} (first at byte offset {off})"]
+
+
+def test_binary_vocab_on_the_slow_path(tmp_path):
+    words = [b"x\xff", b"a", b"z", b"b"]
+    m = np.arange(8, dtype=np.float32).reshape(4, 2)
+    p = write(tmp_path / "v.bin", binary(words, m))
+    v, msgs = load_warned(p, format="word2vec-binary", errors="skip", vocab={"b", "a"})
+    assert v.words == ["a", "b"]
+    np.testing.assert_array_equal(v.matrix, m[[1, 3]])
+    v = wordvecs.load(write(tmp_path / "w.bin", binary(words[1:], m[1:])), vocab={"b", "q"})
+    assert v.words == ["b"]
+    np.testing.assert_array_equal(v.matrix, m[[3]])
+
+
+def test_binary_duplicates_named_by_offset(tmp_path):
+    words = [b"a", b"b", b"a"]
+    p = write(tmp_path / "v.bin", binary(words, M3))
+    v, msgs = load_warned(p)
+    assert v.words == ["a", "b"]
+    np.testing.assert_array_equal(v.matrix, M3[:2])
+    off = offsets_of(words, 2)[2]
+    assert msgs == [f"{p}: 1 duplicate word(s) skipped, the first occurrence kept (first "
+                    f"duplicate at byte offset {off})"]
+
+
+def test_binary_nonfinite_counted(tmp_path):
+    m = np.float32([[np.nan, 1], [np.inf, -np.inf], [0, 1]])
+    p = write(tmp_path / "v.bin", binary([b"a", b"b", b"c"], m))
+    v, msgs = load_warned(p)
+    assert v.matrix.tobytes() == m.tobytes()
+    assert msgs == [f"{p}: 3 value(s) are nan or inf (or overflow float32)"]
+
+
+def test_binary_nonfinite_counted_over_several_blocks(tmp_path):
+    # counted a block of (1 << 20) // dim rows at a time: 2 rows of 2**19 values
+    m = np.zeros((3, 1 << 19), np.float32)
+    m[0, 0] = m[1, 5] = m[2, -1] = np.nan
+    p = write(tmp_path / "v.bin", binary([b"a", b"b", b"c"], m))
+    v, msgs = load_warned(p)
+    assert msgs == [f"{p}: 3 value(s) are nan or inf (or overflow float32)"]
+
+
+@pytest.mark.parametrize("limit", [None, 2])
+def test_binary_header_count_checked_only_when_read_to_the_end(tmp_path, limit):
+    p = write(tmp_path / "v.bin", binary([b"a", b"b", b"c"], M3, count=5))
+    v, msgs = load_warned(p, limit=limit)
+    assert len(v) == (3 if limit is None else 2)
+    assert msgs == ([f"{p}: the header says 5 vectors; the file has 3"] if limit is None
+                    else [])
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"x y\n", "line 1: expected a word2vec binary header 'count dim'; found b'x y\\n'"),
+    (b"2 0\n", "line 1: absurd header; expected a dimension from 1 to 1,000,000; found 0"),
+    (b"2 1000001\n", "line 1: absurd header; expected a dimension from 1 to 1,000,000; found "
+     "1000001"),
+    (b"2 3" + b" " * 98 + b"\n", "line 1: expected a word2vec binary header 'count dim'; "
+     "found b'2 3" + " " * 37 + "'"),
+])
+def test_binary_bad_header(tmp_path, data, message):
+    p = write(tmp_path / "v.bin", data)
+    assert str(error_of(p, format="word2vec-binary")) == f"{p}, {message}"
+
+
+def test_binary_header_line_of_100_bytes_is_read(tmp_path):
+    p = write(tmp_path / "v.bin", b"1 2" + b" " * 97 + b"\na " + np.float32([1, 2]).tobytes())
+    v = wordvecs.load(p, format="word2vec-binary")
+    assert v.words == ["a"] and v.matrix.tolist() == [[1, 2]]
+
+
+def test_binary_empty_file(tmp_path):
+    p = write(tmp_path / "v.bin", b"")
+    err = binary_error(p)
+    assert str(err) == f"{p}: the file is empty; expected a word2vec binary header"
+
+
+def test_binary_largest_dimension_allowed(tmp_path):
+    m = np.ones((1, 1_000_000), np.float32)
+    v = wordvecs.load(write(tmp_path / "v.bin", binary([b"a"], m)), format="word2vec-binary")
+    assert v.dim == 1_000_000 and float(v.matrix.sum()) == 1e6
+
+
+def read_binary(path: Path, **kw) -> Vectors:
+    """The binary reader itself (``load`` refuses a file that sniffs as another format first)."""
+    from wordvecs.sources import open_source
+
+    return binary_mod.read_binary(open_source(path), options=ReadOptions(**kw))
+
+
+def binary_error(path: Path, **kw) -> FormatError:
+    with pytest.raises(FormatError) as err:
+        read_binary(path, **kw)
+    return err.value
+
+
+def test_binary_text_is_named_at_its_offset(tmp_path):
+    p = write(tmp_path / "v.bin", b"2 3\nthe 0.1 0.2 0.3\nof 0.4 0.5 0.6\n")
+    err = binary_error(p)
+    assert str(err) == (f"{p}, byte offset 8: this looks like a text file, not word2vec "
+                        "binary; read it with format='word2vec' or 'auto'")
+
+
+@pytest.mark.parametrize("sample, text", [
+    (b"0.1", True), (b"-1e5 inf NaN\n\xff\xff", True), (b"0.", False), (b"0.1x", False),
+    (b"1.5\t+2E3\r", True), (b"", False),
+])
+def test_looks_like_text(sample, text):
+    assert binary_mod.looks_like_text(sample) is text
+
+
+def test_binary_word_without_space(tmp_path):
+    monkey = binary_mod.MAX_WORD_BYTES
+    data = b"1 2\n" + b"w" * (monkey + 10)
+    p = write(tmp_path / "v.bin", data)
+    assert str(binary_error(p)) == (
+        f"{p}, byte offset 4: expected a word and a space within {monkey} bytes; "
+        "found no space")
+
+
+def test_binary_truncated_entry(tmp_path):
+    data = binary([b"a", b"bb"], M3[:2], sep=b"")
+    p = write(tmp_path / "v.bin", data[:-3])
+    assert str(error_of(p, format="word2vec-binary")) == (
+        f"{p}, byte offset 14: truncated file; expected a word and 8 bytes of vector; "
+        "found 8 bytes before the end of the file")
+
+
+@pytest.mark.parametrize("chunk", [64, 1 << 20])
+@pytest.mark.parametrize("limit", [0, 1, 3, 50, 299, 300, 400])
+def test_binary_limit_over_chunks(tmp_path, monkeypatch, chunk, limit):
+    monkeypatch.setattr(binary_mod, "CHUNK_BYTES", chunk)
+    monkeypatch.setattr(binary_mod, "MIN_CHUNK_BYTES", chunk)
+    words = [b"w%d" % i for i in range(300)]
+    m = np.arange(600, dtype=np.float32).reshape(300, 2)
+    p = write(tmp_path / "v.bin", binary(words, m))
+    v, msgs = load_warned(p, limit=limit)
+    assert v.words == [w.decode() for w in words[:limit]]
+    assert v.matrix.tobytes() == m[:limit].tobytes()
+    assert msgs == []
+
+
+def test_binary_long_entries_grow_the_buffer(tmp_path, monkeypatch):
+    # entries longer than half the chunk: the buffer grows to hold one
+    monkeypatch.setattr(binary_mod, "CHUNK_BYTES", 64)
+    monkeypatch.setattr(binary_mod, "MIN_CHUNK_BYTES", 64)
+    rng = np.random.default_rng(1)
+    m = rng.standard_normal((20, 50)).astype(np.float32)
+    words = [b"w%d" % i + b"x" * i for i in range(20)]
+    v = wordvecs.load(write(tmp_path / "v.bin", binary(words, m)))
+    assert v.words == [w.decode() for w in words] and v.matrix.tobytes() == m.tobytes()
+
+
+@pytest.mark.parametrize("suffix", ["", ".gz"])
+def test_binary_progress_bar(tmp_path, monkeypatch, suffix):
+    import gzip
+
+    m = np.arange(1000, dtype=np.float32).reshape(500, 2)
+    data = binary([b"w%d" % i for i in range(500)], m)
+    p = tmp_path / f"v.bin{suffix}"
+    p.write_bytes(gzip.compress(data) if suffix else data)
+    bars = Bars()
+    monkeypatch.setattr(binary_mod, "Progress", bars)
+    v = wordvecs.load(p, progress=True, format="word2vec-binary")
+    assert len(v) == 500
+    size = p.stat().st_size
+    assert bars.made == [{"total": size, "desc": f"reading {p.name}", "enabled": True,
+                          "unit": "B", "done": size}]
+
+
+# --- writing word2vec binary -----------------------------------------------------------------
+
+def test_write_binary_bytes(tmp_path):
+    v = Vectors(["a", "ü"], np.float32([[1, 2], [3, 4]]))
+    path = binary_mod.write_binary(v, tmp_path / "v.bin")
+    assert path.read_bytes() == binary([b"a", "ü".encode()], v.matrix)
+    with pytest.raises(WriteError):
+        binary_mod.write_binary(v, path)
+    binary_mod.write_binary(Vectors(["b"], np.float32([[5, 6]])), path, overwrite=True)
+    assert path.read_bytes() == binary([b"b"], np.float32([[5, 6]]))
+    with pytest.raises(WriteError):
+        binary_mod.write_binary(v, tmp_path / "missing" / "v.bin")
+
+
+def test_write_binary_refuses_unreadable_words(tmp_path):
+    v = Vectors(["a", "b c"], np.zeros((2, 1), np.float32))
+    with pytest.raises(UnwritableError, match=r"^cannot write words\[1\] = 'b c' as word2vec "
+                       "binary: "):
+        binary_mod.write_binary(v, tmp_path / "v.bin")
+
+
+def test_write_binary_many_blocks(tmp_path):
+    n = 20_005  # 10,000 rows a block
+    m = np.arange(n, dtype=np.float32).reshape(n, 1)
+    words = [f"w{i}" for i in range(n)]
+    path = binary_mod.write_binary(Vectors(words, m), tmp_path / "v.bin")
+    v = wordvecs.load(path)
+    assert v.words == words and v.matrix.tobytes() == m.tobytes()
+
+
+@pytest.mark.parametrize("progress", [True, False])
+def test_write_binary_progress_bar(tmp_path, monkeypatch, progress):
+    bars = Bars()
+    monkeypatch.setattr(binary_mod, "Progress", bars)
+    binary_mod.write_binary(small(), tmp_path / "v.bin", progress=progress)
+    assert bars.made == [{"total": 2, "desc": "writing v.bin", "enabled": progress,
+                          "unit": "rows", "done": 2}]
+
+
+@pytest.mark.parametrize("threshold, shown", [(24, True), (25, False)])
+def test_write_binary_progress_bar_by_size(tmp_path, monkeypatch, threshold, shown):
+    import sys
+
+    import wordvecs.progress as progress_mod
+
+    bars = Bars()
+    monkeypatch.setattr(binary_mod, "Progress", bars)
+    monkeypatch.setattr(progress_mod, "MIN_BYTES", threshold)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    binary_mod.write_binary(Vectors(["a", "b", "c"], np.ones((3, 2), np.float32)),
+                            tmp_path / "v.bin")
+    assert [b["enabled"] for b in bars.made] == [shown]
