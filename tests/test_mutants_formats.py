@@ -627,7 +627,8 @@ def test_binary_text_is_named_at_its_offset(tmp_path):
 
 @pytest.mark.parametrize("sample, text", [
     (b"0.1", True), (b"-1e5 inf NaN\n\xff\xff", True), (b"0.", False), (b"0.1x", False),
-    (b"1.5\t+2E3\r", True), (b"", False),
+    (b"1.5\t+2E3\r", True), (b"", False), (b"0.1\nxyz\n", True), (b"0.1\n\n", True),
+    (b"\n0.1", False), (b"12", False), (b"123", True), (b"1234", True),
 ])
 def test_looks_like_text(sample, text):
     assert binary_mod.looks_like_text(sample) is text
@@ -744,3 +745,24 @@ def test_write_binary_progress_bar_by_size(tmp_path, monkeypatch, threshold, sho
     binary_mod.write_binary(Vectors(["a", "b", "c"], np.ones((3, 2), np.float32)),
                             tmp_path / "v.bin")
     assert [b["enabled"] for b in bars.made] == [shown]
+
+
+def test_binary_word_of_nul_bytes_only(tmp_path):
+    p = write(tmp_path / "v.bin", binary([b"\x00"], M3[:1]))
+    assert str(binary_error(p)) == f"{p}, byte offset 4: a NUL byte in the word; found b'\\x00'"
+
+
+def test_binary_every_word_skipped(tmp_path):
+    p = write(tmp_path / "v.bin", binary([b"a\xff", b"b\xfe"], M3[:2]))
+    v, msgs = load_warned(p, format="word2vec-binary", errors="skip")
+    assert len(v) == 0 and v.dim == 2
+    assert msgs == [f"{p}: 2 word(s) with invalid bytes skipped (first at byte offset 4)"]
+
+
+def test_dimension_counts_lines_not_bytes(tmp_path, kernel):
+    # 100 rows of 2 values fill the first 1,000 bytes; 200 rows of 3 follow: 3 is the dimension
+    rows = [b"a%02d 1 2\n" % i for i in range(100)] + [b"b%03d 1 2 3\n" % i for i in range(200)]
+    p = write(tmp_path / "v.txt", b"".join(rows))
+    v, msgs = load_warned(p, format="glove", on_bad_line="skip")
+    assert v.dim == 3 and len(v) == 200
+    assert msgs == [f"{p}: 100 bad line(s) skipped (first at line 1)"]
