@@ -766,3 +766,46 @@ def test_dimension_counts_lines_not_bytes(tmp_path, kernel):
     v, msgs = load_warned(p, format="glove", on_bad_line="skip")
     assert v.dim == 3 and len(v) == 200
     assert msgs == [f"{p}: 100 bad line(s) skipped (first at line 1)"]
+
+
+# --- encodings other than UTF-8 (the words are decoded by Python, not Arrow) -------------------
+
+@pytest.mark.parametrize("encoding", ["latin-1", "cp1252"])
+def test_text_in_another_encoding(tmp_path, kernel, encoding):
+    # b"\xc3\xa9" is "é" in UTF-8 but two characters in Latin-1
+    p = write(tmp_path / "v.txt", b"caf\xc3\xa9 1 2\nna\xefve 3 4\n")
+    v = wordvecs.load(p, format="glove", encoding=encoding)
+    assert v.words == [b"caf\xc3\xa9".decode(encoding), b"na\xefve".decode(encoding)]
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "cp1252"])
+def test_binary_in_another_encoding(tmp_path, encoding):
+    words = [b"caf\xc3\xa9", b"na\xefve"]
+    v = read_binary(write(tmp_path / "v.bin", binary(words, M3[:2])), encoding=encoding)
+    assert v.words == [w.decode(encoding) for w in words]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "UTF_8", "utf8", "Utf-8"])
+def test_utf8_spellings_read_alike(tmp_path, kernel, encoding):
+    p = write(tmp_path / "v.txt", "é 1 2\nb 3 4\n".encode())
+    assert wordvecs.load(p, encoding=encoding).words == ["é", "b"]
+    q = write(tmp_path / "v.bin", binary(["é".encode(), b"b"], M3[:2]))
+    assert read_binary(q, encoding=encoding).words == ["é", "b"]
+
+
+@pytest.mark.parametrize("fmt", ["glove", "word2vec-binary"])
+@pytest.mark.parametrize("extra, shown", [(0, True), (1, False)])
+def test_read_progress_bar_by_size(tmp_path, monkeypatch, fmt, extra, shown):
+    # progress=None: on a terminal, a bar for a file of MIN_BYTES or more
+    import sys
+
+    import wordvecs.progress as progress_mod
+
+    p = write(tmp_path / "v.txt", b"a 1 2\nb 3 4\n") if fmt == "glove" else write(
+        tmp_path / "v.bin", binary([b"a", b"b"], M3[:2]))
+    bars = Bars()
+    monkeypatch.setattr(text_mod if fmt == "glove" else binary_mod, "Progress", bars)
+    monkeypatch.setattr(progress_mod, "MIN_BYTES", p.stat().st_size + extra)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    wordvecs.load(p, format=fmt)
+    assert [b["enabled"] for b in bars.made] == [shown]
