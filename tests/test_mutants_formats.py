@@ -809,3 +809,18 @@ def test_read_progress_bar_by_size(tmp_path, monkeypatch, fmt, extra, shown):
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
     wordvecs.load(p, format=fmt)
     assert [b["enabled"] for b in bars.made] == [shown]
+
+
+@pytest.mark.parametrize("fmt", ["glove", "word2vec-binary"])
+def test_chunk_size_from_the_file_size(tmp_path, monkeypatch, kernel, fmt):
+    # a 64th of the file a chunk (at least MIN_CHUNK_BYTES): here ~100 bytes, so many chunks
+    mod = text_mod if fmt == "glove" else binary_mod
+    monkeypatch.setattr(mod, "MIN_CHUNK_BYTES", 16)
+    m = np.arange(1000, dtype=np.float32).reshape(500, 2)
+    words = [b"w%d" % i for i in range(500)]
+    if fmt == "glove":
+        data = b"".join(w + b" %d %d\n" % tuple(row) for w, row in zip(words, m))
+    else:
+        data = binary(words, m)
+    v = wordvecs.load(write(tmp_path / "v.dat", data), format=fmt)
+    assert v.words == [w.decode() for w in words] and v.matrix.tobytes() == m.tobytes()
