@@ -619,7 +619,7 @@ def binary_error(path: Path, **kw) -> FormatError:
 
 
 def test_binary_text_is_named_at_its_offset(tmp_path):
-    p = write(tmp_path / "v.bin", b"2 3\nthe 0.1 0.2 0.3\nof 0.4 0.5 0.6\n")
+    p = write(tmp_path / "v.bin", b"2 3\ndog 0.1 0.2 0.3\nof 0.4 0.5 0.6\n")
     err = binary_error(p)
     assert str(err) == (f"{p}, byte offset 8: this looks like a text file, not word2vec "
                         "binary; read it with format='word2vec' or 'auto'")
@@ -824,3 +824,11 @@ def test_chunk_size_from_the_file_size(tmp_path, monkeypatch, kernel, fmt):
         data = binary(words, m)
     v = wordvecs.load(write(tmp_path / "v.dat", data), format=fmt)
     assert v.words == [w.decode() for w in words] and v.matrix.tobytes() == m.tobytes()
+
+
+def test_binary_only_the_first_vector_is_checked_for_text(tmp_path, monkeypatch):
+    # a later vector whose bytes happen to be ASCII digits is still a vector
+    monkeypatch.setattr(binary_mod, "MAX_ENTRIES", 1)  # one entry a scan
+    m = np.frombuffer(b"\x00\x00\x80?1234", "<f4").reshape(2, 1)
+    v = wordvecs.load(write(tmp_path / "v.bin", binary([b"a", b"b"], m)))
+    assert v.words == ["a", "b"] and v.matrix.tobytes() == m.tobytes()
