@@ -832,3 +832,21 @@ def test_binary_only_the_first_vector_is_checked_for_text(tmp_path, monkeypatch)
     m = np.frombuffer(b"\x00\x00\x80?1234", "<f4").reshape(2, 1)
     v = wordvecs.load(write(tmp_path / "v.bin", binary([b"a", b"b"], m)))
     assert v.words == ["a", "b"] and v.matrix.tobytes() == m.tobytes()
+
+
+def test_binary_offsets_after_many_refills(tmp_path, monkeypatch):
+    # the offsets in warnings and errors count from the start of the file, not of the chunk
+    monkeypatch.setattr(binary_mod, "CHUNK_BYTES", 64)
+    monkeypatch.setattr(binary_mod, "MIN_CHUNK_BYTES", 64)
+    words = [b"w%d" % i for i in range(100)] + [b"w7"]
+    m = np.arange(202, dtype=np.float32).reshape(101, 2)
+    data = binary(words, m)
+    p = write(tmp_path / "v.bin", data)
+    v, msgs = load_warned(p)
+    assert len(v) == 100
+    off = offsets_of(words, 2)[100]
+    assert msgs == [f"{p}: 1 duplicate word(s) skipped, the first occurrence kept (first "
+                    f"duplicate at byte offset {off})"]
+    p = write(tmp_path / "v.bin", data[:-5])
+    assert str(error_of(p)) == (f"{p}, byte offset {off}: truncated file; expected a word and "
+                                "8 bytes of vector; found 7 bytes before the end of the file")
