@@ -295,9 +295,14 @@ def test_write_text_progress_bar_by_size(tmp_path, monkeypatch, threshold, shown
     assert [b["enabled"] for b in bars.made] == [shown]
 
 
+@pytest.mark.parametrize("chunk", [None, 64])
 @pytest.mark.parametrize("suffix", ["", ".gz"])
-def test_read_text_progress_bar(tmp_path, monkeypatch, kernel, suffix):
+def test_read_text_progress_bar(tmp_path, monkeypatch, kernel, suffix, chunk):
     import gzip
+
+    if chunk:  # many chunks, some lines carried over: each counts only the bytes it read
+        monkeypatch.setattr(text_mod, "CHUNK_BYTES", chunk)
+        monkeypatch.setattr(text_mod, "MIN_CHUNK_BYTES", chunk)
 
     data = b"".join(b"w%d %d 1\n" % (i, i) for i in range(500))
     p = tmp_path / f"v.txt{suffix}"
@@ -676,9 +681,14 @@ def test_binary_long_entries_grow_the_buffer(tmp_path, monkeypatch):
     assert v.words == [w.decode() for w in words] and v.matrix.tobytes() == m.tobytes()
 
 
+@pytest.mark.parametrize("chunk", [None, 64])
 @pytest.mark.parametrize("suffix", ["", ".gz"])
-def test_binary_progress_bar(tmp_path, monkeypatch, suffix):
+def test_binary_progress_bar(tmp_path, monkeypatch, suffix, chunk):
     import gzip
+
+    if chunk:  # many refills: each counts only the bytes it read
+        monkeypatch.setattr(binary_mod, "CHUNK_BYTES", chunk)
+        monkeypatch.setattr(binary_mod, "MIN_CHUNK_BYTES", chunk)
 
     m = np.arange(1000, dtype=np.float32).reshape(500, 2)
     data = binary([b"w%d" % i for i in range(500)], m)
