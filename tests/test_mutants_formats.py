@@ -860,3 +860,56 @@ def test_binary_offsets_after_many_refills(tmp_path, monkeypatch):
     p = write(tmp_path / "v.bin", data[:-5])
     assert str(error_of(p)) == (f"{p}, byte offset {off}: truncated file; expected a word and "
                                 "8 bytes of vector; found 7 bytes before the end of the file")
+
+
+def read_text_direct(path: Path, header: bool = False, **kw) -> Vectors:
+    """The text reader itself (``load`` refuses a file of blank lines before it is reached)."""
+    from wordvecs.sources import open_source
+
+    return text_mod.read_text(open_source(path), header=header, options=ReadOptions(**kw))
+
+
+def test_blank_lines_only_have_no_vectors(tmp_path, kernel):
+    p = write(tmp_path / "v.txt", b"\n  \n\t\n\n")
+    with pytest.raises(FormatError) as err:
+        read_text_direct(p)
+    assert str(err.value) == f"{p}: no vectors found; expected lines of a word followed by numbers"
+
+
+def test_blank_lines_never_decide_the_dimension(tmp_path, kernel):
+    p = write(tmp_path / "v.txt", b"a 1 2\n\n\n\n\nb 3 4\n\n\n")
+    v = wordvecs.load(p)
+    assert v.dim == 2 and v.words == ["a", "b"]
+
+
+def test_glove_lone_carriage_return_skipped(tmp_path, kernel):
+    p = write(tmp_path / "v.txt", b"x 0 0 0\na 1 2 3\rb 4 5 6\nz 2 2 2\n")
+    v, msgs = load_warned(p, on_bad_line="skip")
+    assert v.words == ["x", "z"]
+    assert msgs == [f"{p}: 1 bad line(s) skipped (first at line 2)"]
+
+
+def test_single_fields_and_a_lone_carriage_return(tmp_path, kernel):
+    # no line has a word and numbers: that is the error, not the carriage return of line 2
+    p = write(tmp_path / "v.txt", b"abc\nx 1\r2\n")
+    assert str(error_of(p, format="glove")) == (
+        f"{p}, line 1: expected a word followed by numbers; found a single field")
+
+
+def test_the_thousandth_line_counts_whole(tmp_path, kernel):
+    # lines 1-499 have 2 values, 500-1000 have 3: 3 wins by 501 to 499, with line 1000 read whole
+    rows = [b"a%d 1 2\n" % i for i in range(499)] + [b"b%d 1 2 3\n" % i for i in range(501)]
+    p = write(tmp_path / "v.txt", b"".join(rows))
+    v, msgs = load_warned(p, format="glove", on_bad_line="skip")
+    assert v.dim == 3 and len(v) == 501
+
+
+def test_the_line_after_the_thousandth_never_counts(tmp_path, kernel):
+    # 500 rows of 2 values, 500 single words (a tie: the first seen wins), then a row: its
+    # first bytes must not tip the count to the single words
+    rows = ([b"a%d 1 2\n" % i for i in range(500)] + [b"w%d\n" % i for i in range(500)]
+            + [b"x 1 2\n"])
+    p = write(tmp_path / "v.txt", b"".join(rows))
+    v, msgs = load_warned(p, format="glove", on_bad_line="skip")
+    assert v.dim == 2 and len(v) == 501
+    assert msgs == [f"{p}: 500 bad line(s) skipped (first at line 501)"]
