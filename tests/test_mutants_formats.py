@@ -913,3 +913,11 @@ def test_the_line_after_the_thousandth_never_counts(tmp_path, kernel):
     v, msgs = load_warned(p, format="glove", on_bad_line="skip")
     assert v.dim == 2 and len(v) == 501
     assert msgs == [f"{p}: 500 bad line(s) skipped (first at line 501)"]
+
+
+def test_nonfinite_counted_on_both_sides_of_a_skipped_row(tmp_path, kernel):
+    p = write(tmp_path / "v.txt", b"a nan 2\nb x 2\nc inf 3\nd 4 -inf\n")
+    v, msgs = load_warned(p, on_bad_line="skip")
+    assert v.words == ["a", "c", "d"]
+    assert msgs == [f"{p}: 1 bad line(s) skipped (first at line 2)",
+                    f"{p}: 3 value(s) are nan or inf (or overflow float32)"]
