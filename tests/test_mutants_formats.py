@@ -884,6 +884,7 @@ def test_blank_lines_never_decide_the_dimension(tmp_path, kernel):
 
 def test_glove_lone_carriage_return_skipped(tmp_path, kernel):
     p = write(tmp_path / "v.txt", b"x 0 0 0\na 1 2 3\rb 4 5 6\nz 2 2 2\n")
+    assert str(error_of(p)) == f"{p}, line 2: {text_mod._LONE_CR['detail']}"
     v, msgs = load_warned(p, on_bad_line="skip")
     assert v.words == ["x", "z"]
     assert msgs == [f"{p}: 1 bad line(s) skipped (first at line 2)"]
@@ -921,3 +922,15 @@ def test_nonfinite_counted_on_both_sides_of_a_skipped_row(tmp_path, kernel):
     assert v.words == ["a", "c", "d"]
     assert msgs == [f"{p}: 1 bad line(s) skipped (first at line 2)",
                     f"{p}: 3 value(s) are nan or inf (or overflow float32)"]
+
+
+def test_nonfinite_counted_over_chunks(tmp_path, monkeypatch, kernel):
+    monkeypatch.setattr(text_mod, "CHUNK_BYTES", 64)
+    monkeypatch.setattr(text_mod, "MIN_CHUNK_BYTES", 64)
+    rows = [b"w%d %d 1\n" % (i, i) for i in range(100)]
+    rows[3] = b"w3 nan 1\n"
+    rows[97] = b"w97 inf -inf\n"
+    p = write(tmp_path / "v.txt", b"".join(rows))
+    v, msgs = load_warned(p)
+    assert len(v) == 100
+    assert msgs == [f"{p}: 3 value(s) are nan or inf (or overflow float32)"]
