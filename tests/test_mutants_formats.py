@@ -934,3 +934,13 @@ def test_nonfinite_counted_over_chunks(tmp_path, monkeypatch, kernel):
     v, msgs = load_warned(p)
     assert len(v) == 100
     assert msgs == [f"{p}: 3 value(s) are nan or inf (or overflow float32)"]
+
+
+def test_short_rows_named_and_counted(tmp_path, kernel):
+    p = write(tmp_path / "v.txt", b"a 1 2\nb\nc 3 4\nd 5\ne\nf 6 7\ng 8\n")
+    assert str(error_of(p)) == f"{p}, line 2: expected 2 values after the word; found 0"
+    v, msgs = load_warned(p, on_bad_line="skip")
+    assert v.words == ["a", "c", "f"]
+    assert msgs == [f"{p}: 4 bad line(s) skipped (first at line 2)"]
+    p = write(tmp_path / "v.txt", b"a 1 2\nd 5\n")
+    assert str(error_of(p)) == f"{p}, line 2: expected 2 values after the word; found 1"
