@@ -536,6 +536,7 @@ def test_binary_vocab_on_the_slow_path(tmp_path):
     p = write(tmp_path / "v.bin", binary(words, m))
     v, msgs = load_warned(p, format="word2vec-binary", errors="skip", vocab={"b", "a"})
     assert v.words == ["a", "b"]
+    assert msgs == [f"{p}: 1 word(s) with invalid bytes skipped (first at byte offset 4)"]
     np.testing.assert_array_equal(v.matrix, m[[1, 3]])
     v = wordvecs.load(write(tmp_path / "w.bin", binary(words[1:], m[1:])), vocab={"b", "q"})
     assert v.words == ["b"]
@@ -567,6 +568,7 @@ def test_binary_nonfinite_counted_over_several_blocks(tmp_path):
     m[0, 0] = m[1, 5] = m[2, -1] = np.nan
     p = write(tmp_path / "v.bin", binary([b"a", b"b", b"c"], m))
     v, msgs = load_warned(p)
+    assert v.matrix.tobytes() == m.tobytes()
     assert msgs == [f"{p}: 3 value(s) are nan or inf (or overflow float32)"]
 
 
@@ -903,6 +905,7 @@ def test_the_thousandth_line_counts_whole(tmp_path, kernel):
     p = write(tmp_path / "v.txt", b"".join(rows))
     v, msgs = load_warned(p, format="glove", on_bad_line="skip")
     assert v.dim == 3 and len(v) == 501
+    assert msgs == [f"{p}: 499 bad line(s) skipped (first at line 1)"]
 
 
 def test_the_line_after_the_thousandth_never_counts(tmp_path, kernel):
