@@ -625,10 +625,14 @@ def binary_error(path: Path, **kw) -> FormatError:
     return err.value
 
 
-def test_binary_text_is_named_at_its_offset(tmp_path):
-    p = write(tmp_path / "v.bin", b"2 3\ndog 0.1 0.2 0.3\nof 0.4 0.5 0.6\n")
+@pytest.mark.parametrize("data, offset", [
+    (b"2 3\ndog 0.1 0.2 0.3\nof 0.4 0.5 0.6\n", 8),
+    (b"2 1\nlongword 0.5\nof 0.25\n", 13),  # a word longer than a vector (4 bytes)
+])
+def test_binary_text_is_named_at_its_offset(tmp_path, data, offset):
+    p = write(tmp_path / "v.bin", data)
     err = binary_error(p)
-    assert str(err) == (f"{p}, byte offset 8: this looks like a text file, not word2vec "
+    assert str(err) == (f"{p}, byte offset {offset}: this looks like a text file, not word2vec "
                         "binary; read it with format='word2vec' or 'auto'")
 
 
@@ -783,16 +787,18 @@ def test_dimension_counts_lines_not_bytes(tmp_path, kernel):
 # --- encodings other than UTF-8 (the words are decoded by Python, not Arrow) -------------------
 
 @pytest.mark.parametrize("encoding", ["latin-1", "cp1252"])
-def test_text_in_another_encoding(tmp_path, kernel, encoding):
-    # b"\xc3\xa9" is "é" in UTF-8 but two characters in Latin-1
-    p = write(tmp_path / "v.txt", b"caf\xc3\xa9 1 2\nna\xefve 3 4\n")
+@pytest.mark.parametrize("words", [[b"caf\xc3\xa9", b"na\xefve"], [b"caf\xc3\xa9", b"b"]])
+def test_text_in_another_encoding(tmp_path, kernel, encoding, words):
+    # b"\xc3\xa9" is "é" in UTF-8 but two characters in Latin-1 (and the second list is all
+    # valid UTF-8: it must still be decoded as Latin-1)
+    p = write(tmp_path / "v.txt", words[0] + b" 1 2\n" + words[1] + b" 3 4\n")
     v = wordvecs.load(p, format="glove", encoding=encoding)
-    assert v.words == [b"caf\xc3\xa9".decode(encoding), b"na\xefve".decode(encoding)]
+    assert v.words == [w.decode(encoding) for w in words]
 
 
 @pytest.mark.parametrize("encoding", ["latin-1", "cp1252"])
-def test_binary_in_another_encoding(tmp_path, encoding):
-    words = [b"caf\xc3\xa9", b"na\xefve"]
+@pytest.mark.parametrize("words", [[b"caf\xc3\xa9", b"na\xefve"], [b"caf\xc3\xa9", b"b"]])
+def test_binary_in_another_encoding(tmp_path, encoding, words):
     v = read_binary(write(tmp_path / "v.bin", binary(words, M3[:2])), encoding=encoding)
     assert v.words == [w.decode(encoding) for w in words]
 
