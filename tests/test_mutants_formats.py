@@ -953,3 +953,9 @@ def test_short_rows_named_and_counted(tmp_path, kernel):
     assert msgs == [f"{p}: 4 bad line(s) skipped (first at line 2)"]
     p = write(tmp_path / "v.txt", b"a 1 2\nd 5\n")
     assert str(error_of(p)) == f"{p}, line 2: expected 2 values after the word; found 1"
+
+
+def test_word_of_nul_bytes_only(tmp_path, kernel):
+    p = write(tmp_path / "v.txt", b"\x00 1 2\n")
+    assert str(error_of(p, format="glove")) == (
+        f"{p}, line 1: a NUL byte in the word; found '\\x00'")
