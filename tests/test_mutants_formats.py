@@ -959,3 +959,14 @@ def test_word_of_nul_bytes_only(tmp_path, kernel):
     p = write(tmp_path / "v.txt", b"\x00 1 2\n")
     assert str(error_of(p, format="glove")) == (
         f"{p}, line 1: a NUL byte in the word; found '\\x00'")
+
+
+@pytest.mark.parametrize("limit", [1, 50, 299, 300, 400])
+def test_text_limit_over_chunks(tmp_path, monkeypatch, kernel, limit):
+    monkeypatch.setattr(text_mod, "CHUNK_BYTES", 64)
+    monkeypatch.setattr(text_mod, "MIN_CHUNK_BYTES", 64)
+    words = [f"w{i}" for i in range(300)]
+    p = write(tmp_path / "v.txt", "".join(f"{w} {i} 1\n" for i, w in enumerate(words)).encode())
+    v, msgs = load_warned(p, limit=limit)
+    assert v.words == words[:limit] and msgs == []
+    np.testing.assert_array_equal(v.matrix[:, 0], np.arange(min(limit, 300), dtype=np.float32))
