@@ -970,3 +970,11 @@ def test_text_limit_over_chunks(tmp_path, monkeypatch, kernel, limit):
     v, msgs = load_warned(p, limit=limit)
     assert v.words == words[:limit] and msgs == []
     np.testing.assert_array_equal(v.matrix[:, 0], np.arange(min(limit, 300), dtype=np.float32))
+
+
+def test_duplicate_named_at_its_line_after_blank_and_skipped_lines(tmp_path, kernel):
+    p = write(tmp_path / "v.txt", b"a 1 1\n\nb 2 2\nc x 3\nd 4 4\na 3 3\n")
+    v, msgs = load_warned(p, on_bad_line="skip")
+    assert v.words == ["a", "b", "d"]
+    assert msgs == [f"{p}: 1 duplicate word(s) skipped, the first occurrence kept (first "
+                    "duplicate at line 6)", f"{p}: 1 bad line(s) skipped (first at line 4)"]
