@@ -978,3 +978,15 @@ def test_duplicate_named_at_its_line_after_blank_and_skipped_lines(tmp_path, ker
     assert v.words == ["a", "b", "d"]
     assert msgs == [f"{p}: 1 duplicate word(s) skipped, the first occurrence kept (first "
                     "duplicate at line 6)", f"{p}: 1 bad line(s) skipped (first at line 4)"]
+
+
+def test_dimension_from_the_first_megabyte_only(tmp_path, monkeypatch, kernel):
+    # the sniff reads at most 1 MB: 300 rows of 2 values and ~4 KB fill it; the 400 rows of 3
+    # values after them are not seen, though they are the most common in the file
+    monkeypatch.setattr(text_mod, "MIN_CHUNK_BYTES", 4 << 20)  # one chunk holds the whole file
+    rows = ([b"a%03d" % i + b"x" * 4000 + b" 1 2\n" for i in range(300)]
+            + [b"b%d 1 2 3\n" % i for i in range(400)])
+    p = write(tmp_path / "v.txt", b"".join(rows))
+    v, msgs = load_warned(p, format="glove", on_bad_line="skip")
+    assert v.dim == 2 and len(v) == 300
+    assert msgs == [f"{p}: 400 bad line(s) skipped (first at line 301)"]
