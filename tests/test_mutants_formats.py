@@ -990,3 +990,10 @@ def test_dimension_from_the_first_megabyte_only(tmp_path, monkeypatch, kernel):
     v, msgs = load_warned(p, format="glove", on_bad_line="skip")
     assert v.dim == 2 and len(v) == 300
     assert msgs == [f"{p}: 400 bad line(s) skipped (first at line 301)"]
+
+
+def test_bad_header_with_invalid_bytes_is_named_not_a_crash(tmp_path, kernel):
+    p = write(tmp_path / "v.vec", b"\xff\xfe 3\na 1 2 3\n")
+    found = repr("\ufffd\ufffd 3")
+    assert str(error_of(p, format="word2vec")) == (
+        f"{p}, line 1: expected a header line 'count dim'; found {found}")
