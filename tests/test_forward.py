@@ -75,15 +75,17 @@ def test_numpy_equals_keras_on_every_head(saved, head: str, monkeypatch) -> None
     assert fast.predict_details(TEXTS) is not None
     assert [p[0] for p in fast.predict(TEXTS)] == [p[0] for p in slow.predict(TEXTS)]
     # the raw pass on ids Keras sees: padding in the middle (masked steps keep the LSTM's state),
-    # unknown-word ids, all-padding rows (a masked mean of nothing is NaN in both)
+    # unknown-word ids. An all-padding row never reaches a model (a text of unknown words gets
+    # the prior on both paths: TEXTS above), and what the backends make of its masked mean of
+    # nothing differs (NaN through ReLU is 0 on TensorFlow, NaN on JAX): left out here.
     rng = np.random.default_rng(7)
     ids = rng.integers(0, len(fast.vocabulary), size=(40, fast.max_len)).astype(np.int32)
     ids[rng.random(ids.shape) < 0.3] = 0
-    ids[:3] = 0
+    ids[:, 0] = np.maximum(ids[:, 0], 1)  # every row holds a token
     ids[3:6] = 1
     np.testing.assert_allclose(fast._forward.predict(ids),
                                np.asarray(slow.model.predict_on_batch(ids)),
-                               atol=1e-5, rtol=0, equal_nan=True)
+                               atol=1e-5, rtol=0)
     scores = fast.evaluate(make_data(n=5, seed=3).texts, make_data(n=5, seed=3).labels)
     assert scores == slow.evaluate(make_data(n=5, seed=3).texts, make_data(n=5, seed=3).labels)
 
