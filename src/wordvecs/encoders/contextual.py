@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import keras
@@ -147,6 +148,93 @@ def _labels(labels: Sequence[int] | np.ndarray, n_classes: int, split: str) -> n
     return y.astype(np.int32)
 
 
+def _checked_labels(train_texts: Sequence[str], train_labels: Any, val_texts: Sequence[str],
+                    val_labels: Any, test_texts: Sequence[str], test_labels: Any,
+                    n_classes: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The three splits' labels as class indices, each split non-empty, a label a text."""
+    y_tr = _labels(train_labels, n_classes, "training")
+    y_va = _labels(val_labels, n_classes, "validation")
+    y_te = _labels(test_labels, n_classes, "test")
+    for name, texts, y in (("training", train_texts, y_tr), ("validation", val_texts, y_va),
+                           ("test", test_texts, y_te)):
+        if len(texts) != len(y):
+            raise DataError(f"{len(texts)} {name} texts for {len(y)} labels")
+        if not len(texts):
+            raise DataError(f"no {name} texts")
+    return y_tr, y_va, y_te
+
+
+def _states(cache: StateCache, train_texts: Sequence[str], val_texts: Sequence[str],
+            test_texts: Sequence[str]
+            ) -> tuple[tuple[tuple[np.ndarray, np.ndarray], ...], int, float]:
+    """The splits' cached states and masks, padded to one length (the longest document, at
+    least 5), that length, and the seconds spent encoding documents not cached before."""
+    before = cache.seconds
+    cache._fill([*train_texts, *val_texts, *test_texts])
+    length = max(5, *(cache.length(t) for t in (*train_texts, *val_texts, *test_texts)))
+    xs = tuple(cache.get(list(t), length) for t in (train_texts, val_texts, test_texts))
+    return xs, length, cache.seconds - before
+
+
+@dataclass
+class _Fitted:
+    """A trained model's history, seconds, and validation and test probabilities."""
+
+    history: dict[str, list[float]]
+    seconds: float
+    p_va: np.ndarray
+    p_te: np.ndarray
+
+
+def _fit(model: Any, xs: Sequence[tuple[np.ndarray, np.ndarray]],
+         ys: tuple[np.ndarray, np.ndarray], *, epochs: int, batch_size: int, patience: int,
+         callbacks: Sequence[Any]) -> _Fitted:
+    """Train ``model`` early-stopped on the validation loss (the best weights restored), then
+    predict the validation and test splits."""
+    (x_tr, x_va, x_te), (y_tr, y_va) = xs, ys
+    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
+                                         restore_best_weights=True)
+    t0 = time.perf_counter()
+    hist = model.fit(list(x_tr), y_tr, validation_data=(list(x_va), y_va), epochs=epochs,
+                     batch_size=batch_size, shuffle=True, verbose=0, callbacks=[stop, *callbacks])
+    seconds = time.perf_counter() - t0
+    return _Fitted({k: [float(v) for v in vs] for k, vs in hist.history.items()}, seconds,
+                   np.asarray(model.predict(list(x_va), batch_size=256, verbose=0)),
+                   np.asarray(model.predict(list(x_te), batch_size=256, verbose=0)))
+
+
+def _result(mode: str, full: Any, cache: StateCache, fitted: _Fitted,
+            ys: tuple[np.ndarray, np.ndarray], *, n_classes: int, fraction: float,
+            train_texts: Sequence[str], val_texts: Sequence[str], test_texts: Sequence[str],
+            encode_seconds: float, max_len: int, params: dict[str, Any] | None
+            ) -> dict[str, Any]:
+    """An encoder mode's run: the fields of RunResult and the extras its callers document."""
+    y_va, y_te = ys
+    pred_va, pred_te = np.argmax(fitted.p_va, axis=1), np.argmax(fitted.p_te, axis=1)
+    history = fitted.history
+    name = cache.encoder.name
+    return {
+        "mode": mode, "fraction": fraction, "train_size": len(train_texts),
+        "test_accuracy": float(np.mean(pred_te == y_te)),
+        "macro_f1": macro_f1(y_te, pred_te, n_classes),
+        "val_accuracy": float(np.mean(pred_va == y_va)),
+        "epochs": len(history["loss"]),
+        "best_epoch": int(np.argmin(history["val_loss"])) + 1,
+        "train_seconds": round(fitted.seconds, 2),
+        "trainable_params": int(sum(np.prod(w.shape) for w in full.trainable_weights)),
+        "frozen_params": int(sum(np.prod(w.shape) for w in full.non_trainable_weights)),
+        "history": history,
+        "encode_seconds": round(encode_seconds, 2), "max_len": max_len,
+        "truncated": {"train": cache.truncated(list(train_texts)),
+                      "validation": cache.truncated(list(val_texts)),
+                      "test": cache.truncated(list(test_texts))},
+        "state_bytes": cache.nbytes, "encoder": name, "model": full,
+        "vectors": f"{name} encoder", "weight_bytes": weight_bytes(full),
+        "test_interval": None, "params": params, "test_predictions": pred_te,
+        "val_probabilities": fitted.p_va, "test_probabilities": fitted.p_te,
+    }
+
+
 def train_contextual(train_texts: Sequence[str], train_labels: Sequence[int] | np.ndarray,
                      val_texts: Sequence[str], val_labels: Sequence[int] | np.ndarray,
                      test_texts: Sequence[str], test_labels: Sequence[int] | np.ndarray, *,
@@ -175,59 +263,21 @@ def train_contextual(train_texts: Sequence[str], train_labels: Sequence[int] | n
         raise UsageError(f"the cache truncates at {cache.max_len} tokens, not max_len={max_len}")
     elif cache.layer != cache.encoder.config.num_hidden_layers:
         raise UsageError(f"the cache keeps the output of block {cache.layer}, not the final one")
-    y_tr = _labels(train_labels, n_classes, "training")
-    y_va = _labels(val_labels, n_classes, "validation")
-    y_te = _labels(test_labels, n_classes, "test")
-    for name, texts, y in (("training", train_texts, y_tr), ("validation", val_texts, y_va),
-                           ("test", test_texts, y_te)):
-        if len(texts) != len(y):
-            raise DataError(f"{len(texts)} {name} texts for {len(y)} labels")
-        if not len(texts):
-            raise DataError(f"no {name} texts")
-    before = cache.seconds
-    cache._fill([*train_texts, *val_texts, *test_texts])
-    length = max(5, *(cache.length(t) for t in (*train_texts, *val_texts, *test_texts)))
-    x_tr = cache.get(list(train_texts), length)
-    x_va = cache.get(list(val_texts), length)
-    x_te = cache.get(list(test_texts), length)
-    encode_seconds = cache.seconds - before
+    y_tr, y_va, y_te = _checked_labels(train_texts, train_labels, val_texts, val_labels,
+                                       test_texts, test_labels, n_classes)
+    xs, length, encode_seconds = _states(cache, train_texts, val_texts, test_texts)
 
     keras.utils.set_random_seed(seed)
     head_model = build_head(head, length=length, dim=cache.encoder.dim, n_classes=n_classes)
     head_model.compile(optimizer=keras.optimizers.Adam(learning_rate),
                        loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
-                                         restore_best_weights=True)
-    t0 = time.perf_counter()
-    hist = head_model.fit(list(x_tr), y_tr, validation_data=(list(x_va), y_va), epochs=epochs,
-                          batch_size=batch_size, shuffle=True, verbose=0,
-                          callbacks=[stop, *callbacks])
-    seconds = time.perf_counter() - t0
-    history = {k: [float(v) for v in vs] for k, vs in hist.history.items()}
-    p_te = np.asarray(head_model.predict(list(x_te), batch_size=256, verbose=0))
-    p_va = np.asarray(head_model.predict(list(x_va), batch_size=256, verbose=0))
-    pred_te, pred_va = np.argmax(p_te, axis=1), np.argmax(p_va, axis=1)
+    fitted = _fit(head_model, xs, (y_tr, y_va), epochs=epochs,
+                  batch_size=batch_size, patience=patience, callbacks=callbacks)
     full = _end_to_end(cache.encoder, head_model, length)
-    trainable = int(sum(np.prod(w.shape) for w in full.trainable_weights))
-    frozen = int(sum(np.prod(w.shape) for w in full.non_trainable_weights))
-    return {
-        "mode": "contextual", "fraction": fraction, "train_size": len(train_texts),
-        "test_accuracy": float(np.mean(pred_te == y_te)),
-        "macro_f1": macro_f1(y_te, pred_te, n_classes),
-        "val_accuracy": float(np.mean(pred_va == y_va)),
-        "epochs": len(history["loss"]),
-        "best_epoch": int(np.argmin(history["val_loss"])) + 1,
-        "train_seconds": round(seconds, 2), "trainable_params": trainable,
-        "frozen_params": frozen, "history": history,
-        "encode_seconds": round(encode_seconds, 2), "max_len": max_len,
-        "truncated": {"train": cache.truncated(list(train_texts)),
-                      "validation": cache.truncated(list(val_texts)),
-                      "test": cache.truncated(list(test_texts))},
-        "state_bytes": cache.nbytes, "encoder": cache.encoder.name, "model": full,
-        "vectors": f"{cache.encoder.name} encoder", "weight_bytes": weight_bytes(full),
-        "test_interval": None, "params": None, "test_predictions": pred_te,
-        "val_probabilities": p_va, "test_probabilities": p_te,
-    }
+    return _result("contextual", full, cache, fitted, (y_va, y_te), n_classes=n_classes,
+                   fraction=fraction, train_texts=train_texts, val_texts=val_texts,
+                   test_texts=test_texts, encode_seconds=encode_seconds, max_len=max_len,
+                   params=None)
 
 
 # --- fine-tuning the top blocks ------------------------------------------------------------------
@@ -354,24 +404,11 @@ def finetune_contextual(train_texts: Sequence[str], train_labels: Sequence[int] 
     elif cache.layer != bottom:
         raise UsageError(f"the cache keeps the output of {cache.layer} blocks; tuning the top "
                          f"{layers} of {n_blocks} needs layer={bottom}")
-    y_tr = _labels(train_labels, n_classes, "training")
-    y_va = _labels(val_labels, n_classes, "validation")
-    y_te = _labels(test_labels, n_classes, "test")
-    for name, texts, y in (("training", train_texts, y_tr), ("validation", val_texts, y_va),
-                           ("test", test_texts, y_te)):
-        if len(texts) != len(y):
-            raise DataError(f"{len(texts)} {name} texts for {len(y)} labels")
-        if not len(texts):
-            raise DataError(f"no {name} texts")
+    y_tr, y_va, y_te = _checked_labels(train_texts, train_labels, val_texts, val_labels,
+                                       test_texts, test_labels, n_classes)
     if head not in HEADS:
         raise UsageError(f"unknown head {head!r}; expected one of {', '.join(HEADS)}")
-    before = cache.seconds
-    cache._fill([*train_texts, *val_texts, *test_texts])
-    length = max(5, *(cache.length(t) for t in (*train_texts, *val_texts, *test_texts)))
-    x_tr = cache.get(list(train_texts), length)
-    x_va = cache.get(list(val_texts), length)
-    x_te = cache.get(list(test_texts), length)
-    encode_seconds = cache.seconds - before
+    xs, length, encode_seconds = _states(cache, train_texts, val_texts, test_texts)
 
     keras.utils.set_random_seed(seed)
     dim = encoder.dim
@@ -391,17 +428,8 @@ def finetune_contextual(train_texts: Sequence[str], train_labels: Sequence[int] 
     tuned.compile(optimizer=_two_rate_adam(schedule, head_model.trainable_variables,
                                            head_learning_rate / lr),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
-                                         restore_best_weights=True)
-    t0 = time.perf_counter()
-    hist = tuned.fit(list(x_tr), y_tr, validation_data=(list(x_va), y_va), epochs=epochs,
-                     batch_size=batch_size, shuffle=True, verbose=0,
-                     callbacks=[stop, *callbacks])
-    seconds = time.perf_counter() - t0
-    history = {k: [float(v) for v in vs] for k, vs in hist.history.items()}
-    p_te = np.asarray(tuned.predict(list(x_te), batch_size=256, verbose=0))
-    p_va = np.asarray(tuned.predict(list(x_va), batch_size=256, verbose=0))
-    pred_te, pred_va = np.argmax(p_te, axis=1), np.argmax(p_va, axis=1)
+    fitted = _fit(tuned, xs, (y_tr, y_va), epochs=epochs,
+                  batch_size=batch_size, patience=patience, callbacks=callbacks)
 
     ids_in = keras.Input(shape=(length,), dtype="int32", name="token_ids")
     mask_in = keras.Input(shape=(length,), dtype="int32", name="padding_mask")
@@ -411,24 +439,8 @@ def finetune_contextual(train_texts: Sequence[str], train_labels: Sequence[int] 
     full = keras.Model([ids_in, mask_in], head_model([_zero_padding()([x, mask_in]),
                                                       mask_in]),
                        name="finetuned_contextual_classifier")
-    trainable = int(sum(np.prod(w.shape) for w in full.trainable_weights))
-    frozen = int(sum(np.prod(w.shape) for w in full.non_trainable_weights))
-    return {
-        "mode": "contextual-finetune", "fraction": fraction, "train_size": len(train_texts),
-        "test_accuracy": float(np.mean(pred_te == y_te)),
-        "macro_f1": macro_f1(y_te, pred_te, n_classes),
-        "val_accuracy": float(np.mean(pred_va == y_va)),
-        "epochs": len(history["loss"]),
-        "best_epoch": int(np.argmin(history["val_loss"])) + 1,
-        "train_seconds": round(seconds, 2), "trainable_params": trainable,
-        "frozen_params": frozen, "history": history,
-        "encode_seconds": round(encode_seconds, 2), "max_len": max_len,
-        "truncated": {"train": cache.truncated(list(train_texts)),
-                      "validation": cache.truncated(list(val_texts)),
-                      "test": cache.truncated(list(test_texts))},
-        "state_bytes": cache.nbytes, "encoder": encoder.name, "model": full,
-        "vectors": f"{encoder.name} encoder", "weight_bytes": weight_bytes(full),
-        "test_interval": None,
-        "params": {"layers": layers, "learning_rate": lr, "warmup": warmup},
-        "test_predictions": pred_te, "val_probabilities": p_va, "test_probabilities": p_te,
-    }
+    return _result("contextual-finetune", full, cache, fitted, (y_va, y_te),
+                   n_classes=n_classes, fraction=fraction, train_texts=train_texts,
+                   val_texts=val_texts, test_texts=test_texts, encode_seconds=encode_seconds,
+                   max_len=max_len,
+                   params={"layers": layers, "learning_rate": lr, "warmup": warmup})

@@ -153,6 +153,20 @@ def _logreg(c: float, seed: int) -> Any:
     return lm.LogisticRegression(C=c, solver="lbfgs", max_iter=MAX_ITER, random_state=seed)
 
 
+def _choose_c(x_tr: Any, train_y: np.ndarray, x_va: Any, val_y: np.ndarray,
+              cs: Sequence[float], seed: int) -> tuple[dict[str, Any], Any, float,
+                                                        list[dict[str, Any]]]:
+    """A logistic regression on fixed features for each ``C`` of ``cs`` (increasing), the most
+    accurate on validation kept (:func:`_choose`)."""
+    def fitter(c: float) -> Callable[[], tuple[Any, float]]:
+        def fit() -> tuple[Any, float]:
+            clf = _logreg(c, seed).fit(x_tr, train_y)
+            return clf, float(np.mean(clf.predict(x_va) == val_y))
+        return fit
+
+    return _choose([({"C": float(c)}, fitter(c)) for c in sorted(cs)])
+
+
 # --- TF-IDF + logistic regression ----------------------------------------------------------------
 def tfidf_features() -> Any:
     """The (unfitted) TF-IDF features: word 1-2-grams and character 2-5-grams within word
@@ -201,13 +215,7 @@ def tfidf_logreg(train_texts: Sequence[str], train_y: Any, val_texts: Sequence[s
     x_tr = features.fit_transform(list(train_texts))
     x_va = features.transform(list(val_texts))
 
-    def fitter(c: float) -> Callable[[], tuple[Any, float]]:
-        def fit() -> tuple[Any, float]:
-            clf = _logreg(c, seed).fit(x_tr, train_y)
-            return clf, float(np.mean(clf.predict(x_va) == val_y))
-        return fit
-
-    settings, clf, acc, search = _choose([({"C": float(c)}, fitter(c)) for c in sorted(cs)])
+    settings, clf, acc, search = _choose_c(x_tr, train_y, x_va, val_y, cs, seed)
     seconds = time.perf_counter() - t0
     word, char = (features.transformer_list[i][1] for i in (0, 1))
 
@@ -331,13 +339,7 @@ def sentence_logreg(embed: Callable[[Sequence[str]], np.ndarray], train_texts: S
     x_tr = np.asarray(embed(list(train_texts)), dtype=np.float64)
     x_va = np.asarray(embed(list(val_texts)), dtype=np.float64)
 
-    def fitter(c: float) -> Callable[[], tuple[Any, float]]:
-        def fit() -> tuple[Any, float]:
-            clf = _logreg(c, seed).fit(x_tr, train_y)
-            return clf, float(np.mean(clf.predict(x_va) == val_y))
-        return fit
-
-    settings, clf, acc, search = _choose([({"C": float(c)}, fitter(c)) for c in sorted(cs)])
+    settings, clf, acc, search = _choose_c(x_tr, train_y, x_va, val_y, cs, seed)
     seconds = time.perf_counter() - t0
 
     def proba(texts: Sequence[str]) -> np.ndarray:
