@@ -146,10 +146,55 @@ def test_end_to_end_model_equals_the_trained_one(tiny: Path, layers: int) -> Non
     want = full.get_layer("cnn_contextual_head").predict([np.asarray(x) * m[..., None], m],
                                                          verbose=0)
     np.testing.assert_allclose(got, want, atol=1e-5)
+    # the run's own probabilities came from batches of other widths (see _Buckets): the same
+    np.testing.assert_allclose(res["test_probabilities"], got, atol=1e-5)
     np.testing.assert_array_equal(np.argmax(got, axis=1), res["test_predictions"])
     if layers == N_BLOCKS:  # every block tuned: only the embeddings stay frozen
         emb = cache.encoder.model.get_layer("embeddings")
         assert res["frozen_params"] == sum(int(np.prod(w.shape)) for w in emb.weights)
+
+
+def test_buckets_pad_each_batch_to_its_own_longest_document() -> None:
+    from wordvecs.encoders.contextual import _REACH, _WIDTH_STEP, _Buckets
+
+    rng = np.random.default_rng(0)
+    lengths = np.concatenate([rng.integers(3, 20, 900), rng.integers(100, 128, 100)])
+    states = [np.full((n, 4), n, np.float32) for n in lengths]
+    labels = (lengths > 50).astype(np.int32)
+    data = _Buckets(states, labels, 32, seed=7)
+    assert len(data) == -(-len(states) // 32)
+    padded, orders = 0, []
+    for _ in range(2):
+        order = []
+        for i in range(len(data)):
+            (x, mask), y = data[i]
+            idx = data.batches[i]
+            real = mask.sum(axis=1)
+            np.testing.assert_array_equal(real, lengths[idx])
+            np.testing.assert_array_equal(y, labels[idx])
+            np.testing.assert_array_equal(x[:, 0, 0], lengths[idx])  # each row is its document
+            assert (x[mask == 0] == 0).all()
+            width = x.shape[1]
+            assert width % _WIDTH_STEP == 0 and width - _WIDTH_STEP < real.max() + _REACH <= width
+            padded += x.shape[0] * width
+            order.extend(idx)
+        assert sorted(order) == list(range(len(states)))  # every document once an epoch
+        orders.append(order)
+        data.on_epoch_end()
+    assert orders[0] != orders[1]  # a new order each epoch
+    again = _Buckets(states, labels, 32, seed=7)
+    assert [list(b) for b in again.batches] == [list(b) for b in _Buckets(
+        states, labels, 32, seed=7).batches]
+    # one array padded to the longest document + reach would hold 2 x 133 x 1000 positions;
+    # batches of similar lengths hold little more than the documents themselves
+    assert padded < 0.3 * 2 * (lengths.max() + _REACH) * len(states)
+    assert padded < 2 * 2.2 * lengths.sum()
+    # Keras' TensorFlow path reads the shapes of the first two batches: they differ
+    assert data[0][0][0].shape[1] != data[1][0][0].shape[1]
+    # evaluation: in order of length, mapped back by order()
+    ev = _Buckets(states, None, 64, seed=None)
+    assert len(ev[0]) == 1 and sorted(ev.order()) == list(range(len(states)))
+    assert ev[0][0][0].shape[1] != ev[1][0][0].shape[1]
 
 
 def test_learning_rate_warms_up_then_decays() -> None:

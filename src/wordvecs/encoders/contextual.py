@@ -102,16 +102,22 @@ class StateCache:
             mask[r, : len(s)] = 1
         return out, mask
 
+    def arrays(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """Each document's states, unpadded: (tokens, dim) float32, the cache's own arrays."""
+        self._fill(texts)
+        return [self._states[self.layer, t] for t in texts]
+
     def truncated(self, texts: Sequence[str]) -> int:
         """How many of ``texts`` were cut at ``max_len`` tokens."""
         self._fill(texts)
         return sum(self._truncated[t] for t in texts)
 
 
-def build_head(kind: str, *, length: int, dim: int, n_classes: int) -> Any:
+def build_head(kind: str, *, length: int | None, dim: int, n_classes: int) -> Any:
     """The classifier head on contextual states: ``[states, padding_mask] -> probabilities``.
 
-    The same layers as the embedding modes' models after their ``Embedding``.
+    The same layers as the embedding modes' models after their ``Embedding``; ``length`` ``None``
+    takes documents of any length (the fine-tuning mode's batches are each as wide as they need).
     """
     import keras
 
@@ -201,6 +207,117 @@ def _fit(model: Any, xs: Sequence[tuple[np.ndarray, np.ndarray]],
     return _Fitted({k: [float(v) for v in vs] for k, vs in hist.history.items()}, seconds,
                    np.asarray(model.predict(list(x_va), batch_size=256, verbose=0)),
                    np.asarray(model.predict(list(x_te), batch_size=256, verbose=0)))
+
+
+#: Zero positions after the last token of every document in a batch of :class:`_Buckets`: the
+#: CNN head's window (5), so that every document ends in at least one all-padding window as in
+#: one array padded to the longest document + ``_REACH``; a batch's width is then rounded up to
+#: a multiple of ``_WIDTH_STEP`` (a few distinct shapes: a few traces).
+_REACH = 5
+_WIDTH_STEP = 8
+
+
+class _Buckets(keras.utils.PyDataset):
+    """Batches of documents of similar length, each batch padded only to its own longest document
+    (+ ``_REACH``, rounded up to ``_WIDTH_STEP``), built from a cache's unpadded states.
+
+    Short texts waste most of one array padded to the longest document (the reviews: 2.4x the
+    tokens); a transformer block's cost grows with the width (its attention with its square).
+    ``seed`` given (training): the documents are shuffled, sorted by length within pools of
+    ``_POOL`` batches, cut into batches, and the batches shuffled: a new order each epoch.
+    ``seed`` ``None`` (evaluation, prediction): in order of length; :meth:`order` maps the
+    concatenated batches back to the documents. Every document of a batch gets at least
+    ``_REACH`` zero positions, so the heads (the CNN's windows and avgmax's max read padding)
+    give the same output as on one array padded to the longest document + ``_REACH``.
+    """
+
+    _POOL = 50
+
+    def __init__(self, states: Sequence[np.ndarray], labels: np.ndarray | None,
+                 batch_size: int, *, seed: int | None) -> None:
+        super().__init__()
+        self.states = states
+        self.labels = labels
+        self.batch_size = max(int(batch_size), 1)
+        self.seed = seed
+        self.lengths = np.array([len(s) for s in states], dtype=np.int64)
+        self.dim = int(states[0].shape[1])
+        self.epoch = 0
+        self.batches = self._plan()
+
+    def width(self, idx: np.ndarray) -> int:
+        return -(-(int(self.lengths[idx].max()) + _REACH) // _WIDTH_STEP) * _WIDTH_STEP
+
+    def _plan(self) -> list[np.ndarray]:
+        n, bs = len(self.states), self.batch_size
+        if self.seed is None:
+            order = np.argsort(self.lengths, kind="stable")
+            batches = [order[i: i + bs] for i in range(0, n, bs)]
+        else:
+            rng = np.random.default_rng([self.seed, self.epoch])
+            perm, pool = rng.permutation(n), bs * self._POOL
+            batches = []
+            for p in range(0, n, pool):  # only the last pool may be short: ceil(n / bs) batches
+                chunk = perm[p: p + pool]
+                chunk = chunk[np.argsort(self.lengths[chunk], kind="stable")]
+                batches += [chunk[i: i + bs] for i in range(0, len(chunk), bs)]
+            batches = [batches[i] for i in rng.permutation(len(batches))]
+        # Keras' TensorFlow path fixes the input shapes from the first two batches: two
+        # different widths there leave the length open for the others.
+        widths = [self.width(b) for b in batches]
+        if len(batches) > 2 and widths[0] == widths[1]:
+            other = next((j for j in range(2, len(batches)) if widths[j] != widths[0]), None)
+            if other is not None:
+                batches[1], batches[other] = batches[other], batches[1]
+        return batches
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+    def __getitem__(self, i: int) -> tuple[Any, ...]:
+        idx = self.batches[i]
+        width = self.width(idx)
+        x = np.zeros((len(idx), width, self.dim), dtype=np.float32)
+        mask = np.zeros((len(idx), width), dtype=np.int32)
+        for r, k in enumerate(idx):
+            s = self.states[k]
+            x[r, : len(s)] = s
+            mask[r, : len(s)] = 1
+        return ((x, mask),) if self.labels is None else ((x, mask), self.labels[idx])
+
+    def on_epoch_end(self) -> None:
+        if self.seed is not None:
+            self.epoch += 1
+            self.batches = self._plan()
+
+    def order(self) -> np.ndarray:
+        """The documents in the order of the batches' rows."""
+        return np.concatenate(self.batches)
+
+
+def _predict_buckets(model: Any, states: Sequence[np.ndarray]) -> np.ndarray:
+    """``model``'s outputs for ``states``, batched by length, in the documents' order."""
+    data = _Buckets(states, None, 128, seed=None)
+    p = np.asarray(model.predict(data, verbose=0))
+    out = np.empty_like(p)
+    out[data.order()] = p
+    return out
+
+
+def _fit_buckets(model: Any, states: Sequence[Sequence[np.ndarray]],
+                 ys: tuple[np.ndarray, np.ndarray], *, epochs: int, batch_size: int,
+                 patience: int, seed: int, callbacks: Sequence[Any]) -> _Fitted:
+    """:func:`_fit` on batches of similar-length documents (:class:`_Buckets`)."""
+    (s_tr, s_va, s_te), (y_tr, y_va) = states, ys
+    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
+                                         restore_best_weights=True)
+    t0 = time.perf_counter()
+    hist = model.fit(_Buckets(s_tr, y_tr, batch_size, seed=seed),
+                     validation_data=_Buckets(s_va, y_va, 128, seed=None), epochs=epochs,
+                     verbose=0, callbacks=[stop, *callbacks])
+    seconds = time.perf_counter() - t0
+    return _Fitted({k: [float(v) for v in vs] for k, vs in hist.history.items()}, seconds,
+                   _predict_buckets(model, s_va), _predict_buckets(model, s_te))
 
 
 def _result(mode: str, full: Any, cache: StateCache, fitted: _Fitted,
@@ -377,7 +494,9 @@ def finetune_contextual(train_texts: Sequence[str], train_labels: Sequence[int] 
     blocks peak at ``learning_rate`` (default ``1e-4``: pre-trained weights need small steps); the
     head, which starts from random weights, peaks at ``head_learning_rate`` (``1e-3``, the frozen
     mode's rate) on the same warm-up and decay. Early stopping on the validation loss
-    (``patience`` epochs), the best weights restored.
+    (``patience`` epochs), the best weights restored. Batches hold documents of similar length,
+    each padded only to its own longest one (:class:`_Buckets`): on short texts most of one
+    array padded to the longest document would be padding, and the blocks' cost grows with it.
 
     Returns what :func:`train_contextual` returns, with ``mode="contextual-finetune"`` and
     ``params`` = ``{"layers", "learning_rate", "warmup"}``; ``model`` is the end-to-end model
@@ -408,28 +527,33 @@ def finetune_contextual(train_texts: Sequence[str], train_labels: Sequence[int] 
                                        test_texts, test_labels, n_classes)
     if head not in HEADS:
         raise UsageError(f"unknown head {head!r}; expected one of {', '.join(HEADS)}")
-    xs, length, encode_seconds = _states(cache, train_texts, val_texts, test_texts)
+    before = cache.seconds
+    states = tuple(cache.arrays(list(t)) for t in (train_texts, val_texts, test_texts))
+    encode_seconds = cache.seconds - before
+    # the end-to-end model's width: every document of the data with _REACH zeros after it, as
+    # in training (see _Buckets), so its outputs are the trained model's
+    length = max(len(s) for split in states for s in split) + _REACH
 
     keras.utils.set_random_seed(seed)
     dim = encoder.dim
-    states = keras.Input(shape=(length, dim), dtype="float32", name="states")
-    mask = keras.Input(shape=(length,), dtype="int32", name="padding_mask")
+    inputs = keras.Input(shape=(None, dim), dtype="float32", name="states")
+    mask = keras.Input(shape=(None,), dtype="int32", name="padding_mask")
     blocks = [_copy_block(encoder.model.get_layer(f"layer_{n}"), f"tuned_layer_{n}")
               for n in range(bottom, n_blocks)]
-    x = states
+    x = inputs
     for block in blocks:
         x = block(x, padding_mask=mask)
-    head_model = build_head(head, length=length, dim=dim, n_classes=n_classes)
+    head_model = build_head(head, length=None, dim=dim, n_classes=n_classes)
     out = head_model([_zero_padding()([x, mask]), mask])
-    tuned = keras.Model([states, mask], out, name="finetuned_top")
+    tuned = keras.Model([inputs, mask], out, name="finetuned_top")
 
-    steps = epochs * -(-len(train_texts) // batch_size)
+    steps = epochs * -(-len(train_texts) // batch_size)  # = epochs * len(_Buckets(train))
     schedule = warmup_linear_decay(lr, max(steps, 1), warmup)
     tuned.compile(optimizer=_two_rate_adam(schedule, head_model.trainable_variables,
                                            head_learning_rate / lr),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    fitted = _fit(tuned, xs, (y_tr, y_va), epochs=epochs,
-                  batch_size=batch_size, patience=patience, callbacks=callbacks)
+    fitted = _fit_buckets(tuned, states, (y_tr, y_va), epochs=epochs, batch_size=batch_size,
+                          patience=patience, seed=seed, callbacks=callbacks)
 
     ids_in = keras.Input(shape=(length,), dtype="int32", name="token_ids")
     mask_in = keras.Input(shape=(length,), dtype="int32", name="padding_mask")
