@@ -1,0 +1,126 @@
+"""The store's word index: a hash table written with the store and memory-mapped when it opens.
+
+``index.npy`` (a version-3 store) is one little-endian int32 array of ``slots`` entries, a power of
+two at least twice the word count: open addressing with linear probing, slot ``s`` holding a row
+number or -1 (empty). A word starts at slot ``crc32(its UTF-8 bytes) & (slots - 1)`` and lies at
+most ``max_probe`` slots further on. A word listed twice is found at its first row, as
+``key_to_index`` has it (its first row lies earlier on the probe path).
+
+The index is never trusted alone: the row a probe finds is returned only when its word in
+``words.arrow`` (read from the Arrow offsets and bytes) equals the query byte for byte, and a probe
+stops after ``max_probe + 1`` slots. A damaged or crafted table can therefore only miss a word
+(a :class:`KeyError`), never give another word's row, nor loop.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from wordvecs.errors import StoreError
+
+__all__ = ["HASH", "INDEX_FILE", "MAX_PROBE", "StoreIndex", "build_index"]
+
+INDEX_FILE = "index.npy"
+HASH = "crc32"  # zlib.crc32 of the word's UTF-8 bytes: stable across processes and versions
+MAX_PROBE = 512  # a longer run (words made to collide): the store is written without an index
+_EMPTY = -1
+
+
+def build_index(words: Sequence[str]) -> tuple[np.ndarray, int] | None:
+    """The table of ``words`` (row ``i`` is ``words[i]``) and its longest probe; None when some
+    word lies more than :data:`MAX_PROBE` slots from its start (no index is then written).
+
+    Linear probing, all words a round: each word still out tries its slot, the lowest row wins a
+    free slot, the others step on. A word listed twice has one start, so its first row always
+    lies earlier on the path than the others and is the one found (as in ``key_to_index``).
+    """
+    n = len(words)
+    bits = max(1, (2 * n - 1).bit_length())
+    mask = (1 << bits) - 1
+    pos = np.fromiter((zlib.crc32(w.encode("utf-8")) & mask for w in words), dtype=np.int64,
+                      count=n)
+    rows = np.arange(n, dtype=np.int32)
+    table = np.full(mask + 1, _EMPTY, dtype="<i4")
+    lowest = np.full(mask + 1, np.iinfo(np.int32).max, dtype=np.int32)
+    probe = 0
+    while len(rows):
+        if probe > MAX_PROBE:
+            return None
+        free = table[pos] == _EMPTY
+        np.minimum.at(lowest, pos[free], rows[free])
+        won = free & (lowest[pos] == rows)
+        table[pos[won]] = rows[won]
+        lowest[pos[free]] = np.iinfo(np.int32).max
+        rows, pos = rows[~won], (pos[~won] + 1) & mask
+        probe += 1
+    return table, max(probe - 1, 0)
+
+
+class StoreIndex:
+    """Finds a word's row in a store through its memory-mapped table (see the module's notes).
+
+    ``words`` is the store's Arrow string array (one chunk); ``check_words`` is the full check of
+    its offsets, deferred from opening to the first use of the array as a whole
+    (:meth:`check_words`), so opening costs the same whatever the count.
+    """
+
+    __slots__ = ("_check", "_count", "_data", "_mask", "_offsets", "_probes", "_slots", "_where")
+
+    def __init__(self, table: np.ndarray, words: Any, max_probe: int, where: Path,
+                 check_words: Callable[[], None]) -> None:
+        import pyarrow as pa
+
+        self._slots = table.data.cast("B").cast("i")
+        self._mask = len(table) - 1
+        self._probes = max_probe + 1
+        self._count = n = len(words)
+        data = words.buffers()[2]
+        try:
+            raw = memoryview(words.buffers()[1]).cast("B")
+            offsets = (raw.cast("q") if pa.types.is_large_string(words.type)
+                       else raw.cast("i"))[words.offset:words.offset + n + 1]
+        except (TypeError, ValueError, AttributeError):  # no buffer, or a size not whole items
+            offsets = memoryview(b"").cast("q")
+        if n == 0:  # no word to find (Arrow may give an empty array no offsets buffer)
+            offsets = memoryview(bytes(8)).cast("q")
+        if len(offsets) != n + 1:
+            raise StoreError(f"{where.with_name('words.arrow')}: damaged store: "
+                             f"{len(offsets)} word offsets for {n} words")
+        self._offsets = offsets
+        self._data = memoryview(data) if data is not None else memoryview(b"")
+        self._where = where
+        self._check: Callable[[], None] | None = check_words
+
+    def find(self, word: str) -> int | None:
+        """The row of ``word``, None when the table does not hold it."""
+        try:
+            key = word.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: no stored word is one
+            return None
+        slots, offsets, mask, n = self._slots, self._offsets, self._mask, len(key)
+        s = zlib.crc32(key) & mask
+        for _ in range(self._probes):
+            row = slots[s]
+            if row < 0:
+                return None
+            if row >= self._count:
+                raise StoreError(f"{self._where}: damaged store: row {row} in slot {s} of "
+                                 f"{self._count:,} words (wordvecs.load(..., verify=True) "
+                                 "checks every file)")
+            a, b = offsets[row], offsets[row + 1]
+            if b - a == n and a >= 0 and b <= len(self._data) and (
+                    self._data[a:b].tobytes() == key):
+                return row
+            s = (s + 1) & mask
+        return None
+
+    def check_words(self) -> None:
+        """The deferred check of the words' offsets (once; :class:`StoreError` when damaged)."""
+        if self._check is not None:
+            self._check()
+            self._check = None
