@@ -521,7 +521,7 @@ def _read_once(path: Path, verify: bool) -> Vectors:
             info = meta["index"]
             table = _map_npy(fds[INDEX_FILE], path / INDEX_FILE, (info["slots"],), "<i4")
             words = _read_words(fds[_WORDS], path / _WORDS, count, verify,
-                                defer=count > _EAGER_WORDS)
+                                defer=count > _EAGER_WORDS and not verify)
             if not hasattr(words, "num_chunks"):  # one chunk, as written (else the dict)
                 where = path / _WORDS
                 index = StoreIndex(table, words, info["max_probe"], path / INDEX_FILE,

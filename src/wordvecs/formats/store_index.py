@@ -3,8 +3,9 @@
 ``index.npy`` (a version-3 store) is one little-endian int32 array of ``slots`` entries, a power of
 two at least twice the word count: open addressing with linear probing, slot ``s`` holding a row
 number or -1 (empty). A word starts at slot ``crc32(its UTF-8 bytes) & (slots - 1)`` and lies at
-most ``max_probe`` slots further on. A word listed twice is found at its first row, as
-``key_to_index`` has it (its first row lies earlier on the probe path).
+most ``max_probe`` slots further on. Vectors that list a word twice get no index (the first row
+is the word's row, and the table could not prove a row is the first): their store is written as
+before, and the dict is built on the first lookup.
 
 The index is never trusted alone: the row a probe finds is returned only when its word in
 ``words.arrow`` (read from the Arrow offsets and bytes) equals the query byte for byte, and a probe
@@ -32,18 +33,24 @@ _EMPTY = -1
 
 
 def build_index(words: Sequence[str]) -> tuple[np.ndarray, int] | None:
-    """The table of ``words`` (row ``i`` is ``words[i]``) and its longest probe; None when some
-    word lies more than :data:`MAX_PROBE` slots from its start (no index is then written).
+    """The table of ``words`` (row ``i`` is ``words[i]``) and its longest probe; None (no index
+    is written) when a word is listed twice, or lies more than :data:`MAX_PROBE` slots from its
+    start (words made to collide).
+
+    A word listed twice would leave a later row on the word's probe path, or one a damaged
+    table could point to: such a row has the word, yet is not the first row, the one
+    ``key_to_index`` gives. With every word once, a row whose word is the query is its row.
 
     Linear probing, all words a round: each word still out tries its slot, the lowest row wins a
-    free slot, the others step on. A word listed twice has one start, so its first row always
-    lies earlier on the path than the others and is the one found (as in ``key_to_index``).
+    free slot, the others step on.
     """
     n = len(words)
+    hashes = np.fromiter((zlib.crc32(w.encode("utf-8")) for w in words), dtype=np.int64, count=n)
+    if _has_duplicates(words, hashes):
+        return None
     bits = max(1, (2 * n - 1).bit_length())
     mask = (1 << bits) - 1
-    pos = np.fromiter((zlib.crc32(w.encode("utf-8")) & mask for w in words), dtype=np.int64,
-                      count=n)
+    pos = hashes & mask
     rows = np.arange(n, dtype=np.int32)
     table = np.full(mask + 1, _EMPTY, dtype="<i4")
     lowest = np.full(mask + 1, np.iinfo(np.int32).max, dtype=np.int32)
@@ -59,6 +66,22 @@ def build_index(words: Sequence[str]) -> tuple[np.ndarray, int] | None:
         rows, pos = rows[~won], (pos[~won] + 1) & mask
         probe += 1
     return table, max(probe - 1, 0)
+
+
+def _has_duplicates(words: Sequence[str], hashes: np.ndarray) -> bool:
+    """True when a word is listed twice: equal words have equal hashes, so only the words of a
+    shared hash are compared."""
+    order = np.argsort(hashes, kind="stable")
+    ranked = hashes[order]
+    shared = np.flatnonzero(ranked[1:] == ranked[:-1])
+    groups: dict[int, set[str]] = {}
+    for k in shared:
+        group = groups.setdefault(int(ranked[k]), {words[order[k]]})
+        word = words[order[k + 1]]
+        if word in group:
+            return True
+        group.add(word)
+    return False
 
 
 class StoreIndex:
