@@ -94,6 +94,16 @@ def test_a_missing_word_is_a_key_error(store, word):
         v.index(word)
 
 
+def test_a_miss_builds_no_dict_and_still_suggests(store, monkeypatch):
+    """A missing word's suggestion (the chain's case step) asks the index too."""
+    _no_dict(monkeypatch)
+    v = wordvecs.load(store)
+    with pytest.raises(WordNotFound, match=r"'NAÏVE' not in vocabulary \(did you mean 'naïve'\?\)"):
+        v["NAÏVE"]
+    assert v.get("THE", fallback=True).tolist() == [0] * 4
+    assert v._index is None
+
+
 def test_other_keys_are_not_words(store, monkeypatch):
     _no_dict(monkeypatch)
     v = wordvecs.load(store)
@@ -165,7 +175,7 @@ def test_a_table_of_one_row_everywhere_finds_only_that_row(store, fill):
         else:
             assert w not in v and v.get(w) is None and v.lookup([w]).tolist() == [-1]
     assert "absent" not in v
-    with pytest.raises(KeyError):  # (a miss's suggestion then builds the dict, from the words)
+    with pytest.raises(KeyError):
         v[WORDS[fill + 1]]
 
 
