@@ -105,9 +105,11 @@ def test_a_miss_builds_no_dict_and_still_suggests(store, monkeypatch):
 
 
 def test_other_keys_are_not_words(store, monkeypatch):
+    assert _vectors().lookup([5, None, b"the", "the"]).tolist() == [-1, -1, -1, 0]  # (the dict)
     _no_dict(monkeypatch)
     v = wordvecs.load(store)
     assert 5 not in v and None not in v and b"the" not in v
+    assert v.lookup([5, None, b"the", "the"]).tolist() == [-1, -1, -1, 0]
     assert v[1].tolist() == [1] * 4  # an int is a row, as in gensim
 
 

@@ -132,7 +132,7 @@ def _finder(slots: memoryview, offsets: memoryview, data: memoryview, probes: in
     def find(word: str) -> int | None:
         try:
             key = word.encode()
-        except UnicodeEncodeError:  # a lone surrogate: no stored word is one
+        except (UnicodeEncodeError, AttributeError):  # a lone surrogate, or not a str
             return None
         n = len(key)
         s = crc32(key) & mask
