@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from wordvecs.errors import UsageError
+from wordvecs.errors import UsageError, WordNotFound
 
 if TYPE_CHECKING:
     from wordvecs.segment import Segmenter
@@ -148,7 +148,7 @@ class _Rows:
     def __getitem__(self, word: str) -> int:
         row = int(self._vectors.lookup([word])[0])
         if row < 0:
-            raise KeyError(word)
+            raise WordNotFound(word)
         return row
 
 
