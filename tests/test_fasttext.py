@@ -638,7 +638,7 @@ def test_store_keeps_subwords(models, tmp_path, name):
     v = wordvecs.load(models[name])
     path = v.save(tmp_path / f"{name}.wv")
     meta = json.loads((path / "meta.json").read_text())
-    assert meta["version"] == 2 and "subwords" in meta["extras"]
+    assert meta["version"] == 3 and "subwords" in meta["extras"] and "index" in meta
     w = wordvecs.load(path, verify=True)
     assert w.subwords is not None and w.format == "store"
     assert w.words == v.words and np.array_equal(w.matrix, v.matrix)

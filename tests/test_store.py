@@ -20,11 +20,14 @@ from wordvecs.errors import WriteError
 
 def test_store_layout_and_metadata(tmp_path, small_vectors):
     path = small_vectors.save(tmp_path / "s.wv")
-    assert sorted(p.name for p in path.iterdir()) == ["meta.json", "vectors.npy", "words.arrow"]
+    assert sorted(p.name for p in path.iterdir()) == ["index.npy", "meta.json", "vectors.npy",
+                                                      "words.arrow"]
     meta = json.loads((path / "meta.json").read_text())
-    assert meta["format"] == "wordvecs-store" and meta["version"] == 1
+    assert meta["format"] == "wordvecs-store" and meta["version"] == 3
     assert (meta["count"], meta["dim"], meta["dtype"]) == (10, 8, "float32")
-    assert set(meta["files"]) == {"vectors.npy", "words.arrow"}
+    assert set(meta["files"]) == {"vectors.npy", "words.arrow", "index.npy"}
+    assert meta["index"] == {"file": "index.npy", "hash": "crc32", "slots": 32,
+                             "max_probe": meta["index"]["max_probe"]}
     assert all(len(f["sha256"]) == 64 for f in meta["files"].values())
     # plain numpy reads the matrix without pickle
     m = np.load(path / "vectors.npy", allow_pickle=False)

@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from wordvecs.errors import UsageError
+from wordvecs.errors import UsageError, WordNotFound
 
 if TYPE_CHECKING:
     from wordvecs.segment import Segmenter
@@ -114,7 +114,6 @@ def _unicode_form(word: str, strip: bool) -> str:
 # --- what a vector set tells the chain (built once per Vectors, cached) -------------------------
 @dataclass
 class _Index:
-    index: dict[str, int]
     cased: bool
     accented: bool
     segmenters: dict[tuple[Any, ...], Segmenter] = field(default_factory=dict)
@@ -126,12 +125,31 @@ _INDEX: weakref.WeakKeyDictionary[Vectors, _Index] = weakref.WeakKeyDictionary()
 def _index_of(vectors: Vectors, sample: int = 10_000) -> _Index:
     cached = _INDEX.get(vectors)
     if cached is None:
-        head = vectors.words[:sample]
+        head = vectors.head(sample).words  # (a store's other words stay unread)
         cased = sum(w != w.lower() for w in head) > 0.001 * max(len(head), 1)
         accented = any(not w.isascii() and _strip_accents(w) != w for w in head)
-        cached = _Index(vectors.key_to_index, cased, accented)
+        cached = _Index(cased, accented)
         _INDEX[vectors] = cached
     return cached
+
+
+class _Rows:
+    """word -> row through the vectors themselves (a store's word index, else their dict), so
+    the chain builds no dict of every word of a store, and follows the vectors if they change."""
+
+    __slots__ = ("_vectors",)
+
+    def __init__(self, vectors: Vectors) -> None:
+        self._vectors = vectors
+
+    def __contains__(self, word: object) -> bool:
+        return isinstance(word, str) and word in self._vectors
+
+    def __getitem__(self, word: str) -> int:
+        row = int(self._vectors.lookup([word])[0])
+        if row < 0:
+            raise WordNotFound(word)
+        return row
 
 
 # --- the result ----------------------------------------------------------------------------------
@@ -239,6 +257,7 @@ class Chain:
         self._segmenter: Segmenter | None = None
         self._seg: Segmenter | None = None
         self._ix = _index_of(vectors)
+        self._rows = _Rows(vectors)
         self.strip_accents = (not self._ix.accented) if strip_accents is None else strip_accents
 
     @property
@@ -274,7 +293,7 @@ class Chain:
                 steps[i], parts[i], rows[i] = "exact", (words[i],), (r,)
             else:
                 todo.append(i)
-        index = self._ix.index
+        index = self._rows
         for name in self.steps[1:]:
             if not todo:
                 break
@@ -299,7 +318,7 @@ class Chain:
     # --- the steps: each maps one unresolved word to the vector words that make its vector ------
     def _known(self, word: str) -> str | None:
         """``word`` itself or its first case variant that the vectors hold."""
-        index = self._ix.index
+        index = self._rows
         if word in index:
             return word
         for form in case_variants(word, self._ix.cased):
@@ -308,7 +327,7 @@ class Chain:
         return None
 
     def _case(self, word: str) -> tuple[str, ...] | None:
-        index = self._ix.index
+        index = self._rows
         for form in case_variants(word, self._ix.cased):
             if form in index:
                 return (form,)
@@ -327,7 +346,7 @@ class Chain:
         hit = self._known(piece)
         if hit is None or not hit.isalpha():
             return hit
-        rank = self._ix.index[hit]
+        rank = self._rows[hit]
         if len(hit) == 1 and rank >= self.single_letter_rank:
             return None  # 's' of "iphone6s" is no word
         if len(hit) == 2 and rank >= self.two_letter_rank:

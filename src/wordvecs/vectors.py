@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, Protocol, overload
 
 import numpy as np
 
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from wordvecs.subwords import SubwordModel
 
-__all__ = ["Vectors", "on_replace"]
+__all__ = ["Vectors", "WordIndex", "on_replace"]
 
 _REPLACE_HOOKS: list[Callable[[Vectors], None]] = []
 
@@ -28,11 +28,23 @@ def on_replace(hook: Callable[[Vectors], None]) -> None:
     _REPLACE_HOOKS.append(hook)
 
 
+class WordIndex(Protocol):
+    """A word -> row index kept outside Python's memory (a store's memory-mapped hash table)."""
+
+    def find(self, word: str) -> int | None:
+        """The first row of ``word``; None when absent."""
+
+    def check_words(self) -> None:
+        """Whatever check of the Arrow words was deferred from opening; run before they are used
+        as a whole."""
+
+
 class Vectors:
     """Pre-trained word vectors: ``words`` in file order and a float32 ``matrix`` of shape (n, dim).
 
     The matrix may be memory-mapped (a store, an installed data package); rows are read only when
-    used. Lookups by word go through an index built lazily on first use, so opening stays cheap.
+    used. Lookups by word go through ``index`` where one is given (a version-3 store's hash
+    table, memory-mapped), else through a dict built lazily on first use, so opening stays cheap.
     """
 
     def __init__(
@@ -43,6 +55,7 @@ class Vectors:
         source: str | None = None,
         format: str | None = None,
         subwords: SubwordModel | None = None,
+        index: WordIndex | None = None,
     ) -> None:
         if matrix is None:
             if subwords is None:
@@ -60,6 +73,7 @@ class Vectors:
                 raise UsageError(f"subwords of dim {subwords.dim} for a matrix of dim {dim}")
         self._shape = (count, dim)
         self._lazy: np.ndarray | None = matrix
+        self._rows_view = _plain(matrix)
         self._matrix: np.ndarray | None = (matrix if matrix is not None
                                            and matrix.flags.c_contiguous else None)
         self._subwords = subwords
@@ -73,6 +87,7 @@ class Vectors:
             self._words = list(words)
             self._arrow = None
         self._index: dict[str, int] | None = None
+        self._stored = index if self._arrow is not None else None
         self._norm: np.ndarray | None = None
         self.source = source
         self.format = format
@@ -85,6 +100,7 @@ class Vectors:
             assert self._subwords is not None
             self._lazy = self._subwords.word_vectors(self.words)[0]
             self._matrix = self._lazy
+            self._rows_view = _plain(self._lazy)
         return self._lazy
 
     @property
@@ -112,7 +128,7 @@ class Vectors:
         """The words, in file order."""
         if self._words is None:
             try:
-                self._words = self._arrow.to_pylist()
+                self._words = self._checked_arrow().to_pylist()
             except (UnicodeDecodeError, ValueError) as exc:  # a damaged store's words
                 from wordvecs.errors import StoreError
 
@@ -132,6 +148,12 @@ class Vectors:
             self._matrix = np.ascontiguousarray(self._raw)
         return self._matrix
 
+    def _checked_arrow(self) -> Any:
+        """The Arrow words, once the check deferred by the index (if any) has passed."""
+        if self._stored is not None:
+            self._stored.check_words()
+        return self._arrow
+
     def __repr__(self) -> str:
         src = f", source={self.source!r}" if self.source else ""
         return f"<Vectors {len(self):,} x {self.dim}{src}>"
@@ -147,7 +169,19 @@ class Vectors:
             self._index = index
         return self._index
 
+    def _row(self, word: str) -> int | None:
+        """The row of ``word`` (its first), None when absent: through the dict once built, else
+        the store's index, else the dict (built now)."""
+        index = self._index
+        if index is None:
+            if self._stored is not None and isinstance(word, str):
+                return self._stored.find(word)
+            index = self.key_to_index
+        return index.get(word)
+
     def __contains__(self, word: object) -> bool:
+        if self._index is None and self._stored is not None:
+            return isinstance(word, str) and self._stored.find(word) is not None
         return word in self.key_to_index
 
     def __iter__(self) -> Iterator[str]:
@@ -155,10 +189,10 @@ class Vectors:
 
     def index(self, word: str) -> int:
         """The row of ``word``; :class:`~wordvecs.errors.WordNotFound` (a KeyError) if absent."""
-        try:
-            return self.key_to_index[word]
-        except KeyError:
-            raise self._missing(word) from None
+        i = self._row(word)
+        if i is None:
+            raise self._missing(word)
+        return i
 
     def _missing(self, word: str) -> WordNotFound:
         suggestion = None
@@ -180,13 +214,23 @@ class Vectors:
         an int is a row number and a list of keys gives a 2-D array; a slice or an integer array
         gives those rows.
         """
+        if type(word) is str and self._rows_view is not None:  # the common case, kept short
+            index = self._index
+            if index is not None:
+                i = index.get(word)
+            elif self._stored is not None:
+                i = self._stored.find(word)
+            else:
+                i = self.key_to_index.get(word)
+            if i is not None:
+                return self._rows_view[i].copy()
         if not isinstance(word, str):
             from wordvecs.gensim_api import item
 
             return item(self, word)
         if self._lazy is None and self._subwords is not None:  # a .bin: every word from subwords
             return self._subword_vector(word)
-        i = self.key_to_index.get(word)
+        i = self._row(word)
         if i is not None and (self._lazy is not None or self._subwords is None):
             return np.array(self._raw[i], dtype=np.float32, copy=True)
         if self._subwords is not None:  # fastText's get_word_vector (zeros: no n-gram row)
@@ -208,7 +252,7 @@ class Vectors:
         (:class:`wordvecs.resolve.Chain`: case, Unicode, split, segment, subword) and gets
         the vector it finds; ``default`` only when no step finds one.
         """
-        if isinstance(word, str) and word in self.key_to_index:
+        if isinstance(word, str) and self._row(word) is not None:
             return self[word]  # a fastText .bin: only this row
         if isinstance(word, str) and self._subwords is not None:
             vecs, has_rows = self._subwords.word_vectors([word])
@@ -225,6 +269,10 @@ class Vectors:
     def lookup(self, words: Iterable[str]) -> np.ndarray:
         """Rows of many words at once as an int64 array, -1 where a word is absent."""
         words = list(words)
+        if self._index is None and self._stored is not None:
+            find = self._stored.find
+            return np.fromiter((-1 if (i := find(w)) is None else i for w in words),
+                               dtype=np.int64, count=len(words))
         if self._index is None and self._arrow is not None and len(words) > 1000:
             import pyarrow as pa
             import pyarrow.compute as pc
@@ -253,7 +301,8 @@ class Vectors:
         computed from subwords stay uncomputed, and the subword model is kept."""
         if n < 0:
             raise UsageError(f"n must be >= 0, not {n}")
-        words = self._arrow.slice(0, n) if self._arrow is not None else self.words[:n]
+        words = (self._checked_arrow().slice(0, n) if self._arrow is not None
+                 else self.words[:n])
         rows = self._lazy[:n] if self._lazy is not None else None
         return Vectors(words, rows, source=self.source, format=self.format,
                        subwords=self._subwords)
@@ -412,7 +461,7 @@ class Vectors:
 
     def has_index_for(self, key: str) -> bool:
         """True when ``key`` has a row of its own (for fastText: not an inferred vector)."""
-        return isinstance(key, str) and key in self.key_to_index
+        return isinstance(key, str) and self._row(key) is not None
 
     def get_vector(self, key: str | int, norm: bool = False) -> np.ndarray:
         """The vector of a word or row number; unit-normalised with ``norm=True``."""
@@ -513,7 +562,7 @@ class Vectors:
         """The same words and matrix with a subword model (what a store's subword table holds)."""
         words = self._arrow if self._arrow is not None else self.words
         return Vectors(words, self._raw, source=self.source, format=self.format,
-                       subwords=subwords)
+                       subwords=subwords, index=self._stored)
 
     def replace_all(self, words: list[str], matrix: np.ndarray) -> None:
         """Swap in new words and an in-memory matrix, in place, dropping every cache built on the
@@ -521,9 +570,16 @@ class Vectors:
         if len(words) != matrix.shape[0]:
             raise VocabularyError(f"{len(words)} words for {matrix.shape[0]} matrix rows")
         self._lazy = self._matrix = np.ascontiguousarray(matrix, dtype=np.float32)
+        self._rows_view = _plain(self._lazy)
         self._shape = (int(matrix.shape[0]), int(matrix.shape[1]))
         self._words, self._arrow = list(words), None
         self._index = None
+        self._stored = None
         self._norm = None
         for hook in _REPLACE_HOOKS:
             hook(self)
+
+
+def _plain(matrix: np.ndarray | None) -> np.ndarray | None:
+    """``matrix`` as a plain ndarray view (indexing an ``np.memmap`` costs five times as much)."""
+    return None if matrix is None else matrix.view(np.ndarray)

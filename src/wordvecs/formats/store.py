@@ -5,15 +5,27 @@ Layout (no pickle anywhere), described as data in :data:`LAYOUT`::
     NAME.wv/
       vectors.npy    raw little-endian float32, C order, shape (count, dim)
       words.arrow    Arrow IPC file, one string column "word", in row order
-      meta.json      {"format": "wordvecs-store", "version": 1 or 2, "count", "dim", "dtype",
+      meta.json      {"format": "wordvecs-store", "version": 1, 2 or 3, "count", "dim", "dtype",
                       "files": {name: {"bytes", "sha256"}}, "source", "created_by"}
-      (version 2)    optional extra .npy files, each listed in "files" and under
+      (version 2, 3) optional extra .npy files, each listed in "files" and under
                       "extras": {extra name: {"files": [...], "fields": {...}}}
+      (version 3)    index.npy: the word -> row hash table, described under
+                      "index": {"file": "index.npy", "hash": "crc32", "slots", "max_probe"}
 
 Version 1 holds exactly the two files; version 2 adds optional extras (a fastText subword table,
 say): each is size-checked on open, digest-checked by ``verify=True`` and handed, memory-mapped,
 to the hook registered for its name (:func:`register_extra`); an extra without a hook loads the
-vectors alone, with a warning. A store without extras is written as version 1.
+vectors alone, with a warning. Version 3 is version 2 plus the word index
+(:mod:`wordvecs.formats.store_index`), so that the first ``v[word]`` costs microseconds instead of
+building a dict of every word. Every store is written as version 3 unless its words collide too
+much for the index (then as before: version 1 without extras, version 2 with). Versions 1 and 2
+open as they always did, their dict built on the first lookup.
+
+Why a version and not an extra: an extra is data that a hook turns into other vectors after they
+are read; the index changes how the words are read (their offsets check moves from opening to the
+first use of the words as a whole, for stores over :data:`_EAGER_WORDS` words), so a reader must
+understand it, and a version says which readers do (an older one names the version it cannot
+read instead of warning about an unknown extra at every open).
 
 Writing: every file into a hidden temporary folder beside the target, ``meta.json`` last, then one
 rename; an existing store is replaced only with ``overwrite=True`` (see :mod:`wordvecs._atomic`).
@@ -44,6 +56,7 @@ from wordvecs._atomic import atomic_dir
 from wordvecs._hashing import sha256_fd, sha256_file
 from wordvecs.errors import StoreError, UsageError, WordvecsWarning
 from wordvecs.formats._writecheck import unwritable
+from wordvecs.formats.store_index import HASH, INDEX_FILE, MAX_PROBE, StoreIndex, build_index
 from wordvecs.vectors import Vectors
 
 __all__ = ["LAYOUT", "READ_VERSIONS", "STORE_FORMAT", "STORE_VERSION", "StoreExtra", "StoreFile",
@@ -51,14 +64,15 @@ __all__ = ["LAYOUT", "READ_VERSIONS", "STORE_FORMAT", "STORE_VERSION", "StoreExt
            "store_extras", "verify_store", "write_store"]
 
 STORE_FORMAT = "wordvecs-store"
-STORE_VERSION = 1  # a store without extras
-READ_VERSIONS = (1, 2)
+STORE_VERSION = 3  # a store with the word index (1: neither extras nor index; 2: extras)
+READ_VERSIONS = (1, 2, 3)
 _META = "meta.json"
 _VECTORS = "vectors.npy"
 _WORDS = "words.arrow"
 _MAX_META_BYTES = 1 << 20
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}\.npy")
 _RETRIES = 8
+_EAGER_WORDS = 1 << 16  # an indexed store with more words checks their offsets on first use
 
 
 @dataclass(frozen=True)
@@ -150,7 +164,7 @@ def is_our_store(path: Path) -> bool:
 # --- writing -------------------------------------------------------------------------------------
 
 def _check_extras(extras: tuple[StoreExtra, ...]) -> None:
-    taken = {f.name for f in LAYOUT} | {_META}
+    taken = {f.name for f in LAYOUT} | {_META, INDEX_FILE}
     for extra in extras:
         if not re.fullmatch(r"[A-Za-z0-9_.-]{1,100}", extra.name):
             raise UsageError(f"store extra name {extra.name!r}: letters, digits, '_', '.', '-'")
@@ -165,13 +179,16 @@ def _check_extras(extras: tuple[StoreExtra, ...]) -> None:
 
 
 def write_store(vectors: Vectors, path: Path, *, overwrite: bool = False,
-                extras: tuple[StoreExtra, ...] | None = None,
+                extras: tuple[StoreExtra, ...] | None = None, index: bool = True,
                 progress: bool | None = None) -> Path:
     """Write ``vectors`` as a store at ``path`` (atomically).
 
     An existing store is replaced only with ``overwrite=True``; a folder that is not a store, or
     holds other files, never (:class:`~wordvecs.errors.WriteError`). ``extras`` (default: the
-    :func:`store_extras` of the vectors) make it a version-2 store.
+    :func:`store_extras` of the vectors) are kept beside the words and the matrix, and so is
+    the word index (:mod:`~wordvecs.formats.store_index`) that makes it a version-3 store;
+    ``index=False`` writes the store without it, as version 1 (or 2, with extras), which older
+    wordvecs read.
     """
     import pyarrow as pa
 
@@ -198,11 +215,15 @@ def write_store(vectors: Vectors, path: Path, *, overwrite: bool = False,
                         allow_pickle=False)
             extra_meta[extra.name] = {"files": list(extra.arrays), "fields": dict(extra.fields)}
         names = [f.name for f in LAYOUT] + [n for e in extras for n in e.arrays]
+        hashed = build_index(vectors.words) if index else None
+        if hashed is not None:
+            np.save(tmp / INDEX_FILE, hashed[0], allow_pickle=False)
+            names.append(INDEX_FILE)
         files = {name: {"bytes": (tmp / name).stat().st_size, "sha256": sha256_file(tmp / name)}
                  for name in names}
         meta: dict[str, Any] = {
             "format": STORE_FORMAT,
-            "version": 2 if extras else STORE_VERSION,
+            "version": STORE_VERSION if hashed is not None else 2 if extras else 1,
             "count": len(vectors),
             "dim": vectors.dim,
             "dtype": "float32",
@@ -213,6 +234,9 @@ def write_store(vectors: Vectors, path: Path, *, overwrite: bool = False,
         }
         if extras:
             meta["extras"] = extra_meta
+        if hashed is not None:
+            meta["index"] = {"file": INDEX_FILE, "hash": HASH, "slots": len(hashed[0]),
+                             "max_probe": hashed[1]}
         (tmp / _META).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return path
 
@@ -309,7 +333,7 @@ def _parse_meta(data: bytes, path: Path) -> dict[str, Any]:
     if meta.get("dtype") != "float32":
         raise StoreError(f"{meta_path}: dtype {meta.get('dtype')!r}; expected 'float32'")
     files = meta.get("files")
-    required = {f.name for f in LAYOUT}
+    required = {f.name for f in LAYOUT} | ({INDEX_FILE} if version >= 3 else set())
     if not isinstance(files, dict) or not required <= set(files):
         raise StoreError(f"{meta_path}: damaged store metadata (files={files!r}; expected "
                          f"{sorted(required)})")
@@ -318,7 +342,24 @@ def _parse_meta(data: bytes, path: Path) -> dict[str, Any]:
         raise StoreError(f"{meta_path}: damaged store metadata (a version-1 store holds exactly "
                          f"{sorted(required)})")
     _check_files(files, extras, required, meta_path)
+    if version >= 3:
+        _check_index(meta, meta_path)
     return meta
+
+
+def _check_index(meta: dict[str, Any], meta_path: Path) -> None:
+    """A version-3 store's ``index``: its file, hash, a power-of-two table at least twice the
+    word count, and a probe bound no longer than :data:`MAX_PROBE`."""
+    index = meta.get("index")
+    if not isinstance(index, dict) or index.get("file") != INDEX_FILE or (
+            index.get("hash") != HASH):
+        raise StoreError(f"{meta_path}: damaged store metadata (index={index!r}; expected "
+                         f"file {INDEX_FILE!r}, hash {HASH!r})")
+    slots, probe = _int(index, "slots", meta_path), _int(index, "max_probe", meta_path)
+    if slots < max(2, 2 * meta["count"]) or slots & (slots - 1) or probe > MAX_PROBE:
+        raise StoreError(f"{meta_path}: damaged store metadata (index of {slots} slots, "
+                         f"max_probe {probe}, for {meta['count']} words; expected a power of "
+                         f"two at least twice the count, and max_probe <= {MAX_PROBE})")
 
 
 def _check_files(files: dict[str, Any], extras: dict[str, Any], required: set[str],
@@ -386,14 +427,16 @@ def _map_npy(fd: int, where: Path, shape: tuple[int, ...] | None, dtype: str | N
         fh.close()  # the memory map holds its own descriptor
 
 
-def _read_words(fd: int, where: Path, count: int, verify: bool) -> Any:
+def _read_words(fd: int, where: Path, count: int, verify: bool, defer: bool = False) -> Any:
+    """The store's words as an Arrow array; ``defer=True`` leaves the offsets check out (the
+    caller runs :func:`_check_offsets` before the array is used as a whole)."""
     try:
-        return _checked_words(fd, where, count, verify)
+        return _checked_words(fd, where, count, verify, defer)
     except (UnicodeDecodeError, ValueError) as exc:  # a name or a buffer Arrow cannot decode
         raise StoreError(f"{where}: damaged store ({type(exc).__name__}: {exc})") from None
 
 
-def _checked_words(fd: int, where: Path, count: int, verify: bool) -> Any:
+def _checked_words(fd: int, where: Path, count: int, verify: bool, defer: bool) -> Any:
     import pyarrow as pa
 
     try:
@@ -412,15 +455,21 @@ def _checked_words(fd: int, where: Path, count: int, verify: bool) -> Any:
     words = table.column(0)
     if words.null_count:
         raise StoreError(f"{where}: damaged store: {words.null_count} missing (null) words")
-    for chunk in words.chunks:  # offsets out of bounds would crash Arrow's kernels later
-        if len(chunk) and not _offsets_ok(chunk):
-            raise StoreError(f"{where}: damaged store: word offsets out of order or out of bounds")
+    if not defer or words.num_chunks != 1:
+        _check_offsets(words, where)
     if verify:
         try:
             words.validate(full=True)  # valid UTF-8 too: 20 times the cost of the rest of open
         except pa.ArrowException as exc:
             raise StoreError(f"{where}: damaged store: {exc}") from None
     return words.chunk(0) if words.num_chunks == 1 else words
+
+
+def _check_offsets(words: Any, where: Path) -> None:
+    """Offsets out of bounds would crash Arrow's kernels later: refuse them."""
+    for chunk in getattr(words, "chunks", [words]):
+        if len(chunk) and not _offsets_ok(chunk):
+            raise StoreError(f"{where}: damaged store: word offsets out of order or out of bounds")
 
 
 def _offsets_ok(chunk: Any) -> bool:
@@ -467,8 +516,19 @@ def _read_once(path: Path, verify: bool) -> Vectors:
                                      f"metadata says {expected}")
         count, dim = meta["count"], meta["dim"]
         matrix = _map_npy(fds[_VECTORS], path / _VECTORS, (count, dim), "<f4")
-        words = _read_words(fds[_WORDS], path / _WORDS, count, verify)
-        vectors = Vectors(words, matrix, source=str(path), format="store")
+        index = None
+        if meta["version"] >= 3:
+            info = meta["index"]
+            table = _map_npy(fds[INDEX_FILE], path / INDEX_FILE, (info["slots"],), "<i4")
+            words = _read_words(fds[_WORDS], path / _WORDS, count, verify,
+                                defer=count > _EAGER_WORDS and not verify)
+            if not hasattr(words, "num_chunks"):  # one chunk, as written (else the dict)
+                where = path / _WORDS
+                index = StoreIndex(table, words, info["max_probe"], path / INDEX_FILE,
+                                   lambda: _check_offsets(words, where))
+        else:
+            words = _read_words(fds[_WORDS], path / _WORDS, count, verify)
+        vectors = Vectors(words, matrix, source=str(path), format="store", index=index)
         for name, extra in meta.get("extras", {}).items():
             arrays = {f: _map_npy(fds[f], path / f, None, None) for f in extra["files"]}
             hook = _HOOKS.get(name)
