@@ -270,6 +270,43 @@ def test_finetune_learns_an_easy_task(tame: Path) -> None:
     assert rates[peak] == pytest.approx(3e-3) and rates[-1] == pytest.approx(3e-3 / 58)
 
 
+def test_probe_head_starts_as_the_sentence_embedding_baseline(tame: Path) -> None:
+    """The probe head's first stage is a logistic regression on the frozen sentence embeddings
+    (Encoder.embed's, exactly); tuning that makes validation worse is undone (the probe kept)."""
+    from sklearn.linear_model import LogisticRegression
+
+    from wordvecs.encoders.contextual import PROBE_CS, StateCache, finetune_contextual
+
+    (tr, y_tr), (va, y_va), (te, y_te) = _separable(80, 3), _separable(40, 4), _separable(40, 5)
+    y_tr[:12] = 1 - y_tr[:12]  # some label noise: the probe is not perfect
+    cache = StateCache(tame, max_len=12, layer=N_BLOCKS - 1)
+    # a rate far too large ruins the tuned blocks: the probe is kept, as it was fitted
+    res = finetune_contextual(tr, y_tr, va, y_va, te, y_te, n_classes=2, epochs=2, max_len=12,
+                              cache=cache, layers=1, learning_rate=30.0, patience=2)
+    params = res["params"]
+    assert params["kept"] == "probe" and res["best_epoch"] == 0
+    assert params["probe_C"] in PROBE_CS
+    enc = cache.encoder
+    lr = LogisticRegression(C=params["probe_C"], max_iter=1000, random_state=0)
+    lr.fit(enc.embed(tr), y_tr)
+    np.testing.assert_allclose(res["val_probabilities"], lr.predict_proba(enc.embed(va)),
+                               atol=1e-4)
+    np.testing.assert_allclose(res["test_probabilities"], lr.predict_proba(enc.embed(te)),
+                               atol=1e-4)
+    assert res["val_accuracy"] == pytest.approx(params["probe_val_accuracy"], abs=1e-4)
+    # the C is the validation's choice among PROBE_CS (the smaller among equals)
+    accs = [LogisticRegression(C=c, max_iter=1000, random_state=0).fit(enc.embed(tr), y_tr)
+            .score(enc.embed(va), y_va) for c in PROBE_CS]
+    assert params["probe_C"] == PROBE_CS[int(np.argmax(accs))]
+    # a sensible rate tunes it (the blocks move), and the result is the tuned model
+    good = finetune_contextual(tr, y_tr, va, y_va, te, y_te, n_classes=2, epochs=3, max_len=12,
+                               cache=cache, layers=1, learning_rate=3e-3, patience=3)
+    assert good["params"]["kept"] in ("probe", "tuned")
+    if good["params"]["kept"] == "tuned":
+        assert good["best_epoch"] >= 1
+        assert np.abs(good["val_probabilities"] - res["val_probabilities"]).max() > 1e-4
+
+
 def test_experiment_runs_the_finetune_mode_and_stacks_it(tame: Path) -> None:
     """`contextual-finetune` through run_experiment: its row, its cache at block L - k shared by
     the fractions, its settings, and the stack may take it as a part."""
@@ -286,7 +323,10 @@ def test_experiment_runs_the_finetune_mode_and_stacks_it(tame: Path) -> None:
     assert set(runs) == {(m, f) for m in ("contextual-finetune", "scratch", "tfidf", "meanvec",
                                           "stack") for f in (0.5, 1.0)}
     ft = runs[("contextual-finetune", 1.0)]
-    assert ft.params == {"layers": 1, "learning_rate": 1e-4, "warmup": 0.1}
+    assert ft.params is not None and ft.params["kept"] in ("probe", "tuned")
+    assert {k: ft.params[k] for k in ("layers", "learning_rate", "warmup")} == {
+        "layers": 1, "learning_rate": 1e-4, "warmup": 0.1}
+    assert ft.params["probe_C"] in (0.1, 1.0, 10.0, 100.0)
     assert 1 <= ft.epochs <= 2 and ft.max_len == 12 and ft.vectors.endswith("encoder")
     assert ft.encode_seconds is not None and runs[("contextual-finetune", 0.5)].train_size < \
         ft.train_size
@@ -306,3 +346,18 @@ def _words():  # type: ignore[no-untyped-def]
     words = ["cat", "dog", "the", "running", "a", "b", "c"]
     rng = np.random.default_rng(0)
     return wordvecs.Vectors(words, rng.standard_normal((len(words), 4)).astype(np.float32))
+
+
+def test_encoder_head_is_checked() -> None:
+    from click.testing import CliRunner
+
+    from wordvecs.cli import cli
+    from wordvecs.errors import UsageError
+    from wordvecs.training.train import TrainConfig
+
+    assert TrainConfig().encoder_head == "probe"
+    assert TrainConfig(encoder_head="cnn").encoder_head == "cnn"
+    with pytest.raises(UsageError, match="encoder_head must be one of"):
+        TrainConfig(encoder_head="linear").check()
+    out = CliRunner().invoke(cli, ["train", ".", "--encoder-head", "linear"])
+    assert out.exit_code == 2 and "--encoder-head" in out.output

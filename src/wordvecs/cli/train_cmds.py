@@ -153,6 +153,12 @@ def show_report(exp: Any, out: Path, *, force: bool = False) -> None:
                    "best other models, weighted on validation.")
 @click.option("--encoder-layers", default=2, show_default=True, type=click.IntRange(1),
               help="contextual-finetune: the encoder's top blocks to train.")
+@click.option("--encoder-head", type=click.Choice(["probe", "cnn", "avg", "bilstm", "avgmax"]),
+              default="probe", show_default=True,
+              help="contextual-finetune: its head. probe: the sentence embedding (mean pooling) "
+                   "and softmax, first fitted as a logistic regression on the frozen "
+                   "embeddings, then tuned with the blocks; the others start from random "
+                   "weights.")
 @click.option("--model", type=click.Choice(["cnn", "avg", "bilstm", "avgmax"]), default="cnn",
               show_default=True,
               help="Architecture after the Embedding (avgmax: mean and max pooling together).")
@@ -212,7 +218,7 @@ def train(data: Path, vectors: str, modes: str, model: str, epochs: int, max_tok
           label_column: str | None, tokenizer: str, encoding: str | None, out: Path,
           force: bool, quiet: bool, baselines: bool = True, batch_size: int = 32,
           learning_rate: float = 1e-3, patience: int = 3, fallback: str = "all",
-          test_file: Path | None = None, encoder_layers: int = 2,
+          test_file: Path | None = None, encoder_layers: int = 2, encoder_head: str = "probe",
           distribute: str | None = None,
           mesh: str | None = None,
           coordinator: str | None = None, num_processes: int | None = None,
@@ -232,7 +238,8 @@ def train(data: Path, vectors: str, modes: str, model: str, epochs: int, max_tok
                          max_len=max_len, fractions=_floats(fractions), seed=seed,
                          tokenizer=tokenizer, baselines=baselines, batch_size=batch_size,
                          learning_rate=learning_rate, patience=patience,
-                         fallback=_fallback(fallback), encoder_layers=encoder_layers)
+                         fallback=_fallback(fallback), encoder_layers=encoder_layers,
+                         encoder_head=encoder_head)
     config.check()
     from wordvecs.training.distribute import from_options
 

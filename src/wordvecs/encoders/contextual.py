@@ -30,11 +30,18 @@ from wordvecs.errors import DataError, UsageError
 from wordvecs.keras import HEADS, head_layers, weight_bytes
 from wordvecs.metrics import macro_f1
 
-__all__ = ["DEFAULT_MAX_LEN", "HEADS", "StateCache", "WarmupLinearDecay", "build_head",
-           "finetune_contextual", "train_contextual", "warmup_linear_decay"]
+__all__ = ["DEFAULT_MAX_LEN", "HEADS", "PROBE", "PROBE_CS", "StateCache", "WarmupLinearDecay",
+           "build_head", "finetune_contextual", "train_contextual", "warmup_linear_decay"]
 
 #: Truncation length of a document in WordPiece tokens, [CLS] and [SEP] included.
 DEFAULT_MAX_LEN = 128
+#: The head of a sentence-transformer: the mean of the states over the padding mask, L2-normalised
+#: (the model's sentence embedding), then a softmax layer. :func:`finetune_contextual` starts it
+#: from a logistic regression fitted on the frozen embeddings (a linear probe), then tunes all.
+PROBE = "probe"
+#: The inverse regularisation strengths the linear probe tries on validation (those of the
+#: sentence-embedding baseline).
+PROBE_CS: tuple[float, ...] = (0.1, 1.0, 10.0, 100.0)
 
 
 class StateCache:
@@ -116,7 +123,8 @@ class StateCache:
 def build_head(kind: str, *, length: int | None, dim: int, n_classes: int) -> Any:
     """The classifier head on contextual states: ``[states, padding_mask] -> probabilities``.
 
-    The same layers as the embedding modes' models after their ``Embedding``; ``length`` ``None``
+    The same layers as the embedding modes' models after their ``Embedding``, or :data:`PROBE`
+    (a sentence-transformer's mean pooling and normalisation, then softmax); ``length`` ``None``
     takes documents of any length (the fine-tuning mode's batches are each as wide as they need).
     """
     import keras
@@ -124,8 +132,13 @@ def build_head(kind: str, *, length: int | None, dim: int, n_classes: int) -> An
     states = keras.Input(shape=(length, dim), dtype="float32", name="states")
     mask = keras.Input(shape=(length,), dtype="int32", name="padding_mask")
     keep = keras.ops.cast(mask, "bool")
+    if kind == PROBE:
+        pooled = keras.layers.GlobalAveragePooling1D(name="mean_pooling")(states, mask=keep)
+        embedding = keras.layers.UnitNormalization(name="sentence_embedding")(pooled)
+        out = keras.layers.Dense(n_classes, activation="softmax", name="label")(embedding)
+        return keras.Model([states, mask], out, name=f"{kind}_contextual_head")
     if kind not in HEADS:
-        raise UsageError(f"unknown head {kind!r}; expected one of {', '.join(HEADS)}")
+        raise UsageError(f"unknown head {kind!r}; expected one of {', '.join((*HEADS, PROBE))}")
     out = head_layers(keras, kind, states, n_classes, mask=keep)
     return keras.Model([states, mask], out, name=f"{kind}_contextual_head")
 
@@ -190,6 +203,10 @@ class _Fitted:
     seconds: float
     p_va: np.ndarray
     p_te: np.ndarray
+    #: The validation loss before training (``keep_start``), and whether the starting weights
+    #: were kept (no epoch did better).
+    start_loss: float | None = None
+    kept_start: bool = False
 
 
 def _fit(model: Any, xs: Sequence[tuple[np.ndarray, np.ndarray]],
@@ -306,18 +323,65 @@ def _predict_buckets(model: Any, states: Sequence[np.ndarray]) -> np.ndarray:
 
 def _fit_buckets(model: Any, states: Sequence[Sequence[np.ndarray]],
                  ys: tuple[np.ndarray, np.ndarray], *, epochs: int, batch_size: int,
-                 patience: int, seed: int, callbacks: Sequence[Any]) -> _Fitted:
-    """:func:`_fit` on batches of similar-length documents (:class:`_Buckets`)."""
+                 patience: int, seed: int, callbacks: Sequence[Any],
+                 keep_start: bool = False) -> _Fitted:
+    """:func:`_fit` on batches of similar-length documents (:class:`_Buckets`).
+
+    ``keep_start``: the starting weights (a fitted linear probe) are a candidate too: when no
+    epoch's validation loss is below theirs, they are restored."""
     (s_tr, s_va, s_te), (y_tr, y_va) = states, ys
+    val = _Buckets(s_va, y_va, 128, seed=None)
+    start_loss, start = None, None
+    t0 = time.perf_counter()
+    if keep_start:
+        start = model.get_weights()
+        start_loss = float(np.asarray(model.evaluate(val, verbose=0)[0]))
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
                                          restore_best_weights=True)
-    t0 = time.perf_counter()
-    hist = model.fit(_Buckets(s_tr, y_tr, batch_size, seed=seed),
-                     validation_data=_Buckets(s_va, y_va, 128, seed=None), epochs=epochs,
-                     verbose=0, callbacks=[stop, *callbacks])
+    hist = model.fit(_Buckets(s_tr, y_tr, batch_size, seed=seed), validation_data=val,
+                     epochs=epochs, verbose=0, callbacks=[stop, *callbacks])
+    history = {k: [float(v) for v in vs] for k, vs in hist.history.items()}
+    kept = start is not None and start_loss is not None and \
+        not min(history["val_loss"]) < start_loss
+    if kept:
+        model.set_weights(start)
     seconds = time.perf_counter() - t0
-    return _Fitted({k: [float(v) for v in vs] for k, vs in hist.history.items()}, seconds,
-                   _predict_buckets(model, s_va), _predict_buckets(model, s_te))
+    return _Fitted(history, seconds, _predict_buckets(model, s_va),
+                   _predict_buckets(model, s_te), start_loss, kept)
+
+
+def _linear_probe(features: Any, label: Any, states: Sequence[Sequence[np.ndarray]],
+                  ys: tuple[np.ndarray, np.ndarray], *, n_classes: int, seed: int
+                  ) -> dict[str, Any]:
+    """Set the softmax layer ``label`` to a logistic regression (scikit-learn, lbfgs) fitted on
+    ``features`` of the training documents (the frozen sentence embeddings), ``C`` of
+    :data:`PROBE_CS` chosen by validation accuracy (the smaller among equals). Returns the
+    probe's ``C`` and validation accuracy; ``{}`` when the training labels hold one class."""
+    from wordvecs.errors import require
+
+    (s_tr, s_va), (y_tr, y_va) = states, ys
+    classes = np.unique(y_tr)
+    if len(classes) < 2:
+        return {}
+    lm = require("sklearn.linear_model", "baselines")
+    f_tr, f_va = _predict_buckets(features, s_tr), _predict_buckets(features, s_va)
+    best: tuple[float, float, Any] | None = None
+    for c in PROBE_CS:
+        clf = lm.LogisticRegression(C=c, max_iter=1000, random_state=seed).fit(f_tr, y_tr)
+        acc = float(np.mean(clf.predict(f_va) == y_va))
+        if best is None or acc > best[0]:
+            best = (acc, c, clf)
+    assert best is not None
+    acc, c, clf = best
+    w = np.zeros((f_tr.shape[1], n_classes), dtype=np.float32)
+    b = np.full(n_classes, -10.0, dtype=np.float32)  # a class never seen in training
+    b[classes] = 0.0
+    if clf.coef_.shape[0] == 1:  # two classes: one weight vector, the logit of the second
+        w[:, classes[1]], b[classes[1]] = clf.coef_[0], clf.intercept_[0]
+    else:
+        w[:, classes], b[classes] = clf.coef_.T, clf.intercept_
+    label.set_weights([w, b])
+    return {"probe_C": float(c), "probe_val_accuracy": round(acc, 4)}
 
 
 def _result(mode: str, full: Any, cache: StateCache, fitted: _Fitted,
@@ -473,7 +537,7 @@ def _zero_padding() -> Any:
 def finetune_contextual(train_texts: Sequence[str], train_labels: Sequence[int] | np.ndarray,
                         val_texts: Sequence[str], val_labels: Sequence[int] | np.ndarray,
                         test_texts: Sequence[str], test_labels: Sequence[int] | np.ndarray, *,
-                        n_classes: int, head: str = "cnn",
+                        n_classes: int, head: str = PROBE,
                         model: str | os.PathLike[str] = "minilm", epochs: int = 4, seed: int = 0,
                         max_len: int = DEFAULT_MAX_LEN, batch_size: int = 32, patience: int = 2,
                         learning_rate: float | None = None, fraction: float = 1.0,
@@ -489,17 +553,30 @@ def finetune_contextual(train_texts: Sequence[str], train_labels: Sequence[int] 
     block; the embeddings layer always stays frozen. The encoder itself is never changed (the
     tuned blocks are copies).
 
+    The default head, :data:`PROBE`, is a sentence-transformer's: the mean of the states over the
+    padding mask, L2-normalised (the model's sentence embedding, exactly as
+    :meth:`~wordvecs.encoders.encoder.Encoder.embed` makes it before any tuning), then softmax.
+    It is trained in two stages ("linear probe, then fine-tune", Kumar et al., ICLR 2022): first
+    the softmax layer alone, as a logistic regression on the frozen sentence embeddings with its
+    ``C`` chosen on validation (the sentence-embedding baseline's model), then the blocks and the
+    head together, all at the blocks' rate; the probe itself stays a candidate, kept when no
+    epoch's validation loss is below its own (``params["kept"]``: ``"probe"`` or ``"tuned"``;
+    ``best_epoch`` 0). A head from random weights would first pull the pre-trained features
+    towards its own noise; started from the probe, tuning begins where the baseline ends. The
+    other heads (``avg``, ``cnn``, ``bilstm``, ``avgmax``) start from random weights.
+
     Learning rates: one Adam whose rate follows :func:`warmup_linear_decay` (linear warm-up over
     the first ``warmup`` fraction of all ``epochs * batches`` steps, then linear decay to 0). The
     blocks peak at ``learning_rate`` (default ``1e-4``: pre-trained weights need small steps); the
-    head, which starts from random weights, peaks at ``head_learning_rate`` (``1e-3``, the frozen
-    mode's rate) on the same warm-up and decay. Early stopping on the validation loss
+    head, when it starts from random weights, peaks at ``head_learning_rate`` (``1e-3``, the
+    frozen mode's rate) on the same warm-up and decay. Early stopping on the validation loss
     (``patience`` epochs), the best weights restored. Batches hold documents of similar length,
     each padded only to its own longest one (:class:`_Buckets`): on short texts most of one
     array padded to the longest document would be padding, and the blocks' cost grows with it.
 
     Returns what :func:`train_contextual` returns, with ``mode="contextual-finetune"`` and
-    ``params`` = ``{"layers", "learning_rate", "warmup"}``; ``model`` is the end-to-end model
+    ``params`` = ``{"layers", "learning_rate", "warmup"}`` (with the probe: and ``"probe_C"``,
+    ``"probe_val_accuracy"``, ``"kept"``); ``model`` is the end-to-end model
     (token ids and padding mask in, probabilities out): its trainable weights are the tuned
     blocks and the head, the frozen ones the embeddings and the bottom blocks. ``state_bytes``
     sizes the cache of the frozen blocks' output.
@@ -525,8 +602,8 @@ def finetune_contextual(train_texts: Sequence[str], train_labels: Sequence[int] 
                          f"{layers} of {n_blocks} needs layer={bottom}")
     y_tr, y_va, y_te = _checked_labels(train_texts, train_labels, val_texts, val_labels,
                                        test_texts, test_labels, n_classes)
-    if head not in HEADS:
-        raise UsageError(f"unknown head {head!r}; expected one of {', '.join(HEADS)}")
+    if head not in (*HEADS, PROBE):
+        raise UsageError(f"unknown head {head!r}; expected one of {', '.join((*HEADS, PROBE))}")
     before = cache.seconds
     states = tuple(cache.arrays(list(t)) for t in (train_texts, val_texts, test_texts))
     encode_seconds = cache.seconds - before
@@ -544,16 +621,27 @@ def finetune_contextual(train_texts: Sequence[str], train_labels: Sequence[int] 
     for block in blocks:
         x = block(x, padding_mask=mask)
     head_model = build_head(head, length=None, dim=dim, n_classes=n_classes)
-    out = head_model([_zero_padding()([x, mask]), mask])
+    zeroed = _zero_padding()([x, mask])
+    out = head_model([zeroed, mask])
     tuned = keras.Model([inputs, mask], out, name="finetuned_top")
+    params: dict[str, Any] = {"layers": layers, "learning_rate": lr, "warmup": warmup}
+    if head == PROBE:  # the linear probe first, on the blocks as pre-trained
+        embed = keras.Model(head_model.inputs,
+                            head_model.get_layer("sentence_embedding").output)
+        params.update(_linear_probe(keras.Model([inputs, mask], embed([zeroed, mask])),
+                                    head_model.get_layer("label"), states[:2], (y_tr, y_va),
+                                    n_classes=n_classes, seed=seed))
 
     steps = epochs * -(-len(train_texts) // batch_size)  # = epochs * len(_Buckets(train))
     schedule = warmup_linear_decay(lr, max(steps, 1), warmup)
-    tuned.compile(optimizer=_two_rate_adam(schedule, head_model.trainable_variables,
-                                           head_learning_rate / lr),
+    factor = 1.0 if "probe_C" in params else head_learning_rate / lr  # a fitted probe: one rate
+    tuned.compile(optimizer=_two_rate_adam(schedule, head_model.trainable_variables, factor),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     fitted = _fit_buckets(tuned, states, (y_tr, y_va), epochs=epochs, batch_size=batch_size,
-                          patience=patience, seed=seed, callbacks=callbacks)
+                          patience=patience, seed=seed, callbacks=callbacks,
+                          keep_start="probe_C" in params)
+    if "probe_C" in params:
+        params["kept"] = "probe" if fitted.kept_start else "tuned"
 
     ids_in = keras.Input(shape=(length,), dtype="int32", name="token_ids")
     mask_in = keras.Input(shape=(length,), dtype="int32", name="padding_mask")
@@ -563,8 +651,10 @@ def finetune_contextual(train_texts: Sequence[str], train_labels: Sequence[int] 
     full = keras.Model([ids_in, mask_in], head_model([_zero_padding()([x, mask_in]),
                                                       mask_in]),
                        name="finetuned_contextual_classifier")
-    return _result("contextual-finetune", full, cache, fitted, (y_va, y_te),
-                   n_classes=n_classes, fraction=fraction, train_texts=train_texts,
-                   val_texts=val_texts, test_texts=test_texts, encode_seconds=encode_seconds,
-                   max_len=max_len,
-                   params={"layers": layers, "learning_rate": lr, "warmup": warmup})
+    res = _result("contextual-finetune", full, cache, fitted, (y_va, y_te),
+                  n_classes=n_classes, fraction=fraction, train_texts=train_texts,
+                  val_texts=val_texts, test_texts=test_texts, encode_seconds=encode_seconds,
+                  max_len=max_len, params=params)
+    if fitted.kept_start:
+        res["best_epoch"] = 0  # the probe, before any fine-tuning
+    return res

@@ -127,6 +127,10 @@ class TrainConfig:
     #: ``contextual-finetune``: its most epochs (the learning rate decays to 0 over them);
     #: ``epochs`` when smaller.
     encoder_epochs: int = 4
+    #: ``contextual-finetune``: its head. ``"probe"`` (a sentence-transformer's mean pooling and
+    #: softmax, started from a logistic regression on the frozen sentence embeddings), or one of
+    #: the word-vector modes' heads (``model``'s choices), started from random weights.
+    encoder_head: str = "probe"
 
     def __post_init__(self) -> None:
         if isinstance(self.modes, str):
@@ -154,6 +158,9 @@ class TrainConfig:
         if self.encoder_epochs < 1:
             raise UsageError(f"encoder_epochs must be at least 1. Received: "
                              f"{self.encoder_epochs}")
+        if self.encoder_head not in (*HEADS, "probe"):
+            raise UsageError(f"encoder_head must be one of {', '.join((*HEADS, 'probe'))}. "
+                             f"Received: {self.encoder_head!r}")
         if self.encoder_layers < 1:
             raise UsageError(f"encoder_layers must be at least 1. Received: "
                              f"{self.encoder_layers}")
@@ -689,7 +696,8 @@ def _contextual_run(mode: str, data: TextData, sub: np.ndarray, val_idx: np.ndar
             texts(sub), y_all[sub], texts(val_idx), y_all[val_idx], texts(test_idx),
             y_all[test_idx], cache=caches[mode], layers=config.encoder_layers,
             head_learning_rate=config.learning_rate,
-            **{**common, "epochs": min(config.epochs, config.encoder_epochs)})
+            **{**common, "head": config.encoder_head,
+               "epochs": min(config.epochs, config.encoder_epochs)})
     run = RunResult(**{k: res[k] for k in RunResult.__dataclass_fields__ if k in res})
     run.test_interval = list(bootstrap_interval(y_all[test_idx], res["test_predictions"],
                                                 seed=config.seed))
