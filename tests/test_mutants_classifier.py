@@ -27,8 +27,6 @@ from wordvecs.errors import ArgumentTypeError, DataError, VocabularyError, Write
 from wordvecs.text.datasets import Vocabulary
 from wordvecs.training.classifier import Classifier, Prediction, load_classifier
 
-pytestmark = pytest.mark.keras
-
 WORDS = ["goal", "bank", "code"]  # indices 2, 3, 4
 LABELS = ["sport", "money", "tech"]
 MAX_LEN = 4
@@ -298,6 +296,42 @@ def test_forward_pass_used_when_there_is_one() -> None:
     assert x.tolist() == [[3, 0, 0, 0]] and extra is None
 
 
+@pytest.mark.keras
+class _FakeSubwords:
+    """A subword table stand-in: an unseen word gets the extra row 5, whose vector is ``extra``."""
+
+    def __init__(self) -> None:
+        self.model = _FakeModel(rows=6)
+        self.asked: list[Any] = []
+
+    def encode(self, clf: Classifier, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        x = clf._encode(texts)[0]
+        x[x == 1] = 5
+        return x, np.full((1, 3), 7, np.float32)
+
+    def model_for(self, clf: Classifier, extra: np.ndarray) -> Any:
+        self.asked.append(extra)
+        return self.model
+
+
+def test_unseen_words_go_to_the_subword_table() -> None:
+    sub = _FakeSubwords()
+    model = _FakeModel()
+    clf = _fake(model=model, subwords=sub)
+    assert clf.subwords is sub
+    details = clf.predict_details(["zzz", "goal qqq", "bank"])
+    assert model.seen == [] and sub.model.seen[0].tolist() == [[5, 0, 0, 0], [2, 5, 0, 0],
+                                                               [3, 0, 0, 0]]
+    assert [d.known_tokens for d in details] == [1, 2, 1]
+    assert [d.from_prior for d in details] == [False, False, False]
+    assert sub.asked[0].tolist() == [[7, 7, 7]]
+    fwd = _FakeForward()
+    clf = Classifier(None, _vocab(), LABELS, MAX_LEN, subwords=_FakeSubwords(), forward=fwd)
+    clf.predict(["goal qqq"])
+    (x, extra), = fwd.seen
+    assert x.tolist() == [[2, 5, 0, 0]] and extra.tolist() == [[7, 7, 7]]
+
+
 def test_evaluate() -> None:
     clf = _fake()
     texts = ["goal", "bank", "code", "goal bank bank", "zzz"]
@@ -394,6 +428,7 @@ def _load_error(folder: Path) -> str:
     return _message(err)
 
 
+@pytest.mark.keras
 def test_save_writes_the_four_files(keras_clf: Classifier, saved: Path, tmp_path: Path) -> None:
     assert sorted(p.name for p in saved.iterdir()) == sorted(clf_mod.CLASSIFIER_FILES)
     meta = _meta(saved)
@@ -412,6 +447,7 @@ def test_save_writes_the_four_files(keras_clf: Classifier, saved: Path, tmp_path
     assert keras_clf.save(str(tmp_path / "s")) == tmp_path / "s"
 
 
+@pytest.mark.keras
 def test_save_leaves_the_optimizer_out(keras_clf: Classifier, saved: Path,
                                        tmp_path: Path) -> None:
     import h5py
@@ -438,6 +474,7 @@ def test_save_leaves_the_optimizer_out(keras_clf: Classifier, saved: Path,
 
 
 @pytest.mark.parametrize("forward", ["keras", "numpy", "auto"])
+@pytest.mark.keras
 def test_round_trip(keras_clf: Classifier, saved: Path, forward: str,
                     monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WORDVECS_FORWARD", forward)
@@ -451,6 +488,7 @@ def test_round_trip(keras_clf: Classifier, saved: Path, forward: str,
     assert [y for y, _ in back.predict(TEXTS)] == ["sport", "money", "tëch", "tëch"]
 
 
+@pytest.mark.keras
 def test_numpy_classifier_builds_its_keras_model_on_demand(saved: Path, tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch
                                                            ) -> None:
@@ -475,6 +513,7 @@ def test_numpy_classifier_builds_its_keras_model_on_demand(saved: Path, tmp_path
     assert not folder.exists()  # the private copy goes with the classifier
 
 
+@pytest.mark.keras
 def test_numpy_mode_refuses_a_graph_it_does_not_run(tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch,
                                                     caplog: pytest.LogCaptureFixture) -> None:
@@ -498,6 +537,7 @@ def test_numpy_mode_refuses_a_graph_it_does_not_run(tmp_path: Path,
         "'GlobalAveragePooling1D', 'Dense'))"]
 
 
+@pytest.mark.keras
 def test_check_destination(keras_clf: Classifier, tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     with pytest.raises(DataError) as err:
@@ -527,6 +567,7 @@ def test_check_destination(keras_clf: Classifier, tmp_path: Path) -> None:
         Classifier.check_destination(dst, overwrite=True)
 
 
+@pytest.mark.keras
 def test_save_overwrite(keras_clf: Classifier, saved: Path, tmp_path: Path) -> None:
     dst = tmp_path / "d"
     keras_clf.save(dst)
@@ -538,6 +579,7 @@ def test_save_overwrite(keras_clf: Classifier, saved: Path, tmp_path: Path) -> N
     assert [p.name for p in dst.iterdir() if p.name.startswith(".")] == []
 
 
+@pytest.mark.keras
 def test_failed_save_is_one_write_error(keras_clf: Classifier, tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     def full(path: Path, obj: Any) -> None:
@@ -567,6 +609,7 @@ def test_is_subwords_dir(tmp_path: Path) -> None:
 
 # --- a damaged or hostile folder -----------------------------------------------------------------
 
+@pytest.mark.keras
 def test_missing_files_named_in_order(folder: Path) -> None:
     (folder / "labels.json").unlink()
     (folder / "model.keras").unlink()
@@ -579,6 +622,7 @@ def test_missing_files_named_in_order(folder: Path) -> None:
         "labels.json, classifier.json)")
 
 
+@pytest.mark.keras
 def test_damaged_json_messages(folder: Path) -> None:
     meta = folder / "classifier.json"
     meta.write_bytes(b'{"format": "\xff"}')
@@ -591,6 +635,7 @@ def test_damaged_json_messages(folder: Path) -> None:
     assert _load_error(folder) == f"{meta}: expected a JSON object, found list"
 
 
+@pytest.mark.keras
 def test_damaged_labels_messages(folder: Path) -> None:
     labels = folder / "labels.json"
     _rewrite(folder, "labels.json", b'["a", "\xfe"]')
@@ -608,11 +653,13 @@ def test_damaged_labels_messages(folder: Path) -> None:
 
 
 @pytest.mark.parametrize("fmt", [9, 0, 3, True, "2", None, 2.5])
+@pytest.mark.keras
 def test_unknown_format(folder: Path, fmt: Any) -> None:
     _set_meta(folder, {**_meta(folder), "format": fmt})
     assert _load_error(folder) == f"{folder}: classifier format {fmt!r}; this release reads 1 and 2"
 
 
+@pytest.mark.keras
 def test_format_2_without_its_digests(folder: Path) -> None:
     meta = _meta(folder)
     for digests in (None, [], {"model.keras": "x"},
@@ -625,6 +672,7 @@ def test_format_2_without_its_digests(folder: Path) -> None:
 
 
 @pytest.mark.parametrize("name", ["model.keras", "vocabulary.json", "labels.json"])
+@pytest.mark.keras
 def test_each_digest_checked(folder: Path, name: str) -> None:
     meta = _meta(folder)
     meta["sha256"][name] = _sha(b"something else")
@@ -634,6 +682,7 @@ def test_each_digest_checked(folder: Path, name: str) -> None:
         "classifier.json records); save the classifier again")
 
 
+@pytest.mark.keras
 def test_digested_copies_the_model_and_returns_the_others(folder: Path, tmp_path: Path) -> None:
     private = tmp_path / "private"
     private.mkdir()
@@ -654,6 +703,7 @@ def test_digested_copies_the_model_and_returns_the_others(folder: Path, tmp_path
     assert (private / "model.keras").read_bytes() == blob
 
 
+@pytest.mark.keras
 def test_format_1_is_read_without_digests(folder: Path, caplog: pytest.LogCaptureFixture
                                           ) -> None:
     meta = _meta(folder)
@@ -670,12 +720,14 @@ def test_format_1_is_read_without_digests(folder: Path, caplog: pytest.LogCaptur
 
 
 @pytest.mark.parametrize("value", ["4", 0, -1, True, 4.0, None])
+@pytest.mark.keras
 def test_max_len_must_be_a_positive_integer(folder: Path, value: Any) -> None:
     _set_meta(folder, {**_meta(folder), "max_len": value})
     assert _load_error(folder) == (f"{folder / 'classifier.json'}: max_len must be a positive "
                                    f"integer. Received: {value!r}")
 
 
+@pytest.mark.keras
 def test_max_len_1_reaches_the_shape_check(folder: Path) -> None:
     _set_meta(folder, {**_meta(folder), "max_len": 1})
     assert _load_error(folder) == (f"{folder}: the model takes sequences of 4 tokens but "
@@ -683,11 +735,13 @@ def test_max_len_1_reaches_the_shape_check(folder: Path) -> None:
 
 
 @pytest.mark.parametrize("prior", ["0.5", [0.5, "0.5"], [True, False, False], {"a": 1}])
+@pytest.mark.keras
 def test_prior_must_be_numbers(folder: Path, prior: Any) -> None:
     _set_meta(folder, {**_meta(folder), "prior": prior})
     assert _load_error(folder) == f"{folder / 'classifier.json'}: prior must be a list of numbers"
 
 
+@pytest.mark.keras
 def test_prior_absent_or_integers(folder: Path) -> None:
     meta = _meta(folder)
     _set_meta(folder, {**meta, "prior": [0, 1, 0]})
@@ -699,6 +753,7 @@ def test_prior_absent_or_integers(folder: Path) -> None:
                                    "1. Received: [0.5, 0.5]")
 
 
+@pytest.mark.keras
 def test_tokenizers_must_agree(folder: Path) -> None:
     meta = _meta(folder)
     _set_meta(folder, {**meta, "tokenizer": {**meta["tokenizer"], "lowercase": False}})
@@ -708,6 +763,7 @@ def test_tokenizers_must_agree(folder: Path) -> None:
     assert load_classifier(folder).labels == ["sport", "money", "tëch"]
 
 
+@pytest.mark.keras
 def test_classifier_errors_name_the_folder(folder: Path) -> None:
     _rewrite(folder, "labels.json", b'["a", "b", "c", "d"]')
     assert _load_error(folder) == f"{folder}: the model predicts 3 classes but there are 4 labels"
@@ -720,6 +776,7 @@ def test_classifier_errors_name_the_folder(folder: Path) -> None:
                                    "vocabulary has 6 indices")
 
 
+@pytest.mark.keras
 def test_unknown_keys_become_info_and_subwords_are_loaded(folder: Path,
                                                           monkeypatch: pytest.MonkeyPatch
                                                           ) -> None:
@@ -764,6 +821,7 @@ def _config_error(path: Path) -> str:
     return _message(err)
 
 
+@pytest.mark.keras
 def test_keras_members(folder: Path, tmp_path: Path) -> None:
     m = _members(folder)
     expected = "['config.json', 'metadata.json', 'model.weights.h5']"
@@ -874,6 +932,7 @@ def test_least_weights(node: dict[str, Any], least: int) -> None:
     assert clf_mod._least_weights(node) == least
 
 
+@pytest.mark.keras
 def test_keras_loader_failure_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                           caplog: pytest.LogCaptureFixture) -> None:
     import warnings
@@ -926,6 +985,7 @@ def test_model_file_is_a_private_copy(tmp_path: Path) -> None:
 
 # --- a folder re-saved while it is read ----------------------------------------------------------
 
+@pytest.mark.keras
 def test_load_reads_again_when_classifier_json_changed(folder: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     real = clf_mod._load_from
@@ -943,6 +1003,7 @@ def test_load_reads_again_when_classifier_json_changed(folder: Path,
     assert load_classifier(folder).labels == ["a", "b", "c"] and calls["n"] == 2
 
 
+@pytest.mark.keras
 def test_load_error_on_an_unchanged_folder_is_raised_at_once(
         folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls = {"n": 0}
@@ -970,6 +1031,7 @@ def test_load_error_on_an_unchanged_folder_is_raised_at_once(
     assert calls["n"] == 2
 
 
+@pytest.mark.keras
 def test_load_gives_up_after_eight_tries(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     tries: list[Path] = []
     sleeps: list[float] = []
@@ -987,6 +1049,7 @@ def test_load_gives_up_after_eight_tries(folder: Path, monkeypatch: pytest.Monke
     assert sleeps == pytest.approx([0.01 * n for n in range(1, 9)])
 
 
+@pytest.mark.keras
 def test_private_folder_is_removed_after_a_load(folder: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     made: list[Path] = []
