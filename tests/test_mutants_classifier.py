@@ -126,7 +126,10 @@ def test_labels_tuple_and_default_prior() -> None:
 def test_prior_given_is_kept_as_float64() -> None:
     clf = _fake(prior=[0.5, 0.25, 0.25])
     assert clf.prior.dtype == np.float64 and clf.prior.tolist() == [0.5, 0.25, 0.25]
-    assert _fake(prior=[1, 0, 0]).prior.tolist() == [1.0, 0.0, 0.0]
+    ints = _fake(prior=[1, 0, 0]).prior  # shares are floats, whatever they are given as
+    assert ints.dtype == np.float64 and ints.tolist() == [1.0, 0.0, 0.0]
+    halves = _fake(prior=np.array([0.5, 0.25, 0.25], np.float16)).prior
+    assert halves.dtype == np.float64 and halves.tolist() == [0.5, 0.25, 0.25]
     _fake(prior=[0.5, 0.25, 0.25 + 9e-7])  # within abs_tol=1e-6 of 1
 
 
