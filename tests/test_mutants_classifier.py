@@ -301,19 +301,23 @@ def test_forward_pass_used_when_there_is_one() -> None:
 
 @pytest.mark.keras
 class _FakeSubwords:
-    """A subword table stand-in: an unseen word gets the extra row 5, whose vector is ``extra``."""
+    """A subword table stand-in: an unseen word that starts with "q" gets the extra row 5 (whose
+    vector is ``extra``); other unseen words it cannot place either (they stay 1)."""
 
     def __init__(self) -> None:
         self.model = _FakeModel(rows=6)
-        self.asked: list[Any] = []
+        self.asked: list[tuple[Any, np.ndarray]] = []
 
     def encode(self, clf: Classifier, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         x = clf._encode(texts)[0]
-        x[x == 1] = 5
+        for i, text in enumerate(texts):
+            for j, word in enumerate(text.split()[:MAX_LEN]):
+                if x[i, j] == 1 and word.startswith("q"):
+                    x[i, j] = 5
         return x, np.full((1, 3), 7, np.float32)
 
     def model_for(self, clf: Classifier, extra: np.ndarray) -> Any:
-        self.asked.append(extra)
+        self.asked.append((clf, extra))
         return self.model
 
 
@@ -322,12 +326,14 @@ def test_unseen_words_go_to_the_subword_table() -> None:
     model = _FakeModel()
     clf = _fake(model=model, subwords=sub)
     assert clf.subwords is sub
-    details = clf.predict_details(["zzz", "goal qqq", "bank"])
+    details = clf.predict_details(["qqq", "goal qqq", "zzz", "zzz qqq"])
     assert model.seen == [] and sub.model.seen[0].tolist() == [[5, 0, 0, 0], [2, 5, 0, 0],
-                                                               [3, 0, 0, 0]]
-    assert [d.known_tokens for d in details] == [1, 2, 1]
-    assert [d.from_prior for d in details] == [False, False, False]
-    assert sub.asked[0].tolist() == [[7, 7, 7]]
+                                                               [1, 0, 0, 0], [1, 5, 0, 0]]
+    # what the table places counts as known; a text it cannot place either gets the prior
+    assert [d.known_tokens for d in details] == [1, 2, 0, 1]
+    assert [d.from_prior for d in details] == [False, False, True, False]
+    (asked_clf, extra), = sub.asked
+    assert asked_clf is clf and extra.tolist() == [[7, 7, 7]]
     fwd = _FakeForward()
     clf = Classifier(None, _vocab(), LABELS, MAX_LEN, subwords=_FakeSubwords(), forward=fwd)
     clf.predict(["goal qqq"])
