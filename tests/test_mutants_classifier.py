@@ -1073,3 +1073,51 @@ def test_private_folder_is_removed_after_a_load(folder: Path,
     monkeypatch.setenv("WORDVECS_FORWARD", "keras")
     load_classifier(folder)
     assert not made[0].exists()
+
+
+@pytest.mark.keras
+def test_a_stage_left_by_a_killed_save_is_cleaned_by_the_next(keras_clf: Classifier,
+                                                              tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch
+                                                              ) -> None:
+    import os
+    import re
+
+    from wordvecs import _atomic
+
+    dst = tmp_path / "d"
+    monkeypatch.setattr(clf_mod, "shutil", SimpleNamespace(rmtree=lambda *a, **kw: None))
+    keras_clf.save(dst)  # as if killed before its clean-up: the hidden stage stays
+    monkeypatch.undo()
+    stage, = (p for p in dst.iterdir() if p.name.startswith("."))
+    assert re.fullmatch(r"\.classifier\.tmp-[0-9a-f]{12}", stage.name)
+    old = stage.stat().st_mtime - _atomic.STALE_SECONDS - 60
+    os.utime(stage, (old, old))
+    keras_clf.save(dst, overwrite=True)
+    assert sorted(p.name for p in dst.iterdir()) == sorted(clf_mod.CLASSIFIER_FILES)
+
+
+@pytest.mark.keras
+def test_save_and_load_with_a_subword_table(keras_clf: Classifier, tmp_path: Path) -> None:
+    from wordvecs.formats.subword_store import SUBWORD_FILES
+    from wordvecs.subwords import FastTextSubwords, SubwordParams
+    from wordvecs.training.subword_predict import SubwordFallback
+
+    table = np.random.default_rng(3).standard_normal((len(WORDS) + 20, 3)).astype(np.float32)
+    sw = FastTextSubwords(table, SubwordParams(minn=2, maxn=3, bucket=20, nwords=len(WORDS)),
+                          list(WORDS))
+    fallback = SubwordFallback.from_vectors(sw, WORDS)
+    clf = Classifier(keras_clf.model, keras_clf.vocabulary, keras_clf.labels, MAX_LEN,
+                     prior=keras_clf.prior, subwords=fallback)
+    dst = clf.save(tmp_path / "d")
+    meta = _meta(dst)
+    files = meta["subwords"]["files"]
+    assert meta["subwords"] == {"files": files, "rows": fallback.subwords.table.shape[0],
+                                "bytes": fallback.nbytes}
+    assert files and {p.name for p in (dst / "subwords").iterdir()} <= SUBWORD_FILES
+    back = load_classifier(dst)
+    assert back.subwords is not None and back.info == {}
+    texts = ["goals", "bankers code", "zzz"]
+    assert np.allclose(back.predict_proba(texts), clf.predict_proba(texts), atol=1e-6)
+    keras_clf.save(dst, overwrite=True)  # without a table: the old one goes
+    assert not (dst / "subwords").exists() and "subwords" not in _meta(dst)
