@@ -1119,5 +1119,9 @@ def test_save_and_load_with_a_subword_table(keras_clf: Classifier, tmp_path: Pat
     assert back.subwords is not None and back.info == {}
     texts = ["goals", "bankers code", "zzz"]
     assert np.allclose(back.predict_proba(texts), clf.predict_proba(texts), atol=1e-6)
+    before = {p.name for p in (dst / "subwords").iterdir()}
+    clf.save(dst, overwrite=True)  # the table replaces the earlier one (ours: it may)
+    assert {p.name for p in (dst / "subwords").iterdir()} == before
+    assert load_classifier(dst).subwords is not None
     keras_clf.save(dst, overwrite=True)  # without a table: the old one goes
     assert not (dst / "subwords").exists() and "subwords" not in _meta(dst)
