@@ -1125,3 +1125,16 @@ def test_save_and_load_with_a_subword_table(keras_clf: Classifier, tmp_path: Pat
     assert load_classifier(dst).subwords is not None
     keras_clf.save(dst, overwrite=True)  # without a table: the old one goes
     assert not (dst / "subwords").exists() and "subwords" not in _meta(dst)
+
+
+@pytest.mark.keras
+def test_a_save_failing_before_its_stage_exists_is_one_write_error(
+        keras_clf: Classifier, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refused(dst: Path) -> None:
+        raise OSError(13, "Permission denied")
+
+    monkeypatch.setattr(clf_mod.atomic, "clean_stale", refused)
+    with pytest.raises(WriteError) as err:  # not the clean-up's FileNotFoundError
+        keras_clf.save(tmp_path / "d")
+    assert _message(err).startswith(f"cannot write {tmp_path / 'd'}: ")
+    assert list((tmp_path / "d").iterdir()) == []
