@@ -255,8 +255,9 @@ class Classifier:
         model = self.model
         if getattr(model, "optimizer", None) is not None:
             # The optimizer's state (Adam keeps two slots a weight) would triple the file.
-            keras = _keras()
-            model = keras.models.clone_model(self.model)
+            # keras.models.clone_model compiles the clone again, slots and all: the model is
+            # built anew from its config instead (not compiled: no optimizer).
+            model = model.__class__.from_config(model.get_config())
             model.set_weights(self.model.get_weights())
         try:
             atomic.clean_stale(path / "classifier")
