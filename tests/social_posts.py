@@ -409,9 +409,10 @@ HARD_SHARES = {"negative": 0.45, "neutral": 0.31, "positive": 0.24}
 def make_hard_posts(n: int = 6000, seed: int = 0, *, noise: float = 0.12
                     ) -> tuple[list[str], list[str]]:
     """``n`` posts and their labels, as hard as real ones: the sentiment is carried by an open
-    vocabulary (~150 words a side, drawn Zipf-like, so most are rare), by negation ("the crew
-    wasn't friendly"), by the clause after "but" ("great food but rude staff" is negative), by
-    facts ("delayed 3 hours"), or only weakly ("meh", "decent"); neutral posts hold opinion words
+    vocabulary (over 100 adjectives a side, drawn Zipf-like, so most are rare), by negation
+    ("the crew wasn't friendly"), by the clause after "but" ("great food but rude staff" is
+    negative), by facts ("delayed 3 hours"), or only weakly ("meh", "decent"); neutral posts
+    hold opinion words
     as names, idioms and questions ("heading to best buy", "is the lounge any good?"); emoji and
     mood tags follow the label only part of the time; typos, handles and hashtags as in
     :func:`make_posts`.
