@@ -412,15 +412,14 @@ def make_hard_posts(n: int = 6000, seed: int = 0, *, noise: float = 0.12
     vocabulary (over 100 adjectives a side, drawn Zipf-like, so most are rare), by negation
     ("the crew wasn't friendly"), by the clause after "but" ("great food but rude staff" is
     negative), by facts ("delayed 3 hours"), or only weakly ("meh", "decent"); neutral posts
-    hold opinion words
-    as names, idioms and questions ("heading to best buy", "is the lounge any good?"); emoji and
-    mood tags follow the label only part of the time; typos, handles and hashtags as in
-    :func:`make_posts`.
+    hold opinion words as names, idioms and questions ("heading to best buy", "is the lounge any
+    good?"); emoji and mood tags follow the label only part of the time; typos, handles and
+    hashtags as in :func:`make_posts`.
 
     A share ``noise`` of the labels is then swapped for another label at random (annotators
     disagree), drawn from an own seeded stream: the texts do not depend on ``noise``, and
-    ``noise=0`` gives the labels as written. About 43% of the posts are negative, 32% neutral,
-    25% positive.
+    ``noise=0`` gives the labels as written. About 43% of the posts are negative, 30% neutral
+    and 27% positive (after the swaps).
     """
     rng = random.Random(seed)
     flips = random.Random(f"make_hard_posts-labels-{seed}")
