@@ -403,6 +403,9 @@ def _mess(text: str, rng: random.Random, label: str) -> str:
     return " ".join(w for w in words if w) + rng.choice(["", "", ".", "!", "!!", "...", "?!"])
 
 
+TOPIC_SHARES = {"flight": 0.4, "food": 0.15, "phone": 0.15, "show": 0.15, "hotel": 0.15}
+SARCASM = ["oh {adj}, the {t} {event}", "just {adj}. {t} {event}", "{adj} job, {t} {event}",
+           "love how the {t} {event}", "so {adj} that the {t} {event}"]
 HARD_SHARES = {"negative": 0.45, "neutral": 0.31, "positive": 0.24}
 
 
@@ -411,10 +414,11 @@ def make_hard_posts(n: int = 6000, seed: int = 0, *, noise: float = 0.12
     """``n`` posts and their labels, as hard as real ones: the sentiment is carried by an open
     vocabulary (over 100 adjectives a side, drawn Zipf-like, so most are rare), by negation
     ("the crew wasn't friendly"), by the clause after "but" ("great food but rude staff" is
-    negative), by facts ("delayed 3 hours"), or only weakly ("meh", "decent"); neutral posts
-    hold opinion words as names, idioms and questions ("heading to best buy", "is the lounge any
-    good?"); emoji and mood tags follow the label only part of the time; typos, handles and
-    hashtags as in :func:`make_posts`.
+    negative), by facts ("delayed 3 hours"), by sarcasm ("oh great, the flight cancelled
+    again"), or only weakly ("meh", "decent"); neutral posts hold opinion words as names, idioms
+    and questions ("heading to best buy", "is the lounge any good?"); emoji and mood tags follow
+    the label only part of the time; typos, handles and hashtags as in :func:`make_posts`; two
+    posts of five are about flights, the rest about food, phones, shows and hotels.
 
     A share ``noise`` of the labels is then swapped for another label at random (annotators
     disagree), drawn from an own seeded stream: the texts do not depend on ``noise``, and
@@ -428,18 +432,22 @@ def make_hard_posts(n: int = 6000, seed: int = 0, *, noise: float = 0.12
     labels: list[str] = []
     for _ in range(n):
         label = rng.choices(classes, weights=list(HARD_SHARES.values()))[0]
-        topic = TOPICS[rng.choice(list(TOPICS))]
+        topic = TOPICS[rng.choices(list(TOPICS), weights=list(TOPIC_SHARES.values()))[0]]
         r = rng.random()
         if label == "neutral":
             text = _neutral(rng, topic)
-            if r < 0.15:  # a weak word in a neutral post
+            if r < 0.2:  # a weak word in a neutral post
                 text += f", {rng.choice(topic)} was {rng.choice(WEAK['neutral'])}"
-        elif r < 0.2:  # weak cues only
+        elif r < 0.25:  # weak cues only
             text = f"the {rng.choice(topic)} was {rng.choice(WEAK[label])}"
-        elif r < 0.45:  # contrast: the clause after "but" decides
+        elif r < 0.5:  # contrast: the clause after "but" decides
             other = "negative" if label == "positive" else "positive"
             text = (f"{_opinion(other, rng, topic)} {rng.choice(CONTRASTS)} "
                     f"{_opinion(label, rng, topic)}")
+        elif r < 0.55 and label == "negative":  # sarcasm: praise for a mishap
+            text = rng.choice(SARCASM).format(adj=_adj("positive", rng), t=rng.choice(topic),
+                                              event=rng.choice(EVENTS["negative"]))
+            text = text.format(n=rng.randint(2, 9))
         else:
             text = _opinion(label, rng, topic)
             if rng.random() < 0.3:
