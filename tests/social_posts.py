@@ -422,8 +422,8 @@ def make_hard_posts(n: int = 6000, seed: int = 0, *, noise: float = 0.12
 
     A share ``noise`` of the labels is then swapped for another label at random (annotators
     disagree), drawn from an own seeded stream: the texts do not depend on ``noise``, and
-    ``noise=0`` gives the labels as written. About 43% of the posts are negative, 30% neutral
-    and 27% positive (after the swaps).
+    ``noise=0`` gives the labels as written. About 43% of the posts are negative, 32% neutral
+    and 25% positive (after the swaps).
     """
     rng = random.Random(seed)
     flips = random.Random(f"make_hard_posts-labels-{seed}")
