@@ -1,5 +1,5 @@
 """make_hard_posts: seeded, the real set's class shares, 12% of the labels swapped, and no word
-that gives the label away (the posts benchmark's easy set is decided by its templates)."""
+that gives the label away (the easy set of make_posts is decided by its templates)."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def test_no_word_decides_the_label(posts: tuple[list[str], list[str], list[str]]
             for b in total:
                 if a != b:
                     best = max(best, (c[a] + total[b] - c[b]) / N)
-    assert best < 0.50, best  # 0.45 ("on": neutral), the majority 0.43
+    assert best < 0.55, best  # 0.48 ("is": neutral, else negative), the majority 0.43
 
 
 def test_open_vocabulary(posts: tuple[list[str], list[str], list[str]]) -> None:
@@ -77,4 +77,4 @@ def test_open_vocabulary(posts: tuple[list[str], list[str], list[str]]) -> None:
     assert len(used) > 0.9 * (len(POS_ADJ) + len(NEG_ADJ))
     sample = {w for t in texts[: N // 10] for w in _words(t)}
     unseen = sum(v for w, v in used.items() if w not in sample) / sum(used.values())
-    assert unseen > 0.15, unseen  # 0.27
+    assert unseen > 0.15, unseen  # 0.33
