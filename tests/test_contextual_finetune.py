@@ -285,6 +285,7 @@ def test_probe_head_starts_as_the_sentence_embedding_baseline(tame: Path) -> Non
                               cache=cache, layers=1, learning_rate=30.0, patience=2)
     params = res["params"]
     assert params["kept"] == "probe" and res["best_epoch"] == 0
+    assert min(res["history"]["val_loss"]) >= params["probe_val_loss"]
     assert params["probe_C"] in PROBE_CS
     enc = cache.encoder
     lr = LogisticRegression(C=params["probe_C"], max_iter=1000, random_state=0)
@@ -301,10 +302,10 @@ def test_probe_head_starts_as_the_sentence_embedding_baseline(tame: Path) -> Non
     # a sensible rate tunes it (the blocks move), and the result is the tuned model
     good = finetune_contextual(tr, y_tr, va, y_va, te, y_te, n_classes=2, epochs=3, max_len=12,
                                cache=cache, layers=1, learning_rate=3e-3, patience=3)
-    assert good["params"]["kept"] in ("probe", "tuned")
-    if good["params"]["kept"] == "tuned":
-        assert good["best_epoch"] >= 1
-        assert np.abs(good["val_probabilities"] - res["val_probabilities"]).max() > 1e-4
+    assert good["params"]["kept"] == "tuned" and good["best_epoch"] >= 1
+    assert min(good["history"]["val_loss"]) < good["params"]["probe_val_loss"]
+    assert good["params"]["probe_C"] == params["probe_C"]  # the same probe, then tuned
+    assert np.abs(good["val_probabilities"] - res["val_probabilities"]).max() > 1e-4
 
 
 def test_experiment_runs_the_finetune_mode_and_stacks_it(tame: Path) -> None:

@@ -576,7 +576,7 @@ def finetune_contextual(train_texts: Sequence[str], train_labels: Sequence[int] 
 
     Returns what :func:`train_contextual` returns, with ``mode="contextual-finetune"`` and
     ``params`` = ``{"layers", "learning_rate", "warmup"}`` (with the probe: and ``"probe_C"``,
-    ``"probe_val_accuracy"``, ``"kept"``); ``model`` is the end-to-end model
+    ``"probe_val_accuracy"``, ``"probe_val_loss"``, ``"kept"``); ``model`` is the end-to-end model
     (token ids and padding mask in, probabilities out): its trainable weights are the tuned
     blocks and the head, the frozen ones the embeddings and the bottom blocks. ``state_bytes``
     sizes the cache of the frozen blocks' output.
@@ -640,7 +640,8 @@ def finetune_contextual(train_texts: Sequence[str], train_labels: Sequence[int] 
     fitted = _fit_buckets(tuned, states, (y_tr, y_va), epochs=epochs, batch_size=batch_size,
                           patience=patience, seed=seed, callbacks=callbacks,
                           keep_start="probe_C" in params)
-    if "probe_C" in params:
+    if "probe_C" in params and fitted.start_loss is not None:
+        params["probe_val_loss"] = round(fitted.start_loss, 4)
         params["kept"] = "probe" if fitted.kept_start else "tuned"
 
     ids_in = keras.Input(shape=(length,), dtype="int32", name="token_ids")
