@@ -1,0 +1,105 @@
+"""Tests written from the mutation run of formats/store.py and store_index.py (survivors)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+import wordvecs
+from wordvecs import Vectors
+from wordvecs.errors import StoreError
+from wordvecs.formats import store as st
+from wordvecs.formats import store_index as si
+
+
+def _index(words: pa.Array, check=lambda: None) -> si.StoreIndex:
+    built = si.build_index(words.to_pylist())
+    assert built is not None
+    table, probe = built
+    return si.StoreIndex(table, words, probe, Path("s.wv/index.npy"), check)
+
+
+# --- store_index.StoreIndex ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", [pa.string(), pa.large_string()])
+def test_an_index_over_a_slice_of_words_finds_their_rows(kind):
+    """A sliced Arrow array starts at ``offset`` and has more offsets behind it: only its own
+    ``n + 1`` are read."""
+    whole = pa.array(["zero", "one", "two", "three", "four"], type=kind)
+    index = _index(whole.slice(1, 3))
+    assert [index.find(w) for w in ["one", "two", "three"]] == [0, 1, 2]
+    assert index.find("zero") is None and index.find("four") is None
+
+
+def test_offsets_of_no_whole_items_are_a_store_error():
+    """An offsets buffer whose size is no multiple of 8 bytes (Arrow accepts one longer than
+    needed): one StoreError naming the count, not a TypeError."""
+    offsets = np.array([0, 2], dtype="<i8").tobytes() + bytes(4)
+    words = pa.Array.from_buffers(pa.large_string(), 1,
+                                  [None, pa.py_buffer(offsets), pa.py_buffer(b"ab")])
+    table = np.full(2, -1, dtype="<i4")
+    with pytest.raises(StoreError) as err:
+        si.StoreIndex(table, words, 0, Path("s.wv/index.npy"), lambda: None)
+    assert str(err.value) == "s.wv/words.arrow: damaged store: 0 word offsets for 1 words"
+
+
+def test_an_empty_store_opens_with_its_index(tmp_path):
+    path = st.write_store(Vectors([], np.zeros((0, 3), dtype=np.float32)), tmp_path / "e.wv")
+    assert st._parse_meta((path / "meta.json").read_bytes(), path)["version"] == 3
+    v = wordvecs.load(path)
+    assert len(v) == 0 and "a" not in v
+    with pytest.raises(KeyError):
+        v["a"]
+
+
+def test_the_deferred_check_of_the_words_runs_once():
+    calls = []
+    index = _index(pa.array(["a", "b"], type=pa.large_string()), lambda: calls.append(1))
+    index.check_words()
+    index.check_words()
+    assert calls == [1]
+
+
+class _NoData:
+    """An Arrow-like string array of one word whose bytes buffer is missing (Arrow's own arrays
+    refuse one; a store's words are not checked in full until used)."""
+
+    type = pa.large_string()
+    offset = 0
+
+    def __init__(self, end: int) -> None:
+        self.end = end
+
+    def __len__(self) -> int:
+        return 1
+
+    def buffers(self) -> list:
+        return [None, pa.py_buffer(np.array([0, self.end], dtype="<i8").tobytes()), None]
+
+
+def test_words_without_a_bytes_buffer_find_nothing_past_it():
+    table = np.full(2, 0, dtype="<i4")  # every slot says row 0
+    index = si.StoreIndex(table, _NoData(2), 1, Path("s.wv/index.npy"), lambda: None)
+    assert index.find("XX") is None and index.find("ab") is None and index.find("") is None
+
+
+def test_an_empty_word_without_a_bytes_buffer_is_found():
+    table = np.full(2, 0, dtype="<i4")
+    index = si.StoreIndex(table, _NoData(0), 0, Path("s.wv/index.npy"), lambda: None)
+    assert index.find("") == 0 and index.find("a") is None
+
+
+def test_a_probe_stops_after_max_probe_plus_one_slots():
+    """``a`` lies one slot past its start, where ``b``'s row sits: found with max_probe 1, not 0."""
+    import zlib
+
+    start = zlib.crc32(b"a") & 3
+    table = np.full(4, -1, dtype="<i4")
+    table[start], table[(start + 1) & 3] = 1, 0
+    words = pa.array(["a", "b"], type=pa.large_string())
+    where = Path("s.wv/index.npy")
+    assert si.StoreIndex(table, words, 0, where, lambda: None).find("a") is None
+    assert si.StoreIndex(table, words, 1, where, lambda: None).find("a") == 0
