@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -94,7 +95,6 @@ def test_an_empty_word_without_a_bytes_buffer_is_found():
 
 def test_a_probe_stops_after_max_probe_plus_one_slots():
     """``a`` lies one slot past its start, where ``b``'s row sits: found with max_probe 1, not 0."""
-    import zlib
 
     start = zlib.crc32(b"a") & 3
     table = np.full(4, -1, dtype="<i4")
@@ -103,3 +103,42 @@ def test_a_probe_stops_after_max_probe_plus_one_slots():
     where = Path("s.wv/index.npy")
     assert si.StoreIndex(table, words, 0, where, lambda: None).find("a") is None
     assert si.StoreIndex(table, words, 1, where, lambda: None).find("a") == 0
+
+
+def test_a_row_past_the_last_word_is_one_whole_error():
+
+    table = np.full(2, 5, dtype="<i4")
+    index = si.StoreIndex(table, pa.array(["a"], type=pa.large_string()), 0,
+                          Path("s.wv/index.npy"), lambda: None)
+    with pytest.raises(StoreError) as err:
+        index.find("a")
+    assert str(err.value) == (f"s.wv/index.npy: damaged store: row 5 in slot {zlib.crc32(b'a') & 1}"
+                              " of a table for 1 words (wordvecs.load(..., verify=True) checks "
+                              "every file)")
+
+
+# --- store_index.build_index ---------------------------------------------------------------------
+
+@pytest.mark.parametrize(("n", "slots"), [(0, 2), (1, 2), (2, 4), (3, 8), (4, 8), (5, 16),
+                                          (8, 16), (9, 32)])
+def test_the_table_is_the_least_power_of_two_at_least_twice_the_words(n, slots):
+    table, _ = si.build_index([f"w{i}" for i in range(n)])
+    assert table.shape == (slots,) and table.dtype == np.dtype("<i4")
+    assert sorted(table[table >= 0].tolist()) == list(range(n))
+
+
+def test_max_probe_is_the_longest_distance_from_a_word_s_start():
+    assert si.build_index([])[1] == 0
+    assert si.build_index(["a"])[1] == 0
+    # "plumless" and "buckeroo" share their whole crc32: the second lies one slot on
+    table, probe = si.build_index(["plumless", "buckeroo"])
+    assert probe == 1
+    start = zlib.crc32(b"plumless") & 3
+    assert (table[start], table[(start + 1) & 3]) == (0, 1)
+
+
+def test_a_run_of_exactly_max_probe_slots_still_gets_an_index(monkeypatch):
+    monkeypatch.setattr(si, "MAX_PROBE", 1)
+    assert si.build_index(["plumless", "buckeroo"])[1] == 1
+    monkeypatch.setattr(si, "MAX_PROBE", 0)
+    assert si.build_index(["plumless", "buckeroo"]) is None
