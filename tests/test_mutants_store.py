@@ -142,3 +142,28 @@ def test_a_run_of_exactly_max_probe_slots_still_gets_an_index(monkeypatch):
     assert si.build_index(["plumless", "buckeroo"])[1] == 1
     monkeypatch.setattr(si, "MAX_PROBE", 0)
     assert si.build_index(["plumless", "buckeroo"]) is None
+
+
+@pytest.mark.parametrize("kind", [pa.string(), pa.large_string()])
+def test_an_index_over_no_words_finds_nothing(kind):
+    """(A store of no words is read without its index: Arrow gives its column no chunk.)"""
+    table, probe = si.build_index([])
+    index = si.StoreIndex(table, pa.array([], type=kind), probe, Path("s.wv/index.npy"),
+                          lambda: None)
+    assert index.find("a") is None and index.find("") is None
+
+
+def _dup_after_collision() -> list[str]:
+    """Two words of one crc32, then a word listed twice whose crc32 sorts after theirs."""
+    w = next(w for w in map(str, range(100)) if zlib.crc32(w.encode()) > zlib.crc32(b"plumless"))
+    return ["plumless", "buckeroo", w, w]
+
+
+@pytest.mark.parametrize("words", [["a", "b", "a"], ["plumless", "buckeroo", "buckeroo"],
+                                   ["buckeroo", "plumless", "buckeroo"], _dup_after_collision()])
+def test_a_word_listed_twice_gets_no_index(words, tmp_path):
+    assert si.build_index(words) is None
+    v = Vectors(words, np.arange(len(words) * 2, dtype=np.float32).reshape(-1, 2))
+    path = st.write_store(v, tmp_path / "d.wv")
+    assert not (path / "index.npy").exists()
+    assert wordvecs.load(path)[words[-1]].tolist() == v.matrix[words.index(words[-1])].tolist()
