@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import zlib
 from pathlib import Path
 
@@ -167,3 +168,103 @@ def test_a_word_listed_twice_gets_no_index(words, tmp_path):
     path = st.write_store(v, tmp_path / "d.wv")
     assert not (path / "index.npy").exists()
     assert wordvecs.load(path)[words[-1]].tolist() == v.matrix[words.index(words[-1])].tolist()
+
+
+# --- store: the metadata's errors, each as a whole message ---------------------------------------
+
+def _store(tmp_path) -> Path:
+    return st.write_store(Vectors(["a", "b"], np.eye(2, dtype=np.float32)), tmp_path / "s.wv")
+
+
+def _edit(path: Path, edit) -> None:
+    import json
+
+    meta = json.loads((path / "meta.json").read_text())
+    edit(meta)
+    (path / "meta.json").write_text(json.dumps(meta))
+
+
+def _set(*keys_value):
+    *keys, value = keys_value
+
+    def edit(meta):
+        for key in keys[:-1]:
+            meta = meta[key]
+        meta[keys[-1]] = value
+    return edit
+
+
+_INT = "damaged store metadata: {} is {!r}; expected a non-negative integer"
+_META_ERRORS = [
+    (_set("format", "other"),
+     "{m}: not a wordvecs store (format='other' where 'wordvecs-store' was expected)"),
+    (_set("version", 9), "{p}: store format version 9; this wordvecs reads version 1 or 2 or 3 "
+                         "(re-create the store with this version, or upgrade)"),
+    (_set("count", "2"), "{m}: " + _INT.format("count", "2")),
+    (_set("dim", -1), "{m}: " + _INT.format("dim", -1)),
+    (_set("dtype", "float64"), "{m}: dtype 'float64'; expected 'float32'"),
+    (_set("files", "vectors.npy", "bytes", True), "{m}: " + _INT.format("bytes", True)),
+    (_set("files", "vectors.npy", 5), "{m}: damaged store metadata (files['vectors.npy']=5)"),
+    (_set("index", "slots", "8"), "{m}: " + _INT.format("slots", "8")),
+    (_set("index", "max_probe", -1), "{m}: " + _INT.format("max_probe", -1)),
+    (_set("extras", {"x": 5}), "{m}: damaged store metadata (extra 'x')"),
+    (_set("extras", {"x": {"files": [], "fields": 5}}), "{m}: damaged store metadata (extra 'x')"),
+    (_set("extras", {"x": {"files": ["a.npy"]}}),
+     "{m}: damaged store metadata (extras list files ['a.npy'] that 'files' does not)"),
+]
+
+
+@pytest.mark.parametrize(("edit", "message"), _META_ERRORS)
+def test_each_metadata_error_is_one_whole_message(tmp_path, edit, message):
+    path = _store(tmp_path)
+    _edit(path, edit)
+    with pytest.raises(StoreError) as err:
+        st.read_store(path)
+    assert str(err.value) == message.format(m=path / "meta.json", p=path)
+
+
+def test_max_probe_at_the_bound_opens(tmp_path):
+    path = _store(tmp_path)
+    _edit(path, _set("index", "max_probe", si.MAX_PROBE))
+    assert st.read_store(path)["b"].tolist() == [0.0, 1.0]
+
+
+def test_an_extra_listing_every_file_is_read_as_npy_files(tmp_path):
+    """``extras`` may list every file ``files`` lists (not only fewer): each is then mapped as an
+    ``.npy`` (the metadata's check lets them through; the first whose header cannot be read again
+    from its descriptor stops the read)."""
+    path = _store(tmp_path)
+    _edit(path, _set("extras", {"x": {"files": ["vectors.npy", "words.arrow", "index.npy"]}}))
+    with pytest.raises(StoreError) as err:
+        st.read_store(path)
+    assert "damaged store: not a readable .npy file" in str(err.value)
+
+
+# --- store: reading ------------------------------------------------------------------------------
+
+def test_a_store_opens_where_no_folder_opens_by_descriptor(tmp_path, monkeypatch):
+    path = _store(tmp_path)
+    monkeypatch.setattr(st, "_DIR_FD", False)
+    assert st.read_store(path)["b"].tolist() == [0.0, 1.0]
+
+
+def test_a_store_replaced_while_read_is_read_again(tmp_path, monkeypatch):
+    """The folder is swapped for a new store (the old one's vectors.npy gone) between reading
+    meta.json and opening vectors.npy: the read starts again and gives the new store."""
+    import shutil
+
+    path = _store(tmp_path)
+    new = st.write_store(Vectors(["c"], np.ones((1, 3), dtype=np.float32)), tmp_path / "n.wv")
+    real, swapped = st._open_in, []
+
+    def open_in(dfd, where, name):
+        if name == "vectors.npy" and not swapped:
+            swapped.append(1)
+            os.rename(path, tmp_path / "old.wv")
+            os.remove(tmp_path / "old.wv" / "vectors.npy")
+            shutil.copytree(new, path)
+        return real(dfd, where, name)
+
+    monkeypatch.setattr(st, "_open_in", open_in)
+    v = st.read_store(path)
+    assert swapped and v.words == ["c"]
