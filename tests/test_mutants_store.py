@@ -268,3 +268,84 @@ def test_a_store_replaced_while_read_is_read_again(tmp_path, monkeypatch):
     monkeypatch.setattr(st, "_open_in", open_in)
     v = st.read_store(path)
     assert swapped and v.words == ["c"]
+
+
+def test_a_store_removed_while_read_is_no_folder(tmp_path, monkeypatch):
+    import shutil
+
+    path = _store(tmp_path)
+    real = st._open_in
+
+    def open_in(dfd, where, name):
+        if name == "vectors.npy" and path.exists():
+            shutil.rmtree(path)
+        return real(dfd, where, name)
+
+    monkeypatch.setattr(st, "_open_in", open_in)
+    with pytest.raises(StoreError) as err:
+        st.read_store(path)
+    assert str(err.value) == f"{path}: not a wordvecs store (no folder)"
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("meta.json", "{p}: not a wordvecs store (no meta.json)"),
+    ("vectors.npy", "{p}: damaged store: vectors.npy is missing"),
+])
+def test_a_missing_file_is_named(tmp_path, name, message):
+    path = _store(tmp_path)
+    (path / name).unlink()
+    with pytest.raises(StoreError) as err:
+        st.read_store(path)
+    assert str(err.value) == message.format(p=path)
+
+
+def _forge(path: Path, name: str, data: bytes) -> None:
+    import hashlib
+
+    (path / name).write_bytes(data)
+    _edit(path, _set("files", name, {"bytes": len(data),
+                                     "sha256": hashlib.sha256(data).hexdigest()}))
+
+
+@pytest.mark.parametrize("index", [True, False])
+def test_a_damaged_words_file_names_itself(tmp_path, index):
+    path = st.write_store(Vectors(["a", "b"], np.eye(2, dtype=np.float32)), tmp_path / "s.wv",
+                          index=index)
+    _forge(path, "words.arrow", b"ARROW1\x00\x00" + bytes(40))
+    with pytest.raises(StoreError) as err:
+        st.read_store(path)
+    assert str(err.value).startswith(f"{path / 'words.arrow'}: damaged store (")
+
+
+def _words_file(words: pa.Array) -> bytes:
+    sink = pa.BufferOutputStream()
+    table = pa.table({"word": words})
+    with pa.ipc.new_file(sink, table.schema) as w:
+        w.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+@pytest.mark.parametrize("index", [True, False])
+def test_verify_finds_words_that_are_not_utf8(tmp_path, index):
+    path = st.write_store(Vectors(["a", "b"], np.eye(2, dtype=np.float32)), tmp_path / "s.wv",
+                          index=index)
+    bad = pa.Array.from_buffers(pa.large_string(), 2, [None, pa.py_buffer(
+        np.array([0, 1, 2], dtype="<i8").tobytes()), pa.py_buffer(b"a\xff")])
+    _forge(path, "words.arrow", _words_file(bad))
+    st.read_store(path)  # opening does not read every byte
+    with pytest.raises(StoreError) as err:
+        st.read_store(path, verify=True)
+    assert str(err.value).startswith(f"{path / 'words.arrow'}: damaged store: ")
+
+
+@pytest.mark.parametrize(("eager", "checks_on_open"), [(2, 1), (1, 0)])
+def test_the_offsets_check_is_deferred_above_eager_words_only(tmp_path, monkeypatch, eager,
+                                                              checks_on_open):
+    path = _store(tmp_path)
+    calls = []
+    real = st._check_offsets
+    monkeypatch.setattr(st, "_EAGER_WORDS", eager)
+    monkeypatch.setattr(st, "_check_offsets", lambda words, where: calls.append(where)
+                        or real(words, where))
+    st.read_store(path)
+    assert len(calls) == checks_on_open
