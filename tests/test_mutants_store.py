@@ -349,3 +349,17 @@ def test_the_offsets_check_is_deferred_above_eager_words_only(tmp_path, monkeypa
                         or real(words, where))
     st.read_store(path)
     assert len(calls) == checks_on_open
+
+
+def test_a_store_s_source_is_its_path(tmp_path):
+    path = _store(tmp_path)
+    assert st.read_store(path).source == str(path)
+
+
+def test_a_damaged_extra_file_names_itself(tmp_path):
+    path = _store(tmp_path)
+    _forge(path, "x.npy", b"not an npy file")
+    _edit(path, _set("extras", {"x": {"files": ["x.npy"]}}))
+    with pytest.raises(StoreError) as err:
+        st.read_store(path)
+    assert str(err.value).startswith(f"{path / 'x.npy'}: damaged store: not a readable .npy file")
