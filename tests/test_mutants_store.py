@@ -363,3 +363,35 @@ def test_a_damaged_extra_file_names_itself(tmp_path):
     with pytest.raises(StoreError) as err:
         st.read_store(path)
     assert str(err.value).startswith(f"{path / 'x.npy'}: damaged store: not a readable .npy file")
+
+
+def test_an_unknown_extra_warns_and_the_next_is_still_applied(tmp_path, monkeypatch):
+    """Extras are applied in order; one without a hook is skipped with a warning, not the rest;
+    a hook gets ``fields`` as {} where the metadata has none."""
+    from wordvecs.errors import WordvecsWarning
+
+    path = _store(tmp_path)
+    _forge(path, "y.npy", _npy_bytes(np.arange(3, dtype="<i8")))
+    _edit(path, _set("extras", {"x": {"files": []}, "y": {"files": ["y.npy"]}}))
+    seen = []
+
+    def hook(vectors, fields, arrays):
+        seen.append((fields, {k: v.tolist() for k, v in arrays.items()}))
+        return Vectors(vectors.words, vectors.matrix * 2)
+
+    monkeypatch.setitem(st._HOOKS, "y", hook)
+    with pytest.warns(WordvecsWarning) as caught:
+        v = st.read_store(path)
+    assert [str(w.message) for w in caught] == [
+        f"{path}: the store holds 'x', which this wordvecs does not use; the vectors were loaded "
+        "without it"]
+    assert seen == [({}, {"y.npy": [0, 1, 2]})]
+    assert v["b"].tolist() == [0.0, 2.0]
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    np.save(buf, array, allow_pickle=False)
+    return buf.getvalue()
