@@ -395,3 +395,37 @@ def _npy_bytes(array: np.ndarray) -> bytes:
     buf = io.BytesIO()
     np.save(buf, array, allow_pickle=False)
     return buf.getvalue()
+
+
+def test_verify_store_checks_every_digest(tmp_path):
+    path = _store(tmp_path)
+    assert st.verify_store(path) is None
+    data = bytearray((path / "vectors.npy").read_bytes())
+    data[-1] ^= 1
+    (path / "vectors.npy").write_bytes(bytes(data))
+    with pytest.raises(StoreError) as err:
+        st.verify_store(path)
+    assert str(err.value).startswith(f"{path / 'vectors.npy'}: damaged store: sha256 ")
+
+
+def test_the_subwords_extra_goes_to_the_subword_table(tmp_path, monkeypatch):
+    """The hook of ``subwords`` hands its fields, arrays and the store's path to the subword
+    table's reader, and the vectors carry what it returns."""
+    from wordvecs.formats import subword_store
+
+    path = _store(tmp_path)
+    _forge(path, "t.npy", _npy_bytes(np.arange(3, dtype="<i8")))
+    _edit(path, _set("extras", {"subwords": {"files": ["t.npy"], "fields": {"k": 1}}}))
+    seen = []
+
+    class Table:
+        dim = 2
+
+    def read(fields, arrays, source):
+        seen.append((dict(fields), {k: v.tolist() for k, v in arrays.items()}, source))
+        return Table()
+
+    monkeypatch.setattr(subword_store, "subwords_from_arrays", read)
+    v = st.read_store(path)
+    assert seen == [({"k": 1}, {"t.npy": [0, 1, 2]}, str(path))]
+    assert isinstance(v.subwords, Table) and v["b"].tolist() == [0.0, 1.0]
