@@ -429,3 +429,137 @@ def test_the_subwords_extra_goes_to_the_subword_table(tmp_path, monkeypatch):
     v = st.read_store(path)
     assert seen == [({"k": 1}, {"t.npy": [0, 1, 2]}, str(path))]
     assert isinstance(v.subwords, Table) and v["b"].tolist() == [0.0, 1.0]
+
+
+def test_register_extra_keeps_the_hook_and_a_saver_only_when_given(monkeypatch):
+    monkeypatch.setattr(st, "_HOOKS", {})
+    monkeypatch.setattr(st, "_SAVERS", {})
+
+    def hook(v, fields, arrays):
+        return v
+
+    def save(v):
+        return None
+
+    st.register_extra("z", hook)
+    hooks, savers = st._HOOKS, st._SAVERS
+    assert hooks == {"z": hook} and savers == {}
+    st.register_extra("z", hook, save)
+    assert savers == {"z": save}
+
+
+def test_is_our_store_without_folder_descriptors(tmp_path, monkeypatch):
+    path = _store(tmp_path)
+    monkeypatch.setattr(st, "_DIR_FD", False)
+    assert st.is_our_store(path)
+
+
+@pytest.mark.parametrize(("meta", "ours"), [
+    ("[]", False),
+    ('{"format": "other", "files": {}}', False),
+    ('{"format": "wordvecs-store", "files": ["vectors.npy"]}', False),
+    ('{"format": "wordvecs-store", "files": {"vectors.npy": {}}}', True),
+])
+def test_is_our_store_reads_the_format_and_the_files(tmp_path, meta, ours):
+    path = tmp_path / "s.wv"
+    path.mkdir()
+    (path / "meta.json").write_text(meta)
+    (path / "vectors.npy").write_bytes(b"")
+    assert st.is_our_store(path) is ours
+
+
+def _npy_version(array: np.ndarray, version: tuple[int, int]) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    np.lib.format.write_array(buf, array, version=version, allow_pickle=False)
+    return buf.getvalue()
+
+
+def test_an_npy_of_format_2_opens(tmp_path):
+    path = _store(tmp_path)
+    _forge(path, "vectors.npy", _npy_version(np.eye(2, dtype="<f4"), (2, 0)))
+    assert st.read_store(path)["b"].tolist() == [0.0, 1.0]
+
+
+def test_an_npy_of_format_3_is_named(tmp_path):
+    path = _store(tmp_path)
+    data = _npy_version(np.eye(2, dtype="<f4"), (3, 0))
+    _forge(path, "vectors.npy", data)
+    with pytest.raises(StoreError) as err:
+        st.read_store(path)
+    assert str(err.value) == (f"{path / 'vectors.npy'}: damaged store: not a readable .npy file "
+                              f"({len(data)} bytes; npy format version (3, 0))")
+
+
+def _with_extra(tmp_path, data: bytes) -> Path:
+    path = _store(tmp_path)
+    _forge(path, "x.npy", data)
+    _edit(path, _set("extras", {"x": {"files": ["x.npy"]}}))
+    return path
+
+
+def test_an_extra_of_strings_is_refused(tmp_path):
+    path = _with_extra(tmp_path, _npy_bytes(np.array(["ab"], dtype="<U2")))
+    with pytest.raises(StoreError) as err:
+        st.read_store(path)
+    assert str(err.value) == (f"{path / 'x.npy'}: damaged store: dtype <U2 (numbers, "
+                              "little-endian, expected)")
+
+
+def test_a_one_dimensional_array_marked_fortran_opens(tmp_path):
+    import io
+
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": "<i8", "fortran_order": True,
+                                               "shape": (3,)})
+    path = _with_extra(tmp_path, buf.getvalue() + np.arange(3, dtype="<i8").tobytes())
+    with pytest.warns(Warning):
+        st.read_store(path)  # no hook for "x": mapped, checked, then left out
+
+
+def test_an_npy_longer_than_its_header_says_is_named(tmp_path):
+    data = _npy_bytes(np.arange(3, dtype="<i8"))
+    path = _with_extra(tmp_path, data + bytes(8))
+    with pytest.raises(StoreError) as err:
+        st.read_store(path)
+    assert str(err.value) == (f"{path / 'x.npy'}: damaged store: {len(data) + 8} bytes where the "
+                              f"header says {len(data)}")
+
+
+def test_a_words_file_of_two_columns_is_named(tmp_path):
+    path = _store(tmp_path)
+    sink = pa.BufferOutputStream()
+    table = pa.table({"word": ["a", "b"], "n": pa.array([1, 2], type=pa.int32())})
+    with pa.ipc.new_file(sink, table.schema) as w:
+        w.write_table(table)
+    _forge(path, "words.arrow", sink.getvalue().to_pybytes())
+    with pytest.raises(StoreError) as err:
+        st.read_store(path)
+    assert str(err.value) == (f"{path / 'words.arrow'}: damaged store: columns ['word', 'n'] of "
+                              "types ['string', 'int32']; expected one column of strings")
+
+
+def test_a_store_saved_again_at_every_read_gives_up_after_the_retries(tmp_path, monkeypatch):
+    path = _store(tmp_path)
+    calls = []
+
+    def raced(p, verify):
+        calls.append(p)
+        raise st._Raced
+
+    monkeypatch.setattr(st, "_read_once", raced)
+    with pytest.raises(StoreError) as err:
+        st.read_store(path)
+    assert len(calls) == 8
+    assert str(err.value) == (f"{path}: the store was saved again 8 times while being read; try "
+                              "again once the saves are over")
+
+
+def test_an_extra_of_one_byte_is_read(tmp_path, monkeypatch):
+    path = _with_extra(tmp_path, _npy_bytes(np.array([7], dtype=np.int8)))
+    seen = []
+    monkeypatch.setitem(st._HOOKS, "x", lambda v, fields, arrays: seen.append(
+        arrays["x.npy"].tolist()) or v)
+    st.read_store(path)
+    assert seen == [[7]]
