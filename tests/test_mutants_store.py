@@ -563,3 +563,26 @@ def test_an_extra_of_one_byte_is_read(tmp_path, monkeypatch):
         arrays["x.npy"].tolist()) or v)
     st.read_store(path)
     assert seen == [[7]]
+
+
+def test_a_fifo_or_a_link_in_a_store_is_named(tmp_path):
+    path = _store(tmp_path)
+    (path / "vectors.npy").unlink()
+    os.mkfifo(path / "vectors.npy")
+    with pytest.raises(StoreError) as err:
+        st.read_store(path)
+    assert str(err.value) == f"{path / 'vectors.npy'}: damaged store: not a regular file"
+    (path / "vectors.npy").unlink()
+    (path / "vectors.npy").symlink_to(path / "words.arrow")
+    with pytest.raises(StoreError) as err:
+        st.read_store(path)
+    assert str(err.value) == f"{path / 'vectors.npy'}: damaged store: a symbolic link, not a file"
+
+
+def test_metadata_of_exactly_the_limit_opens(tmp_path):
+    path = _store(tmp_path)
+    text = (path / "meta.json").read_text().rstrip()
+    pad = " " * (st._MAX_META_BYTES - len(text.encode()))
+    (path / "meta.json").write_text(text[:-1] + pad + "}")  # its last byte closes the object
+    assert (path / "meta.json").stat().st_size == st._MAX_META_BYTES
+    assert st.read_store(path)["b"].tolist() == [0.0, 1.0]
