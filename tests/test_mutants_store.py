@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import zlib
 from pathlib import Path
@@ -586,3 +587,29 @@ def test_metadata_of_exactly_the_limit_opens(tmp_path):
     (path / "meta.json").write_text(text[:-1] + pad + "}")  # its last byte closes the object
     assert (path / "meta.json").stat().st_size == st._MAX_META_BYTES
     assert st.read_store(path)["b"].tolist() == [0.0, 1.0]
+
+
+# --- store: writing ------------------------------------------------------------------------------
+
+def _v() -> Vectors:
+    return Vectors(["a", "b"], np.eye(2, dtype=np.float32))
+
+
+@pytest.mark.parametrize(("extras", "message"), [
+    ((st.StoreExtra("a b", {}),), "store extra name 'a b': letters, digits, '_', '.', '-'"),
+    ((st.StoreExtra("x", {"x.npy": np.array(["s"])}),),
+     "store extra 'x': x.npy must hold numbers, not <U1"),
+    ((st.StoreExtra("x", {"t.npy": np.arange(2)}), st.StoreExtra("y", {"t.npy": np.arange(2)})),
+     "store extra 'y': file name 't.npy' is not a plain 'NAME.npy' or is taken"),
+])
+def test_a_bad_extra_is_one_whole_usage_error(tmp_path, extras, message):
+    from wordvecs.errors import UsageError
+
+    with pytest.raises(UsageError) as err:
+        st.write_store(_v(), tmp_path / "s.wv", extras=extras)
+    assert str(err.value) == message
+
+
+def test_an_extra_named_in_capitals_is_written(tmp_path):
+    path = st.write_store(_v(), tmp_path / "s.wv", extras=(st.StoreExtra("Sub", {}),))
+    assert "Sub" in json.loads((path / "meta.json").read_text())["extras"]
