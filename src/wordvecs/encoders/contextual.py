@@ -150,9 +150,7 @@ def _end_to_end(encoder: Encoder, head: Any, length: int) -> Any:
     ids = keras.Input(shape=(length,), dtype="int32", name="token_ids")
     mask = keras.Input(shape=(length,), dtype="int32", name="padding_mask")
     states = encoder.model([ids, mask])
-    zeroed = keras.layers.Lambda(
-        lambda a: a[0] * keras.ops.expand_dims(keras.ops.cast(a[1], "float32"), -1),
-        name="zero_padding")([states, mask])
+    zeroed = _zero_padding()([states, mask])
     return keras.Model([ids, mask], head([zeroed, mask]), name="contextual_classifier")
 
 
@@ -341,8 +339,7 @@ def _fit_buckets(model: Any, states: Sequence[Sequence[np.ndarray]],
     hist = model.fit(_Buckets(s_tr, y_tr, batch_size, seed=seed), validation_data=val,
                      epochs=epochs, verbose=0, callbacks=[stop, *callbacks])
     history = {k: [float(v) for v in vs] for k, vs in hist.history.items()}
-    kept = start is not None and start_loss is not None and \
-        not min(history["val_loss"]) < start_loss
+    kept = start_loss is not None and not min(history["val_loss"]) < start_loss
     if kept:
         model.set_weights(start)
     seconds = time.perf_counter() - t0
