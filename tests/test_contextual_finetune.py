@@ -275,7 +275,8 @@ def test_probe_head_starts_as_the_sentence_embedding_baseline(tame: Path) -> Non
     (Encoder.embed's, exactly); tuning that makes validation worse is undone (the probe kept)."""
     from sklearn.linear_model import LogisticRegression
 
-    from wordvecs.encoders.contextual import PROBE_CS, StateCache, finetune_contextual
+    from wordvecs.encoders.contextual import StateCache, finetune_contextual
+    from wordvecs.logreg import SENTENCE_CS as PROBE_CS
 
     (tr, y_tr), (va, y_va), (te, y_te) = _separable(80, 3), _separable(40, 4), _separable(40, 5)
     y_tr[:12] = 1 - y_tr[:12]  # some label noise: the probe is not perfect
@@ -362,3 +363,50 @@ def test_encoder_head_is_checked() -> None:
         TrainConfig(encoder_head="linear").check()
     out = CliRunner().invoke(cli, ["train", ".", "--encoder-head", "linear"])
     assert out.exit_code == 2 and "--encoder-head" in out.output
+
+
+def test_encoder_modes_truncate_where_the_encoder_does(tiny: Path) -> None:
+    """By default the encoder modes keep as many tokens as the encoder's own sentence embeddings
+    (and so the sentence-embedding baseline) do; a cache refuses an encoder loaded for another
+    length instead of claiming a length it does not cut at."""
+    from wordvecs.encoders.contextual import StateCache, train_contextual
+    from wordvecs.encoders.encoder import load_encoder
+    from wordvecs.errors import UsageError
+    from wordvecs.training.train import TrainConfig
+
+    own = load_encoder(tiny).tokenizer.max_length
+    assert own == TINY_CONFIG["max_position_embeddings"] == 64  # no sentence_bert_config.json
+    assert StateCache(tiny).max_len == own
+    assert StateCache(tiny, layer=N_BLOCKS - 1).max_len == own
+    assert StateCache(tiny, max_len=8).max_len == 8
+    with pytest.raises(UsageError, match="truncates at 8 tokens, not max_len=12"):
+        StateCache(load_encoder(tiny, max_length=8), max_len=12)
+    long_text = " ".join(["cat dog the running"] * 30)  # well over 64 tokens
+    tr, y = _separable(16, 0)
+    res = train_contextual([long_text, *tr], np.r_[0, y], tr, y, tr, y, n_classes=2, model=tiny,
+                           head="avg", epochs=1)
+    assert res["max_len"] == own and res["truncated"]["train"] == 1
+    assert TrainConfig().contextual_max_len is None
+    with pytest.raises(UsageError, match="contextual_max_len must be at least 3"):
+        TrainConfig(contextual_max_len=2).check()
+
+
+def test_cli_encoder_max_len_reaches_the_config(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from wordvecs.cli import cli, train_cmds
+
+    data = tmp_path / "d.csv"
+    data.write_text("text,label\n" + "".join(f"cat dog {i},a\nb c {i},b\n" for i in range(10)))
+    vecs = tmp_path / "v.txt"
+    vecs.write_text("cat 0.1 0.2\ndog 0.3 0.4\n")
+    seen = []
+    monkeypatch.setattr(train_cmds, "run_and_report",
+                        lambda data, vectors, config, *a, **k: seen.append(config))
+    args = ["train", str(data), "-v", str(vecs), "-o", str(tmp_path / "o"), "--quiet"]
+    assert CliRunner().invoke(cli, [*args, "--encoder-max-len", "96"]).exit_code == 0
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    assert [c.contextual_max_len for c in seen] == [96, None]
+    out = CliRunner().invoke(cli, [*args, "--encoder-max-len", "2"])
+    assert out.exit_code == 2 and "Invalid value for '--encoder-max-len'" in out.output

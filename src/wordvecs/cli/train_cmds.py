@@ -147,12 +147,16 @@ def show_report(exp: Any, out: Path, *, force: bool = False) -> None:
               metavar="SOURCE", help="Pre-trained vectors: file, store folder, or set name.")
 @click.option("--modes", default="frozen,finetune,scratch,stack", show_default=True,
               help="Modes to compare, or 'all'. Word vectors: frozen, finetune, scratch; "
-                   "the MiniLM encoder (bert extra; documents cut at 128 WordPiece tokens): "
+                   "the MiniLM encoder (bert extra; documents cut at --encoder-max-len tokens): "
                    "contextual (frozen, a head on its states), contextual-finetune (its top "
                    "--encoder-layers trained too; slow on a CPU); stack: TF-IDF and the two "
                    "best other models, weighted on validation.")
 @click.option("--encoder-layers", default=2, show_default=True, type=click.IntRange(1),
               help="contextual-finetune: the encoder's top blocks to train.")
+@click.option("--encoder-max-len", default=None, type=click.IntRange(3), metavar="TOKENS",
+              help="contextual modes: WordPiece tokens a document keeps, [CLS] and [SEP] "
+                   "included. Default: the encoder's own (256 for MiniLM, as its sentence "
+                   "embeddings); less is faster on long texts.")
 @click.option("--encoder-head", type=click.Choice(["probe", "cnn", "avg", "bilstm", "avgmax"]),
               default="probe", show_default=True,
               help="contextual-finetune: its head. probe: the sentence embedding (mean pooling) "
@@ -219,7 +223,7 @@ def train(data: Path, vectors: str, modes: str, model: str, epochs: int, max_tok
           force: bool, quiet: bool, baselines: bool = True, batch_size: int = 32,
           learning_rate: float = 1e-3, patience: int = 3, fallback: str = "all",
           test_file: Path | None = None, encoder_layers: int = 2, encoder_head: str = "probe",
-          distribute: str | None = None,
+          encoder_max_len: int | None = None, distribute: str | None = None,
           mesh: str | None = None,
           coordinator: str | None = None, num_processes: int | None = None,
           process_id: int | None = None) -> None:
@@ -239,7 +243,7 @@ def train(data: Path, vectors: str, modes: str, model: str, epochs: int, max_tok
                          tokenizer=tokenizer, baselines=baselines, batch_size=batch_size,
                          learning_rate=learning_rate, patience=patience,
                          fallback=_fallback(fallback), encoder_layers=encoder_layers,
-                         encoder_head=encoder_head)
+                         encoder_head=encoder_head, contextual_max_len=encoder_max_len)
     config.check()
     from wordvecs.training.distribute import from_options
 

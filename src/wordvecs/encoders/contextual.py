@@ -11,7 +11,9 @@ the bottom blocks stay frozen, so their output is cached the same way (``StateCa
 and only copies of the top blocks and the head run in each epoch.
 
 Documents are truncated to ``max_len`` WordPiece tokens, ``[CLS]`` and ``[SEP]`` included
-(default :data:`DEFAULT_MAX_LEN` = 128; MiniLM was trained on 128 and accepts up to 256).
+(default ``None``: the encoder's own length, its ``sentence_bert_config.json``
+``max_seq_length``: 256 for MiniLM, the length of its sentence embeddings and of the
+sentence-embedding baseline).
 """
 
 from __future__ import annotations
@@ -28,20 +30,16 @@ import numpy as np
 from wordvecs.encoders.encoder import Encoder, load_encoder
 from wordvecs.errors import DataError, UsageError
 from wordvecs.keras import HEADS, head_layers, weight_bytes
+from wordvecs.logreg import SENTENCE_CS, choose_c
 from wordvecs.metrics import macro_f1
 
-__all__ = ["DEFAULT_MAX_LEN", "HEADS", "PROBE", "PROBE_CS", "StateCache", "WarmupLinearDecay",
+__all__ = ["HEADS", "PROBE", "StateCache", "WarmupLinearDecay",
            "build_head", "finetune_contextual", "train_contextual", "warmup_linear_decay"]
 
-#: Truncation length of a document in WordPiece tokens, [CLS] and [SEP] included.
-DEFAULT_MAX_LEN = 128
 #: The head of a sentence-transformer: the mean of the states over the padding mask, L2-normalised
 #: (the model's sentence embedding), then a softmax layer. :func:`finetune_contextual` starts it
 #: from a logistic regression fitted on the frozen embeddings (a linear probe), then tunes all.
 PROBE = "probe"
-#: The inverse regularisation strengths the linear probe tries on validation (those of the
-#: sentence-embedding baseline).
-PROBE_CS: tuple[float, ...] = (0.1, 1.0, 10.0, 100.0)
 
 
 class StateCache:
@@ -50,15 +48,21 @@ class StateCache:
     ``layer``: keep the output of that many transformer blocks instead of the final one (0 is the
     embeddings' output; the numbering of Hugging Face's ``hidden_states``); the default ``None``
     is the final output. :func:`finetune_contextual` caches the frozen blocks' output this way.
+    ``max_len``: the truncation length (``None``: the encoder's own, see the module's text).
     Entries are keyed by (layer, text).
     """
 
     def __init__(self, encoder: Encoder | str | os.PathLike[str] = "minilm", *,
-                 max_len: int = DEFAULT_MAX_LEN, batch_size: int = 16,
+                 max_len: int | None = None, batch_size: int = 16,
                  layer: int | None = None) -> None:
         self.encoder = load_encoder(encoder, max_length=max_len)
+        own = self.encoder.tokenizer.max_length
+        if max_len is not None and own != max_len:  # an Encoder given, loaded for another length
+            raise UsageError(f"{self.encoder.name} truncates at {own} tokens, not max_len="
+                             f"{max_len}: load it with load_encoder(..., max_length={max_len})")
         self.encoder.layer_model(layer)  # checks the layer
-        self.max_len = max_len
+        #: The truncation length in tokens, [CLS] and [SEP] included (the encoder's own).
+        self.max_len: int = own
         self.batch_size = batch_size
         n = self.encoder.config.num_hidden_layers
         #: Blocks whose output is kept (``num_hidden_layers`` for the final output).
@@ -352,24 +356,16 @@ def _linear_probe(features: Any, label: Any, states: Sequence[Sequence[np.ndarra
                   ) -> dict[str, Any]:
     """Set the softmax layer ``label`` to a logistic regression (scikit-learn, lbfgs) fitted on
     ``features`` of the training documents (the frozen sentence embeddings), ``C`` of
-    :data:`PROBE_CS` chosen by validation accuracy (the smaller among equals). Returns the
+    :data:`wordvecs.logreg.SENTENCE_CS` chosen by validation accuracy (the smaller among
+    equals: :func:`wordvecs.logreg.choose_c`, the sentence-embedding baseline's search). Returns the
     probe's ``C`` and validation accuracy; ``{}`` when the training labels hold one class."""
-    from wordvecs.errors import require
-
     (s_tr, s_va), (y_tr, y_va) = states, ys
     classes = np.unique(y_tr)
     if len(classes) < 2:
         return {}
-    lm = require("sklearn.linear_model", "baselines")
     f_tr, f_va = _predict_buckets(features, s_tr), _predict_buckets(features, s_va)
-    best: tuple[float, float, Any] | None = None
-    for c in PROBE_CS:
-        clf = lm.LogisticRegression(C=c, max_iter=1000, random_state=seed).fit(f_tr, y_tr)
-        acc = float(np.mean(clf.predict(f_va) == y_va))
-        if best is None or acc > best[0]:
-            best = (acc, c, clf)
-    assert best is not None
-    acc, c, clf = best
+    settings, clf, acc, _ = choose_c(f_tr, y_tr, f_va, y_va, SENTENCE_CS, seed)
+    c = settings["C"]
     w = np.zeros((f_tr.shape[1], n_classes), dtype=np.float32)
     b = np.full(n_classes, -10.0, dtype=np.float32)  # a class never seen in training
     b[classes] = 0.0
@@ -417,7 +413,7 @@ def train_contextual(train_texts: Sequence[str], train_labels: Sequence[int] | n
                      val_texts: Sequence[str], val_labels: Sequence[int] | np.ndarray,
                      test_texts: Sequence[str], test_labels: Sequence[int] | np.ndarray, *,
                      n_classes: int, head: str = "cnn", model: str | os.PathLike[str] = "minilm",
-                     epochs: int = 20, seed: int = 0, max_len: int = DEFAULT_MAX_LEN,
+                     epochs: int = 20, seed: int = 0, max_len: int | None = None,
                      batch_size: int = 32, patience: int = 3, learning_rate: float = 1e-3,
                      fraction: float = 1.0, cache: StateCache | None = None,
                      callbacks: Sequence[Any] = ()) -> dict[str, Any]:
@@ -437,7 +433,7 @@ def train_contextual(train_texts: Sequence[str], train_labels: Sequence[int] | n
 
     if cache is None:
         cache = StateCache(model, max_len=max_len)
-    elif cache.max_len != max_len:
+    elif max_len is not None and cache.max_len != max_len:
         raise UsageError(f"the cache truncates at {cache.max_len} tokens, not max_len={max_len}")
     elif cache.layer != cache.encoder.config.num_hidden_layers:
         raise UsageError(f"the cache keeps the output of block {cache.layer}, not the final one")
@@ -454,8 +450,8 @@ def train_contextual(train_texts: Sequence[str], train_labels: Sequence[int] | n
     full = _end_to_end(cache.encoder, head_model, length)
     return _result("contextual", full, cache, fitted, (y_va, y_te), n_classes=n_classes,
                    fraction=fraction, train_texts=train_texts, val_texts=val_texts,
-                   test_texts=test_texts, encode_seconds=encode_seconds, max_len=max_len,
-                   params=None)
+                   test_texts=test_texts, encode_seconds=encode_seconds,
+                   max_len=cache.max_len, params=None)
 
 
 # --- fine-tuning the top blocks ------------------------------------------------------------------
@@ -536,7 +532,7 @@ def finetune_contextual(train_texts: Sequence[str], train_labels: Sequence[int] 
                         test_texts: Sequence[str], test_labels: Sequence[int] | np.ndarray, *,
                         n_classes: int, head: str = PROBE,
                         model: str | os.PathLike[str] = "minilm", epochs: int = 4, seed: int = 0,
-                        max_len: int = DEFAULT_MAX_LEN, batch_size: int = 32, patience: int = 2,
+                        max_len: int | None = None, batch_size: int = 32, patience: int = 2,
                         learning_rate: float | None = None, fraction: float = 1.0,
                         cache: StateCache | None = None, callbacks: Sequence[Any] = (),
                         layers: int = 2, warmup: float = 0.1,
@@ -592,7 +588,7 @@ def finetune_contextual(train_texts: Sequence[str], train_labels: Sequence[int] 
     bottom = n_blocks - layers
     if cache is None:
         cache = StateCache(encoder, max_len=max_len, layer=bottom)
-    elif cache.max_len != max_len:
+    elif max_len is not None and cache.max_len != max_len:
         raise UsageError(f"the cache truncates at {cache.max_len} tokens, not max_len={max_len}")
     elif cache.layer != bottom:
         raise UsageError(f"the cache keeps the output of {cache.layer} blocks; tuning the top "
@@ -652,7 +648,7 @@ def finetune_contextual(train_texts: Sequence[str], train_labels: Sequence[int] 
     res = _result("contextual-finetune", full, cache, fitted, (y_va, y_te),
                   n_classes=n_classes, fraction=fraction, train_texts=train_texts,
                   val_texts=val_texts, test_texts=test_texts, encode_seconds=encode_seconds,
-                  max_len=max_len, params=params)
+                  max_len=cache.max_len, params=params)
     if fitted.kept_start:
         res["best_epoch"] = 0  # the probe, before any fine-tuning
     return res

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from wordvecs.errors import DataError, UsageError, require
+from wordvecs.logreg import SENTENCE_CS, choose, choose_c, logreg
 
 if TYPE_CHECKING:
     from wordvecs.vectors import Vectors
@@ -60,10 +61,6 @@ BASELINE_NAMES = {"tfidf": "TF-IDF + logistic regression",
 DEFAULT_CS: tuple[float, ...] = (1.0, 10.0, 100.0)
 #: Those of the mean-vector baseline (dense, standardised features want stronger regularisation).
 MEANVEC_CS: tuple[float, ...] = (0.01, 0.1, 1.0, 10.0)
-#: Those of the sentence-embedding baseline (L2-normalised features, no standardisation).
-SENTVEC_CS: tuple[float, ...] = (0.1, 1.0, 10.0, 100.0)
-#: lbfgs iterations a logistic regression may take (TF-IDF fits converge in well under 100).
-MAX_ITER = 1000
 
 
 def _sklearn(module: str) -> Any:
@@ -132,41 +129,6 @@ def _widen(p: np.ndarray, fitted: np.ndarray, classes: np.ndarray) -> np.ndarray
     return out
 
 
-def _choose(candidates: Sequence[tuple[dict[str, Any], Callable[[], tuple[Any, float]]]]
-            ) -> tuple[dict[str, Any], Any, float, list[dict[str, Any]]]:
-    """Fit each candidate (settings, fit -> (model, validation accuracy)) in order; keep the
-    first with the best validation accuracy (so, candidates listed simplest first, ties go to
-    the simplest)."""
-    best: tuple[dict[str, Any], Any, float] | None = None
-    search = []
-    for settings, fit in candidates:
-        model, acc = fit()
-        search.append({**settings, "val_accuracy": acc})
-        if best is None or acc > best[2]:
-            best = (settings, model, acc)
-    assert best is not None
-    return best[0], best[1], best[2], search
-
-
-def _logreg(c: float, seed: int) -> Any:
-    lm = _sklearn("linear_model")
-    return lm.LogisticRegression(C=c, solver="lbfgs", max_iter=MAX_ITER, random_state=seed)
-
-
-def _choose_c(x_tr: Any, train_y: np.ndarray, x_va: Any, val_y: np.ndarray,
-              cs: Sequence[float], seed: int) -> tuple[dict[str, Any], Any, float,
-                                                        list[dict[str, Any]]]:
-    """A logistic regression on fixed features for each ``C`` of ``cs`` (increasing), the most
-    accurate on validation kept (:func:`_choose`)."""
-    def fitter(c: float) -> Callable[[], tuple[Any, float]]:
-        def fit() -> tuple[Any, float]:
-            clf = _logreg(c, seed).fit(x_tr, train_y)
-            return clf, float(np.mean(clf.predict(x_va) == val_y))
-        return fit
-
-    return _choose([({"C": float(c)}, fitter(c)) for c in sorted(cs)])
-
-
 # --- TF-IDF + logistic regression ----------------------------------------------------------------
 def tfidf_features() -> Any:
     """The (unfitted) TF-IDF features: word 1-2-grams and character 2-5-grams within word
@@ -215,7 +177,7 @@ def tfidf_logreg(train_texts: Sequence[str], train_y: Any, val_texts: Sequence[s
     x_tr = features.fit_transform(list(train_texts))
     x_va = features.transform(list(val_texts))
 
-    settings, clf, acc, search = _choose_c(x_tr, train_y, x_va, val_y, cs, seed)
+    settings, clf, acc, search = choose_c(x_tr, train_y, x_va, val_y, cs, seed)
     seconds = time.perf_counter() - t0
     word, char = (features.transformer_list[i][1] for i in (0, 1))
 
@@ -295,14 +257,14 @@ def mean_vectors_logreg(vectors: Vectors, tokenize: Callable[[str], list[str]],
         def fit() -> tuple[Any, float]:
             prep = _l2 if norm else (lambda x: x)
             scaler = preprocessing.StandardScaler().fit(prep(raw_tr))
-            clf = _logreg(c, seed).fit(scaler.transform(prep(raw_tr)), train_y)
+            clf = logreg(c, seed).fit(scaler.transform(prep(raw_tr)), train_y)
             acc = float(np.mean(clf.predict(scaler.transform(prep(raw_va))) == val_y))
             return (prep, scaler, clf), acc
         return fit
 
     candidates = [({"normalize": bool(n), "C": float(c)}, fitter(bool(n), c))
                   for n in normalize for c in sorted(cs)]
-    settings, (prep, scaler, clf), acc, search = _choose(candidates)
+    settings, (prep, scaler, clf), acc, search = choose(candidates)
     seconds = time.perf_counter() - t0
 
     def proba(texts: Sequence[str]) -> np.ndarray:
@@ -317,7 +279,7 @@ def mean_vectors_logreg(vectors: Vectors, tokenize: Callable[[str], list[str]],
 # --- sentence embeddings + logistic regression ---------------------------------------------------
 def sentence_logreg(embed: Callable[[Sequence[str]], np.ndarray], train_texts: Sequence[str],
                     train_y: Any, val_texts: Sequence[str], val_y: Any, *, seed: int = 0,
-                    cs: Sequence[float] = SENTVEC_CS, n_classes: int | None = None,
+                    cs: Sequence[float] = SENTENCE_CS, n_classes: int | None = None,
                     encoder: str = "") -> BaselineModel:
     """Sentence embeddings + logistic regression, ``C`` chosen on validation: what a
     practitioner with sentence-transformers tries first.
@@ -339,7 +301,7 @@ def sentence_logreg(embed: Callable[[Sequence[str]], np.ndarray], train_texts: S
     x_tr = np.asarray(embed(list(train_texts)), dtype=np.float64)
     x_va = np.asarray(embed(list(val_texts)), dtype=np.float64)
 
-    settings, clf, acc, search = _choose_c(x_tr, train_y, x_va, val_y, cs, seed)
+    settings, clf, acc, search = choose_c(x_tr, train_y, x_va, val_y, cs, seed)
     seconds = time.perf_counter() - t0
 
     def proba(texts: Sequence[str]) -> np.ndarray:

@@ -109,9 +109,9 @@ class TrainConfig:
     contextual_fractions: tuple[float, ...] | None = None
     #: The transformer of the ``contextual`` mode: ``"minilm"`` or a model folder.
     encoder: str = "minilm"
-    #: WordPiece tokens a document keeps in the ``contextual`` mode ([CLS], [SEP] included;
-    #: ``wordvecs.encoders.contextual.DEFAULT_MAX_LEN``).
-    contextual_max_len: int = 128
+    #: WordPiece tokens a document keeps in the encoder modes ([CLS], [SEP] included); ``None``:
+    #: the encoder's own length (``max_seq_length``: 256 for MiniLM), as the ``sentvec`` baseline.
+    contextual_max_len: int | None = None
     #: Also fit the baselines (:mod:`wordvecs.training.baselines`: TF-IDF and the mean of the
     #: pre-trained vectors, each + logistic regression) at every fraction, on the same split.
     baselines: bool = True
@@ -161,6 +161,9 @@ class TrainConfig:
         if self.encoder_head not in (*HEADS, "probe"):
             raise UsageError(f"encoder_head must be one of {', '.join((*HEADS, 'probe'))}. "
                              f"Received: {self.encoder_head!r}")
+        if self.contextual_max_len is not None and self.contextual_max_len < 3:
+            raise UsageError("contextual_max_len must be at least 3 ([CLS], a token, [SEP]). "
+                             f"Received: contextual_max_len={self.contextual_max_len}")
         if self.encoder_layers < 1:
             raise UsageError(f"encoder_layers must be at least 1. Received: "
                              f"{self.encoder_layers}")
