@@ -713,3 +713,29 @@ def test_one_word_context_follows_the_table(models):
                                        np.empty(v.dim, np.float32))
     with pytest.raises(ValueError):
         _ftkernel.word_vector(sw._context[1], "x", None, np.empty(3, np.float32))
+
+
+def test_cli_similar_on_a_fasttext_store_uses_its_index(models, tmp_path, monkeypatch):
+    """`wordvecs similar` on a store with subwords finds the query words through the store's
+    saved index: no dict of every word is built (issue 26: the first answer fast)."""
+    from click.testing import CliRunner
+
+    from wordvecs.cli import cli
+    from wordvecs.vectors import Vectors
+
+    v = wordvecs.load(models["u"])
+    store = v.save(tmp_path / "u.wv")
+    word = v.words[5]
+    want = v.similar_by_vector(v["kalomiqu"], topn=3)
+
+    def no_dict(self):
+        raise AssertionError("built the dict of every word")
+
+    monkeypatch.setattr(Vectors, "key_to_index", property(no_dict))
+    res = CliRunner().invoke(cli, ["similar", "kalomiqu", word, "--vectors", str(store),
+                                   "-n", "3"])
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    assert lines[lines.index("kalomiqu:") + 1].split()[0] == want[0][0], res.output
+    after = lines[lines.index(f"{word}:") + 1:]
+    assert word not in [ln.split()[0] for ln in after[:3]]  # a vocabulary word: itself left out

@@ -46,7 +46,7 @@ def similar(words: tuple[str, ...], vectors: str, topn: int, restrict_vocab: int
     else:  # a fastText .bin: an unseen word gets its subword vector
         import numpy as np
 
-        found = [v.key_to_index.get(w) for w in words]
+        found = [None if i < 0 else int(i) for i in v.lookup(words)]  # a store: its index
         from wordvecs.errors import WordNotFound
 
         got = [v.get(w) for w in words]  # None: no row and no n-gram row (a pruned .ftz)
