@@ -270,6 +270,19 @@ class Bars:
         return Bar()
 
 
+def bars_on_a_terminal(monkeypatch, module, min_bytes: int) -> Bars:
+    """Record the bars of ``module`` as if stderr were a terminal, with ``MIN_BYTES`` set."""
+    import sys
+
+    import wordvecs.progress as progress_mod
+
+    bars = Bars()
+    monkeypatch.setattr(module, "Progress", bars)
+    monkeypatch.setattr(progress_mod, "MIN_BYTES", min_bytes)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    return bars
+
+
 @pytest.mark.parametrize("progress", [True, False])
 def test_write_text_progress_bar(tmp_path, monkeypatch, progress):
     bars = Bars()
@@ -282,14 +295,7 @@ def test_write_text_progress_bar(tmp_path, monkeypatch, progress):
 @pytest.mark.parametrize("threshold, shown", [(24, True), (25, False)])
 def test_write_text_progress_bar_by_size(tmp_path, monkeypatch, threshold, shown):
     # on a terminal, the bar shows for at least MIN_BYTES of float32 values (here 3 x 2 x 4)
-    import sys
-
-    import wordvecs.progress as progress_mod
-
-    bars = Bars()
-    monkeypatch.setattr(text_mod, "Progress", bars)
-    monkeypatch.setattr(progress_mod, "MIN_BYTES", threshold)
-    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    bars = bars_on_a_terminal(monkeypatch, text_mod, threshold)
     v = Vectors(["a", "b", "c"], np.ones((3, 2), np.float32))
     text_mod.write_text(v, tmp_path / "v.txt", header=False)
     assert [b["enabled"] for b in bars.made] == [shown]
@@ -750,14 +756,7 @@ def test_write_binary_progress_bar(tmp_path, monkeypatch, progress):
 
 @pytest.mark.parametrize("threshold, shown", [(24, True), (25, False)])
 def test_write_binary_progress_bar_by_size(tmp_path, monkeypatch, threshold, shown):
-    import sys
-
-    import wordvecs.progress as progress_mod
-
-    bars = Bars()
-    monkeypatch.setattr(binary_mod, "Progress", bars)
-    monkeypatch.setattr(progress_mod, "MIN_BYTES", threshold)
-    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    bars = bars_on_a_terminal(monkeypatch, binary_mod, threshold)
     binary_mod.write_binary(Vectors(["a", "b", "c"], np.ones((3, 2), np.float32)),
                             tmp_path / "v.bin")
     assert [b["enabled"] for b in bars.made] == [shown]
@@ -815,16 +814,10 @@ def test_utf8_spellings_read_alike(tmp_path, kernel, encoding):
 @pytest.mark.parametrize("extra, shown", [(0, True), (1, False)])
 def test_read_progress_bar_by_size(tmp_path, monkeypatch, fmt, extra, shown):
     # progress=None: on a terminal, a bar for a file of MIN_BYTES or more
-    import sys
-
-    import wordvecs.progress as progress_mod
-
     p = write(tmp_path / "v.txt", b"a 1 2\nb 3 4\n") if fmt == "glove" else write(
         tmp_path / "v.bin", binary([b"a", b"b"], M3[:2]))
-    bars = Bars()
-    monkeypatch.setattr(text_mod if fmt == "glove" else binary_mod, "Progress", bars)
-    monkeypatch.setattr(progress_mod, "MIN_BYTES", p.stat().st_size + extra)
-    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    bars = bars_on_a_terminal(monkeypatch, text_mod if fmt == "glove" else binary_mod,
+                              p.stat().st_size + extra)
     wordvecs.load(p, format=fmt)
     assert [b["enabled"] for b in bars.made] == [shown]
 
@@ -997,3 +990,139 @@ def test_bad_header_with_invalid_bytes_is_named_not_a_crash(tmp_path, kernel):
     found = repr("\ufffd\ufffd 3")
     assert str(error_of(p, format="word2vec")) == (
         f"{p}, line 1: expected a header line 'count dim'; found {found}")
+
+
+# --- where the read warnings point (stacklevel) ------------------------------------------------
+
+def test_every_read_warning_is_given_stacklevel_4(monkeypatch):
+    # 4 frames: emit <- read_text <- read_glove / read_word2vec <- FormatSpec.read. The level is
+    # recorded as passed to warnings.warn: under mutmut each mutated function adds trampoline
+    # frames, so the frame a warning names cannot be compared there (benchmarks/MUTATION.md)
+    calls = []
+
+    class Recorder:
+        @staticmethod
+        def warn(message, category, stacklevel=1):
+            calls.append((message, category, stacklevel))
+
+    monkeypatch.setattr(text_mod, "warnings", Recorder)
+    report = text_mod._Report(duplicates=2, first_duplicate_line=3, bad_lines=4, first_bad_line=5,
+                              bad_encoding=6, first_bad_encoding_line=7, nonfinite=8,
+                              notes=["a note", "another"])
+    report.emit("v.txt", 9, "replace")
+    assert calls == [(m, WordvecsWarning, 4) for m in [
+        "v.txt: 2 duplicate word(s) skipped, the first occurrence kept (first duplicate at line 3)",
+        "v.txt: 4 bad line(s) skipped (first at line 5)",
+        "v.txt: 6 word(s) with invalid bytes replaced (first at line 7)",
+        "v.txt: 8 value(s) are nan or inf (or overflow float32)",
+        "v.txt: a note", "v.txt: another"]]
+
+
+def test_only_the_first_chunk_loses_a_bom(tmp_path, monkeypatch, kernel):
+    # every word after the first starts with U+FEFF (the BOM's bytes): each chunk of ~100 bytes
+    # starts with such a line, and only the file's own BOM, at byte 0, is dropped
+    monkeypatch.setattr(text_mod, "MIN_CHUNK_BYTES", 16)
+    bom = b"\xef\xbb\xbf"
+    data = bom + b"".join(bom + b"w%d %d\n" % (i, i) for i in range(500))
+    v = wordvecs.load(write(tmp_path / "v.txt", data), format="glove")
+    assert v.words == ["\ufeffw%d" % i for i in range(500)]
+    np.testing.assert_array_equal(v.matrix[:, 0], np.arange(500, dtype=np.float32))
+
+
+@pytest.mark.parametrize("end", [b"", b"\nb 2\n"])
+def test_a_line_of_exactly_the_longest_allowed_is_read(tmp_path, monkeypatch, kernel, end):
+    # after a BOM (not part of the line): a first line of exactly MAX_LINE_BYTES, the whole file
+    # at its end (no line break), or one not ending in the first chunk of 256 bytes (its line
+    # break is byte 257)
+    bom = b"\xef\xbb\xbf"
+    size = 100 if end == b"" else 253
+    monkeypatch.setattr(text_mod, "MAX_LINE_BYTES", size)
+    monkeypatch.setattr(text_mod, "CHUNK_BYTES", 256)
+    monkeypatch.setattr(text_mod, "MIN_CHUNK_BYTES", 256)
+    line = b"w" * (size - 2) + b" 1"
+    v = wordvecs.load(write(tmp_path / "v.txt", bom + line + end), format="glove")
+    assert v.words == ["w" * (size - 2)] + (["b"] if end else [])
+    np.testing.assert_array_equal(v.matrix, np.float32([[1]] + ([[2]] if end else [])))
+
+
+def test_line_too_long_after_a_bom_counts_the_line_only(tmp_path, monkeypatch, kernel):
+    # the first chunk (256 bytes: the BOM and 253 bytes of the first line) has no line break
+    monkeypatch.setattr(text_mod, "MAX_LINE_BYTES", 100)
+    monkeypatch.setattr(text_mod, "CHUNK_BYTES", 256)
+    monkeypatch.setattr(text_mod, "MIN_CHUNK_BYTES", 256)
+    p = write(tmp_path / "v.txt", b"\xef\xbb\xbf" + b"w" * 300 + b" 1\nb 2\n")
+    assert str(error_of(p, format="glove")) == (
+        f"{p}, line 1: the line is too long; expected at most 100 bytes; found 253 bytes "
+        "without a line break")
+
+
+@pytest.mark.parametrize("before", [b"\n", b"a 1\n"])
+def test_a_file_shorter_than_a_chunk_is_read_whole_past_the_line_limit(tmp_path, monkeypatch,
+                                                                       kernel, before):
+    # the limit stops a line that no buffer holds; a file of one chunk is held whole: its last
+    # line (150 bytes, no line break) is read though longer than MAX_LINE_BYTES
+    monkeypatch.setattr(text_mod, "MAX_LINE_BYTES", 100)
+    monkeypatch.setattr(text_mod, "CHUNK_BYTES", 256)
+    monkeypatch.setattr(text_mod, "MIN_CHUNK_BYTES", 256)
+    v = wordvecs.load(write(tmp_path / "v.txt", before + b"w" * 148 + b" 1"), format="glove")
+    assert v.words == (["a"] if before == b"a 1\n" else []) + ["w" * 148]
+    np.testing.assert_array_equal(v.matrix, np.ones((len(v), 1), np.float32))
+
+
+@pytest.mark.parametrize("data, line, seen", [
+    # 72 short lines first: the last line starts the last buffer, one used before, whose bytes past
+    # the end of the file still hold line breaks
+    (b"".join(b"w%02d 1234\n" % i for i in range(72)) + b"x" * 118 + b" 1", 73, 120),
+    (b"\xef\xbb\xbf" + b"x" * 148 + b" 1", 1, 150),  # the BOM is not part of the line
+    (b"x" * 148 + b" 1", 1, 150),  # a new buffer (zero bytes past the end of the file)
+])
+def test_last_line_too_long_at_the_end_of_the_file(tmp_path, monkeypatch, kernel, data, line,
+                                                   seen):
+    monkeypatch.setattr(text_mod, "MAX_LINE_BYTES", 100)
+    monkeypatch.setattr(text_mod, "CHUNK_BYTES", 256)
+    monkeypatch.setattr(text_mod, "MIN_CHUNK_BYTES", 256)
+    p = write(tmp_path / "v.txt", data)
+    assert str(error_of(p, format="glove")) == (
+        f"{p}, line {line}: the line is too long; expected at most 100 bytes; found {seen} bytes "
+        "without a line break")
+
+
+def test_read_stops_at_the_chunk_that_reaches_the_limit(tmp_path, monkeypatch, kernel):
+    # the line past MAX_LINE_BYTES comes chunks after the limit: it is never read
+    monkeypatch.setattr(text_mod, "MAX_LINE_BYTES", 100)
+    monkeypatch.setattr(text_mod, "CHUNK_BYTES", 64)
+    monkeypatch.setattr(text_mod, "MIN_CHUNK_BYTES", 64)
+    data = b"".join(b"w%02d %d\n" % (i, i) for i in range(40)) + b"x" * 300 + b" 1\n"
+    p = write(tmp_path / "v.txt", data)
+    v = wordvecs.load(p, format="glove", limit=2)
+    assert v.words == ["w00", "w01"]
+    assert str(error_of(p, format="glove")).startswith(  # read to the end, it is refused
+        f"{p}, line 41: the line is too long")
+
+
+def test_read_text_called_alone_names_the_format_glove(tmp_path, kernel):
+    from wordvecs.sources import Source
+
+    p = write(tmp_path / "v.txt", b"a 1 2\n")
+    v = text_mod.read_text(Source(p, None), header=False, options=ReadOptions())
+    assert v.format == "glove" and v.words == ["a"]
+
+
+def test_numbers_are_parsed_in_a_thread_named_wordvecs_parse(tmp_path, monkeypatch, kernel):
+    # (what a thread dump or a profiler shows)
+    import threading
+
+    real = text_mod.get_kernel()
+    names = []
+
+    class Kernel:
+        def __getattr__(self, attr):
+            return getattr(real, attr)
+
+        def parse_rows(self, *args):
+            names.append(threading.current_thread().name)
+            return real.parse_rows(*args)
+
+    monkeypatch.setattr(text_mod, "get_kernel", Kernel)
+    v = wordvecs.load(write(tmp_path / "v.txt", b"a 1 2\nb 3 4\n"), format="glove")
+    assert v.words == ["a", "b"] and names == ["wordvecs-parse_0"]
