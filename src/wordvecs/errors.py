@@ -21,6 +21,7 @@ __all__ = [
     "WordvecsError",
     "WordvecsWarning",
     "WriteError",
+    "warn",
 ]
 
 
@@ -132,6 +133,23 @@ class WordNotFound(WordvecsError, KeyError):
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return str(self.args[0])
+
+
+def warn(message: str, category: type[Warning] = WordvecsWarning) -> None:
+    """``warnings.warn``, attributed to the first caller outside wordvecs: the user's own line,
+    however many of the package's frames lie between it and here (a fixed ``stacklevel`` names a
+    line of wordvecs as soon as one more function sits on the path)."""
+    import os
+    import sys
+    import warnings
+
+    package = os.path.dirname(__file__) + os.sep  # co_filename is spelt as the module's __file__
+    frame = sys._getframe(1)  # the caller of warn: stacklevel 2
+    level = 2
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(package):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, category, stacklevel=level)
 
 
 def require(module: str, extra: str, *, load: bool = True) -> Any:

@@ -42,7 +42,6 @@ import os
 import re
 import stat
 import tokenize
-import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -54,7 +53,7 @@ import numpy as np
 from wordvecs._arrow import strings
 from wordvecs._atomic import atomic_dir
 from wordvecs._hashing import sha256_fd, sha256_file
-from wordvecs.errors import StoreError, UsageError, WordvecsWarning
+from wordvecs.errors import StoreError, UsageError, warn
 from wordvecs.formats._writecheck import unwritable
 from wordvecs.formats.store_index import HASH, INDEX_FILE, MAX_PROBE, StoreIndex, build_index
 from wordvecs.vectors import Vectors
@@ -533,9 +532,8 @@ def _read_once(path: Path, verify: bool) -> Vectors:
             arrays = {f: _map_npy(fds[f], path / f, None, None) for f in extra["files"]}
             hook = _HOOKS.get(name)
             if hook is None:
-                warnings.warn(f"{path}: the store holds {name!r}, which this wordvecs does not "
-                              "use; the vectors were loaded without it", WordvecsWarning,
-                              stacklevel=4)
+                warn(f"{path}: the store holds {name!r}, which this wordvecs does not use; "
+                     "the vectors were loaded without it")
                 continue
             vectors = hook(vectors, extra.get("fields", {}), arrays)
         return vectors

@@ -8,7 +8,6 @@ kept (``vocab=``, ``limit=``, duplicates, bad lines) and reports what was odd.
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ import numpy as np
 
 from wordvecs._arrow import numpy_bools, string_array, string_spans, strings, utf8_spans
 from wordvecs._atomic import atomic_file
-from wordvecs.errors import FormatError, UsageError, WordvecsWarning
+from wordvecs.errors import FormatError, UsageError, warn
 from wordvecs.formats._kernel import get_kernel
 from wordvecs.formats._rows import _gather_spans, _Kept, _Output
 from wordvecs.progress import Progress, progress_enabled
@@ -78,23 +77,19 @@ class _Report:
 
     def emit(self, name: str, rows: int, errors: str) -> None:
         if self.duplicates:
-            warnings.warn(f"{name}: {self.duplicates:,} duplicate word(s) skipped, the first "
-                          "occurrence kept (first duplicate at "
-                          f"{self.where} {self.first_duplicate_line})",
-                          WordvecsWarning, stacklevel=4)
+            warn(f"{name}: {self.duplicates:,} duplicate word(s) skipped, the first occurrence "
+                 f"kept (first duplicate at {self.where} {self.first_duplicate_line})")
         if self.bad_lines:
-            warnings.warn(f"{name}: {self.bad_lines:,} bad line(s) skipped (first at line "
-                          f"{self.first_bad_line})", WordvecsWarning, stacklevel=4)
+            warn(f"{name}: {self.bad_lines:,} bad line(s) skipped (first at line "
+                 f"{self.first_bad_line})")
         if self.bad_encoding:
             what = "replaced" if errors == "replace" else "skipped"
-            warnings.warn(f"{name}: {self.bad_encoding:,} word(s) with invalid bytes {what} "
-                          f"(first at {self.where} {self.first_bad_encoding_line})",
-                          WordvecsWarning, stacklevel=4)
+            warn(f"{name}: {self.bad_encoding:,} word(s) with invalid bytes {what} "
+                 f"(first at {self.where} {self.first_bad_encoding_line})")
         if self.nonfinite:
-            warnings.warn(f"{name}: {self.nonfinite:,} value(s) are nan or inf (or overflow "
-                          "float32)", WordvecsWarning, stacklevel=4)
+            warn(f"{name}: {self.nonfinite:,} value(s) are nan or inf (or overflow float32)")
         for note in self.notes:
-            warnings.warn(f"{name}: {note}", WordvecsWarning, stacklevel=4)
+            warn(f"{name}: {note}")
 
 
 def parse_header(line: bytes) -> tuple[int, int] | None:

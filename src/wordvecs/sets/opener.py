@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from wordvecs.errors import MissingExtraError, SourceError, WordvecsWarning
+from wordvecs.errors import MissingExtraError, SourceError, WordvecsWarning, warn
 from wordvecs.formats import VectorFormat
 from wordvecs.formats.text import ReadOptions
 from wordvecs.reading import read_source
@@ -138,5 +138,5 @@ def convert(entry: CatalogEntry | None, source: Path, store: Path, *,
         if strict:
             raise SourceError(f"{msg}; not the catalog's file? --force (force=True) adds it "
                               "anyway")
-        warnings.warn(msg, WordvecsWarning, stacklevel=4)  # the caller of fetch / add
+        warn(msg)  # at the caller of fetch / add
     vectors.save(store, format="store", overwrite=True, progress=progress)  # under the set lock
