@@ -576,6 +576,18 @@ def test_check_destination(keras_clf: Classifier, tmp_path: Path) -> None:
         Classifier.check_destination(dst, overwrite=True)
 
 
+def test_check_destination_refuses_a_folder_under_a_file_name(tmp_path: Path) -> None:
+    """An (empty) folder named like one of the classifier's files is never replaced by the file,
+    not even with overwrite."""
+    dst = tmp_path / "d"
+    dst.mkdir()
+    (dst / "labels.json").mkdir()
+    with pytest.raises(WriteError) as err:
+        Classifier.check_destination(dst, overwrite=True)
+    assert _message(err) == (f"{dst / 'labels.json'}: is a folder; wordvecs does not replace a "
+                             "folder with a file")
+
+
 @pytest.mark.keras
 def test_save_overwrite(keras_clf: Classifier, saved: Path, tmp_path: Path) -> None:
     dst = tmp_path / "d"
@@ -614,6 +626,24 @@ def test_is_subwords_dir(tmp_path: Path) -> None:
     (d / "x.txt").write_bytes(b"")
     assert not clf_mod._is_subwords_dir(d)
     assert not clf_mod._is_subwords_dir(tmp_path / "none")
+
+
+def test_write_json_is_utf8_whatever_the_locale(tmp_path: Path) -> None:
+    """classifier.json is UTF-8 with the text as written (``ensure_ascii=False``), also where
+    the process' locale is ASCII (``LC_CTYPE=C`` without Python's UTF-8 mode)."""
+    import locale
+    import sys
+
+    if sys.flags.utf8_mode:
+        pytest.skip("UTF-8 mode: the locale's encoding is not used")
+    old = locale.setlocale(locale.LC_CTYPE)
+    locale.setlocale(locale.LC_CTYPE, "C")
+    try:
+        assert locale.getpreferredencoding(False) != "UTF-8"
+        clf_mod._write_json(tmp_path / "x.json", {"note": "ünï"})
+    finally:
+        locale.setlocale(locale.LC_CTYPE, old)
+    assert (tmp_path / "x.json").read_bytes() == '{\n  "note": "ünï"\n}\n'.encode()
 
 
 # --- a damaged or hostile folder -----------------------------------------------------------------
@@ -990,6 +1020,23 @@ def test_model_file_is_a_private_copy(tmp_path: Path) -> None:
     del mf
     gc.collect()
     assert not folder.exists()
+
+
+def test_model_file_gone_before_its_owner_is_no_error(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A private copy removed by someone else (a /tmp cleaner) leaves nothing to say when the
+    classifier goes: no "Exception ignored" from the finalizer."""
+    import sys
+
+    raised: list[Any] = []
+    monkeypatch.setattr(sys, "unraisablehook", raised.append)
+    src = tmp_path / "checked.keras"
+    src.write_bytes(b"model bytes")
+    mf = clf_mod._ModelFile(src, Path("shown"))
+    shutil.rmtree(mf.folder)
+    del mf
+    gc.collect()
+    assert raised == []
 
 
 # --- a folder re-saved while it is read ----------------------------------------------------------
