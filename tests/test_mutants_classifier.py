@@ -816,6 +816,41 @@ def test_classifier_errors_name_the_folder(folder: Path) -> None:
 
 
 @pytest.mark.keras
+def test_a_damaged_vocabulary_is_named(folder: Path) -> None:
+    """Vocabulary.loads is given the folder's vocabulary.json as the name its errors give."""
+    _rewrite(folder, "vocabulary.json", b'{"words": ["a",\n ]}')
+    with pytest.raises(VocabularyError) as err:
+        load_classifier(folder)
+    assert _message(err) == f"{folder / 'vocabulary.json'}: not JSON (Expecting value, line 2)"
+
+
+@pytest.mark.keras
+def test_hostile_model_file_errors_name_the_folder(folder: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The checks on model.keras name the folder's file, not the loader's private copy: the
+    config check, the NumPy forward pass's weights reader, and Keras' loader."""
+    m = _members(folder)
+    _rewrite(folder, "model.keras",
+             _zip(tmp_path / "a.keras", {**m, "evil.pkl": b"x"}).read_bytes())
+    assert _load_error(folder) == (
+        f"{folder / 'model.keras'}: not a Keras model file of a wordvecs classifier (members "
+        "['config.json', 'evil.pkl', 'metadata.json', 'model.weights.h5']; expected "
+        "['config.json', 'metadata.json', 'model.weights.h5'])")
+    # not HDF5, as many bytes as the weights: the config check passes, the loaders then fail
+    _rewrite(folder, "model.keras", _zip(tmp_path / "b.keras", {
+        **m, "model.weights.h5": b"\0" * len(m["model.weights.h5"])}).read_bytes())
+    for mode in ("numpy", "auto"):
+        monkeypatch.setenv("WORDVECS_FORWARD", mode)
+        assert _load_error(folder) == (
+            f"{folder / 'model.keras'}: its weights file cannot be read (Unable to synchronously "
+            "open file (file signature not found))")
+    monkeypatch.setenv("WORDVECS_FORWARD", "keras")
+    assert _load_error(folder) == (
+        f"{folder / 'model.keras'}: Keras cannot load it (OSError: Unable to synchronously open "
+        "file (file signature not found))")
+
+
+@pytest.mark.keras
 def test_unknown_keys_become_info_and_subwords_are_loaded(folder: Path,
                                                           monkeypatch: pytest.MonkeyPatch
                                                           ) -> None:
