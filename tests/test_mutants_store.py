@@ -613,3 +613,185 @@ def test_a_bad_extra_is_one_whole_usage_error(tmp_path, extras, message):
 def test_an_extra_named_in_capitals_is_written(tmp_path):
     path = st.write_store(_v(), tmp_path / "s.wv", extras=(st.StoreExtra("Sub", {}),))
     assert "Sub" in json.loads((path / "meta.json").read_text())["extras"]
+
+
+# --- store: what write_store writes (the second run's survivors) --------------------------------
+
+def test_a_store_is_replaced_only_when_told(tmp_path):
+    from wordvecs.errors import WriteError
+
+    path = _store(tmp_path)
+    before = {p.name: p.read_bytes() for p in path.iterdir()}
+    with pytest.raises(WriteError) as err:
+        st.write_store(Vectors(["c"], np.ones((1, 2), dtype=np.float32)), path)
+    assert str(err.value) == (f"{path}: a wordvecs store is already there; pass overwrite=True "
+                              "(on the command line: --force) to replace it")
+    assert {p.name: p.read_bytes() for p in path.iterdir()} == before
+    st.write_store(Vectors(["c"], np.ones((1, 2), dtype=np.float32)), path, overwrite=True)
+    assert st.read_store(path).words == ["c"]
+
+
+def test_the_files_a_store_holds_are_exactly_these(tmp_path):
+    """meta.json byte for byte (keys, order, two-space indent, a final newline), one column
+    ``word`` of large strings, the matrix as little-endian float32, and nothing else."""
+    import hashlib
+
+    from wordvecs._version import __version__
+
+    v = Vectors(["ab", "cd"], np.array([[1, 2], [3, 4]], dtype=np.float32), source="in.vec")
+    path = st.write_store(v, tmp_path / "s.wv")
+    assert sorted(os.listdir(path)) == ["index.npy", "meta.json", "vectors.npy", "words.arrow"]
+    files = {name: {"bytes": (path / name).stat().st_size,
+                    "sha256": hashlib.sha256((path / name).read_bytes()).hexdigest()}
+             for name in ["vectors.npy", "words.arrow", "index.npy"]}
+    meta = {"format": "wordvecs-store", "version": 3, "count": 2, "dim": 2, "dtype": "float32",
+            "byte_order": "little", "files": files, "source": "in.vec",
+            "created_by": f"wordvecs {__version__}",
+            "index": {"file": "index.npy", "hash": "crc32", "slots": 4,
+                      "max_probe": si.build_index(["ab", "cd"])[1]}}
+    assert (path / "meta.json").read_bytes() == (json.dumps(meta, indent=2) + "\n").encode()
+    table = pa.ipc.open_file(pa.py_buffer((path / "words.arrow").read_bytes())).read_all()
+    assert table.schema == pa.schema([("word", pa.large_string())])
+    assert table.column(0).to_pylist() == ["ab", "cd"]
+    matrix = np.load(path / "vectors.npy")
+    assert matrix.dtype.str == "<f4" and matrix.tolist() == [[1, 2], [3, 4]]
+
+
+def test_an_extra_is_written_little_endian(tmp_path):
+    """A big-endian array of an extra is stored as little-endian (a reader refuses '>' dtypes)."""
+    extra = st.StoreExtra("x", {"x.npy": np.arange(3, dtype=">i8")}, {"k": 1})
+    path = st.write_store(_v(), tmp_path / "s.wv", extras=(extra,))
+    stored = np.load(path / "x.npy")
+    assert stored.dtype.str == "<i8" and stored.tolist() == [0, 1, 2]
+    assert json.loads((path / "meta.json").read_text())["extras"] == {
+        "x": {"files": ["x.npy"], "fields": {"k": 1}}}
+
+
+def test_a_word_a_store_cannot_hold_is_named_and_nothing_is_written(tmp_path):
+    from wordvecs.errors import UnwritableError
+
+    v = Vectors(["a", "\ud800"], np.eye(2, dtype=np.float32))
+    with pytest.raises(UnwritableError) as err:
+        st.write_store(v, tmp_path / "s.wv")
+    assert str(err.value) == ("cannot write words[1] = '\\ud800' as a store: not valid Unicode "
+                              "(a lone surrogate)")
+    assert list(tmp_path.iterdir()) == []
+
+
+def _subword_vectors() -> Vectors:
+    from wordvecs.subwords import FastTextSubwords, SubwordParams
+
+    words = ["ab", "cd"]
+    table = np.arange((2 + 4) * 2, dtype=np.float32).reshape(6, 2)
+    params = SubwordParams(minn=2, maxn=3, bucket=4, nwords=2)
+    return Vectors(words, table[:2].copy(), subwords=FastTextSubwords(table, params, words))
+
+
+def test_a_store_keeps_a_fasttext_subword_table(tmp_path):
+    """The ``subwords`` extra: its files and fields in meta.json, and the table read back."""
+    from wordvecs.formats.subword_store import subword_arrays
+
+    v = _subword_vectors()
+    assert st._subwords_extra(Vectors(["a"], np.ones((1, 2), dtype=np.float32))) is None
+    path = st.write_store(v, tmp_path / "s.wv")
+    arrays, fields = subword_arrays(v.subwords)
+    assert json.loads((path / "meta.json").read_text())["extras"] == {
+        "subwords": {"files": list(arrays), "fields": fields}}
+    w = st.read_store(path)
+    assert w.subwords is not None and list(w.subwords.entries) == ["ab", "cd"]
+    assert np.array_equal(w.subwords.table, v.subwords.table)
+    assert np.array_equal(w["xyz"], v["xyz"])  # an unseen word, from the n-grams
+
+
+def test_is_store_needs_a_folder_with_meta_json(tmp_path):
+    path = _store(tmp_path)
+    assert st.is_store(path)
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "dir.wv").mkdir()
+    (tmp_path / "dir.wv" / "meta.json").mkdir()
+    (tmp_path / "file.wv").write_text("{}")
+    assert not st.is_store(tmp_path / "empty")
+    assert not st.is_store(tmp_path / "dir.wv")
+    assert not st.is_store(tmp_path / "file.wv")
+    assert not st.is_store(tmp_path / "none.wv")
+
+
+# --- store: words.arrow crafted with bad offsets, a bad name; a file that cannot be opened -------
+
+def _with_offsets(path: Path, offsets: list[int]) -> None:
+    """Rewrite the offsets [0, 2, 4] of the store's words ["ab", "cd"] in place (Arrow's writer
+    refuses bad offsets; its reader takes them as they are)."""
+    data = (path / "words.arrow").read_bytes()
+    good = np.array([0, 2, 4], dtype="<i8").tobytes()
+    assert data.count(good) == 1
+    _forge(path, "words.arrow", data.replace(good, np.array(offsets, dtype="<i8").tobytes()))
+
+
+@pytest.mark.parametrize("index", [True, False])
+@pytest.mark.parametrize("offsets", [[0, 2, 9], [-1, 1, 4], [0, 3, 2], [0, 5, 4]])
+def test_word_offsets_out_of_order_or_bounds_are_refused_at_open(tmp_path, index, offsets):
+    path = st.write_store(Vectors(["ab", "cd"], np.eye(2, dtype=np.float32)), tmp_path / "s.wv",
+                          index=index)
+    _with_offsets(path, offsets)
+    with pytest.raises(StoreError) as err:
+        st.read_store(path)
+    assert str(err.value) == (f"{path / 'words.arrow'}: damaged store: word offsets out of order "
+                              "or out of bounds")
+
+
+@pytest.mark.parametrize("index", [True, False])
+def test_words_in_order_and_bounds_open(tmp_path, index):
+    """[0, 0, 4]: an empty first word; the offsets check lets every good layout through."""
+    path = st.write_store(Vectors(["ab", "cd"], np.eye(2, dtype=np.float32)), tmp_path / "s.wv",
+                          index=index)
+    _with_offsets(path, [0, 0, 4])
+    assert st.read_store(path).words == ["", "abcd"]
+
+
+@pytest.mark.parametrize("index", [True, False])
+def test_a_column_name_that_is_not_utf8_is_one_whole_error(tmp_path, index):
+    path = st.write_store(_v(), tmp_path / "s.wv", index=index)
+    sink = pa.BufferOutputStream()
+    table = pa.table({"wqrd": pa.array(["a", "b"], type=pa.large_string())})
+    with pa.ipc.new_file(sink, table.schema) as w:
+        w.write_table(table)
+    _forge(path, "words.arrow", sink.getvalue().to_pybytes().replace(b"wqrd", b"w\xffrd"))
+    with pytest.raises(StoreError) as err:
+        st.read_store(path)
+    assert str(err.value) == (f"{path / 'words.arrow'}: damaged store (UnicodeDecodeError: "
+                              "'utf-8' codec can't decode byte 0xff in position 1: invalid start "
+                              "byte)")
+
+
+def test_a_socket_in_a_store_cannot_be_opened_and_is_named(tmp_path, monkeypatch):
+    """open() of a socket fails with ENXIO (even as root, where permissions never do)."""
+    import socket
+
+    path = _store(tmp_path)
+    (path / "vectors.npy").unlink()
+    monkeypatch.chdir(path)  # a socket's path is at most 107 bytes
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind("vectors.npy")
+        with pytest.raises(StoreError) as err:
+            st.read_store(path)
+    assert str(err.value) == f"{path / 'vectors.npy'}: cannot open (No such device or address)"
+
+
+# --- store: the offsets check on Arrow arrays as they come ---------------------------------------
+
+@pytest.mark.parametrize("kind", [pa.string(), pa.large_string()])
+def test_the_offsets_check_of_a_slice_reads_its_own_offsets(kind):
+    """A slice has offsets before and after its own ``n + 1``: they are not its own."""
+    words = pa.array(["ab", "c", "de", "f"], type=kind)
+    st._check_offsets(words.slice(1, 2), Path("s.wv/words.arrow"))
+    st._check_offsets(words.slice(0, 1), Path("s.wv/words.arrow"))
+
+
+def test_the_offsets_check_without_a_bytes_buffer():
+    """No bytes buffer holds 0 bytes: an empty word fits, a word of one byte does not."""
+    where = Path("s.wv/words.arrow")
+    st._check_offsets(_NoData(0), where)
+    with pytest.raises(StoreError) as err:
+        st._check_offsets(_NoData(1), where)
+    assert str(err.value) == ("s.wv/words.arrow: damaged store: word offsets out of order or out "
+                              "of bounds")
