@@ -153,11 +153,30 @@ def test_ctrl_c_while_the_command_starts_is_one_word(tmp_path) -> None:
     import subprocess
     import sys
 
+    # Python's own handler, as a command started from a terminal has it, also when these tests
+    # run in a background job of a script (whose children start with SIGINT ignored)
     script = ("import sys; sys.argv[0] = 'wordvecs'; import os, signal, time; "
+              "signal.signal(signal.SIGINT, signal.default_int_handler); "
               "import wordvecs.cli; os.kill(os.getpid(), signal.SIGINT); time.sleep(20)")
     r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                        timeout=120)
     assert r.returncode == 1 and "Aborted!" in r.stderr and "Traceback" not in r.stderr, r.stderr
-    import wordvecs.cli  # noqa: F401 - in-process: a library import keeps Python's handler
+    import wordvecs.cli  # in-process: a library import keeps the process's handler
 
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGINT) is not wordvecs.cli._interrupted_early
+
+
+def test_an_ignored_ctrl_c_stays_ignored() -> None:
+    """A command started with SIGINT ignored (``wordvecs ... &`` in a script: the shell ignores
+    SIGINT in background jobs) is not stopped by one: the early handler is installed only over
+    Python's own."""
+    import subprocess
+    import sys
+
+    script = ("import sys; sys.argv[0] = 'wordvecs'; import os, signal, time; "
+              "signal.signal(signal.SIGINT, signal.SIG_IGN); "
+              "import wordvecs.cli; os.kill(os.getpid(), signal.SIGINT); time.sleep(0.5); "
+              "print(signal.getsignal(signal.SIGINT) is signal.SIG_IGN)")
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                       timeout=120)
+    assert (r.returncode, r.stdout, r.stderr) == (0, "True\n", "")
