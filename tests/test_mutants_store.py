@@ -318,12 +318,16 @@ def test_a_damaged_words_file_names_itself(tmp_path, index):
     assert str(err.value).startswith(f"{path / 'words.arrow'}: damaged store (")
 
 
-def _words_file(words: pa.Array) -> bytes:
+def _ipc_file(table: pa.Table) -> bytes:
+    """The bytes of an Arrow IPC file holding ``table`` (as ``words.arrow`` is written)."""
     sink = pa.BufferOutputStream()
-    table = pa.table({"word": words})
     with pa.ipc.new_file(sink, table.schema) as w:
         w.write_table(table)
     return sink.getvalue().to_pybytes()
+
+
+def _words_file(words: pa.Array) -> bytes:
+    return _ipc_file(pa.table({"word": words}))
 
 
 @pytest.mark.parametrize("index", [True, False])
@@ -530,11 +534,8 @@ def test_an_npy_longer_than_its_header_says_is_named(tmp_path):
 
 def test_a_words_file_of_two_columns_is_named(tmp_path):
     path = _store(tmp_path)
-    sink = pa.BufferOutputStream()
     table = pa.table({"word": ["a", "b"], "n": pa.array([1, 2], type=pa.int32())})
-    with pa.ipc.new_file(sink, table.schema) as w:
-        w.write_table(table)
-    _forge(path, "words.arrow", sink.getvalue().to_pybytes())
+    _forge(path, "words.arrow", _ipc_file(table))
     with pytest.raises(StoreError) as err:
         st.read_store(path)
     assert str(err.value) == (f"{path / 'words.arrow'}: damaged store: columns ['word', 'n'] of "
@@ -751,11 +752,8 @@ def test_words_in_order_and_bounds_open(tmp_path, index):
 @pytest.mark.parametrize("index", [True, False])
 def test_a_column_name_that_is_not_utf8_is_one_whole_error(tmp_path, index):
     path = st.write_store(_v(), tmp_path / "s.wv", index=index)
-    sink = pa.BufferOutputStream()
     table = pa.table({"wqrd": pa.array(["a", "b"], type=pa.large_string())})
-    with pa.ipc.new_file(sink, table.schema) as w:
-        w.write_table(table)
-    _forge(path, "words.arrow", sink.getvalue().to_pybytes().replace(b"wqrd", b"w\xffrd"))
+    _forge(path, "words.arrow", _ipc_file(table).replace(b"wqrd", b"w\xffrd"))
     with pytest.raises(StoreError) as err:
         st.read_store(path)
     assert str(err.value) == (f"{path / 'words.arrow'}: damaged store (UnicodeDecodeError: "
