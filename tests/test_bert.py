@@ -514,7 +514,7 @@ def test_report_compares_encoding_time_and_size(tiny: Path, tmp_path: Path) -> N
     distiller = Distiller(tiny, pca_dims=4)
     config = TrainConfig(modes=("frozen", "scratch", "contextual"), model="avg", epochs=1,
                          fractions=(0.5, 1.0), contextual_fractions=(0.5,), encoder=str(tiny),
-                         contextual_max_len=8, baselines=False)
+                         contextual_max_len=8, contextual_windows=1, baselines=False)
     exp = run_experiment(data, distiller, config, progress=False)
     assert [(r.mode, r.fraction) for r in exp.runs] == [
         ("frozen", 0.5), ("scratch", 0.5), ("contextual", 0.5), ("frozen", 1.0),

@@ -149,7 +149,7 @@ def _add_bert_runs(exp: Any, data: Any, config: Any, encoder: str, fraction: flo
                "tokens)")
     bert_config = dataclasses.replace(config, modes=("frozen", "contextual"),
                                       fractions=(fraction,), encoder=encoder,
-                                      contextual_max_len=ctx_len,
+                                      contextual_max_len=ctx_len, contextual_windows=1,
                                       baselines=False)  # fitted above, at every fraction
     distiller: Any = Distiller(encoder, progress=False if quiet else None)
     more = run_experiment(data, distiller,

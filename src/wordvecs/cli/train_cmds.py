@@ -157,6 +157,11 @@ def show_report(exp: Any, out: Path, *, force: bool = False) -> None:
               help="contextual modes: WordPiece tokens a document keeps, [CLS] and [SEP] "
                    "included. Default: the encoder's own (256 for MiniLM, as its sentence "
                    "embeddings); less is faster on long texts.")
+@click.option("--encoder-windows", default=2, show_default=True, type=click.IntRange(1),
+              metavar="N",
+              help="contextual modes: read a document longer than --encoder-max-len tokens in up "
+                   "to N windows of that length (each encoded on its own; the head reads them "
+                   "all); 1 cuts it. Each window costs one encoding.")
 @click.option("--encoder-head", type=click.Choice(["probe", "cnn", "avg", "bilstm", "avgmax"]),
               default="probe", show_default=True,
               help="contextual-finetune: its head. probe: the sentence embedding (mean pooling) "
@@ -223,7 +228,8 @@ def train(data: Path, vectors: str, modes: str, model: str, epochs: int, max_tok
           force: bool, quiet: bool, baselines: bool = True, batch_size: int = 32,
           learning_rate: float = 1e-3, patience: int = 3, fallback: str = "all",
           test_file: Path | None = None, encoder_layers: int = 2, encoder_head: str = "probe",
-          encoder_max_len: int | None = None, distribute: str | None = None,
+          encoder_max_len: int | None = None, encoder_windows: int = 2,
+          distribute: str | None = None,
           mesh: str | None = None,
           coordinator: str | None = None, num_processes: int | None = None,
           process_id: int | None = None) -> None:
@@ -243,7 +249,8 @@ def train(data: Path, vectors: str, modes: str, model: str, epochs: int, max_tok
                          tokenizer=tokenizer, baselines=baselines, batch_size=batch_size,
                          learning_rate=learning_rate, patience=patience,
                          fallback=_fallback(fallback), encoder_layers=encoder_layers,
-                         encoder_head=encoder_head, contextual_max_len=encoder_max_len)
+                         encoder_head=encoder_head, contextual_max_len=encoder_max_len,
+                         contextual_windows=encoder_windows)
     config.check()
     from wordvecs.training.distribute import from_options
 

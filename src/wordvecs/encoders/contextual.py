@@ -13,7 +13,12 @@ and only copies of the top blocks and the head run in each epoch.
 Documents are truncated to ``max_len`` WordPiece tokens, ``[CLS]`` and ``[SEP]`` included
 (default ``None``: the encoder's own length, its ``sentence_bert_config.json``
 ``max_seq_length``: 256 for MiniLM, the length of its sentence embeddings and of the
-sentence-embedding baseline).
+sentence-embedding baseline). ``windows`` > 1 reads a long document in up to that many windows
+instead: its tokens cut into consecutive pieces of ``max_len - 2``, each encoded on its own as
+``[CLS] piece [SEP]`` (the tokenizer's overflowing encodings), their states concatenated (the
+head sees one sequence; the mean pooling of :data:`PROBE` is then the mean over every window's
+tokens). Texts of one window are read exactly as with ``windows=1``. In the end-to-end models
+a document is a (windows, tokens) array of ids (see :class:`Windows`).
 """
 
 from __future__ import annotations
@@ -49,12 +54,16 @@ class StateCache:
     embeddings' output; the numbering of Hugging Face's ``hidden_states``); the default ``None``
     is the final output. :func:`finetune_contextual` caches the frozen blocks' output this way.
     ``max_len``: the truncation length (``None``: the encoder's own, see the module's text).
+    ``windows``: the most windows of ``max_len`` tokens a document is read in (see the module's
+    text); a document's states are its windows' states concatenated.
     Entries are keyed by (layer, text).
     """
 
     def __init__(self, encoder: Encoder | str | os.PathLike[str] = "minilm", *,
                  max_len: int | None = None, batch_size: int = 16,
-                 layer: int | None = None) -> None:
+                 layer: int | None = None, windows: int = 1) -> None:
+        if type(windows) is not int or windows < 1:
+            raise UsageError(f"windows must be a positive integer. Received: windows={windows!r}")
         self.encoder = load_encoder(encoder, max_length=max_len)
         own = self.encoder.tokenizer.max_length
         if max_len is not None and own != max_len:  # an Encoder given, loaded for another length
@@ -67,8 +76,11 @@ class StateCache:
         n = self.encoder.config.num_hidden_layers
         #: Blocks whose output is kept (``num_hidden_layers`` for the final output).
         self.layer: int = n if layer is None else layer
+        #: The most windows a document is read in.
+        self.windows: int = windows
         self._states: dict[tuple[int, str], np.ndarray] = {}
         self._truncated: dict[str, bool] = {}
+        self._windows: dict[str, tuple[int, ...]] = {}
         self.seconds = 0.0
 
     def __len__(self) -> int:
@@ -86,7 +98,15 @@ class StateCache:
         t0 = time.perf_counter()
         tok = self.encoder.tokenizer
         full = tok.tokenizer.encode_batch(todo)
-        seqs = [e.ids for e in full]
+        seqs: list[list[int]] = []  # every window of every document
+        owner: list[int] = []
+        for i, e in enumerate(full):
+            pieces = [e, *e.overflowing[: self.windows - 1]]
+            seqs += [p.ids for p in pieces]
+            owner += [i] * len(pieces)
+            self._truncated[todo[i]] = len(e.overflowing) > self.windows - 1
+            self._windows[todo[i]] = tuple(len(p.ids) for p in pieces)
+        parts: list[list[tuple[int, np.ndarray]]] = [[] for _ in todo]
         order = np.argsort([len(s) for s in seqs], kind="stable")  # little padding per batch
         for start in range(0, len(order), self.batch_size):
             idx = order[start: start + self.batch_size]
@@ -94,12 +114,20 @@ class StateCache:
             width = max(len(s) for s in batch)
             states, _ = self.encoder.states(batch, width, batch_size=len(batch), layer=layer)
             for row, i in enumerate(idx):
-                self._states[layer, todo[i]] = states[row, : len(seqs[i])].copy()
-                self._truncated[todo[i]] = bool(full[i].overflowing)
+                parts[owner[i]].append((i, states[row, : len(seqs[i])].copy()))
+        for i, t in enumerate(todo):  # the windows in order of the text
+            arrays = [a for _, a in sorted(parts[i], key=lambda p: p[0])]
+            self._states[layer, t] = arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
         self.seconds += time.perf_counter() - t0
 
+    def window_lengths(self, text: str) -> tuple[int, ...]:
+        """Tokens of each window of a cached document (one entry unless it is longer than
+        ``max_len`` and ``windows`` > 1)."""
+        return self._windows[text]
+
     def length(self, text: str) -> int:
-        """Tokens of a cached document ([CLS] and [SEP] included, at most ``max_len``)."""
+        """Tokens of a cached document (every window's [CLS] and [SEP] included; at most
+        ``windows * max_len``)."""
         return int(self._states[self.layer, text].shape[0])
 
     def get(self, texts: Sequence[str], length: int) -> tuple[np.ndarray, np.ndarray]:
@@ -119,7 +147,7 @@ class StateCache:
         return [self._states[self.layer, t] for t in texts]
 
     def truncated(self, texts: Sequence[str]) -> int:
-        """How many of ``texts`` were cut at ``max_len`` tokens."""
+        """How many of ``texts`` were cut (longer than ``windows`` windows of ``max_len``)."""
         self._fill(texts)
         return sum(self._truncated[t] for t in texts)
 
@@ -147,10 +175,85 @@ def build_head(kind: str, *, length: int | None, dim: int, n_classes: int) -> An
     return keras.Model([states, mask], out, name=f"{kind}_contextual_head")
 
 
-def _end_to_end(encoder: Encoder, head: Any, length: int) -> Any:
-    """One Keras model from token ids and padding mask to probabilities, the encoder frozen."""
+@keras.saving.register_keras_serializable(package="wordvecs")
+class FoldWindows(keras.layers.Layer):
+    """Documents read in windows, ``(batch, windows, tokens, ...)``, as one batch of windows:
+    ``(batch * windows, tokens, ...)`` (each window then goes through the encoder on its own)."""
+
+    def call(self, x: Any) -> Any:
+        shape = keras.ops.shape(x)
+        return keras.ops.reshape(x, (-1, *shape[2:]))
+
+    def compute_output_spec(self, x: Any) -> Any:
+        shape = x.shape
+        n = None if shape[0] is None or shape[1] is None else shape[0] * shape[1]
+        return keras.KerasTensor((n, *shape[2:]), dtype=x.dtype)
+
+
+@keras.saving.register_keras_serializable(package="wordvecs")
+class PackWindows(keras.layers.Layer):
+    """``[states of the windows (batch * windows, tokens, dim), zero at padding, padding mask
+    (batch, windows, tokens)]`` -> ``[each document's windows' real tokens concatenated, in
+    order, then zeros (batch, width, dim), its padding mask (batch, width)]``: the states a
+    :class:`StateCache` keeps for a document read in windows. ``width`` ``None``: every
+    position of the windows then ``extra`` zero positions (``windows * tokens + extra``);
+    otherwise exactly ``width`` (it must not be below the longest document)."""
+
+    def __init__(self, width: int | None = None, extra: int = 0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.width, self.extra = width, extra
+
+    def call(self, states: Any, mask: Any) -> Any:
+        ops = keras.ops
+        shape = ops.shape(mask)
+        b, n = shape[0], shape[1] * shape[2]
+        dim = states.shape[-1]
+        m = ops.reshape(ops.cast(mask, "int32"), (b, n))
+        # the real tokens first, each group in its order: sort by (padding, position)
+        key = (1 - m) * n + ops.expand_dims(ops.arange(n, dtype="int32"), 0)
+        order = ops.argsort(key, axis=-1)
+        flat = order + ops.expand_dims(ops.arange(b, dtype="int32") * n, 1)
+        x = ops.take(ops.reshape(states, (-1, dim)), flat, axis=0)  # (b, n, dim)
+        m = ops.take(ops.reshape(m, (-1,)), flat, axis=0)
+        if self.width is not None:
+            return x[:, : self.width], m[:, : self.width]
+        if self.extra:
+            x = ops.pad(x, [[0, 0], [0, self.extra], [0, 0]])
+            m = ops.pad(m, [[0, 0], [0, self.extra]])
+        return x, m
+
+    def compute_output_spec(self, states: Any, mask: Any) -> Any:
+        b, k, w = mask.shape
+        n = self.width if self.width is not None else (
+            None if k is None or w is None else k * w + self.extra)
+        return (keras.KerasTensor((b, n, states.shape[-1]), dtype=states.dtype),
+                keras.KerasTensor((b, n), dtype="int32"))
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "width": self.width, "extra": self.extra}
+
+
+def _windowed(model: Any, ids: Any, mask: Any) -> Any:
+    """``model`` (``[ids, mask] -> states``) on each window of ``ids``, ``mask`` (batch,
+    windows, tokens), the states zero at padding: (batch * windows, tokens, dim)."""
+    fold = FoldWindows(name="fold_windows")
+    folded_mask = fold(mask)
+    return _zero_padding()([model([fold(ids), folded_mask]), folded_mask])
+
+
+def _end_to_end(encoder: Encoder, head: Any, length: int, windows: int = 1) -> Any:
+    """One Keras model from token ids and padding mask to probabilities, the encoder frozen:
+    inputs (batch, ``length``), or (batch, ``windows``, ``max_len``) when ``windows`` > 1."""
     import keras
 
+    if windows > 1:
+        shape: tuple[int, ...] = (windows, encoder.tokenizer.max_length)
+        ids = keras.Input(shape=shape, dtype="int32", name="token_ids")
+        mask = keras.Input(shape=shape, dtype="int32", name="padding_mask")
+        states, packed_mask = PackWindows(width=length, name="pack_windows")(
+            _windowed(encoder.model, ids, mask), mask)
+        return keras.Model([ids, mask], head([states, packed_mask]),
+                           name="contextual_classifier")
     ids = keras.Input(shape=(length,), dtype="int32", name="token_ids")
     mask = keras.Input(shape=(length,), dtype="int32", name="padding_mask")
     states = encoder.model([ids, mask])
@@ -183,6 +286,16 @@ def _checked_labels(train_texts: Sequence[str], train_labels: Any, val_texts: Se
         if not len(texts):
             raise DataError(f"no {name} texts")
     return y_tr, y_va, y_te
+
+
+def _check_cache(cache: StateCache, max_len: int | None, windows: int | None) -> None:
+    """:class:`UsageError` unless ``cache`` reads documents as ``max_len`` and ``windows`` ask
+    (``None``: any)."""
+    if max_len is not None and cache.max_len != max_len:
+        raise UsageError(f"the cache truncates at {cache.max_len} tokens, not max_len={max_len}")
+    if windows is not None and cache.windows != windows:
+        raise UsageError(f"the cache reads documents in up to {cache.windows} windows, not "
+                         f"windows={windows}")
 
 
 def _states(cache: StateCache, train_texts: Sequence[str], val_texts: Sequence[str],
@@ -248,14 +361,22 @@ class _Buckets(keras.utils.PyDataset):
     concatenated batches back to the documents. Every document of a batch gets at least
     ``_REACH`` zero positions, so the heads (the CNN's windows and avgmax's max read padding)
     give the same output as on one array padded to the longest document + ``_REACH``.
+
+    ``windows`` (documents read in windows, :class:`StateCache`): each document's window lengths
+    (its states are the windows' states concatenated); a batch is then (documents, windows,
+    tokens, dim), as many windows as its document with the most, each as wide as its longest
+    window rounded up to ``_WIDTH_STEP`` (the model packs them, :class:`PackWindows`, and adds
+    the ``_REACH`` zeros).
     """
 
     _POOL = 50
 
     def __init__(self, states: Sequence[np.ndarray], labels: np.ndarray | None,
-                 batch_size: int, *, seed: int | None) -> None:
+                 batch_size: int, *, seed: int | None,
+                 windows: Sequence[tuple[int, ...]] | None = None) -> None:
         super().__init__()
         self.states = states
+        self.windows = windows
         self.labels = labels
         self.batch_size = max(int(batch_size), 1)
         self.seed = seed
@@ -266,6 +387,13 @@ class _Buckets(keras.utils.PyDataset):
 
     def width(self, idx: np.ndarray) -> int:
         return -(-(int(self.lengths[idx].max()) + _REACH) // _WIDTH_STEP) * _WIDTH_STEP
+
+    def shape(self, idx: np.ndarray) -> tuple[int, ...]:
+        """A batch's (width,), or (windows, width) for documents read in windows."""
+        if self.windows is None:
+            return (self.width(idx),)
+        w = max(max(self.windows[i]) for i in idx)
+        return (max(len(self.windows[i]) for i in idx), -(-w // _WIDTH_STEP) * _WIDTH_STEP)
 
     def _plan(self) -> list[np.ndarray]:
         n, bs = len(self.states), self.batch_size
@@ -283,7 +411,7 @@ class _Buckets(keras.utils.PyDataset):
             batches = [batches[i] for i in rng.permutation(len(batches))]
         # Keras' TensorFlow path fixes the input shapes from the first two batches: two
         # different widths there leave the length open for the others.
-        widths = [self.width(b) for b in batches]
+        widths = [self.shape(b) for b in batches]
         if len(batches) > 2 and widths[0] == widths[1]:
             other = next((j for j in range(2, len(batches)) if widths[j] != widths[0]), None)
             if other is not None:
@@ -295,13 +423,20 @@ class _Buckets(keras.utils.PyDataset):
 
     def __getitem__(self, i: int) -> tuple[Any, ...]:
         idx = self.batches[i]
-        width = self.width(idx)
-        x = np.zeros((len(idx), width, self.dim), dtype=np.float32)
-        mask = np.zeros((len(idx), width), dtype=np.int32)
+        shape = self.shape(idx)
+        x = np.zeros((len(idx), *shape, self.dim), dtype=np.float32)
+        mask = np.zeros((len(idx), *shape), dtype=np.int32)
         for r, k in enumerate(idx):
             s = self.states[k]
-            x[r, : len(s)] = s
-            mask[r, : len(s)] = 1
+            if self.windows is None:
+                x[r, : len(s)] = s
+                mask[r, : len(s)] = 1
+                continue
+            start = 0
+            for j, n in enumerate(self.windows[k]):
+                x[r, j, :n] = s[start: start + n]
+                mask[r, j, :n] = 1
+                start += n
         return ((x, mask),) if self.labels is None else ((x, mask), self.labels[idx])
 
     def on_epoch_end(self) -> None:
@@ -314,9 +449,10 @@ class _Buckets(keras.utils.PyDataset):
         return np.concatenate(self.batches)
 
 
-def _predict_buckets(model: Any, states: Sequence[np.ndarray]) -> np.ndarray:
+def _predict_buckets(model: Any, states: Sequence[np.ndarray],
+                     windows: Sequence[tuple[int, ...]] | None = None) -> np.ndarray:
     """``model``'s outputs for ``states``, batched by length, in the documents' order."""
-    data = _Buckets(states, None, 128, seed=None)
+    data = _Buckets(states, None, 128, seed=None, windows=windows)
     p = np.asarray(model.predict(data, verbose=0))
     out = np.empty_like(p)
     out[data.order()] = p
@@ -326,13 +462,16 @@ def _predict_buckets(model: Any, states: Sequence[np.ndarray]) -> np.ndarray:
 def _fit_buckets(model: Any, states: Sequence[Sequence[np.ndarray]],
                  ys: tuple[np.ndarray, np.ndarray], *, epochs: int, batch_size: int,
                  patience: int, seed: int, callbacks: Sequence[Any],
-                 keep_start: bool = False) -> _Fitted:
+                 keep_start: bool = False,
+                 windows: Sequence[Sequence[tuple[int, ...]] | None] = (None, None, None)
+                 ) -> _Fitted:
     """:func:`_fit` on batches of similar-length documents (:class:`_Buckets`).
 
     ``keep_start``: the starting weights (a fitted linear probe) are a candidate too: when no
     epoch's validation loss is below theirs, they are restored."""
     (s_tr, s_va, s_te), (y_tr, y_va) = states, ys
-    val = _Buckets(s_va, y_va, 128, seed=None)
+    w_tr, w_va, w_te = windows
+    val = _Buckets(s_va, y_va, 128, seed=None, windows=w_va)
     start_loss, start = None, None
     t0 = time.perf_counter()
     if keep_start:
@@ -340,19 +479,21 @@ def _fit_buckets(model: Any, states: Sequence[Sequence[np.ndarray]],
         start_loss = float(np.asarray(model.evaluate(val, verbose=0)[0]))
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
                                          restore_best_weights=True)
-    hist = model.fit(_Buckets(s_tr, y_tr, batch_size, seed=seed), validation_data=val,
+    hist = model.fit(_Buckets(s_tr, y_tr, batch_size, seed=seed, windows=w_tr),
+                     validation_data=val,
                      epochs=epochs, verbose=0, callbacks=[stop, *callbacks])
     history = {k: [float(v) for v in vs] for k, vs in hist.history.items()}
     kept = start_loss is not None and not min(history["val_loss"]) < start_loss
     if kept:
         model.set_weights(start)
     seconds = time.perf_counter() - t0
-    return _Fitted(history, seconds, _predict_buckets(model, s_va),
-                   _predict_buckets(model, s_te), start_loss, kept)
+    return _Fitted(history, seconds, _predict_buckets(model, s_va, w_va),
+                   _predict_buckets(model, s_te, w_te), start_loss, kept)
 
 
 def _linear_probe(features: Any, label: Any, states: Sequence[Sequence[np.ndarray]],
-                  ys: tuple[np.ndarray, np.ndarray], *, n_classes: int, seed: int
+                  ys: tuple[np.ndarray, np.ndarray], *, n_classes: int, seed: int,
+                  windows: Sequence[Sequence[tuple[int, ...]] | None] = (None, None)
                   ) -> dict[str, Any]:
     """Set the softmax layer ``label`` to a logistic regression (scikit-learn, lbfgs) fitted on
     ``features`` of the training documents (the frozen sentence embeddings), ``C`` of
@@ -363,7 +504,8 @@ def _linear_probe(features: Any, label: Any, states: Sequence[Sequence[np.ndarra
     classes = np.unique(y_tr)
     if len(classes) < 2:
         return {}
-    f_tr, f_va = _predict_buckets(features, s_tr), _predict_buckets(features, s_va)
+    f_tr = _predict_buckets(features, s_tr, windows[0])
+    f_va = _predict_buckets(features, s_va, windows[1])
     settings, clf, acc, _ = choose_c(f_tr, y_tr, f_va, y_va, SENTENCE_CS, seed)
     c = settings["C"]
     w = np.zeros((f_tr.shape[1], n_classes), dtype=np.float32)
@@ -399,6 +541,7 @@ def _result(mode: str, full: Any, cache: StateCache, fitted: _Fitted,
         "frozen_params": int(sum(np.prod(w.shape) for w in full.non_trainable_weights)),
         "history": history,
         "encode_seconds": round(encode_seconds, 2), "max_len": max_len,
+        "windows": cache.windows,
         "truncated": {"train": cache.truncated(list(train_texts)),
                       "validation": cache.truncated(list(val_texts)),
                       "test": cache.truncated(list(test_texts))},
@@ -416,7 +559,8 @@ def train_contextual(train_texts: Sequence[str], train_labels: Sequence[int] | n
                      epochs: int = 20, seed: int = 0, max_len: int | None = None,
                      batch_size: int = 32, patience: int = 3, learning_rate: float = 1e-3,
                      fraction: float = 1.0, cache: StateCache | None = None,
-                     callbacks: Sequence[Any] = ()) -> dict[str, Any]:
+                     callbacks: Sequence[Any] = (), windows: int | None = None
+                     ) -> dict[str, Any]:
     """Train ``head`` on the frozen encoder's states; score it on the test split.
 
     Returns the fields of :class:`wordvecs.training.train.RunResult` (``mode="contextual"``) plus
@@ -428,14 +572,17 @@ def train_contextual(train_texts: Sequence[str], train_labels: Sequence[int] | n
     ``test_probabilities`` the head's outputs (``test_interval`` and ``params`` are ``None``:
     the experiment adds the interval).
     Pass one ``cache`` to several calls (fractions, heads) to encode each document once.
+    ``windows``: read documents in up to that many windows of ``max_len`` tokens (see the
+    module's text; ``None``: the cache's, else 1); the end-to-end model then takes token ids
+    and mask of shape (batch, ``windows``, ``max_len``).
     """
     import keras
 
     if cache is None:
-        cache = StateCache(model, max_len=max_len)
-    elif max_len is not None and cache.max_len != max_len:
-        raise UsageError(f"the cache truncates at {cache.max_len} tokens, not max_len={max_len}")
-    elif cache.layer != cache.encoder.config.num_hidden_layers:
+        cache = StateCache(model, max_len=max_len, windows=windows or 1)
+    else:
+        _check_cache(cache, max_len, windows)
+    if cache.layer != cache.encoder.config.num_hidden_layers:
         raise UsageError(f"the cache keeps the output of block {cache.layer}, not the final one")
     y_tr, y_va, y_te = _checked_labels(train_texts, train_labels, val_texts, val_labels,
                                        test_texts, test_labels, n_classes)
@@ -447,7 +594,7 @@ def train_contextual(train_texts: Sequence[str], train_labels: Sequence[int] | n
                        loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     fitted = _fit(head_model, xs, (y_tr, y_va), epochs=epochs,
                   batch_size=batch_size, patience=patience, callbacks=callbacks)
-    full = _end_to_end(cache.encoder, head_model, length)
+    full = _end_to_end(cache.encoder, head_model, length, cache.windows)
     return _result("contextual", full, cache, fitted, (y_va, y_te), n_classes=n_classes,
                    fraction=fraction, train_texts=train_texts, val_texts=val_texts,
                    test_texts=test_texts, encode_seconds=encode_seconds,
@@ -536,7 +683,8 @@ def finetune_contextual(train_texts: Sequence[str], train_labels: Sequence[int] 
                         learning_rate: float | None = None, fraction: float = 1.0,
                         cache: StateCache | None = None, callbacks: Sequence[Any] = (),
                         layers: int = 2, warmup: float = 0.1,
-                        head_learning_rate: float = 1e-3) -> dict[str, Any]:
+                        head_learning_rate: float = 1e-3,
+                        windows: int | None = None) -> dict[str, Any]:
     """Fine-tune the encoder's top ``layers`` transformer blocks together with ``head``.
 
     The bottom ``L - layers`` blocks (and the embeddings) stay frozen, so their output is computed
@@ -567,6 +715,12 @@ def finetune_contextual(train_texts: Sequence[str], train_labels: Sequence[int] 
     each padded only to its own longest one (:class:`_Buckets`): on short texts most of one
     array padded to the longest document would be padding, and the blocks' cost grows with it.
 
+    ``windows`` > 1 (or a cache made so): a long document is read in up to that many windows of
+    ``max_len`` tokens; every block, the frozen ones and the tuned ones, reads each window on
+    its own, and the head reads their states concatenated (:class:`PackWindows`); the probe's
+    sentence embedding is then the mean over all the windows' tokens. The end-to-end model
+    takes token ids and mask of shape (batch, ``windows``, tokens).
+
     Returns what :func:`train_contextual` returns, with ``mode="contextual-finetune"`` and
     ``params`` = ``{"layers", "learning_rate", "warmup"}`` (with the probe: and ``"probe_C"``,
     ``"probe_val_accuracy"``, ``"probe_val_loss"``, ``"kept"``); ``model`` is the end-to-end model
@@ -587,10 +741,10 @@ def finetune_contextual(train_texts: Sequence[str], train_labels: Sequence[int] 
         raise UsageError("learning rates must be positive")
     bottom = n_blocks - layers
     if cache is None:
-        cache = StateCache(encoder, max_len=max_len, layer=bottom)
-    elif max_len is not None and cache.max_len != max_len:
-        raise UsageError(f"the cache truncates at {cache.max_len} tokens, not max_len={max_len}")
-    elif cache.layer != bottom:
+        cache = StateCache(encoder, max_len=max_len, layer=bottom, windows=windows or 1)
+    else:
+        _check_cache(cache, max_len, windows)
+    if cache.layer != bottom:
         raise UsageError(f"the cache keeps the output of {cache.layer} blocks; tuning the top "
                          f"{layers} of {n_blocks} needs layer={bottom}")
     y_tr, y_va, y_te = _checked_labels(train_texts, train_labels, val_texts, val_labels,
@@ -598,32 +752,51 @@ def finetune_contextual(train_texts: Sequence[str], train_labels: Sequence[int] 
     if head not in (*HEADS, PROBE):
         raise UsageError(f"unknown head {head!r}; expected one of {', '.join((*HEADS, PROBE))}")
     before = cache.seconds
-    states = tuple(cache.arrays(list(t)) for t in (train_texts, val_texts, test_texts))
+    splits = (train_texts, val_texts, test_texts)
+    states = tuple(cache.arrays(list(t)) for t in splits)
     encode_seconds = cache.seconds - before
+    in_windows = cache.windows > 1
+    lengths = tuple([cache.window_lengths(t) for t in texts] if in_windows else None
+                    for texts in splits)
     # the end-to-end model's width: every document of the data with _REACH zeros after it, as
-    # in training (see _Buckets), so its outputs are the trained model's
-    length = max(len(s) for split in states for s in split) + _REACH
+    # in training (see _Buckets), so its outputs are the trained model's; read in windows:
+    # the longest window of the data (the model packs them and adds the zeros)
+    length = (max(max(w) for split in lengths for w in split or ()) if in_windows
+              else max(len(s) for split in states for s in split) + _REACH)
 
     keras.utils.set_random_seed(seed)
     dim = encoder.dim
-    inputs = keras.Input(shape=(None, dim), dtype="float32", name="states")
-    mask = keras.Input(shape=(None,), dtype="int32", name="padding_mask")
     blocks = [_copy_block(encoder.model.get_layer(f"layer_{n}"), f"tuned_layer_{n}")
               for n in range(bottom, n_blocks)]
-    x = inputs
-    for block in blocks:
-        x = block(x, padding_mask=mask)
     head_model = build_head(head, length=None, dim=dim, n_classes=n_classes)
-    zeroed = _zero_padding()([x, mask])
-    out = head_model([zeroed, mask])
+
+    def top(x: Any, mask: Any, *, folded: bool = False) -> tuple[Any, Any]:
+        """The tuned blocks on the frozen ones' states ``x`` (``folded``: already one row a
+        window): the head's input and mask."""
+        doc_mask = mask
+        if in_windows:  # each window through the blocks on its own, then packed
+            fold = FoldWindows(name="fold_windows")
+            x, mask = (x if folded else fold(x)), fold(mask)
+        for block in blocks:
+            x = block(x, padding_mask=mask)
+        x = _zero_padding()([x, mask])
+        if in_windows:
+            return PackWindows(extra=_REACH, name="pack_windows")(x, doc_mask)
+        return x, mask
+
+    shape: tuple[None, ...] = (None, None) if in_windows else (None,)
+    inputs = keras.Input(shape=(*shape, dim), dtype="float32", name="states")
+    mask = keras.Input(shape=shape, dtype="int32", name="padding_mask")
+    zeroed, head_mask = top(inputs, mask)
+    out = head_model([zeroed, head_mask])
     tuned = keras.Model([inputs, mask], out, name="finetuned_top")
     params: dict[str, Any] = {"layers": layers, "learning_rate": lr, "warmup": warmup}
     if head == PROBE:  # the linear probe first, on the blocks as pre-trained
         embed = keras.Model(head_model.inputs,
                             head_model.get_layer("sentence_embedding").output)
-        params.update(_linear_probe(keras.Model([inputs, mask], embed([zeroed, mask])),
+        params.update(_linear_probe(keras.Model([inputs, mask], embed([zeroed, head_mask])),
                                     head_model.get_layer("label"), states[:2], (y_tr, y_va),
-                                    n_classes=n_classes, seed=seed))
+                                    n_classes=n_classes, seed=seed, windows=lengths[:2]))
 
     steps = epochs * -(-len(train_texts) // batch_size)  # = epochs * len(_Buckets(train))
     schedule = warmup_linear_decay(lr, max(steps, 1), warmup)
@@ -632,18 +805,17 @@ def finetune_contextual(train_texts: Sequence[str], train_labels: Sequence[int] 
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     fitted = _fit_buckets(tuned, states, (y_tr, y_va), epochs=epochs, batch_size=batch_size,
                           patience=patience, seed=seed, callbacks=callbacks,
-                          keep_start="probe_C" in params)
+                          keep_start="probe_C" in params, windows=lengths)
     if "probe_C" in params and fitted.start_loss is not None:
         params["probe_val_loss"] = round(fitted.start_loss, 4)
         params["kept"] = "probe" if fitted.kept_start else "tuned"
 
-    ids_in = keras.Input(shape=(length,), dtype="int32", name="token_ids")
-    mask_in = keras.Input(shape=(length,), dtype="int32", name="padding_mask")
-    x = encoder.layer_model(bottom)([ids_in, mask_in])
-    for block in blocks:
-        x = block(x, padding_mask=mask_in)
-    full = keras.Model([ids_in, mask_in], head_model([_zero_padding()([x, mask_in]),
-                                                      mask_in]),
+    ids_shape = (cache.windows, length) if in_windows else (length,)
+    ids_in = keras.Input(shape=ids_shape, dtype="int32", name="token_ids")
+    mask_in = keras.Input(shape=ids_shape, dtype="int32", name="padding_mask")
+    fold: Any = FoldWindows(name="fold_ids") if in_windows else (lambda a: a)
+    x = encoder.layer_model(bottom)([fold(ids_in), fold(mask_in)])
+    full = keras.Model([ids_in, mask_in], head_model(list(top(x, mask_in, folded=True))),
                        name="finetuned_contextual_classifier")
     res = _result("contextual-finetune", full, cache, fitted, (y_va, y_te),
                   n_classes=n_classes, fraction=fraction, train_texts=train_texts,

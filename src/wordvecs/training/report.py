@@ -130,8 +130,12 @@ def notes(exp: Experiment) -> list[str]:
     for r in _ordered(exp):
         if r.mode in ("contextual", "contextual-finetune") and r.max_len is not None:
             cut = r.truncated or {}
-            out.append(f"- {r.mode} at {r.fraction:.0%} ({r.vectors}): documents truncated to "
-                       f"{r.max_len} WordPiece tokens ([CLS] and [SEP] included); cut there: "
+            read = (f"documents read in up to {r.windows} windows of {r.max_len} WordPiece "
+                    "tokens each ([CLS] and [SEP] included), each window encoded on its own; "
+                    "cut after the last: " if r.windows and r.windows > 1 else
+                    f"documents truncated to {r.max_len} WordPiece tokens ([CLS] and [SEP] "
+                    "included); cut there: ")
+            out.append(f"- {r.mode} at {r.fraction:.0%} ({r.vectors}): " + read
                        + ", ".join(f"{v:,} {k}" for k, v in cut.items()) + "; encode s: the "
                        "frozen encoder's pass over the documents not encoded before (cached)")
     if any(r.encode_seconds is not None and r.mode not in ("contextual", "contextual-finetune",

@@ -112,6 +112,11 @@ class TrainConfig:
     #: WordPiece tokens a document keeps in the encoder modes ([CLS], [SEP] included); ``None``:
     #: the encoder's own length (``max_seq_length``: 256 for MiniLM), as the ``sentvec`` baseline.
     contextual_max_len: int | None = None
+    #: The encoder modes read a document longer than ``contextual_max_len`` tokens in up to this
+    #: many windows of that length, each encoded on its own, the head on all their states
+    #: (:mod:`wordvecs.encoders.contextual`); 1 cuts it at ``contextual_max_len``. Texts of one
+    #: window (short texts) are read the same either way; each window costs one encoding.
+    contextual_windows: int = 2
     #: Also fit the baselines (:mod:`wordvecs.training.baselines`: TF-IDF and the mean of the
     #: pre-trained vectors, each + logistic regression) at every fraction, on the same split.
     baselines: bool = True
@@ -139,6 +144,24 @@ class TrainConfig:
             self.modes = MODES
         self.modes = tuple(self.modes)
 
+    def _check_encoder(self) -> None:
+        """The encoder modes' settings (:meth:`check`)."""
+        if self.encoder_epochs < 1:
+            raise UsageError(f"encoder_epochs must be at least 1. Received: "
+                             f"{self.encoder_epochs}")
+        if self.encoder_head not in (*HEADS, "probe"):
+            raise UsageError(f"encoder_head must be one of {', '.join((*HEADS, 'probe'))}. "
+                             f"Received: {self.encoder_head!r}")
+        if self.contextual_max_len is not None and self.contextual_max_len < 3:
+            raise UsageError("contextual_max_len must be at least 3 ([CLS], a token, [SEP]). "
+                             f"Received: contextual_max_len={self.contextual_max_len}")
+        if type(self.contextual_windows) is not int or self.contextual_windows < 1:
+            raise UsageError("contextual_windows must be a positive integer. Received: "
+                             f"contextual_windows={self.contextual_windows!r}")
+        if self.encoder_layers < 1:
+            raise UsageError(f"encoder_layers must be at least 1. Received: "
+                             f"{self.encoder_layers}")
+
     def check(self) -> None:
         """Raise ValueError for a setting that cannot work, naming it."""
         _check_modes(self.modes)
@@ -155,18 +178,7 @@ class TrainConfig:
             raise UsageError(f"epochs must be at least 1. Received: epochs={self.epochs}")
         if self.max_len is not None and self.max_len < 1:
             raise UsageError(f"max_len must be at least 1. Received: max_len={self.max_len}")
-        if self.encoder_epochs < 1:
-            raise UsageError(f"encoder_epochs must be at least 1. Received: "
-                             f"{self.encoder_epochs}")
-        if self.encoder_head not in (*HEADS, "probe"):
-            raise UsageError(f"encoder_head must be one of {', '.join((*HEADS, 'probe'))}. "
-                             f"Received: {self.encoder_head!r}")
-        if self.contextual_max_len is not None and self.contextual_max_len < 3:
-            raise UsageError("contextual_max_len must be at least 3 ([CLS], a token, [SEP]). "
-                             f"Received: contextual_max_len={self.contextual_max_len}")
-        if self.encoder_layers < 1:
-            raise UsageError(f"encoder_layers must be at least 1. Received: "
-                             f"{self.encoder_layers}")
+        self._check_encoder()
         if self.max_tokens < 3:
             raise UsageError(f"max_tokens must be at least 3. Received: {self.max_tokens}")
         Tokenizer(mode=self.tokenizer)  # an unknown mode raises ValueError, naming the modes
@@ -215,8 +227,11 @@ class RunResult:
     weight_bytes: int | None = None
     #: ``contextual``: WordPiece tokens a document is truncated to ([CLS], [SEP] included).
     max_len: int | None = None
-    #: ``contextual``: documents of each split cut at ``max_len``.
+    #: ``contextual``: documents of each split cut at ``max_len`` (read in windows: after the
+    #: last window).
     truncated: dict[str, int] | None = None
+    #: ``contextual``: the most windows of ``max_len`` tokens a document was read in.
+    windows: int | None = None
     #: A 95% percentile bootstrap interval of ``test_accuracy`` (the test documents resampled,
     #: the experiment's seed: every run of an experiment is scored on the same resamples).
     test_interval: list[float] | None = None
@@ -680,7 +695,8 @@ def _contextual_run(mode: str, data: TextData, sub: np.ndarray, val_idx: np.ndar
         "batch_size": config.batch_size, "patience": config.patience, "fraction": fraction}
     if mode == "contextual":
         if mode not in caches:
-            caches[mode] = ctx.StateCache(config.encoder, max_len=config.contextual_max_len)
+            caches[mode] = ctx.StateCache(config.encoder, max_len=config.contextual_max_len,
+                                          windows=config.contextual_windows)
         res = ctx.train_contextual(texts(sub), y_all[sub], texts(val_idx), y_all[val_idx],
                                    texts(test_idx), y_all[test_idx], cache=caches[mode],
                                    learning_rate=config.learning_rate, **common)
@@ -694,7 +710,8 @@ def _contextual_run(mode: str, data: TextData, sub: np.ndarray, val_idx: np.ndar
                 raise UsageError(f"encoder_layers={config.encoder_layers}: {enc.name} has "
                                  f"{depth} blocks")
             caches[mode] = ctx.StateCache(enc, max_len=config.contextual_max_len,
-                                          layer=depth - config.encoder_layers)
+                                          layer=depth - config.encoder_layers,
+                                          windows=config.contextual_windows)
         res = ctx.finetune_contextual(
             texts(sub), y_all[sub], texts(val_idx), y_all[val_idx], texts(test_idx),
             y_all[test_idx], cache=caches[mode], layers=config.encoder_layers,
