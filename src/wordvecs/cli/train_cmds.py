@@ -242,7 +242,13 @@ def train(data: Path, vectors: str, modes: str, model: str, epochs: int, max_tok
     import wordvecs
     from wordvecs.text.datasets import read_dataset
     from wordvecs.text.social import is_glove_twitter
-    from wordvecs.training.train import TrainConfig, check_out, check_split, split_with_test
+    from wordvecs.training.train import (
+        TrainConfig,
+        check_encoder,
+        check_out,
+        check_split,
+        split_with_test,
+    )
 
     config = TrainConfig(modes=_names(modes), model=model, epochs=epochs, max_tokens=max_tokens,
                          max_len=max_len, fractions=_floats(fractions), seed=seed,
@@ -252,6 +258,7 @@ def train(data: Path, vectors: str, modes: str, model: str, epochs: int, max_tok
                          encoder_head=encoder_head, contextual_max_len=encoder_max_len,
                          contextual_windows=encoder_windows)
     config.check()
+    check_encoder(config, name="--encoder-max-len")
     from wordvecs.training.distribute import from_options
 
     plan = from_options(distribute, mesh, coordinator, num_processes, process_id)

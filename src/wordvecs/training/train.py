@@ -190,6 +190,27 @@ class TrainConfig:
                                  f"{', '.join(STEPS)}, or none")
 
 
+def check_encoder(config: TrainConfig, *, name: str = "contextual_max_len") -> None:
+    """:class:`UsageError` when the encoder modes are asked for with a ``contextual_max_len``
+    longer than the encoder reads (its ``max_position_embeddings``), naming the setting as
+    ``name`` (the CLI: its option): before any training, not when the encoder is first loaded.
+    An encoder that cannot be found or read is left to that load (which explains it)."""
+    n = config.contextual_max_len
+    if n is None or not set(config.modes) & set(ENCODER_MODES):
+        return
+    try:
+        from wordvecs.encoders.bert import BertConfig
+        from wordvecs.encoders.files import find_model
+
+        files = find_model(config.encoder)
+        limit = BertConfig.from_files(files).max_position_embeddings
+    except (ImportError, WordvecsError):
+        return
+    if n > limit:
+        raise UsageError(f"{name} {n}: {files.name} reads at most {limit} tokens a window "
+                         "(its max_position_embeddings)")
+
+
 def _check_modes(modes: Sequence[str]) -> None:
     for m in modes:
         if m not in MODES:
@@ -460,6 +481,7 @@ def run_experiment(data: TextData, vectors: Vectors, config: TrainConfig | None 
     from wordvecs.matrix import build_matrix
 
     config = config or TrainConfig()
+    check_encoder(config)
     test_source = None if test_data is None else test_data.source
     data, train_idx, val_idx, test_idx = _split(data, config, test_data)
     if out is not None:  # before any training: a refused save must not cost the runs
