@@ -252,7 +252,8 @@ def test_a_max_len_past_the_encoder_fails_before_training(tiny: Path, tmp_path: 
                                          rf"most {limit} tokens"):
         train.run_experiment(data, None, config, progress=False)  # type: ignore[arg-type]
     assert not trained
-    train.check_encoder(train.TrainConfig(modes=("frozen",), contextual_max_len=10**6))  # no encoder
+    # no encoder mode: nothing to check
+    train.check_encoder(train.TrainConfig(modes=("frozen",), contextual_max_len=10**6))
     train.check_encoder(train.TrainConfig(modes=("contextual",), encoder=str(tiny),
                                           contextual_max_len=limit))
 
