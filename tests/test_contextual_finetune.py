@@ -391,20 +391,28 @@ def test_encoder_modes_truncate_where_the_encoder_does(tiny: Path) -> None:
         TrainConfig(contextual_max_len=2).check()
 
 
-def test_cli_encoder_max_len_reaches_the_config(tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    from click.testing import CliRunner
-
-    from wordvecs.cli import cli, train_cmds
+def cli_train_args(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], list]:
+    """``wordvecs train`` arguments on a small CSV and vector file, and the list that collects
+    the TrainConfig of each invocation (training itself replaced: only the options are read)."""
+    from wordvecs.cli import train_cmds
 
     data = tmp_path / "d.csv"
     data.write_text("text,label\n" + "".join(f"cat dog {i},a\nb c {i},b\n" for i in range(10)))
     vecs = tmp_path / "v.txt"
     vecs.write_text("cat 0.1 0.2\ndog 0.3 0.4\n")
-    seen = []
+    seen: list = []
     monkeypatch.setattr(train_cmds, "run_and_report",
                         lambda data, vectors, config, *a, **k: seen.append(config))
-    args = ["train", str(data), "-v", str(vecs), "-o", str(tmp_path / "o"), "--quiet"]
+    return ["train", str(data), "-v", str(vecs), "-o", str(tmp_path / "o"), "--quiet"], seen
+
+
+def test_cli_encoder_max_len_reaches_the_config(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from wordvecs.cli import cli
+
+    args, seen = cli_train_args(tmp_path, monkeypatch)
     assert CliRunner().invoke(cli, [*args, "--encoder-max-len", "96"]).exit_code == 0
     assert CliRunner().invoke(cli, args).exit_code == 0
     assert [c.contextual_max_len for c in seen] == [96, None]

@@ -14,7 +14,7 @@ pytest.importorskip("safetensors")
 pytest.importorskip("tokenizers")
 
 from test_bert import TINY_CONFIG, make_tiny  # noqa: E402
-from test_contextual_finetune import tame  # noqa: E402, F401  (a fixture)
+from test_contextual_finetune import cli_train_args, tame  # noqa: E402, F401  (tame: a fixture)
 
 N_BLOCKS = TINY_CONFIG["num_hidden_layers"]
 WORDS = ["the", "a", "b", "c", "cat", "dog", "running"]
@@ -236,7 +236,7 @@ def test_a_max_len_past_the_encoder_fails_before_training(tiny: Path, tmp_path: 
     the CLI under the option's name."""
     from click.testing import CliRunner
 
-    from wordvecs.cli import cli, train_cmds
+    from wordvecs.cli import cli
     from wordvecs.errors import UsageError
     from wordvecs.text.datasets import TextData
     from wordvecs.training import train
@@ -253,18 +253,11 @@ def test_a_max_len_past_the_encoder_fails_before_training(tiny: Path, tmp_path: 
         train.run_experiment(data, None, config, progress=False)  # type: ignore[arg-type]
     assert not trained
     # no encoder mode: nothing to check
-    train.check_encoder(train.TrainConfig(modes=("frozen",), contextual_max_len=10**6))
-    train.check_encoder(train.TrainConfig(modes=("contextual",), encoder=str(tiny),
-                                          contextual_max_len=limit))
+    train.check_encoder_length(train.TrainConfig(modes=("frozen",), contextual_max_len=10**6))
+    train.check_encoder_length(train.TrainConfig(modes=("contextual",), encoder=str(tiny),
+                                                 contextual_max_len=limit))
 
-    csv = tmp_path / "d.csv"
-    csv.write_text("text,label\n" + "".join(f"cat dog {i},a\nb c {i},b\n" for i in range(10)))
-    vecs = tmp_path / "v.txt"
-    vecs.write_text("cat 0.1 0.2\ndog 0.3 0.4\n")
-    seen = []
-    monkeypatch.setattr(train_cmds, "run_and_report",
-                        lambda data, vectors, config, *a, **k: seen.append(config))
-    args = ["train", str(csv), "-v", str(vecs), "-o", str(tmp_path / "o"), "--quiet"]
+    args, seen = cli_train_args(tmp_path, monkeypatch)
     assert CliRunner().invoke(cli, [*args, "--encoder-windows", "3"]).exit_code == 0
     assert CliRunner().invoke(cli, args).exit_code == 0
     assert [c.contextual_windows for c in seen] == [3, 2]

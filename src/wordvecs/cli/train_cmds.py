@@ -244,7 +244,7 @@ def train(data: Path, vectors: str, modes: str, model: str, epochs: int, max_tok
     from wordvecs.text.social import is_glove_twitter
     from wordvecs.training.train import (
         TrainConfig,
-        check_encoder,
+        check_encoder_length,
         check_out,
         check_split,
         split_with_test,
@@ -258,7 +258,7 @@ def train(data: Path, vectors: str, modes: str, model: str, epochs: int, max_tok
                          encoder_head=encoder_head, contextual_max_len=encoder_max_len,
                          contextual_windows=encoder_windows)
     config.check()
-    check_encoder(config, name="--encoder-max-len")
+    check_encoder_length(config, name="--encoder-max-len")
     from wordvecs.training.distribute import from_options
 
     plan = from_options(distribute, mesh, coordinator, num_processes, process_id)

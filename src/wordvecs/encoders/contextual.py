@@ -18,7 +18,8 @@ instead: its tokens cut into consecutive pieces of ``max_len - 2``, each encoded
 ``[CLS] piece [SEP]`` (the tokenizer's overflowing encodings), their states concatenated (the
 head sees one sequence; the mean pooling of :data:`PROBE` is then the mean over every window's
 tokens). Texts of one window are read exactly as with ``windows=1``. In the end-to-end models
-a document is a (windows, tokens) array of ids (see :class:`Windows`).
+a document is a (windows, tokens) array of ids (see :class:`FoldWindows` and
+:class:`PackWindows`).
 """
 
 from __future__ import annotations
@@ -98,15 +99,13 @@ class StateCache:
         t0 = time.perf_counter()
         tok = self.encoder.tokenizer
         full = tok.tokenizer.encode_batch(todo)
-        seqs: list[list[int]] = []  # every window of every document
-        owner: list[int] = []
-        for i, e in enumerate(full):
+        seqs: list[list[int]] = []  # every window of every document, in order
+        for t, e in zip(todo, full):
             pieces = [e, *e.overflowing[: self.windows - 1]]
             seqs += [p.ids for p in pieces]
-            owner += [i] * len(pieces)
-            self._truncated[todo[i]] = len(e.overflowing) > self.windows - 1
-            self._windows[todo[i]] = tuple(len(p.ids) for p in pieces)
-        parts: list[list[tuple[int, np.ndarray]]] = [[] for _ in todo]
+            self._truncated[t] = len(e.overflowing) > self.windows - 1
+            self._windows[t] = tuple(len(p.ids) for p in pieces)
+        out: list[np.ndarray] = [np.empty(0)] * len(seqs)
         order = np.argsort([len(s) for s in seqs], kind="stable")  # little padding per batch
         for start in range(0, len(order), self.batch_size):
             idx = order[start: start + self.batch_size]
@@ -114,10 +113,12 @@ class StateCache:
             width = max(len(s) for s in batch)
             states, _ = self.encoder.states(batch, width, batch_size=len(batch), layer=layer)
             for row, i in enumerate(idx):
-                parts[owner[i]].append((i, states[row, : len(seqs[i])].copy()))
-        for i, t in enumerate(todo):  # the windows in order of the text
-            arrays = [a for _, a in sorted(parts[i], key=lambda p: p[0])]
-            self._states[layer, t] = arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+                out[i] = states[row, : len(seqs[i])].copy()
+        first = 0
+        for t in todo:  # a document's windows are consecutive in seqs
+            n = len(self._windows[t])
+            self._states[layer, t] = out[first] if n == 1 else np.concatenate(out[first: first + n])
+            first += n
         self.seconds += time.perf_counter() - t0
 
     def window_lengths(self, text: str) -> tuple[int, ...]:
@@ -770,13 +771,10 @@ def finetune_contextual(train_texts: Sequence[str], train_labels: Sequence[int] 
               for n in range(bottom, n_blocks)]
     head_model = build_head(head, length=None, dim=dim, n_classes=n_classes)
 
-    def top(x: Any, mask: Any, *, folded: bool = False) -> tuple[Any, Any]:
-        """The tuned blocks on the frozen ones' states ``x`` (``folded``: already one row a
-        window): the head's input and mask."""
-        doc_mask = mask
-        if in_windows:  # each window through the blocks on its own, then packed
-            fold = FoldWindows(name="fold_windows")
-            x, mask = (x if folded else fold(x)), fold(mask)
+    def top(x: Any, mask: Any, doc_mask: Any) -> tuple[Any, Any]:
+        """The tuned blocks on the frozen ones' states ``x`` and padding ``mask`` (in windows:
+        one row a window, ``doc_mask`` the documents' (batch, windows, tokens) mask, the
+        windows then packed): the head's input and mask."""
         for block in blocks:
             x = block(x, padding_mask=mask)
         x = _zero_padding()([x, mask])
@@ -784,10 +782,12 @@ def finetune_contextual(train_texts: Sequence[str], train_labels: Sequence[int] 
             return PackWindows(extra=_REACH, name="pack_windows")(x, doc_mask)
         return x, mask
 
+    # in windows, each window goes through the blocks on its own: one row a window
+    fold: Any = FoldWindows(name="fold_windows") if in_windows else (lambda a: a)
     shape: tuple[None, ...] = (None, None) if in_windows else (None,)
     inputs = keras.Input(shape=(*shape, dim), dtype="float32", name="states")
     mask = keras.Input(shape=shape, dtype="int32", name="padding_mask")
-    zeroed, head_mask = top(inputs, mask)
+    zeroed, head_mask = top(fold(inputs), fold(mask), mask)
     out = head_model([zeroed, head_mask])
     tuned = keras.Model([inputs, mask], out, name="finetuned_top")
     params: dict[str, Any] = {"layers": layers, "learning_rate": lr, "warmup": warmup}
@@ -813,9 +813,10 @@ def finetune_contextual(train_texts: Sequence[str], train_labels: Sequence[int] 
     ids_shape = (cache.windows, length) if in_windows else (length,)
     ids_in = keras.Input(shape=ids_shape, dtype="int32", name="token_ids")
     mask_in = keras.Input(shape=ids_shape, dtype="int32", name="padding_mask")
-    fold: Any = FoldWindows(name="fold_ids") if in_windows else (lambda a: a)
-    x = encoder.layer_model(bottom)([fold(ids_in), fold(mask_in)])
-    full = keras.Model([ids_in, mask_in], head_model(list(top(x, mask_in, folded=True))),
+    fold = FoldWindows(name="fold_windows") if in_windows else (lambda a: a)
+    window_mask = fold(mask_in)
+    x = encoder.layer_model(bottom)([fold(ids_in), window_mask])
+    full = keras.Model([ids_in, mask_in], head_model(list(top(x, window_mask, mask_in))),
                        name="finetuned_contextual_classifier")
     res = _result("contextual-finetune", full, cache, fitted, (y_va, y_te),
                   n_classes=n_classes, fraction=fraction, train_texts=train_texts,

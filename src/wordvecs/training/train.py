@@ -190,7 +190,7 @@ class TrainConfig:
                                  f"{', '.join(STEPS)}, or none")
 
 
-def check_encoder(config: TrainConfig, *, name: str = "contextual_max_len") -> None:
+def check_encoder_length(config: TrainConfig, *, name: str = "contextual_max_len") -> None:
     """:class:`UsageError` when the encoder modes are asked for with a ``contextual_max_len``
     longer than the encoder reads (its ``max_position_embeddings``), naming the setting as
     ``name`` (the CLI: its option): before any training, not when the encoder is first loaded.
@@ -481,7 +481,7 @@ def run_experiment(data: TextData, vectors: Vectors, config: TrainConfig | None 
     from wordvecs.matrix import build_matrix
 
     config = config or TrainConfig()
-    check_encoder(config)
+    check_encoder_length(config)
     test_source = None if test_data is None else test_data.source
     data, train_idx, val_idx, test_idx = _split(data, config, test_data)
     if out is not None:  # before any training: a refused save must not cost the runs
