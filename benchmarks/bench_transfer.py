@@ -159,8 +159,32 @@ def run_record(run: Any) -> dict[str, Any]:
         "best_epoch", "train_seconds", "encode_seconds", "windows", "truncated")}
 
 
+def save_probas(folder: Path, dataset: str, seed: int, exp: Any, data: Any,
+                config: Any) -> Path:
+    """Every run's validation and test probabilities (``<mode>@<fraction>/val`` and ``/test``)
+    and the split's labels (``y_val``, ``y_test``) in ``folder/<dataset>-seed<seed>.npz``, for
+    ``bench_stack.py`` to combine them again without training (floats and integers only: it
+    loads with ``allow_pickle=False``)."""
+    import numpy as np
+
+    from wordvecs._atomic import atomic_file
+    from wordvecs.training.train import _split
+
+    _, _, val_idx, test_idx = _split(data, config, None)
+    index = {c: i for i, c in enumerate(data.classes)}
+    y = np.array([index[label] for label in data.labels], dtype=np.int32)
+    arrays = {"y_val": y[val_idx], "y_test": y[test_idx]}
+    for (mode, fraction), (p_va, p_te) in exp.probabilities.items():
+        arrays[f"{mode}@{fraction:g}/val"] = np.asarray(p_va, dtype=np.float32)
+        arrays[f"{mode}@{fraction:g}/test"] = np.asarray(p_te, dtype=np.float32)
+    path = folder / f"{dataset}-seed{seed}.npz"
+    with atomic_file(path) as tmp, open(tmp, "wb") as fh:
+        np.savez_compressed(fh, **arrays)
+    return path
+
+
 def experiment(kind: str, dataset: str, seed: int, config: Any, data: Any, vectors: Any,
-               quick: bool) -> dict[str, Any]:
+               quick: bool, probas: Path | None = None) -> dict[str, Any]:
     from wordvecs.training.train import run_experiment
 
     def event(line: str) -> None:
@@ -169,6 +193,8 @@ def experiment(kind: str, dataset: str, seed: int, config: Any, data: Any, vecto
     t0 = time.perf_counter()
     exp = run_experiment(data, vectors, config, progress=False, on_event=event)
     wall = time.perf_counter() - t0
+    if probas is not None:
+        event(f"probabilities -> {save_probas(probas, dataset, seed, exp, data, config)}")
     return {"kind": kind, "dataset": dataset, "seed": seed, "quick": quick,
             "modes": list(config.modes), "fractions": list(config.fractions),
             "epochs": config.epochs, "documents": len(data), "classes": len(data.classes),
@@ -329,6 +355,9 @@ def main() -> None:
     ap.add_argument("--fractions", default=None,
                     help="comma-separated fractions of the training split (default: the data "
                          "set's own, e.g. 0.1,0.3,1 for BBC; the targets are at 0.1 and 1)")
+    ap.add_argument("--probas", type=Path, default=None, metavar="DIR",
+                    help="also save every run's validation and test probabilities in "
+                         "DIR/<dataset>-seed<seed>.npz (for bench_stack.py)")
     args = ap.parse_args()
 
     datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
@@ -381,7 +410,8 @@ def main() -> None:
         stage(f"[{i}/{len(jobs)}] {kind} {dataset} seed {seed}: {len(data):,} texts, "
               f"modes {', '.join(config.modes)}, fractions "
               f"{', '.join(f'{f:g}' for f in config.fractions)}, {config.epochs} epochs")
-        rec = experiment(kind, dataset, seed, config, data, vectors, args.quick)
+        rec = experiment(kind, dataset, seed, config, data, vectors, args.quick,
+                         args.probas if kind == "accuracy" else None)
         with args.out.open("a") as fh:
             fh.write(json.dumps(rec) + "\n")
         records.append(rec)

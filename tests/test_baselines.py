@@ -152,24 +152,48 @@ def acc(p: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(np.argmax(p, axis=1) == y))
 
 
-def test_stack_beats_each_model_when_they_complement_each_other() -> None:
+@pytest.mark.parametrize("weights", ["equal", "fitted"])
+def test_stack_beats_each_model_when_they_complement_each_other(weights: str) -> None:
     yv, av, bv = complementary(400, 0)
     yt, at, bt = complementary(2000, 1)
-    s = fit_stack([av, bv], yv)
+    s = fit_stack([av, bv], yv, weights=weights)
     assert 0 < s.weights[0] < 1 and sum(s.weights) == pytest.approx(1)
     assert s.val_log_loss <= min(s.single_log_losses)
-    combined = stack([av, bv], yv, [at, bt])
+    combined = s.combine([at, bt])
     np.testing.assert_allclose(combined.sum(axis=1), 1.0)
     assert acc(combined, yt) > max(acc(at, yt), acc(bt, yt)) + 0.05
 
 
-def test_stack_is_never_worse_than_the_best_model_on_validation() -> None:
+def test_stack_is_the_plain_mean_of_the_tempered_models() -> None:
+    """By default nothing but the temperatures is fitted: each model's probabilities to the
+    power 1/t, renormalised, then the plain mean (what stack() returns, too)."""
+    rng = np.random.default_rng(3)
+    yv, av, bv = complementary(300, 0)
+    noise_v = rng.dirichlet(np.ones(3), 300)
+    _, at, bt = complementary(200, 1)
+    noise_t = rng.dirichlet(np.ones(3), 200)
+    s = fit_stack([av, bv, noise_v], yv)
+    assert s.weights == pytest.approx((1 / 3, 1 / 3, 1 / 3))
+    powered = [p ** (1 / t) for p, t in zip((at, bt, noise_t), s.temperatures)]
+    expect = np.mean([q / q.sum(axis=1, keepdims=True) for q in powered], axis=0)
+    np.testing.assert_allclose(s.combine([at, bt, noise_t]), expect, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(stack([av, bv, noise_v], yv, [at, bt, noise_t]), expect,
+                               rtol=1e-9, atol=1e-12)
+    # the validation log-loss reported is the mean's
+    pv = s.combine([av, bv, noise_v])
+    assert s.val_log_loss == pytest.approx(-np.mean(np.log(pv[np.arange(300), yv])))
+    assert s.temperatures[2] > 5  # pure noise is flattened towards the uniform: it barely votes
+    with pytest.raises(ValueError, match="weights"):
+        fit_stack([av, bv], yv, weights="best")
+
+
+def test_fitted_stack_is_never_worse_than_the_best_model_on_validation() -> None:
     rng = np.random.default_rng(5)
     for trial in range(20):
         y, a, b = complementary(150, trial)
         noise = rng.dirichlet(np.ones(3), 150)
         models = [[a, b], [a, noise], [noise, b], [a, b, noise]][trial % 4]
-        s = fit_stack(models, y)
+        s = fit_stack(models, y, weights="fitted")
         assert s.val_log_loss <= min(s.single_log_losses) + 1e-12
         p = s.combine(models)
         losses = -np.mean(np.log(p[np.arange(len(y)), y]))
@@ -180,10 +204,10 @@ def test_stack_ignores_a_useless_model_and_sees_no_test_labels() -> None:
     yv, av, _ = complementary(400, 0)
     rng = np.random.default_rng(9)
     noise_v, noise_t = rng.dirichlet(np.ones(3), 400), rng.dirichlet(np.ones(3), 300)
-    _, at, _ = complementary(300, 1)
-    s = fit_stack([av, noise_v], yv)
-    assert s.weights[0] >= 0.8
-    out = stack([av, noise_v], yv, [at, noise_t])
+    yt, at, _ = complementary(300, 1)
+    assert fit_stack([av, noise_v], yv, weights="fitted").weights[0] >= 0.8
+    out = stack([av, noise_v], yv, [at, noise_t])  # equal weights: the noise is tempered flat
+    assert acc(out, yt) >= acc(at, yt) - 0.01
     # Each test row's combination depends on that row alone: shuffling or cutting the test set
     # shuffles or cuts the output (no test label, no test statistic is used).
     order = rng.permutation(300)
@@ -212,8 +236,8 @@ def test_calibration_lets_an_accurate_but_timid_model_lead() -> None:
 
     yv, av, bv = models(400, 0)
     yt, at, bt = models(3000, 1)
-    raw = fit_stack([av, bv], yv, calibrate=False)
-    tempered = fit_stack([av, bv], yv)
+    raw = fit_stack([av, bv], yv, calibrate=False, weights="fitted")
+    tempered = fit_stack([av, bv], yv, weights="fitted")
     assert raw.temperatures == () and tempered.temperatures[0] < 0.5  # the timid one sharpened
     assert tempered.weights[0] > raw.weights[0]
     assert acc(tempered.combine([at, bt]), yt) >= acc(at, yt) - 0.01

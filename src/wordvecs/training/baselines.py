@@ -10,11 +10,11 @@ validation split (never on test):
 * :func:`sentence_logreg`: each document a sentence embedding (MiniLM's, as sentence-transformers
   makes it: the mean of the encoder's output states, L2-normalised) and a logistic regression.
 
-:func:`stack` combines models (a baseline and an embedding model, say) with weights chosen on the
-validation split's probabilities. :func:`bootstrap_interval` gives a test accuracy a percentile
-bootstrap interval over the test documents, :func:`paired_lead` the same for the difference of two
-models' accuracies (on the same resamples), and :func:`verdict` says in one sentence which model
-won and whether its lead over the best baseline is more than the noise.
+:func:`stack` combines models (a baseline and embedding models, say): each model's probabilities
+tempered on the validation split, then averaged. :func:`bootstrap_interval` gives a test accuracy
+a percentile bootstrap interval over the test documents, :func:`paired_lead` the same for the
+difference of two models' accuracies (on the same resamples), and :func:`verdict` says in one
+sentence which model won and whether its lead over the best baseline is more than the noise.
 
 scikit-learn (the ``baselines`` extra, which the ``keras`` and ``jax`` extras include) is imported
 only when a baseline is fitted; the combination and the intervals need numpy only.
@@ -349,14 +349,12 @@ def _tempered(p: np.ndarray, t: float | np.ndarray) -> np.ndarray:
 @dataclass
 class Stacker:
     """Several models' probabilities, each tempered, then averaged with convex weights; the
-    temperatures and the weights chosen on the validation split.
+    temperatures (and, for ``weights="fitted"``, the weights) chosen on the validation split.
 
     Attributes:
         weights: one per model, non-negative, summing to 1.
         val_log_loss: the combination's log-loss on the validation split.
-        single_log_losses: each model's own validation log-loss at its temperature (the
-            combination's is never above the smallest: each single model is one of the
-            candidates).
+        single_log_losses: each model's own validation log-loss at its temperature.
         temperatures: one per model: its probabilities become ``p ** (1 / t)``, renormalised
             (``t < 1`` sharpens an under-confident model, ``t > 1`` softens an over-confident
             one; 1.0 leaves it as it is).
@@ -386,39 +384,55 @@ def _temperature(p: np.ndarray, y: np.ndarray) -> float:
     return float(TEMPERATURES[best[np.argmin(np.abs(np.log(TEMPERATURES[best])))]])
 
 
-def fit_stack(val_probas: Sequence[np.ndarray], val_y: Any, *, calibrate: bool = True
-              ) -> Stacker:
-    """Choose the :class:`Stacker`'s temperatures and weights on the validation split.
+#: How :func:`fit_stack` weighs the tempered models.
+STACK_WEIGHTS = ("equal", "fitted")
+
+
+def fit_stack(val_probas: Sequence[np.ndarray], val_y: Any, *, calibrate: bool = True,
+              weights: str = "equal") -> Stacker:
+    """Choose the :class:`Stacker`'s temperatures (and weights) on the validation split.
 
     With ``calibrate``, each model first gets the temperature (:data:`TEMPERATURES`) that
     minimises its own validation log-loss: a TF-IDF logistic regression is under-confident and
-    a network over-confident, and without it the log-loss would favour the better calibrated
-    model rather than the more accurate one (one number a model, so little to overfit). The
-    combination is then a linear pool, ``sum_i w_i * p_i`` with ``w`` on the simplex, and ``w``
-    is the point of a grid (step 1/20 for two models) with the smallest validation log-loss. Why
-    this and not a logistic regression on the concatenated log-probabilities: that learns
-    ``classes x (models x classes + 1)`` numbers (55 for five classes and two models) from a
-    validation split of a few hundred documents, and overfits it; one or two convex weights
-    cannot, the combined probabilities stay probabilities, and because the grid holds each
-    single model the combination is never worse than the best of them on validation (log-loss;
-    a proper score, less noisy than accuracy on a small split). Only validation labels are seen.
+    a network over-confident, and untempered the sure model would outvote the accurate one (one
+    number a model, fitted on that model alone: little to overfit). The combination is a linear
+    pool, ``sum_i w_i * p_i`` with ``w`` on the simplex:
+
+    - ``weights="equal"`` (the default): the plain mean, ``w_i = 1 / models``. Nothing else is
+      fitted, so nothing else can overfit the few hundred validation documents, and each model
+      keeps its say where it disagrees with the others.
+    - ``weights="fitted"``: the point of a grid (step 1/20 for two models, coarser for more)
+      with the smallest validation log-loss. On validation it is never worse than the best single
+      model (each vertex is one), but the log-loss rewards the model that is surest where it is
+      right: on BBC News the fitted weights went mostly to the fine-tuned encoder, lost what
+      TF-IDF gets right that the networks do not, and made more test errors than the plain mean
+      on every seed (``benchmarks/bench_stack.py``; the old lesson of forecast combination:
+      estimated weights rarely beat equal ones out of sample).
+
+    Why not a logistic regression on the concatenated log-probabilities: it learns
+    ``classes x (models x classes + 1)`` numbers from a validation split of a few hundred
+    documents, and overfits it. Only validation labels are seen.
 
     Args:
         val_probas: each model's validation probabilities, ``(documents, classes)``.
         val_y: the validation labels as column indices.
+        calibrate: temper each model first (else every temperature is 1).
+        weights: ``"equal"`` or ``"fitted"`` (:data:`STACK_WEIGHTS`).
     """
     p = _probas(val_probas, "val_probas")
     y = np.asarray(val_y)
     if y.shape != (p.shape[1],) or not np.issubdtype(y.dtype, np.integer) or \
             (len(y) and (y.min() < 0 or y.max() >= p.shape[2])):
         raise UsageError(f"val_y: expected {p.shape[1]} column indices below {p.shape[2]}")
+    if weights not in STACK_WEIGHTS:
+        raise UsageError(f"weights: expected one of {', '.join(STACK_WEIGHTS)}, not {weights!r}")
     if len(y) == 0:
         raise DataError("no validation documents to choose the weights on")
     temps = tuple(_temperature(m, y) if calibrate else 1.0 for m in p)
     if calibrate:
         p = _tempered(p, np.asarray(temps)[:, None])
     truth = p[:, np.arange(len(y)), y]  # (models, documents): each model's p(true class)
-    grid = _simplex(len(p))
+    grid = _simplex(len(p)) if weights == "fitted" else np.full((1, len(p)), 1.0 / len(p))
     losses = -np.mean(np.log(np.clip(grid @ truth, _EPS, None)), axis=1)
     best = int(np.argmin(losses))
     singles = -np.mean(np.log(np.clip(truth, _EPS, None)), axis=1)

@@ -117,11 +117,14 @@ def notes(exp: Experiment) -> list[str]:
     for r in _ordered(exp):
         if r.mode == "stack" and r.params:
             temps = r.params.get("temperatures") or [1.0] * len(r.params["components"])
-            out.append(f"- stack at {r.fraction:.0%}: the probabilities of "
-                       + ", ".join(f"{m} (temperature {t:.2g}) x {w:g}" for m, t, w in zip(
-                           r.params["components"], temps, r.params["weights"]))
-                       + " (TF-IDF and the two other models of least validation log-loss; "
-                       "temperatures and convex weights chosen on the validation split); its "
+            weights = r.params["weights"]
+            equal = len(set(weights)) == 1
+            parts = ", ".join(f"{m} (temperature {t:.2g})" + ("" if equal else f" x {w:.3g}")
+                              for m, t, w in zip(r.params["components"], temps, weights))
+            out.append(f"- stack at {r.fraction:.0%}: the "
+                       + ("mean of the" if equal else "weighted mean of the")
+                       + f" probabilities of {parts} (TF-IDF and every other model, each "
+                       "tempered on the validation split, then averaged); its "
                        "seconds, parameters and weights are those of its parts together")
     out += list(getattr(exp, "remarks", []))
     if any(r.test_interval is not None for r in exp.runs):

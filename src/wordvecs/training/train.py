@@ -65,7 +65,7 @@ log = logging.getLogger(__name__)
 #: Every mode (``TrainConfig(modes="all")`` / ``--modes all``): the word-vector embedding
 #: ``frozen``, ``finetune`` and ``scratch``; the transformer ``contextual`` (frozen encoder, a
 #: head on its states) and ``contextual-finetune`` (its top blocks trained too); ``stack`` (the
-#: TF-IDF baseline and the two best other models, weighted on validation).
+#: TF-IDF baseline and every other model, each tempered on validation, averaged).
 MODES = ("frozen", "finetune", "scratch", "contextual", "contextual-finetune", "stack")
 #: The modes trained unless others are asked: those that fit a few minutes on a CPU and need
 #: nothing beyond the ``keras`` extra (the encoder modes need the ``bert`` extra and a model).
@@ -78,7 +78,7 @@ BASELINE_MODES = tuple(BASELINE_NAMES)
 MODE_NAMES = {"frozen": "frozen", "finetune": "fine-tuned", "scratch": "from scratch",
               "contextual": "contextual (frozen encoder)",
               "contextual-finetune": "contextual (encoder fine-tuned)",
-              "stack": "stack (TF-IDF + the best models)", **BASELINE_NAMES}
+              "stack": "stack (TF-IDF + every model)", **BASELINE_NAMES}
 #: The values of C the TF-IDF baseline tries on validation (see docs/training.md for the time).
 TFIDF_CS: tuple[float, ...] = (1.0, 10.0, 100.0)
 #: The model heads after the embedding (one list with the contextual mode's: wordvecs.keras.HEADS).
@@ -923,22 +923,17 @@ def _baseline_run(b: Any, pred_va: np.ndarray, pred_te: np.ndarray, y_va: np.nda
 
 
 # --- the stack -----------------------------------------------------------------------------------
-#: The models a stack combines: TF-IDF and this many others (the best on validation log-loss:
-#: embedding runs, the mean-vector or sentence-embedding baselines).
-STACK_OTHERS = 2
-
-
 def _stack_run(parts: Sequence[RunResult],
                probas: dict[tuple[str, float], tuple[np.ndarray, np.ndarray]],
                y_va: np.ndarray, y_te: np.ndarray, n_classes: int, seed: int,
                not_fitted: dict[tuple[str, str], list[float]]
                ) -> tuple[RunResult, np.ndarray, np.ndarray] | None:
-    """The ``stack`` mode at one fraction: the TF-IDF baseline and the :data:`STACK_OTHERS`
-    other models of ``parts`` (embedding runs, the dense baselines) with the smallest validation
-    log-loss (each at its best temperature), their probabilities
-    weighted on the validation split (:func:`wordvecs.training.baselines.fit_stack`: convex
-    weights, so never worse on validation than the best of them alone). ``None`` (and a
-    ``not_fitted`` entry) when TF-IDF or every embedding model is missing."""
+    """The ``stack`` mode at one fraction: the TF-IDF baseline and every other model of
+    ``parts`` (the embedding runs, the dense baselines), each model's probabilities tempered on
+    the validation split, then averaged with equal weights
+    (:func:`wordvecs.training.baselines.fit_stack`, which says why not weights fitted on
+    validation). ``None`` (and a ``not_fitted`` entry) when TF-IDF or every other model is
+    missing."""
     from wordvecs.training.baselines import fit_stack
 
     fraction = parts[0].fraction if parts else 0.0
@@ -951,8 +946,7 @@ def _stack_run(parts: Sequence[RunResult],
         return None
     va = lambda r: probas[(r.mode, r.fraction)][0]  # noqa: E731
     te = lambda r: probas[(r.mode, r.fraction)][1]  # noqa: E731
-    calibrated = {id(r): fit_stack([va(r)], y_va).val_log_loss for r in others}  # tempered
-    chosen = [tfidf, *sorted(others, key=lambda r: calibrated[id(r)])[:STACK_OTHERS]]
+    chosen = [tfidf, *others]
     t0 = time.perf_counter()
     stacker = fit_stack([va(r) for r in chosen], y_va)
     p_va = stacker.combine([va(r) for r in chosen])
