@@ -1,7 +1,7 @@
 """Transfer-learning targets (issue #23): wordvecs' modes against TF-IDF and MiniLM baselines.
 
     python benchmarks/bench_transfer.py [--datasets bbc,posts,posts-hard,reviews] [--seeds 0,1,2]
-        [--modes all] [--out results.jsonl] [--resume] [--quick] [--no-timing]
+        [--modes all] [--out results.jsonl] [--resume] [--quick] [--no-timing] [--probas DIR]
 
 For every dataset and seed, one ``run_experiment`` (GloVe 6B 50d, the ``TrainConfig`` defaults
 otherwise: CNN, 20 epochs early-stopped on validation, split 70/10/20 stratified by the seed)
@@ -32,7 +32,9 @@ brackets) for every mode and baseline at every fraction, and the issue's targets
   posts, seed 0: total and per-mode seconds (target: under 180 s on 2 idle cores; the load
   average is printed beside it).
 
-``--table`` trains nothing and prints what ``--out`` holds. ``--quick`` is a smoke test: one
+``--table`` trains nothing and prints what ``--out`` holds. ``--probas DIR`` also keeps every
+run's validation and test probabilities (``DIR/<dataset>-seed<seed>.npz``), which
+``bench_stack.py`` combines again in other ways without training. ``--quick`` is a smoke test: one
 seed, 2 epochs, 300 texts per dataset, 600 posts for timing.
 Progress lines go to standard error.
 """
