@@ -3,7 +3,7 @@
 On the bundled GloVe 6B 50d and the BBC News corpus: nearest words and king - man + woman, the
 embedding coverage, then a CNN trained with the embedding frozen, fine-tuned and from scratch at a
 few training fractions, beside the baselines (TF-IDF, the mean GloVe vector and, with MiniLM, its
-sentence embeddings, each + logistic regression) and the stack of TF-IDF and the best two; then
+sentence embeddings, each + logistic regression) and the stack, the mean of them all; then
 (with the bert extra and the MiniLM package) the same CNN on MiniLM vectors distilled for the task
 vocabulary (frozen) and on the frozen MiniLM encoder's states (``contextual``), on a fraction of
 the training split; the table, the report and the plots.

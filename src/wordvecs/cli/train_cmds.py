@@ -147,10 +147,11 @@ def show_report(exp: Any, out: Path, *, force: bool = False) -> None:
               metavar="SOURCE", help="Pre-trained vectors: file, store folder, or set name.")
 @click.option("--modes", default="frozen,finetune,scratch,stack", show_default=True,
               help="Modes to compare, or 'all'. Word vectors: frozen, finetune, scratch; "
-                   "the MiniLM encoder (bert extra; documents cut at --encoder-max-len tokens): "
-                   "contextual (frozen, a head on its states), contextual-finetune (its top "
-                   "--encoder-layers trained too; slow on a CPU); stack: TF-IDF and the two "
-                   "best other models, weighted on validation.")
+                   "the MiniLM encoder (bert extra; documents read in up to --encoder-windows "
+                   "windows of --encoder-max-len tokens): contextual (frozen, a head on its "
+                   "states), contextual-finetune (its top --encoder-layers trained too; slow on "
+                   "a CPU); stack: the mean of TF-IDF and every other model, each tempered on "
+                   "validation.")
 @click.option("--encoder-layers", default=2, show_default=True, type=click.IntRange(1),
               help="contextual-finetune: the encoder's top blocks to train.")
 @click.option("--encoder-max-len", default=None, type=click.IntRange(3), metavar="TOKENS",
