@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import zipfile
 from collections import defaultdict
 from collections.abc import Callable
 from functools import partial
@@ -136,10 +137,17 @@ def main() -> None:
     errors: dict[tuple[str, float], dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     picks: dict[tuple[str, float], dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     n_test: dict[tuple[str, float], int] = {}
-    for path in sorted(args.folder.glob("*-seed*.npz")):
+    paths = sorted(args.folder.glob("*-seed*.npz"))
+    if not paths:
+        ap.error(f"{args.folder}: no <dataset>-seed<seed>.npz files (bench_transfer.py --probas "
+                 "writes them)")
+    for path in paths:
         dataset = path.stem.rsplit("-seed", 1)[0]
-        z = np.load(path, allow_pickle=False)
-        y_va, y_te = z["y_val"], z["y_test"]
+        try:
+            z = np.load(path, allow_pickle=False)
+            y_va, y_te = z["y_val"], z["y_test"]
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+            raise SystemExit(f"{path}: not a file of bench_transfer.py --probas ({exc})") from None
         fractions = sorted({float(k.split("@")[1].split("/")[0]) for k in z.files if "@" in k})
         for f in fractions:
             runs = [k.split("@")[0] for k in z.files if k.endswith(f"@{f:g}/val")]
