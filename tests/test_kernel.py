@@ -125,10 +125,49 @@ def test_a_span_that_ends_inside_a_token(tokens: list[str], data: st.DataObject)
                 _same_bits(out[0], want)
 
 
+@st.composite
+def plain_tokens(draw: st.DrawFn) -> str:
+    """The form the compiled kernel reads first, and its neighbours: [-]d.ddd with 0 to 17
+    digits after the point (up to 15 digits in all are read at once; more go to the general
+    parser), now and then a token just outside that form."""
+    sign = draw(st.sampled_from(["", "-", "-", "+"]))
+    head = draw(st.sampled_from(["0", "0", "1", "9", "12", ""]))
+    frac = draw(_digits(0, 17))
+    tail = draw(st.sampled_from(["", "", "", "", "e-3", "E+2", "0", "."]))
+    token = f"{sign}{head}.{frac}{tail}"
+    return token if _is_number(token) else f"{sign}{head or '0'}.{frac}"
+
+
+@SETTINGS
+@given(st.lists(plain_tokens(), min_size=1, max_size=12),
+       st.lists(st.sampled_from([" ", " ", " ", "  ", "\t", " \t "]), min_size=11, max_size=11),
+       st.sampled_from(["", " ", "  ", "\t"]))
+def test_plain_rows_with_any_spacing(tokens: list[str], seps: list[str], trail: str) -> None:
+    """Rows of the usual form, one space apart or not, with white space after the last value or
+    not: the same float32 bits as float() from both kernels, whatever follows in the buffer."""
+    line = tokens[0] + "".join(sep + tok for sep, tok in zip(seps, tokens[1:])) + trail
+    for kernel in KERNELS:
+        for padding in PADDINGS:
+            out = np.zeros((1, len(tokens)), dtype=np.float32)
+            bad, _ = kernel.parse_rows(line.encode() + padding, np.array([0]),
+                                       np.array([len(line)]), out)
+            assert bad == -1, (kernel.NAME, line, padding)
+            _same_bits(out[0], tokens)
+            if len(tokens) > 1:  # one value too few, or one too many, for the row
+                short = np.zeros((1, len(tokens) + 1), dtype=np.float32)
+                long = np.zeros((1, len(tokens) - 1), dtype=np.float32)
+                for arr in (short, long):
+                    bad, _ = kernel.parse_rows(line.encode() + padding, np.array([0]),
+                                               np.array([len(line)]), arr)
+                    assert bad == 0, (kernel.NAME, line, arr.shape)
+
+
 @pytest.mark.parametrize("token", ["1e999999999999999999999", "-1e-999999999999999999", "-0",
                                    "-0.0e-5", "1" * 400, "0." + "0" * 350 + "1e300",
                                    "9007199254740993", "179769313486231580793728971405301e276",
-                                   "2.4703282292062328e-324", "1e23", "8.5e37", "123456789e30"])
+                                   "2.4703282292062328e-324", "1e23", "8.5e37", "123456789e30",
+                                   # 16 digits past 2**53, where mant / 10**15 rounds wrongly
+                                   "9.140670299530029", "-9.765423297882081"])
 def test_edge_values(token: str) -> None:
     for kernel in KERNELS:
         for padding in PADDINGS:
@@ -328,3 +367,43 @@ def test_same_words_is_bytes_equality(words: list[bytes], data: st.DataObject) -
     expected = [words[i] == words[j] for i, j in zip(a.tolist(), b.tolist())]
     for k in KERNELS:
         assert k.same_words(b"".join(words), offsets, a, b).tolist() == expected
+
+
+@SETTINGS
+@given(buf=st.binary(max_size=40), data=st.data())
+def test_gather_spans_is_the_spans_joined(buf: bytes, data: st.DataObject) -> None:
+    span = st.integers(0, len(buf)).flatmap(lambda s: st.tuples(st.just(s),
+                                                                st.integers(0, len(buf) - s)))
+    spans = data.draw(st.lists(span, max_size=12))
+    starts = np.array([s for s, _ in spans], dtype=np.int64)
+    lens = np.array([n for _, n in spans], dtype=np.int64)
+    for k in KERNELS:
+        joined, offsets = k.gather_spans(buf, starts, lens)
+        assert joined.dtype == np.uint8 and offsets.dtype == np.int32, k.NAME
+        assert joined.tobytes() == b"".join(buf[s:s + n] for s, n in spans), k.NAME
+        assert offsets.tolist() == np.concatenate([[0], np.cumsum(lens)]).tolist(), k.NAME
+
+
+@pytest.mark.parametrize("starts, lens", [([3], [2]), ([-1], [1]), ([0], [-1]), ([5], [0]),
+                                          ([0, 1], [1])])
+def test_gather_spans_refuses_a_span_outside(starts: list[int], lens: list[int]) -> None:
+    for k in KERNELS:
+        with pytest.raises(ValueError):
+            k.gather_spans(b"abcd", np.array(starts), np.array(lens))
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from([0, 1, 2, 2**64 - 1, 2**63, 12345]) | st.integers(0, 2**64 - 1),
+                max_size=40))
+def test_any_equal_finds_a_repeat(values: list[int]) -> None:
+    h = np.array(values, dtype=np.uint64)
+    for k in KERNELS:
+        assert k.any_equal(h) == (len(set(values)) < len(values)), (k.NAME, values)
+
+
+def test_any_equal_on_many_hashes() -> None:
+    """Enough values to fill the compiled kernel's table well past its first probes."""
+    h = np.random.default_rng(0).integers(0, 2**63, 300_000, dtype=np.uint64) * np.uint64(2)
+    for k in KERNELS:
+        assert not k.any_equal(np.unique(h)), k.NAME
+        assert k.any_equal(np.concatenate([np.unique(h), h[123_456:123_457]])), k.NAME

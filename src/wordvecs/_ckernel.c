@@ -5,6 +5,8 @@
  * parse_rows(buf, vec_start, vec_end, out) -> (first bad row or -1, nan/inf values before it)
  * word_hashes(data, offsets) -> uint64 array                                   the words' hashes
  * same_words(data, offsets, a, b) -> bool array              word a[i] == word b[i], exactly
+ * gather_spans(buf, starts, lens) -> (data, offsets)       the spans' bytes, one after another
+ * any_equal(hashes) -> bool                                two of the uint64 values are equal
  * scan_binary(buf, pos, dim, max_entries, max_word) -> (word_start, word_end, next, status)
  * copy_rows(buf, starts, out)                       word2vec binary: the entries, their vectors
  *
@@ -280,7 +282,36 @@ static inline const char *parse_fast(const char *p, const char *e, float *out) {
 static int parse_span(const char *p, const char *e, const char *lim, Py_ssize_t dim,
                       float *out, Py_ssize_t *nonfinite) {
     const int room = lim - e >= FAST_READ; /* for the fast path at every token of the span */
-    for (Py_ssize_t j = 0; j < dim; j++) {
+    Py_ssize_t j = 0;
+    if (room) {
+        /* The usual row first: each token [-]d.ddd (at most 15 digits, a Clinger-exact value)
+         * followed by one space, or by the span's end. Anything else leaves this loop at that
+         * token, and the general loop below goes on from it. */
+        while (j < dim) { /* (p at or past e: the token ends past e, and the loop stops) */
+            const char *t = p + (*p == '-');
+            uint64_t w = load8(t);
+            if ((w & 0xFFF0) != 0x2E30 || (w & 0xF) > 9) break; /* not a digit and a point */
+            uint64_t x = (w & 0xFF) | ((w >> 8) & ~0xFFULL) | (load8(t + 8) << 56);
+            int n = digit_run(x); /* the digit before the point and n - 1 after it */
+            uint64_t mant = digits_value(x, n);
+            const char *end = t + n + 1;
+            int k = n - 1; /* digits after the point */
+            if (n == 8) {  /* more than seven after the point: up to seven more */
+                uint64_t w2 = load8(end);
+                int m = digit_run(w2);
+                if (m == 8) break;
+                if (m) mant = mant * U10[m] + digits_value(w2, m);
+                end += m;
+                k += m;
+            }
+            if (end > e || (end < e && *end != ' ')) break;
+            double v = (double)mant / P10[k];
+            out[j++] = (float)(*p == '-' ? -v : v);
+            p = end + 1;
+        }
+        if (p > e) return j == dim ? 0 : -1; /* the last token ended the span */
+    }
+    for (; j < dim; j++) {
         if (p < e && is_ws[(unsigned char)*p]) /* after a token: one space, usually */
             do p++;
             while (p < e && is_ws[(unsigned char)*p]);
@@ -638,6 +669,99 @@ done:
     return result;
 }
 
+/* ---- gather_spans, any_equal ------------------------------------------------------------- */
+
+/* gather_spans(buf, starts, lens) -> (data, offsets): the bytes buf[starts[i]:starts[i] + lens[i]]
+ * one after another (uint8) and their int32 offsets (len(starts) + 1 of them). */
+static PyObject *gather_spans(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    PyObject *st_obj, *ln_obj, *data = NULL, *offs = NULL, *result = NULL;
+    PyArrayObject *st = NULL, *ln = NULL;
+    if (!PyArg_ParseTuple(args, "y*OO:gather_spans", &view, &st_obj, &ln_obj)) return NULL;
+    if ((st = as_int64(st_obj, "starts")) == NULL || (ln = as_int64(ln_obj, "lens")) == NULL)
+        goto done;
+    Py_ssize_t n = PyArray_DIM(st, 0);
+    if (PyArray_DIM(ln, 0) != n) {
+        PyErr_SetString(PyExc_ValueError, "starts and lens must have one length");
+        goto done;
+    }
+    const int64_t *s = (const int64_t *)PyArray_DATA(st), *l = (const int64_t *)PyArray_DATA(ln);
+    int64_t total = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (s[i] < 0 || l[i] < 0 || s[i] > view.len || l[i] > view.len - s[i]) {
+            PyErr_Format(PyExc_ValueError, "span %zd (%lld:+%lld) is outside the buffer (%zd bytes)",
+                         i, (long long)s[i], (long long)l[i], view.len);
+            goto done;
+        }
+        total += l[i];
+    }
+    if (total >= ((int64_t)1 << 31)) {
+        PyErr_SetString(PyExc_ValueError, "the spans exceed 2 GB (int32 offsets)");
+        goto done;
+    }
+    npy_intp dshape[1] = {(npy_intp)total}, oshape[1] = {n + 1};
+    if ((data = PyArray_SimpleNew(1, dshape, NPY_UINT8)) == NULL ||
+        (offs = PyArray_SimpleNew(1, oshape, NPY_INT32)) == NULL)
+        goto done;
+    char *d = (char *)PyArray_DATA((PyArrayObject *)data);
+    int32_t *o = (int32_t *)PyArray_DATA((PyArrayObject *)offs);
+    const char *b = (const char *)view.buf;
+    Py_BEGIN_ALLOW_THREADS int32_t at = 0;
+    o[0] = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        memcpy(d + at, b + s[i], (size_t)l[i]);
+        at += (int32_t)l[i];
+        o[i + 1] = at;
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_BuildValue("(OO)", data, offs);
+done:
+    Py_XDECREF(data);
+    Py_XDECREF(offs);
+    Py_XDECREF(st);
+    Py_XDECREF(ln);
+    PyBuffer_Release(&view);
+    return result;
+}
+
+/* any_equal(hashes) -> bool: two of the uint64 values are equal (an open-addressing set). */
+static PyObject *any_equal(PyObject *self, PyObject *args) {
+    PyObject *h_obj;
+    if (!PyArg_ParseTuple(args, "O:any_equal", &h_obj)) return NULL;
+    PyArrayObject *h = (PyArrayObject *)PyArray_FROM_OTF(h_obj, NPY_UINT64, NPY_ARRAY_IN_ARRAY);
+    if (h == NULL) return NULL;
+    if (PyArray_NDIM(h) != 1) {
+        Py_DECREF(h);
+        PyErr_SetString(PyExc_ValueError, "hashes must be a 1-d array");
+        return NULL;
+    }
+    Py_ssize_t n = PyArray_DIM(h, 0);
+    const uint64_t *v = (const uint64_t *)PyArray_DATA(h);
+    size_t cap = 16;
+    while (cap < (size_t)n * 2) cap <<= 1;
+    uint64_t *table = (uint64_t *)calloc(cap, sizeof *table); /* 0: empty */
+    if (table == NULL) {
+        Py_DECREF(h);
+        return PyErr_NoMemory();
+    }
+    int found = 0, zeros = 0;
+    Py_BEGIN_ALLOW_THREADS for (Py_ssize_t i = 0; i < n && !found; i++) {
+        uint64_t x = v[i];
+        if (x == 0) { /* the empty mark: counted aside */
+            found = zeros++ > 0;
+            continue;
+        }
+        size_t at = (size_t)((x * 0x9E3779B97F4A7C15ULL) >> 32) & (cap - 1);
+        while (table[at] != 0 && table[at] != x) at = (at + 1) & (cap - 1);
+        found = table[at] == x;
+        table[at] = x;
+    }
+    Py_END_ALLOW_THREADS
+    free(table);
+    Py_DECREF(h);
+    return PyBool_FromLong(found);
+}
+
 /* ---- same_words ---------------------------------------------------------------------------- */
 
 /* same_words(data, offsets, a, b) -> bool array: word a[i] equals word b[i] byte for byte. */
@@ -792,6 +916,9 @@ static PyMethodDef methods[] = {
      "parse_rows(buf, vec_start, vec_end, out) -> (first bad row or -1, nonfinite): see _pykernel."},
     {"word_hashes", word_hashes, METH_VARARGS,
      "word_hashes(data, offsets) -> a uint64 hash of each word: see _pykernel."},
+    {"gather_spans", gather_spans, METH_VARARGS,
+     "gather_spans(buf, starts, lens) -> (data, offsets): the spans' bytes, one after another."},
+    {"any_equal", any_equal, METH_VARARGS, "any_equal(hashes) -> True when two are equal."},
     {"same_words", same_words, METH_VARARGS,
      "same_words(data, offsets, a, b) -> bool array, word a[i] == word b[i]: see _pykernel."},
     {"scan_binary", scan_binary, METH_VARARGS,

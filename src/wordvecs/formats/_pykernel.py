@@ -21,7 +21,14 @@ Two functions make the kernel; the compiled ``wordvecs._ckernel`` has the same s
 ``word_hashes(data, offsets) -> uint64 array``
     A 64-bit polynomial hash of each word ``data[offsets[i]:offsets[i + 1]]``: the sum of
     ``(byte + 1) * 0x100000001B3 ** position``, plus the word's length, modulo 2**64. Equal words
-    have equal hashes; the reader proves a file has no duplicate word from the sorted hashes.
+    have equal hashes; the reader proves a file has no duplicate word when all hashes differ.
+
+``gather_spans(buf, starts, lens) -> (data, offsets)``
+    The bytes ``buf[starts[i]:starts[i] + lens[i]]`` one after another (uint8) and their int32
+    offsets; every span must lie inside ``buf``.
+
+``any_equal(hashes) -> bool``
+    True when two of the uint64 values are equal (the reader's proof that no word repeats).
 
 ``same_words``, ``scan_binary`` and ``copy_rows`` (the exact duplicate check, and the entries of
 a word2vec binary buffer and their vectors) are documented where they are defined.
@@ -31,8 +38,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["NAME", "copy_rows", "parse_rows", "same_words", "scan_binary", "scan_lines",
-           "word_hashes"]
+__all__ = ["NAME", "any_equal", "copy_rows", "gather_spans", "parse_rows", "same_words",
+           "scan_binary", "scan_lines", "word_hashes"]
 
 NAME = "python"
 _ODD_SPACE = (b"\t", b"\r", b"\x0b", b"\x0c")
@@ -170,6 +177,31 @@ def _hash_batch(data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
         sums = np.add.reduceat(terms, np.minimum(offsets[:-1] - start, len(terms) - 1))
         sums[lens == 0] = 0  # (reduceat gives an empty word the next word's first term)
         return sums + lens.astype(np.uint64)
+
+
+def gather_spans(buf: bytes | memoryview | np.ndarray, starts: np.ndarray, lens: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    raw = np.frombuffer(buf, dtype=np.uint8)
+    starts = np.asarray(starts, dtype=np.int64)
+    lens = np.asarray(lens, dtype=np.int64)
+    if len(starts) != len(lens):
+        raise ValueError("starts and lens must have one length")
+    bad = np.flatnonzero((starts < 0) | (lens < 0) | (starts + lens > len(raw)))
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(f"span {i} ({int(starts[i])}:+{int(lens[i])}) is outside the buffer "
+                         f"({len(raw)} bytes)")
+    if int(lens.sum()) >= 2**31:
+        raise ValueError("the spans exceed 2 GB (int32 offsets)")
+    offsets = np.zeros(len(lens) + 1, dtype=np.int32)
+    np.cumsum(lens, out=offsets[1:])
+    src = np.arange(int(offsets[-1]), dtype=np.int64) - np.repeat(offsets[:-1] - starts, lens)
+    return raw[src], offsets
+
+
+def any_equal(hashes: np.ndarray) -> bool:
+    h = np.sort(np.asarray(hashes, dtype=np.uint64))
+    return bool((h[1:] == h[:-1]).any())
 
 
 def same_words(data: bytes | memoryview | np.ndarray, offsets: np.ndarray, a: np.ndarray,

@@ -98,8 +98,8 @@ class _Output:
 def _word_hashes(data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """The kernel's 64-bit hash of each word (``data[offsets[i]:offsets[i + 1]]``).
 
-    Equal words have equal hashes, so sorted hashes with no equal neighbours prove there is no
-    duplicate; equal hashes are then checked exactly. Far less memory than a hash table of
+    Equal words have equal hashes, so hashes all different prove there is no duplicate; equal
+    hashes are then checked exactly. Far less memory than a hash table of
     strings, and computed once, at the end, when the read buffers are gone.
     """
     return get_kernel().word_hashes(data, offsets)
@@ -226,15 +226,14 @@ def _duplicates(data: np.ndarray, offsets: np.ndarray, alive: np.ndarray | None 
                 ) -> np.ndarray:
     """The sorted indices of the words equal to an earlier word (among the ``alive`` ones).
 
-    Sorted hashes with no equal neighbours prove there is none; words whose hashes are equal are
+    Hashes all different prove there is none; words whose hashes are equal are
     compared byte for byte with the first word of their hash, and a hash shared by different
     words (a 64-bit collision) is settled exactly, word by word.
     """
     h = _word_hashes(data, offsets)
     if alive is not None:
         h = h[alive]
-    h.sort()  # in place: the common answer (no two equal) needs nothing more
-    if not (h[1:] == h[:-1]).any():
+    if not get_kernel().any_equal(h):  # the common answer needs nothing more
         return np.zeros(0, dtype=np.int64)
     idx = np.arange(len(offsets) - 1) if alive is None else np.flatnonzero(alive)
     h = _word_hashes(data, offsets)[idx]  # again, in row order
@@ -264,8 +263,4 @@ def _duplicates(data: np.ndarray, offsets: np.ndarray, alive: np.ndarray | None 
 def _gather_spans(chunk: bytes | memoryview | np.ndarray, starts: np.ndarray, lens: np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray]:
     """The bytes of spans ``chunk[s:s + n]`` one after another, and their int32 offsets."""
-    offsets = np.zeros(len(lens) + 1, dtype=np.int32)
-    np.cumsum(lens, out=offsets[1:])
-    src = np.arange(int(offsets[-1]), dtype=np.int64) - np.repeat(offsets[:-1] - starts, lens)
-    np.minimum(src, len(chunk) - 1, out=src)  # (a separator slot past the chunk's last byte)
-    return np.frombuffer(chunk, dtype=np.uint8)[src], offsets
+    return get_kernel().gather_spans(chunk, starts, lens)  # type: ignore[no-any-return]
