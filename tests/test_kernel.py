@@ -167,7 +167,10 @@ def test_plain_rows_with_any_spacing(tokens: list[str], seps: list[str], trail: 
                                    "9007199254740993", "179769313486231580793728971405301e276",
                                    "2.4703282292062328e-324", "1e23", "8.5e37", "123456789e30",
                                    # 16 digits past 2**53, where mant / 10**15 rounds wrongly
-                                   "9.140670299530029", "-9.765423297882081"])
+                                   "9.140670299530029", "-9.765423297882081",
+                                   # 16 bytes to the exponent: a token that fills the 16 bytes
+                                   # the compiled kernel looks at for the next space
+                                   "1.40737488355321e+15", "2.00000000000000E-3"])
 def test_edge_values(token: str) -> None:
     for kernel in KERNELS:
         for padding in PADDINGS:

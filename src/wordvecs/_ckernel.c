@@ -276,6 +276,25 @@ static inline const char *parse_fast(const char *p, const char *e, float *out) {
     return p;
 }
 
+/* The offset of the first space among the 16 bytes at p, or 16 when there is none. */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+static inline int first_space16(const char *p) {
+    unsigned m = (unsigned)_mm_movemask_epi8(
+        _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)p), _mm_set1_epi8(' ')));
+    return __builtin_ctz(m | 0x10000u);
+}
+#else
+static inline int first_space16(const char *p) {
+    /* a zero byte of w ^ 0x20...: the lowest flagged byte is exact (borrows only run upward) */
+    uint64_t a = load8(p) ^ 0x2020202020202020ULL, b = load8(p + 8) ^ 0x2020202020202020ULL;
+    uint64_t za = (a - 0x0101010101010101ULL) & ~a & 0x8080808080808080ULL;
+    uint64_t zb = (b - 0x0101010101010101ULL) & ~b & 0x8080808080808080ULL;
+    int ia = za ? __builtin_ctzll(za) >> 3 : 8, ib = zb ? __builtin_ctzll(zb) >> 3 : 8;
+    return za ? ia : 8 + ib;
+}
+#endif
+
 /* Parse one span of exactly `dim` numbers into `out`; 0, or -1 when it is bad. lim is the end of
  * the buffer: the fast path reads up to FAST_READ bytes from a token's start. Values that are
  * nan or inf (only the general parser makes them) are counted in *nonfinite. */
@@ -288,7 +307,11 @@ static int parse_span(const char *p, const char *e, const char *lim, Py_ssize_t 
          * followed by one space, or by the span's end. Anything else leaves this loop at that
          * token, and the general loop below goes on from it. */
         while (j < dim) { /* (p at or past e: the token ends past e, and the loop stops) */
-            const char *t = p + (*p == '-');
+            /* The next token's start comes from the first space within 16 bytes, found apart
+             * from this token's parse: the parse of one token need not wait for the last. */
+            const char *stop = p + first_space16(p); /* or p + 16 */
+            int neg = *p == '-';
+            const char *t = p + neg;
             uint64_t w = load8(t);
             if ((w & 0xFFF0) != 0x2E30 || (w & 0xF) > 9) break; /* not a digit and a point */
             uint64_t x = (w & 0xFF) | ((w >> 8) & ~0xFFULL) | (load8(t + 8) << 56);
@@ -304,10 +327,14 @@ static int parse_span(const char *p, const char *e, const char *lim, Py_ssize_t 
                 end += m;
                 k += m;
             }
-            if (end > e || (end < e && *end != ' ')) break;
-            double v = (double)mant / P10[k];
-            out[j++] = (float)(*p == '-' ? -v : v);
-            p = end + 1;
+            if (end > e || (end < e && (end != stop || *end != ' ')))
+                break; /* not followed by a space (stop may be p + 16, with no space) */
+            float f = (float)((double)mant / P10[k]);
+            uint32_t bits;
+            memcpy(&bits, &f, 4);
+            bits |= (uint32_t)neg << 31; /* no branch: half the values are negative */
+            memcpy(out + j++, &bits, 4);
+            p = stop + 1;
         }
         if (p > e) return j == dim ? 0 : -1; /* the last token ended the span */
     }
