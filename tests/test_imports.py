@@ -95,3 +95,26 @@ def test_wordvecs_keras_is_an_attribute_without_importing_keras(tmp_path: Path) 
         mark("wordvecs.keras.embedding_layer")
     """, tmp_path)
     assert seen == {"import wordvecs": [], "wordvecs.keras.embedding_layer": []}
+
+
+def test_reading_a_text_file_does_not_import_the_model_reader(tmp_path: Path) -> None:
+    """Telling a GloVe or word2vec text file from a fastText model reads four bytes: the model
+    reader (and the subword machinery it brings) is not imported on the way to a text read."""
+    (tmp_path / "v.txt").write_text("a 1.5 2\nb 3 4\n", encoding="utf-8")
+    (tmp_path / "v.vec").write_text("2 2\na 1.5 2\nb 3 4\n", encoding="utf-8")
+    code = textwrap.dedent("""
+        import json, sys
+        import wordvecs
+        seen = {}
+        for name, fmt in (("v.txt", "auto"), ("v.vec", "auto"), ("v.txt", "glove")):
+            wordvecs.load(name, format=fmt)
+            seen[name + " " + fmt] = sorted(m for m in sys.modules if m.startswith(
+                ("wordvecs.formats.fasttext", "wordvecs.subwords", "wordvecs.formats.subword")))
+        print(json.dumps(seen))
+    """)
+    env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         cwd=tmp_path, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {
+        "v.txt auto": [], "v.vec auto": [], "v.txt glove": []}

@@ -122,10 +122,10 @@ FORMATS: dict[VectorFormat, FormatSpec] = {spec.name: spec for spec in (
                writer=_F + "store:save_store", suffix=".wv"),
     FormatSpec(VectorFormat.FASTTEXT_BIN, "fastText .bin/.ftz model or floret .bin, with "
                "subwords", "model", reader=_F + "fasttext:read_fasttext",
-               sniffer=_F + "fasttext:looks_like_fasttext", rank=10,
+               sniffer=_F + "detect:looks_like_fasttext", rank=10,
                aliases=("ftz", "fasttext_bin"), signature="the fastText magic number 793712314"),
     FormatSpec(VectorFormat.FLORET, "floret's .floret text table", "model",
-               reader=_F + "fasttext:read_floret_text", sniffer=_F + "fasttext:looks_like_floret",
+               reader=_F + "fasttext:read_floret_text", sniffer=_F + "detect:looks_like_floret",
                rank=20, signature="a floret header"),
 )}
 

@@ -7,10 +7,15 @@ from wordvecs.formats import SNIFF_ORDER, VectorFormat
 from wordvecs.formats.text import parse_header
 from wordvecs.sources import Source, read_head
 
-__all__ = ["describe_head", "detect", "looks_like_glove", "looks_like_word2vec_binary",
-           "looks_like_word2vec_text", "sniff"]
+__all__ = ["FASTTEXT_MAGIC", "describe_head", "detect", "looks_like_fasttext", "looks_like_floret",
+           "looks_like_glove", "looks_like_word2vec_binary", "looks_like_word2vec_text", "sniff"]
 
 _HEAD_BYTES = 1 << 16
+#: The first four bytes of a fastText ``.bin``/``.ftz`` model (little-endian int32). The model
+#: sniffers live here, not in ``fasttext.py``: telling a GloVe file from a model must not import
+#: the model reader.
+FASTTEXT_MAGIC = 793712314
+_MAGIC_BYTES = FASTTEXT_MAGIC.to_bytes(4, "little")
 
 
 def sniff(head: bytes) -> VectorFormat | None:
@@ -111,3 +116,20 @@ def describe_head(head: bytes) -> str:
             pass
     return (f"text whose first line has {len(fields):,} field{'' if len(fields) == 1 else 's'}, "
             f"{numbers:,} of them numbers")
+
+
+def looks_like_fasttext(head: bytes) -> bool:
+    """True when ``head`` starts with the fastText magic number (no text or word2vec file can:
+    its bytes hold a NUL). The reader then checks the version and that the header is consistent
+    (fastText's or floret's layout), naming the byte offset of what is wrong."""
+    return head.startswith(_MAGIC_BYTES)
+
+
+def looks_like_floret(head: bytes) -> bool:
+    """True for floret's text table: ``bucket dim minn maxn hashCount hashSeed BOW EOW``, then
+    rows ``0 v1 ... vdim``."""
+    first, _, rest = head.partition(b"\n")
+    fields = first.split()
+    if len(fields) != 8 or not all(f.isdigit() for f in fields[:6]) or fields[6:] != [b"<", b">"]:
+        return False
+    return rest.startswith(b"0 ") or not rest.strip()

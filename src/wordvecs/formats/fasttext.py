@@ -26,6 +26,8 @@ from typing import BinaryIO
 import numpy as np
 
 from wordvecs.errors import FormatError
+from wordvecs.formats.detect import FASTTEXT_MAGIC as MAGIC
+from wordvecs.formats.detect import looks_like_fasttext, looks_like_floret
 from wordvecs.formats.subword_store import open_subwords, save_subwords
 from wordvecs.formats.text import ReadOptions
 from wordvecs.sources import Source
@@ -44,7 +46,6 @@ __all__ = [
     "save_subwords",
 ]
 
-MAGIC = 793712314
 MAGIC_BYTES = struct.pack("<i", MAGIC)
 VERSIONS = (11, 12)
 MAX_DIM = 1 << 20
@@ -96,13 +97,6 @@ def _args(data: bytes, floret: bool) -> dict[str, int | float] | None:
     ok = (ok and nwords >= 0 and nlabels >= 0 and size == nwords + nlabels and ntokens >= 0
           and prune >= -1)
     return f if ok else None
-
-
-def looks_like_fasttext(head: bytes) -> bool:
-    """True when ``head`` starts with the fastText magic number (no text or word2vec file can:
-    its bytes hold a NUL). The reader then checks the version and that the header is consistent
-    (fastText's or floret's layout), naming the byte offset of what is wrong."""
-    return head.startswith(MAGIC_BYTES)
 
 
 class _Reader:
@@ -423,16 +417,6 @@ def read_fasttext(source: Source, *, options: ReadOptions) -> Vectors:
         words = [w for w in words if w in keep]
     fmt = "floret" if h.floret and h.mode == 2 else "fasttext-bin"
     return Vectors(words, None, source=source.name, format=fmt, subwords=sw)
-
-
-def looks_like_floret(head: bytes) -> bool:
-    """True for floret's text table: ``bucket dim minn maxn hashCount hashSeed BOW EOW``, then
-    rows ``0 v1 ... vdim``."""
-    first, _, rest = head.partition(b"\n")
-    fields = first.split()
-    if len(fields) != 8 or not all(f.isdigit() for f in fields[:6]) or fields[6:] != [b"<", b">"]:
-        return False
-    return rest.startswith(b"0 ") or not rest.strip()
 
 
 def read_floret_text(source: Source, *, options: ReadOptions) -> Vectors:
