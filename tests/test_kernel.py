@@ -410,3 +410,28 @@ def test_any_equal_on_many_hashes() -> None:
     for k in KERNELS:
         assert not k.any_equal(np.unique(h)), k.NAME
         assert k.any_equal(np.concatenate([np.unique(h), h[123_456:123_457]])), k.NAME
+
+
+@needs_c
+def test_scan_lines_on_several_threads_agrees(tmp_path: Path) -> None:
+    """The scan shares a buffer out by lines over a quarter of the cores: with eight cores named
+    it runs on two threads, and gives what the NumPy kernel gives."""
+    rng = np.random.default_rng(5)
+    rows = [f"w{i} " + " ".join(f"{x:.5g}" for x in rng.standard_normal(3)) for i in range(100_000)]
+    rows[70_000] = "short 1"  # a bad line in the second thread's half
+    rows[20_001] = ""
+    path = tmp_path / "buf.txt"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    code = ("import sys, numpy as np\n"
+            "from wordvecs import _ckernel\n"
+            "from wordvecs.formats import _pykernel\n"
+            "buf = open(sys.argv[1], 'rb').read()\n"
+            "assert len(buf) > 2 << 20\n"
+            "c, py = _ckernel.scan_lines(buf, 3), _pykernel.scan_lines(buf, 3)\n"
+            "print(all(np.array_equal(a, b) for a, b in zip(c, py)))\n")
+    env = {**os.environ, "WORDVECS_THREADS": "8",
+           "PYTHONPATH": str(Path(wordvecs.__file__).parents[1])}
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True,
+                         env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True"]

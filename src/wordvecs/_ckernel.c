@@ -13,7 +13,8 @@
  * Every value is exactly np.float32(float(token)): the token is rounded correctly to a double
  * (Clinger's fast path when it is exact, else strtod_l in the "C" locale, correctly rounded in
  * glibc), then rounded to float32; the usual token is read eight digits at a time first. All three
- * release the GIL; scan_lines and parse_rows split their work over the machine's cores (pthreads).
+ * release the GIL; parse_rows splits its work over the machine's cores, scan_lines over a quarter
+ * of them (pthreads; WORDVECS_THREADS sets the number of cores).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -604,8 +605,11 @@ static Py_ssize_t count_lines(const char *buf, Py_ssize_t size) {
     return n;
 }
 
+/* The scan of one chunk runs beside the parse of the one before, which uses every core, and is
+ * about a sixth of its work: a quarter of the cores is its share (one thread on up to 7 cores;
+ * on 2 cores a second scan thread made the whole GloVe 50d read 13% slower). */
 static void run_scan(const char *buf, Py_ssize_t size, Py_ssize_t n, Py_ssize_t dim, int64_t **arrs) {
-    int nt = n_threads();
+    int nt = n_threads() / 4 > 1 ? n_threads() / 4 : 1;
     Py_ssize_t by_size = size / MIN_BYTES_PER_THREAD;
     if (by_size < nt) nt = by_size < 1 ? 1 : (int)by_size;
     if (nt > n) nt = n < 1 ? 1 : (int)n;
