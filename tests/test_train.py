@@ -546,3 +546,19 @@ def test_mode_sets() -> None:
         TrainConfig(modes=("frozn",)).check()
     with pytest.raises(UsageError, match="encoder_layers"):
         TrainConfig(encoder_layers=0).check()
+
+
+def test_the_stack_console_line_says_mean_or_weights() -> None:
+    """The console's line for the stack names its parts as the report does: "the mean of ..."
+    for the equal weights of the default, each weight for fitted ones."""
+    from wordvecs.training.train import RunResult, run_line
+
+    base = dict(mode="stack", fraction=1.0, train_size=10, test_accuracy=0.9, macro_f1=0.9,
+                val_accuracy=0.9, epochs=0, best_epoch=0, train_seconds=1.0,
+                trainable_params=0, frozen_params=0)
+    equal = run_line(RunResult(**base, params={  # type: ignore[arg-type]
+        "components": ["tfidf", "frozen", "meanvec"], "weights": [0.3333] * 3}))
+    assert ", the mean of tfidf, frozen, meanvec, " in equal and "weights" not in equal
+    fitted = run_line(RunResult(**base, params={  # type: ignore[arg-type]
+        "components": ["tfidf", "frozen"], "weights": [0.7, 0.3]}))
+    assert ", weights tfidf 0.7 frozen 0.3, " in fitted

@@ -301,46 +301,50 @@ static inline int first_space16(const char *p) {
  * nan or inf (only the general parser makes them) are counted in *nonfinite. */
 static int parse_span(const char *p, const char *e, const char *lim, Py_ssize_t dim,
                       float *out, Py_ssize_t *nonfinite) {
-    const int room = lim - e >= FAST_READ; /* for the fast path at every token of the span */
+    const int room = lim - e >= FAST_READ; /* for the fast paths at every token of the span */
     Py_ssize_t j = 0;
-    if (room) {
-        /* The usual row first: each token [-]d.ddd (at most 15 digits, a Clinger-exact value)
-         * followed by one space, or by the span's end. Anything else leaves this loop at that
-         * token, and the general loop below goes on from it. */
-        while (j < dim) { /* (p at or past e: the token ends past e, and the loop stops) */
-            /* The next token's start comes from the first space within 16 bytes, found apart
-             * from this token's parse: the parse of one token need not wait for the last. */
-            const char *stop = p + first_space16(p); /* or p + 16 */
-            int neg = *p == '-';
-            const char *t = p + neg;
-            uint64_t w = load8(t);
-            if ((w & 0xFFF0) != 0x2E30 || (w & 0xF) > 9) break; /* not a digit and a point */
-            uint64_t x = (w & 0xFF) | ((w >> 8) & ~0xFFULL) | (load8(t + 8) << 56);
-            int n = digit_run(x); /* the digit before the point and n - 1 after it */
-            uint64_t mant = digits_value(x, n);
-            const char *end = t + n + 1;
-            int k = n - 1; /* digits after the point */
-            if (n == 8) {  /* more than seven after the point: up to seven more */
-                uint64_t w2 = load8(end);
-                int m = digit_run(w2);
-                if (m == 8) break;
-                if (m) mant = mant * U10[m] + digits_value(w2, m);
-                end += m;
-                k += m;
+    for (;;) {
+        if (room) {
+            /* The usual token: [-]d.ddd (at most 15 digits, a Clinger-exact value) followed by
+             * one space, or by the span's end. Any other token leaves this loop; it is read
+             * below, and the loop goes on after it. */
+            while (j < dim) { /* (p at or past e: the token ends past e, and the loop stops) */
+                /* The next token's start comes from the first space within 16 bytes, found
+                 * apart from this token's parse: the parse of one token need not wait for the
+                 * last. */
+                const char *stop = p + first_space16(p); /* or p + 16 */
+                int neg = *p == '-';
+                const char *t = p + neg;
+                uint64_t w = load8(t);
+                if ((w & 0xFFF0) != 0x2E30 || (w & 0xF) > 9) break; /* not a digit, a point */
+                uint64_t x = (w & 0xFF) | ((w >> 8) & ~0xFFULL) | (load8(t + 8) << 56);
+                int n = digit_run(x); /* the digit before the point and n - 1 after it */
+                uint64_t mant = digits_value(x, n);
+                const char *end = t + n + 1;
+                int k = n - 1; /* digits after the point */
+                if (n == 8) {  /* more than seven after the point: up to seven more */
+                    uint64_t w2 = load8(end);
+                    int m = digit_run(w2);
+                    if (m == 8) break;
+                    if (m) mant = mant * U10[m] + digits_value(w2, m);
+                    end += m;
+                    k += m;
+                }
+                if (end > e || (end < e && (end != stop || *end != ' ')))
+                    break; /* not followed by a space (stop may be p + 16, with no space) */
+                float f = (float)((double)mant / P10[k]);
+                uint32_t bits;
+                memcpy(&bits, &f, 4);
+                bits |= (uint32_t)neg << 31; /* no branch: half the values are negative */
+                memcpy(out + j++, &bits, 4);
+                p = stop + 1;
             }
-            if (end > e || (end < e && (end != stop || *end != ' ')))
-                break; /* not followed by a space (stop may be p + 16, with no space) */
-            float f = (float)((double)mant / P10[k]);
-            uint32_t bits;
-            memcpy(&bits, &f, 4);
-            bits |= (uint32_t)neg << 31; /* no branch: half the values are negative */
-            memcpy(out + j++, &bits, 4);
-            p = stop + 1;
+            if (p > e) return j == dim ? 0 : -1; /* the last token ended the span */
         }
-        if (p > e) return j == dim ? 0 : -1; /* the last token ended the span */
-    }
-    for (; j < dim; j++) {
-        if (p < e && is_ws[(unsigned char)*p]) /* after a token: one space, usually */
+        if (j == dim) break;
+        /* one other token: the white space before it skipped, then parse_fast or, where it
+         * cannot, the general parser */
+        if (p < e && is_ws[(unsigned char)*p])
             do p++;
             while (p < e && is_ws[(unsigned char)*p]);
         if (p == e) return -1;
@@ -349,7 +353,8 @@ static int parse_span(const char *p, const char *e, const char *lim, Py_ssize_t 
             if ((q = parse_token(p, e, out + j)) == NULL) return -1;
             *nonfinite += !isfinite(out[j]);
         }
-        p = q;
+        j++;
+        p = q + (q < e && *q == ' '); /* past one space: the next token, usually */
     }
     while (p < e && is_ws[(unsigned char)*p]) p++;
     return p == e ? 0 : -1;
@@ -725,10 +730,10 @@ static PyObject *gather_spans(PyObject *self, PyObject *args) {
             goto done;
         }
         total += l[i];
-    }
-    if (total >= ((int64_t)1 << 31)) {
-        PyErr_SetString(PyExc_ValueError, "the spans exceed 2 GB (int32 offsets)");
-        goto done;
+        if (total >= ((int64_t)1 << 31)) {
+            PyErr_SetString(PyExc_ValueError, "the spans exceed 2 GB (int32 offsets)");
+            goto done;
+        }
     }
     npy_intp dshape[1] = {(npy_intp)total}, oshape[1] = {n + 1};
     if ((data = PyArray_SimpleNew(1, dshape, NPY_UINT8)) == NULL ||

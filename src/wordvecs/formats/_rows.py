@@ -214,8 +214,8 @@ class _Kept:
         self.compact_at = 2 * self.out.rows + self.slack
 
     def vectors(self, format_name: str) -> Vectors:
-        """The vectors; a duplicate word keeps its first row (found from sorted 64-bit word
-        hashes, checked byte for byte where two hashes are equal)."""
+        """The vectors; a duplicate word keeps its first row (found from 64-bit word hashes,
+        checked byte for byte where two hashes are equal)."""
         self.compact()
         words = self.words.finish()
         matrix = self.out.finish([])

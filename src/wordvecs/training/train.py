@@ -445,8 +445,9 @@ def run_line(run: RunResult) -> str:
 
     params = run.params or {}
     if run.mode == "stack":
-        how = "weights " + " ".join(f"{m} {w:g}" for m, w in zip(params.get("components", ()),
-                                                                   params.get("weights", ())))
+        parts, weights = params.get("components", ()), params.get("weights", ())
+        how = ("the mean of " + ", ".join(parts) if len(set(weights)) == 1
+               else "weights " + " ".join(f"{m} {w:g}" for m, w in zip(parts, weights)))
     elif run.baseline:
         how = ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}"
                         for k, v in params.items() if k in ("C", "normalize"))
