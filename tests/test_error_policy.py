@@ -18,10 +18,15 @@ from wordvecs.cli import cli
 SRC = Path(__file__).resolve().parents[1] / "src" / "wordvecs"
 
 # the bare built-in raises left in the library: internal checks, not bad input (the first is caught
-# beside numpy's own ValueErrors and turned into a StoreError)
+# beside numpy's own ValueErrors and turned into a StoreError; the NumPy kernel's checks of its
+# arguments raise what the compiled kernel's raise, and the readers never pass what they refuse)
 INTERNAL = {
     ("formats/store.py", 'raise ValueError(f"npy format version {version}")'),
     ("_arrow.py", 'raise ValueError("the array has nulls")'),
+    ("formats/_pykernel.py", 'raise ValueError("starts and lens must have one length")'),
+    ("formats/_pykernel.py", 'raise ValueError(f"span {i} ({int(starts[i])}:+{int(lens[i])}) '
+                             'is outside the buffer "'),
+    ("formats/_pykernel.py", 'raise ValueError("the spans exceed 2 GB (int32 offsets)")'),
 }
 
 
