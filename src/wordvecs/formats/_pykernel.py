@@ -220,11 +220,8 @@ def same_words(data: bytes | memoryview | np.ndarray, offsets: np.ndarray, a: np
     for i in range(0, len(sel), _HASH_BATCH):
         part = sel[i:i + _HASH_BATCH]
         lens = la[part]
-        pos = np.zeros(len(part) + 1, dtype=np.int64)
-        np.cumsum(lens, out=pos[1:])
-        within = np.arange(int(pos[-1]), dtype=np.int64) - np.repeat(pos[:-1], lens)
-        x = data[np.repeat(off[a[part]], lens) + within]
-        y = data[np.repeat(off[b[part]], lens) + within]
+        x, pos = gather_spans(data, off[a[part]], lens)
+        y, _ = gather_spans(data, off[b[part]], lens)
         diff = np.zeros(len(x) + 1, dtype=np.int64)
         np.cumsum(x != y, out=diff[1:])
         same[part] = diff[pos[1:]] == diff[pos[:-1]]

@@ -236,7 +236,6 @@ def _duplicates(data: np.ndarray, offsets: np.ndarray, alive: np.ndarray | None 
     if not get_kernel().any_equal(h):  # the common answer needs nothing more
         return np.zeros(0, dtype=np.int64)
     idx = np.arange(len(offsets) - 1) if alive is None else np.flatnonzero(alive)
-    h = _word_hashes(data, offsets)[idx]  # again, in row order
     order = np.argsort(h, kind="stable")  # equal hashes stay in row order
     hs = h[order]
     head = np.ones(len(hs), dtype=bool)

@@ -46,7 +46,6 @@ __all__ = [
     "save_subwords",
 ]
 
-MAGIC_BYTES = struct.pack("<i", MAGIC)
 VERSIONS = (11, 12)
 MAX_DIM = 1 << 20
 MAX_NGRAM = 1 << 10

@@ -461,15 +461,9 @@ def _estimate_rows(chunk: memoryview, size: int, source: Source) -> int:
 
 
 def _join_words(chunk: memoryview, starts: np.ndarray, ends: np.ndarray) -> bytes:
-    """``b"\\n".join(chunk[s:e] for s, e in zip(starts, ends))``, gathered by NumPy."""
-    lens = ends - starts + 1  # each word and one byte more, which becomes the separator
-    offsets = np.zeros(len(lens) + 1, dtype=np.int64)
-    np.cumsum(lens, out=offsets[1:])
-    src = np.arange(int(offsets[-1]), dtype=np.int64) - np.repeat(offsets[:-1] - starts, lens)
-    np.minimum(src, len(chunk) - 1, out=src)  # (the last word's extra byte may be past the end)
-    joined = np.frombuffer(chunk, dtype=np.uint8)[src]
-    joined[offsets[1:] - 1] = 10
-    return joined[:-1].tobytes()
+    """``b"\\n".join(chunk[s:e] for s, e in zip(starts, ends))``, gathered by the kernel."""
+    data, offsets = _gather_spans(chunk, starts, ends - starts)
+    return np.insert(data, offsets[1:-1], 10).tobytes()
 
 
 def _decode_words(chunk: memoryview, starts: np.ndarray, ends: np.ndarray, lines: list[int],
